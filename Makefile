@@ -1,0 +1,60 @@
+# Gossip Glomers toolkit. `make test` is what CI runs.
+# Challenge targets use the real Maelstrom when maelstrom/maelstrom exists (or MAELSTROM=path
+# is given) and our embedded harness bin/glomers otherwise.
+
+SHELL := /bin/bash
+MAELSTROM ?= $(wildcard maelstrom/maelstrom)
+RUNNER := $(if $(MAELSTROM),$(MAELSTROM) test,bin/glomers test)
+SOURCES := $(shell find src -name '*.ts' ! -name '*.test.ts') build.mjs package.json
+
+.PHONY: all build test typecheck unit echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e compare bench clean
+
+all: build
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+bin/.stamp: node_modules/.package-lock.json $(SOURCES)
+	node build.mjs
+	@touch $@
+
+build: bin/.stamp
+
+typecheck: node_modules/.package-lock.json
+	npx tsc --noEmit
+
+test: typecheck build
+	npx vitest run
+
+# --- Gossip Glomers challenges (command lines from ../shared/maelstrom-spec.md section 8) ---
+echo: build
+	$(RUNNER) -w echo --bin bin/echo --node-count 1 --time-limit 10
+
+idgen: build
+	$(RUNNER) -w unique-ids --bin bin/idgen --time-limit 30 --rate 1000 --node-count 3 --availability total --nemesis partition
+
+broadcast-a: build
+	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 1 --time-limit 20 --rate 10
+
+broadcast-b: build
+	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 5 --time-limit 20 --rate 10
+
+broadcast-c: build
+	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 5 --time-limit 20 --rate 10 --nemesis partition
+
+broadcast-d: build
+	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100
+
+broadcast-e: build
+	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100
+
+compare: build
+	node bench/compare.mjs
+
+bench: build
+	node bench/throughput.mjs
+	node bench/startup.mjs
+
+clean:
+	rm -rf bin store
