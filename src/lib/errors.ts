@@ -1,0 +1,86 @@
+// Maelstrom's error codes (spec section 2) and the error type every RPC failure becomes.
+
+export const ErrorCode = {
+  Timeout: 0,
+  NodeNotFound: 1,
+  NotSupported: 10,
+  TemporarilyUnavailable: 11,
+  MalformedRequest: 12,
+  Crash: 13,
+  Abort: 14,
+  KeyDoesNotExist: 20,
+  KeyAlreadyExists: 21,
+  PreconditionFailed: 22,
+  TxnConflict: 30,
+} as const;
+
+export type ErrorCodeName = keyof typeof ErrorCode;
+
+const definiteCodes: ReadonlySet<number> = new Set([1, 10, 11, 12, 14, 20, 21, 22, 30]);
+
+/** Definite errors guarantee the operation did not happen; anything else (custom codes too) may have. */
+export function isDefinite(code: number): boolean {
+  return definiteCodes.has(code);
+}
+
+/** An error reply (thrown by a handler to answer with it, or rejected by rpc() when a peer sends one). */
+export class RPCError extends Error {
+  readonly code: number;
+
+  constructor(code: number, text?: string) {
+    super(text ?? codeName(code));
+    this.name = 'RPCError';
+    this.code = code;
+  }
+
+  get definite(): boolean {
+    return isDefinite(this.code);
+  }
+
+  /** The error reply body for a request with the given msg_id. */
+  toBody(inReplyTo: number): { type: 'error'; in_reply_to: number; code: number; text: string } {
+    return { type: 'error', in_reply_to: inReplyTo, code: this.code, text: this.message };
+  }
+}
+
+export class TimeoutError extends RPCError {
+  constructor(text = 'timed out') {
+    super(ErrorCode.Timeout, text);
+    this.name = 'TimeoutError';
+  }
+}
+
+export class KeyDoesNotExistError extends RPCError {
+  constructor(text = 'key does not exist') {
+    super(ErrorCode.KeyDoesNotExist, text);
+    this.name = 'KeyDoesNotExistError';
+  }
+}
+
+export class PreconditionFailedError extends RPCError {
+  constructor(text = 'precondition failed') {
+    super(ErrorCode.PreconditionFailed, text);
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+/** The typed error for an error reply's code. */
+export function errorFromReply(code: number, text: string | undefined): RPCError {
+  switch (code) {
+    case ErrorCode.Timeout:
+      return new TimeoutError(text);
+    case ErrorCode.KeyDoesNotExist:
+      return new KeyDoesNotExistError(text);
+    case ErrorCode.PreconditionFailed:
+      return new PreconditionFailedError(text);
+    default:
+      return new RPCError(code, text);
+  }
+}
+
+export function codeName(code: number): string {
+  for (const [name, value] of Object.entries(ErrorCode)) {
+    if (value === code) return name;
+  }
+  return `error ${code}`;
+}

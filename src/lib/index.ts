@@ -1,0 +1,27 @@
+// The node runtime's public API. See README.md for a complete example node.
+export {
+  createNode,
+  defaultRpcTimeoutMs,
+  type AskAllResult,
+  type AskAnyOptions,
+  type Handler,
+  type HandlerResult,
+  type Node,
+  type NodeOptions,
+  type OutBody,
+  type RpcCallback,
+  type RpcOptions,
+} from './node.js';
+export {
+  ErrorCode,
+  KeyDoesNotExistError,
+  PreconditionFailedError,
+  RPCError,
+  TimeoutError,
+  codeName,
+  errorFromReply,
+  isDefinite,
+  type ErrorCodeName,
+} from './errors.js';
+export { createKV, defaultKvTimeoutMs, type KV, type KVOptions, type KVService } from './kv.js';
+export type { Body, BodyOf, ErrorBody, FieldKind, FieldSpec, InitBody, Json, Message } from './protocol.js';
