@@ -126,10 +126,9 @@ export function createNode(options: NodeOptions = {}): Node {
     outBuffer = [];
     stdout.write(text);
   }
-  function emit(src: string, dest: string, body: OutBody): void {
+  function emit(src: string, dest: string, body: OutBody, msgId?: number, inReplyTo?: number): void {
     if (stopped) return;
-    // Only src, dest and body at the top level: Maelstrom rejects any other key.
-    outBuffer.push(JSON.stringify({ src, dest, body }) + '\n');
+    outBuffer.push(serialize(src, dest, body, msgId, inReplyTo));
     if (!flushScheduled) {
       flushScheduled = true;
       queueMicrotask(flush);
@@ -146,7 +145,7 @@ export function createNode(options: NodeOptions = {}): Node {
   function send(dest: string, body: OutBody): number {
     if (nodeId === undefined) throw new Error(`cannot send ${body.type} to ${dest} before init`);
     const msgId = nextMsgId++;
-    emit(nodeId, dest, { ...body, msg_id: msgId });
+    emit(nodeId, dest, body, msgId);
     return msgId;
   }
 
@@ -155,8 +154,7 @@ export function createNode(options: NodeOptions = {}): Node {
   function reply(request: Message, body: OutBody): void {
     const requestId = request.body.msg_id;
     const src = nodeId ?? request.dest;
-    if (typeof requestId === 'number') emit(src, request.src, { ...body, msg_id: nextMsgId++, in_reply_to: requestId });
-    else emit(src, request.src, { ...body, msg_id: nextMsgId++ });
+    emit(src, request.src, body, nextMsgId++, typeof requestId === 'number' ? requestId : undefined);
   }
 
   function replyError(request: Message, error: RPCError): void {
@@ -450,6 +448,26 @@ export function createNode(options: NodeOptions = {}): Node {
     log,
     run,
   } as Node;
+}
+
+/**
+ * One output line. Only src, dest and body at the top level: Maelstrom rejects any other key.
+ * msg_id and in_reply_to are spliced into the body's JSON rather than copied into a new object,
+ * which is the single largest cost per message otherwise.
+ */
+function serialize(src: string, dest: string, body: OutBody, msgId?: number, inReplyTo?: number): string {
+  let bodyJson: string;
+  if (body.msg_id !== undefined || body.in_reply_to !== undefined) {
+    bodyJson = JSON.stringify({ ...body, msg_id: msgId ?? body.msg_id, in_reply_to: inReplyTo ?? body.in_reply_to });
+  } else {
+    bodyJson = JSON.stringify(body);
+    if (msgId !== undefined || inReplyTo !== undefined) {
+      let ids = msgId === undefined ? '' : `,"msg_id":${msgId}`;
+      if (inReplyTo !== undefined) ids += `,"in_reply_to":${inReplyTo}`;
+      bodyJson = bodyJson.slice(0, -1) + ids + '}';
+    }
+  }
+  return `{"src":${JSON.stringify(src)},"dest":${JSON.stringify(dest)},"body":${bodyJson}}\n`;
 }
 
 function errorText(error: unknown): string {

@@ -78,11 +78,29 @@ function matchesKind(value: unknown, kind: BaseKind): boolean {
   }
 }
 
+interface FieldCheck {
+  field: string;
+  kind: BaseKind;
+  optional: boolean;
+}
+
+const compiledSpecs = new WeakMap<FieldSpec, FieldCheck[]>();
+
+function compile(spec: FieldSpec): FieldCheck[] {
+  let checks = compiledSpecs.get(spec);
+  if (!checks) {
+    checks = Object.entries(spec).map(([field, kindSpec]) => {
+      const optional = kindSpec.endsWith('?');
+      return { field, optional, kind: (optional ? kindSpec.slice(0, -1) : kindSpec) as BaseKind };
+    });
+    compiledSpecs.set(spec, checks);
+  }
+  return checks;
+}
+
 /** Returns why the body does not fit the spec, or undefined when it does. */
 export function checkFields(body: Body, spec: FieldSpec): string | undefined {
-  for (const [field, kindSpec] of Object.entries(spec)) {
-    const optional = kindSpec.endsWith('?');
-    const kind = (optional ? kindSpec.slice(0, -1) : kindSpec) as BaseKind;
+  for (const { field, kind, optional } of compile(spec)) {
     const value = body[field];
     if (value === undefined) {
       if (optional) continue;
