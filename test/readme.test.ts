@@ -1,0 +1,13 @@
+// The README's example node must be the real, type-checked file, not a copy that drifts.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from './spawn.js';
+
+describe('README', () => {
+  it('shows examples/g-set.ts verbatim', () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const example = readFileSync(path.join(repoRoot, 'examples/g-set.ts'), 'utf8');
+    expect(readme).toContain('```ts\n' + example + '```');
+  });
+});
