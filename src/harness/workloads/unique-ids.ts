@@ -1,0 +1,101 @@
+// The unique-ids workload: clients ask for ids, and every acknowledged id must be distinct.
+
+import type { Body, CheckResult, Completion, Generator, Json, Op, OpSpec, Workload } from '../types.js';
+import { checkSafely, compareValues, valueKey } from '../checkers/json-values.js';
+import { anyValue, DEFAULT_RPC_TIMEOUT_MS, errorCompletion, validateReply } from './rpc.js';
+
+/** How many duplicated ids the result lists (Jepsen keeps the 48 most frequent). */
+export const DUPLICATES_SHOWN = 48;
+
+/** How a duplicated id becomes a key of the `duplicated` map (results.json keys are strings). */
+function duplicateKey(id: Json): string {
+  return typeof id === 'string' ? id : JSON.stringify(id);
+}
+
+function analyseIds(history: readonly Op[]): CheckResult {
+  let attempted = 0;
+  let acknowledged = 0;
+  const frequencies = new Map<string, { id: Json; count: number }>();
+  let lowest: Json | undefined;
+  let highest: Json | undefined;
+  for (const op of history) {
+    if (op.f !== 'generate') continue;
+    if (op.type === 'invoke') attempted++;
+    if (op.type !== 'ok') continue;
+    acknowledged++;
+    const id = op.value ?? null;
+    const key = valueKey(id);
+    const entry = frequencies.get(key);
+    if (entry) entry.count++;
+    else frequencies.set(key, { id, count: 1 });
+    // Jepsen's range skips nils, and on ties keeps the later value.
+    if (id !== null) {
+      if (lowest === undefined || compareValues(id, lowest) <= 0) lowest = id;
+      if (highest === undefined || compareValues(id, highest) >= 0) highest = id;
+    }
+  }
+  const duplicates = [...frequencies.values()]
+    .filter((e) => e.count > 1)
+    .sort((a, b) => compareValues(a.id, b.id));
+  // Most frequent first (ties: the larger id first), cut, then listed in id order again.
+  const shown = [...duplicates]
+    .sort((a, b) => a.count - b.count)
+    .reverse()
+    .slice(0, DUPLICATES_SHOWN)
+    .sort((a, b) => compareValues(a.id, b.id));
+  const duplicated: { [id: string]: Json } = {};
+  for (const e of shown) duplicated[duplicateKey(e.id)] = e.count;
+  return {
+    'valid?': duplicates.length === 0,
+    'attempted-count': attempted,
+    'acknowledged-count': acknowledged,
+    'duplicated-count': duplicates.length,
+    duplicated,
+    range: [lowest ?? null, highest ?? null],
+  };
+}
+
+/**
+ * Jepsen's unique-ids checker. Ids are compared as parsed JSON values, so 1 and "1" are
+ * different ids. Ids of unrelated types cannot be ordered for `range`; Jepsen then throws,
+ * and the result is `unknown`.
+ */
+export function checkUniqueIds(history: readonly Op[]): CheckResult {
+  return checkSafely(() => analyseIds(history));
+}
+
+function generateRequest(): Body {
+  return { type: 'generate' };
+}
+
+export const uniqueIdsWorkload: Workload = {
+  name: 'unique-ids',
+  hasFinalPhase: false,
+
+  rpcTimeoutMs(): number {
+    return DEFAULT_RPC_TIMEOUT_MS;
+  },
+
+  generator(): Generator {
+    return {
+      next(): OpSpec {
+        return { f: 'generate', value: null };
+      },
+    };
+  },
+
+  request: generateRequest,
+
+  onReply(_op: OpSpec, body: Body): Completion {
+    validateReply(generateRequest(), body, 'generate_ok', { id: anyValue });
+    return { type: 'ok', value: body.id ?? null };
+  },
+
+  onError(op: OpSpec, code: number, text: string | undefined): Completion {
+    return errorCompletion(op, code, text, false);
+  },
+
+  check(history: Op[]): CheckResult {
+    return checkUniqueIds(history);
+  },
+};
