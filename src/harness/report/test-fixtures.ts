@@ -1,0 +1,102 @@
+// Test-only helpers: a RunOutput built from a reference Maelstrom history plus a hand-made
+// journal. Not imported by production code.
+
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import type { CheckResult, JournalEvent, Json, Op, RunOutput, TestOptions } from '../types.js';
+
+export const REFERENCE_RUNS_DIR = '/work/shared/reference-runs';
+
+export function loadReferenceHistory(run: string): Op[] {
+  const text = gunzipSync(readFileSync(`${REFERENCE_RUNS_DIR}/${run}/history.jsonl.gz`)).toString('utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Op);
+}
+
+export function loadReferenceResults(run: string): { [key: string]: Json } {
+  return JSON.parse(readFileSync(`${REFERENCE_RUNS_DIR}/${run}/results.json`, 'utf8')) as { [key: string]: Json };
+}
+
+export function testOptions(overrides: Partial<TestOptions> = {}): TestOptions {
+  return {
+    workload: 'broadcast',
+    bin: '/bin/true',
+    binArgs: [],
+    nodes: ['n0', 'n1', 'n2', 'n3', 'n4'],
+    concurrency: 5,
+    timeLimitS: 20,
+    rate: 10,
+    latencyMs: 0,
+    latencyDist: 'constant',
+    nemesis: 'partition',
+    nemesisIntervalS: 10,
+    availability: null,
+    topology: 'grid',
+    logStderr: false,
+    logNetSend: false,
+    logNetRecv: false,
+    consistencyModels: ['strict-serializable'],
+    keyCount: null,
+    maxTxnLength: 4,
+    maxWritesPerKey: 16,
+    seed: 42,
+    finalWaitS: 10,
+    storeDir: 'store',
+    ...overrides,
+  };
+}
+
+let nextEventId = 0;
+
+/** A send and (unless dropped) a matching recv `latencyMs` later. */
+export function exchange(
+  src: string,
+  dest: string,
+  type: string,
+  atMs: number,
+  options: { latencyMs?: number; dropped?: boolean; id?: number } = {},
+): JournalEvent[] {
+  const id = options.id ?? nextEventId++;
+  const body = { type, msg_id: id };
+  const timeNs = Math.round(atMs * 1e6);
+  const send: JournalEvent = { kind: 'send', timeNs, id, src, dest, body };
+  if (options.dropped) return [send];
+  return [send, { kind: 'recv', timeNs: timeNs + Math.round((options.latencyMs ?? 0) * 1e6), id, src, dest, body }];
+}
+
+/** A plausible broadcast journal: init, client RPCs, gossip between five nodes, some dropped. */
+export function syntheticJournal(messageCount: number): JournalEvent[] {
+  const events: JournalEvent[] = [];
+  for (let i = 0; i < 5; i++) {
+    events.push(...exchange(`c${i}`, `n${i}`, 'init', i * 0.1), ...exchange(`n${i}`, `c${i}`, 'init_ok', i * 0.1 + 0.05));
+  }
+  let t = 10;
+  for (let i = 0; events.length < messageCount * 2; i++) {
+    const node = `n${i % 5}`;
+    const client = `c${5 + (i % 5)}`;
+    events.push(...exchange(client, node, 'broadcast', t));
+    for (let peer = 1; peer <= 2; peer++) {
+      const target = `n${(i + peer) % 5}`;
+      events.push(...exchange(node, target, 'gossip', t + 1, { latencyMs: 5 + ((i * peer) % 7), dropped: i % 6 === 0 && peer === 2 }));
+    }
+    events.push(...exchange(node, client, 'broadcast_ok', t + 1));
+    t += 17;
+  }
+  return events.sort((a, b) => a.timeNs - b.timeNs || (a.kind === 'send' ? -1 : 1));
+}
+
+export function runOutput(overrides: Partial<RunOutput> = {}, workloadResult: CheckResult = { 'valid?': true }): RunOutput {
+  return {
+    opts: testOptions(),
+    startedAt: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)),
+    storeDir: '/tmp/glomers-test-store',
+    history: [],
+    journal: [],
+    workloadResult,
+    lateness: { deliveries: 10, p50Ms: 0.2, p99Ms: 0.9, maxMs: 1.4, behind: false },
+    problems: [],
+    ...overrides,
+  };
+}
