@@ -89,7 +89,9 @@ export function overlayFromTopology(topology: unknown, self: string): Overlay {
     if (!Array.isArray(raw)) return [];
     return [...new Set(raw.filter((x): x is string => typeof x === 'string' && x !== id))];
   };
-  const nodes = Object.keys(map);
-  const complete = nodes.length > 1 && nodes.every((id) => listOf(id).length >= nodes.length - 1 && nodes.every((other) => other === id || listOf(id).includes(other)));
+  const nodes = new Set(Object.keys(map));
+  for (const id of [...nodes]) for (const other of listOf(id)) nodes.add(other);
+  const complete =
+    nodes.size > 1 && [...nodes].every((id) => listOf(id).length === nodes.size - 1);
   return { neighbours: listOf(self), relay: !complete };
 }

@@ -1,0 +1,68 @@
+// The broadcast node through the runtime's in-process stdio: handlers, wiring and timers.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestNode, type TestNode } from '../lib/testing.js';
+import { defaultOptions, type BroadcastOptions } from './args.js';
+import { installBroadcast } from './server.js';
+
+let running: TestNode[] = [];
+afterEach(async () => {
+  await Promise.all(running.map((t) => t.end()));
+  running = [];
+});
+
+function start(options: Partial<BroadcastOptions> = {}): TestNode {
+  const t = startTestNode((node) => installBroadcast(node, { ...defaultOptions, ...options }));
+  running.push(t);
+  return t;
+}
+
+const ids = ['n0', 'n1', 'n2'];
+
+describe('broadcast node', () => {
+  it('a leaf acknowledges the client and uploads the value to the hub at once', async () => {
+    const t = start();
+    await t.init('n1', ids);
+    t.deliver({ src: 'c1', dest: 'n1', body: { type: 'broadcast', message: 7, msg_id: 1 } });
+    const first = await t.next();
+    const second = await t.next();
+    const byDest = Object.fromEntries([first, second].map((m) => [m.dest, m.body]));
+    expect(byDest['c1']).toMatchObject({ type: 'broadcast_ok', in_reply_to: 1 });
+    expect(byDest['n0']).toMatchObject({ type: 'gossip', values: [7] });
+    t.deliver({ src: 'c1', dest: 'n1', body: { type: 'read', msg_id: 2 } });
+    expect((await t.next()).body).toMatchObject({ type: 'read_ok', messages: [7], in_reply_to: 2 });
+  });
+
+  it('the hub batches on its interval and acks the uploader on the same message', async () => {
+    const t = start({ intervalMs: 50 });
+    await t.init('n0', ids);
+    t.deliver({ src: 'n1', dest: 'n0', body: { type: 'gossip', values: [[1, 3]], msg_id: 1 } });
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'broadcast', message: 4, msg_id: 1 } });
+    expect((await t.next()).body.type).toBe('broadcast_ok');
+    const batch = [await t.next(), await t.next()];
+    const toN1 = batch.find((m) => m.dest === 'n1')!;
+    const toN2 = batch.find((m) => m.dest === 'n2')!;
+    expect(toN1.body).toMatchObject({ values: [4], ack: [[1, 3]] });
+    expect(toN2.body).toMatchObject({ values: [[1, 4]] });
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'read', msg_id: 2 } });
+    const read = await t.next();
+    expect([...(read.body['messages'] as number[])].sort()).toEqual([1, 2, 3, 4]);
+  });
+
+  it('uses the topology message only when told to', async () => {
+    const topology = { n0: ['n2'], n1: [], n2: ['n0'] };
+    const t = start({ overlay: { kind: 'maelstrom', fanout: 2 } });
+    await t.init('n0', ids);
+    t.deliver({ src: 'c9', dest: 'n0', body: { type: 'topology', topology, msg_id: 1 } });
+    expect((await t.next()).body).toMatchObject({ type: 'topology_ok', in_reply_to: 1 });
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'broadcast', message: 5, msg_id: 2 } });
+    const out = [await t.next(), await t.next()];
+    expect(out.map((m) => m.dest).sort()).toEqual(['c1', 'n2']);
+  });
+
+  it('rejects a non-integer broadcast with malformed-request', async () => {
+    const t = start();
+    await t.init('n0', ['n0']);
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'broadcast', message: 'x', msg_id: 3 } });
+    expect((await t.next()).body).toMatchObject({ type: 'error', code: 12, in_reply_to: 3 });
+  });
+});
