@@ -1,0 +1,98 @@
+// Assembles the results map: the same sections and key names as Maelstrom's results.edn, plus
+// one section of our own under "glomers".
+
+import type { CheckResult, Json, NodeProblem, RunOutput, Validity } from '../types.js';
+import { checkAvailability } from '../checkers/availability.js';
+import { checkStats } from '../checkers/stats.js';
+import { checkExceptions } from './exceptions.js';
+import { netStats } from './net-stats.js';
+
+/**
+ * Ours, not Maelstrom's: facts about how the harness ran that Maelstrom has no key for.
+ * `valid?` is false when any node misbehaved (see glomersSection).
+ */
+export interface GlomersSection extends CheckResult {
+  seed: number;
+  lateness: { [key: string]: Json };
+  problems: Json[];
+}
+
+/** Keys in Maelstrom's order (the order its console and results.edn show). */
+export interface Results {
+  perf: CheckResult;
+  timeline: CheckResult;
+  exceptions: CheckResult;
+  stats: CheckResult;
+  availability: CheckResult;
+  net: CheckResult;
+  workload: CheckResult;
+  glomers: GlomersSection;
+  'valid?': Validity;
+}
+
+const VALIDITY_RANK: Record<string, number> = { true: 0, unknown: 1, false: 2 };
+
+/** Jepsen's merge-valid: false beats "unknown", which beats true. */
+export function mergeValidity(values: Validity[]): Validity {
+  let worst: Validity = true;
+  for (const value of values) {
+    if ((VALIDITY_RANK[String(value)] ?? 1) > (VALIDITY_RANK[String(worst)] ?? 1)) worst = value;
+  }
+  return worst;
+}
+
+/** Jepsen's check-safe: a checker that throws yields :unknown with the error, not a crash. */
+function safely(check: () => CheckResult): CheckResult {
+  try {
+    return check();
+  } catch (error) {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { 'valid?': 'unknown', error: text };
+  }
+}
+
+export function problemAsJson(problem: NodeProblem): { [key: string]: Json } {
+  const out: { [key: string]: Json } = { node: problem.node, kind: problem.kind, detail: problem.detail };
+  if (problem.exitCode !== undefined) out['exit-code'] = problem.exitCode;
+  if (problem.signal !== undefined) out['signal'] = problem.signal;
+  out['stderr-tail'] = problem.stderrTail;
+  return out;
+}
+
+/**
+ * Every NodeProblem makes the run invalid. A crash or a failed init/setup is a test error in
+ * Maelstrom (the run never reaches a verdict). A bad stdout line is where we are deliberately
+ * stricter: Maelstrom silently stops reading that node and may still say valid, which hides a
+ * real bug in the node; we would rather fail loudly and name the node.
+ */
+function glomersSection(run: RunOutput): GlomersSection {
+  const { lateness } = run;
+  return {
+    'valid?': run.problems.length === 0,
+    seed: run.opts.seed,
+    lateness: {
+      deliveries: lateness.deliveries,
+      'p50-ms': lateness.p50Ms,
+      'p99-ms': lateness.p99Ms,
+      'max-ms': lateness.maxMs,
+      'behind?': lateness.behind,
+    },
+    problems: run.problems.map(problemAsJson),
+  };
+}
+
+export function assembleResults(run: RunOutput): Results {
+  // Maelstrom's perf and timeline checkers only draw pictures; they are always valid.
+  const perf: CheckResult = { 'latency-graph': { 'valid?': true }, 'rate-graph': { 'valid?': true }, 'valid?': true };
+  const timeline: CheckResult = { 'valid?': true };
+  const exceptions = safely(() => checkExceptions(run.history));
+  const stats = safely(() => checkStats(run.history));
+  const availability = safely(() => checkAvailability(run.history, run.opts.availability));
+  const net = safely(() => netStats(run.journal, run.history));
+  const workload = run.workloadResult;
+  const glomers = glomersSection(run);
+  const valid = mergeValidity(
+    [perf, timeline, exceptions, stats, availability, net, workload, glomers].map((section) => section['valid?']),
+  );
+  return { perf, timeline, exceptions, stats, availability, net, workload, glomers, 'valid?': valid };
+}
