@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError, parseTestArgs } from './cli.js';
+
+const known = ['echo', 'broadcast', 'unique-ids'];
+
+function opts(args: string[]) {
+  const parsed = parseTestArgs(args, known);
+  if (parsed.kind !== 'test') throw new Error('expected a test command');
+  return parsed.opts;
+}
+
+describe('parseTestArgs', () => {
+  it('applies Maelstrom defaults', () => {
+    const o = opts(['-w', 'echo', '--bin', 'x']);
+    expect(o.nodes).toEqual(['n1', 'n2', 'n3', 'n4', 'n5']);
+    expect(o.concurrency).toBe(5);
+    expect(o.timeLimitS).toBe(60);
+    expect(o.rate).toBe(5);
+    expect(o.latencyMs).toBe(0);
+    expect(o.latencyDist).toBe('constant');
+    expect(o.nemesis).toBeNull();
+    expect(o.nemesisIntervalS).toBe(10);
+    expect(o.availability).toBeNull();
+    expect(o.topology).toBe('grid');
+    expect(o.consistencyModels).toEqual(['strict-serializable']);
+    expect(o.maxTxnLength).toBe(4);
+    expect(o.maxWritesPerKey).toBe(16);
+    expect(o.finalWaitS).toBe(10);
+    expect(o.storeDir).toBe('store');
+    expect(o.binArgs).toEqual([]);
+  });
+
+  it('defaults the workload to lin-kv, which is unknown here', () => {
+    expect(() => parseTestArgs(['--bin', 'x'], known)).toThrow(/unknown workload "lin-kv"; known workloads: echo/);
+  });
+
+  it('handles node-count, Kn concurrency and --flag=value', () => {
+    const o = opts(['-w=echo', '--bin=./b', '--node-count=3', '--concurrency', '2n', '--rate=0.5']);
+    expect(o.nodes).toEqual(['n0', 'n1', 'n2']);
+    expect(o.concurrency).toBe(6);
+    expect(o.rate).toBe(0.5);
+  });
+
+  it('collects -n, --node and --nodes', () => {
+    const o = opts(['-w', 'echo', '--bin', 'x', '-n', 'a', '--node', 'b', '--nodes', 'd,e']);
+    expect(o.nodes).toEqual(['a', 'b', 'd', 'e']);
+    expect(o.concurrency).toBe(4);
+  });
+
+  it('passes positional args and args after -- to the node', () => {
+    const o = opts(['-w', 'echo', 'first', '--bin', 'x', '--', '--not-a-flag', '-w']);
+    expect(o.binArgs).toEqual(['first', '--not-a-flag', '-w']);
+  });
+
+  it('parses availability, nemesis, booleans, ours, ignored SSH flags', () => {
+    const o = opts([
+      '-w', 'echo', '--bin', 'x', '--availability', '0.5', '--nemesis', 'partition', '--log-stderr',
+      '--seed', '42', '--final-wait', '2', '--store', '/tmp/s', '--username', 'u', '--no-ssh',
+      '--consistency-models', 'read-committed , serializable', '--latency', '10', '--latency-dist', 'uniform',
+    ]);
+    expect(o.availability).toBe(0.5);
+    expect(o.nemesis).toBe('partition');
+    expect(o.logStderr).toBe(true);
+    expect(o.seed).toBe(42);
+    expect(o.finalWaitS).toBe(2);
+    expect(o.storeDir).toBe('/tmp/s');
+    expect(o.consistencyModels).toEqual(['read-committed', 'serializable']);
+    expect(o.latencyDist).toBe('uniform');
+    expect(opts(['-w', 'echo', '--bin', 'x', '--availability', 'total']).availability).toBe('total');
+  });
+
+  it('returns help for -h and --help', () => {
+    expect(parseTestArgs(['-h'], known).kind).toBe('help');
+    expect(parseTestArgs(['--help'], known).kind).toBe('help');
+  });
+
+  it.each([
+    [['-w', 'echo', '--bin', 'x', '--bogus'], /unknown option --bogus/],
+    [['-w', 'echo'], /--bin FILE is required/],
+    [['-w', 'echo', '--bin', 'x', '--rate', 'fast'], /--rate expects a number/],
+    [['-w', 'echo', '--bin', 'x', '--concurrency', '2x'], /--concurrency expects an integer/],
+    [['-w', 'echo', '--bin', 'x', '--availability', '1.5'], /--availability expects a number between 0 and 1/],
+    [['-w', 'echo', '--bin', 'x', '--nemesis', 'kill'], /--nemesis supports only "partition"/],
+    [['-w', 'echo', '--bin', 'x', '--latency-dist', 'uniform'], /needs --latency above 0/],
+    [['-w', 'echo', '--bin', 'x', '--topology', 'star'], /--topology must be one of/],
+    [['-w', 'echo', '--bin', 'x', '--test-count', '2'], /--test-count/],
+    [['-w', 'echo', '--bin', 'x', '--time-limit'], /--time-limit needs a value/],
+    [['-w', 'nope', '--bin', 'x'], /unknown workload "nope"; known workloads: echo, broadcast, unique-ids/],
+  ])('rejects %j', (args, message) => {
+    expect(() => parseTestArgs(args, known)).toThrow(UsageError);
+    expect(() => parseTestArgs(args, known)).toThrow(message);
+  });
+});

@@ -1,0 +1,328 @@
+// Parses `glomers test` flags: Maelstrom's `test` flags with Maelstrom's defaults (spec
+// section 6), plus our own --seed, --final-wait and --store.
+import { readFileSync } from 'node:fs';
+import type { Availability, LatencyDist, TestOptions } from './types.js';
+
+/** Bad command line: the message says what to do; the process exits 254. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const EXIT_USAGE = 254;
+
+export const TOPOLOGIES = ['grid', 'line', 'total', 'tree', 'tree2', 'tree3', 'tree4'];
+
+export const TEST_HELP = `Usage: glomers test -w WORKLOAD --bin FILE [options] [-- node args...]
+
+Runs a Maelstrom-compatible test against a node binary. Exit status: 0 valid, 1 invalid,
+2 unknown, 254 bad arguments, 255 the test errored (harness crash, a node crashed or never
+answered init/setup).
+
+Maelstrom options (same names and defaults as \`maelstrom test\`):
+  -w, --workload NAME         workload to run (default lin-kv)
+  --bin FILE                  node binary (required); positional args and args after -- go to it
+  --node-count N              use nodes n0..n(N-1) (overrides the node list)
+  -n, --node ID               add a node id (repeatable); default list n1..n5
+  --nodes A,B,...             comma-separated node ids
+  --nodes-file FILE           node ids, one per line
+  --concurrency N|Kn          number of client workers; Kn = K x node count (default 1n)
+  --time-limit S              seconds of client load, excluding setup and final phase (default 60)
+  --rate R                    operations per second across all clients, 0 = none (default 5)
+  --latency MS                mean latency between non-client endpoints (default 0)
+  --latency-dist DIST         constant | uniform | exponential (default constant)
+  --nemesis partition         inject network partitions
+  --nemesis-interval S        mean seconds between nemesis operations (default 10)
+  --availability A            total, or a number in 0..1: minimum ok/invoke ratio (default unset)
+  --topology NAME             broadcast topology: ${TOPOLOGIES.join(', ')} (default grid)
+  --log-stderr                echo node stderr to the console (always saved in node-logs/)
+  --log-net-send              log every message sent into the network
+  --log-net-recv              log every message delivered by the network
+  --consistency-models M      txn workloads; several models need spaces around commas
+                              (default strict-serializable)
+  --key-count N               txn workloads and kafka (default unset)
+  --max-txn-length N          txn workloads (default 4)
+  --max-writes-per-key N      txn workloads and kafka (default 16)
+  --test-count N              only 1 is supported
+  --leave-db-running, --logging-json, --no-ssh, --dummy-ssh, --strict-host-key-checking,
+  --username U, --password P, --ssh-private-key F
+                              accepted for compatibility and ignored
+
+Options of glomers only:
+  --seed N                    seed for every random choice (generator, latency, nemesis);
+                              default: random, printed at start so a run can be replayed
+  --final-wait S              seconds to wait after healing before final reads (default 10)
+  --store DIR                 where results go (default store)
+  -h, --help                  this help
+`;
+
+export const MAIN_HELP = `Usage: glomers <command> [options]
+
+Commands:
+  test      run a test against a node binary (glomers test --help for its options)
+
+Options:
+  -h, --help   this help
+`;
+
+type ValueFlag =
+  | 'workload'
+  | 'bin'
+  | 'node-count'
+  | 'node'
+  | 'nodes'
+  | 'nodes-file'
+  | 'concurrency'
+  | 'time-limit'
+  | 'rate'
+  | 'latency'
+  | 'latency-dist'
+  | 'nemesis'
+  | 'nemesis-interval'
+  | 'availability'
+  | 'topology'
+  | 'consistency-models'
+  | 'key-count'
+  | 'max-txn-length'
+  | 'max-writes-per-key'
+  | 'test-count'
+  | 'seed'
+  | 'final-wait'
+  | 'store'
+  | 'username'
+  | 'password'
+  | 'ssh-private-key';
+
+const VALUE_FLAGS = new Set<string>([
+  'workload',
+  'bin',
+  'node-count',
+  'node',
+  'nodes',
+  'nodes-file',
+  'concurrency',
+  'time-limit',
+  'rate',
+  'latency',
+  'latency-dist',
+  'nemesis',
+  'nemesis-interval',
+  'availability',
+  'topology',
+  'consistency-models',
+  'key-count',
+  'max-txn-length',
+  'max-writes-per-key',
+  'test-count',
+  'seed',
+  'final-wait',
+  'store',
+  'username',
+  'password',
+  'ssh-private-key',
+]);
+
+const BOOLEAN_FLAGS = new Set<string>([
+  'log-stderr',
+  'log-net-send',
+  'log-net-recv',
+  'help',
+  'leave-db-running',
+  'logging-json',
+  'no-ssh',
+  'dummy-ssh',
+  'strict-host-key-checking',
+]);
+
+const SHORT_FLAGS: Record<string, string> = { w: 'workload', n: 'node', h: 'help' };
+
+export type TestCommand = { kind: 'help' } | { kind: 'test'; opts: TestOptions };
+
+function parseNumber(flag: string, raw: string, check: { integer?: boolean; min?: number; max?: number }): number {
+  const value = Number(raw);
+  const ok =
+    raw.trim() !== '' &&
+    Number.isFinite(value) &&
+    (!check.integer || Number.isInteger(value)) &&
+    (check.min === undefined || value >= check.min) &&
+    (check.max === undefined || value <= check.max);
+  if (!ok) {
+    const kind = check.integer ? 'an integer' : 'a number';
+    const range =
+      check.min !== undefined && check.max !== undefined
+        ? ` between ${check.min} and ${check.max}`
+        : check.min !== undefined
+          ? ` >= ${check.min}`
+          : '';
+    throw new UsageError(`--${flag} expects ${kind}${range}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** Parses the arguments after `test`. Throws UsageError on anything it cannot accept. */
+export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]): TestCommand {
+  const values = new Map<ValueFlag, string[]>();
+  const booleans = new Set<string>();
+  const binArgs: string[] = [];
+
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') {
+      binArgs.push(...args.slice(i + 1));
+      break;
+    }
+    let name: string;
+    let inline: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+      inline = eq === -1 ? undefined : arg.slice(eq + 1);
+    } else if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) {
+      const short = arg.slice(1, 2);
+      const long = SHORT_FLAGS[short];
+      if (long === undefined) throw new UsageError(`unknown option ${arg}; see glomers test --help`);
+      name = long;
+      const rest = arg.slice(2);
+      inline = rest === '' ? undefined : rest.startsWith('=') ? rest.slice(1) : rest;
+    } else {
+      binArgs.push(arg);
+      continue;
+    }
+    if (BOOLEAN_FLAGS.has(name)) {
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value; remove "=${inline}"`);
+      booleans.add(name);
+    } else if (VALUE_FLAGS.has(name)) {
+      let value = inline;
+      if (value === undefined) {
+        value = args[i + 1];
+        if (value === undefined) throw new UsageError(`--${name} needs a value; see glomers test --help`);
+        i++;
+      }
+      const list = values.get(name as ValueFlag) ?? [];
+      list.push(value);
+      values.set(name as ValueFlag, list);
+    } else {
+      throw new UsageError(`unknown option --${name}; see glomers test --help for the supported flags`);
+    }
+  }
+
+  if (booleans.has('help')) return { kind: 'help' };
+
+  const last = (flag: ValueFlag): string | undefined => values.get(flag)?.at(-1);
+
+  const workload = last('workload') ?? 'lin-kv';
+  if (knownWorkloads !== undefined && !knownWorkloads.includes(workload)) {
+    throw new UsageError(
+      `unknown workload ${JSON.stringify(workload)}; known workloads: ${knownWorkloads.join(', ')}`,
+    );
+  }
+  const bin = last('bin');
+  if (bin === undefined) throw new UsageError('--bin FILE is required: the node binary to test');
+
+  let nodes: string[] = [];
+  const nodeCount = last('node-count');
+  if (nodeCount !== undefined) {
+    const n = parseNumber('node-count', nodeCount, { integer: true, min: 1 });
+    nodes = Array.from({ length: n }, (_, k) => `n${k}`);
+  } else {
+    nodes.push(...(values.get('node') ?? []));
+    for (const list of values.get('nodes') ?? []) nodes.push(...list.split(',').filter((s) => s !== ''));
+    const nodesFile = last('nodes-file');
+    if (nodesFile !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(nodesFile, 'utf8');
+      } catch {
+        throw new UsageError(`--nodes-file ${nodesFile}: cannot read that file`);
+      }
+      nodes.push(...text.split(/\s+/).filter((s) => s !== ''));
+    }
+    if (nodes.length === 0) nodes = ['n1', 'n2', 'n3', 'n4', 'n5'];
+  }
+  const bad = nodes.find((id) => id.startsWith('c') || ['lin-kv', 'seq-kv', 'lww-kv', 'lin-tso'].includes(id));
+  if (bad !== undefined) {
+    throw new UsageError(`node id ${JSON.stringify(bad)} is taken: ids starting with "c" are clients, and services have their own ids`);
+  }
+  if (new Set(nodes).size !== nodes.length) throw new UsageError(`node ids must be distinct: ${nodes.join(',')}`);
+
+  const concurrencyRaw = last('concurrency') ?? '1n';
+  let concurrency: number;
+  const multiple = /^(\d+)n$/.exec(concurrencyRaw);
+  if (multiple !== null) {
+    concurrency = Number(multiple[1]) * nodes.length;
+  } else {
+    concurrency = parseNumber('concurrency', concurrencyRaw, { integer: true, min: 1 });
+  }
+  if (concurrency < 1) throw new UsageError(`--concurrency must give at least one worker, got ${concurrencyRaw}`);
+
+  const latencyMs = parseNumber('latency', last('latency') ?? '0', { integer: true, min: 0 });
+  const latencyDistRaw = last('latency-dist') ?? 'constant';
+  if (!['constant', 'uniform', 'exponential'].includes(latencyDistRaw)) {
+    throw new UsageError(`--latency-dist must be constant, uniform or exponential, got ${JSON.stringify(latencyDistRaw)}`);
+  }
+  const latencyDist = latencyDistRaw as LatencyDist;
+  if (latencyDist !== 'constant' && latencyMs === 0) {
+    throw new UsageError(`--latency-dist ${latencyDist} needs --latency above 0 (Maelstrom fails on it too)`);
+  }
+
+  const nemesisRaw = last('nemesis');
+  let nemesis: 'partition' | null = null;
+  if (nemesisRaw !== undefined) {
+    const faults = nemesisRaw.split(',').filter((s) => s !== '');
+    const unknown = faults.filter((f) => f !== 'partition');
+    if (unknown.length > 0) {
+      throw new UsageError(`--nemesis supports only "partition", got ${JSON.stringify(nemesisRaw)}`);
+    }
+    nemesis = faults.length > 0 ? 'partition' : null;
+  }
+
+  const availabilityRaw = last('availability');
+  let availability: Availability | null = null;
+  if (availabilityRaw !== undefined) {
+    availability =
+      availabilityRaw === 'total' ? 'total' : parseNumber('availability', availabilityRaw, { min: 0, max: 1 });
+  }
+
+  const topology = last('topology') ?? 'grid';
+  if (!TOPOLOGIES.includes(topology)) {
+    throw new UsageError(`--topology must be one of ${TOPOLOGIES.join(', ')}, got ${JSON.stringify(topology)}`);
+  }
+
+  const testCount = parseNumber('test-count', last('test-count') ?? '1', { integer: true, min: 1 });
+  if (testCount !== 1) throw new UsageError('--test-count: glomers runs one test per invocation; use 1 or run it again');
+
+  const keyCountRaw = last('key-count');
+  const seedRaw = last('seed');
+
+  const opts: TestOptions = {
+    workload,
+    bin,
+    binArgs,
+    nodes,
+    concurrency,
+    timeLimitS: parseNumber('time-limit', last('time-limit') ?? '60', { min: 0 }),
+    rate: parseNumber('rate', last('rate') ?? '5', { min: 0 }),
+    latencyMs,
+    latencyDist,
+    nemesis,
+    nemesisIntervalS: parseNumber('nemesis-interval', last('nemesis-interval') ?? '10', { min: 0 }),
+    availability,
+    topology,
+    logStderr: booleans.has('log-stderr'),
+    logNetSend: booleans.has('log-net-send'),
+    logNetRecv: booleans.has('log-net-recv'),
+    consistencyModels: (last('consistency-models') ?? 'strict-serializable').split(/\s+,\s+/),
+    keyCount: keyCountRaw === undefined ? null : parseNumber('key-count', keyCountRaw, { integer: true, min: 1 }),
+    maxTxnLength: parseNumber('max-txn-length', last('max-txn-length') ?? '4', { integer: true, min: 1 }),
+    maxWritesPerKey: parseNumber('max-writes-per-key', last('max-writes-per-key') ?? '16', { integer: true, min: 1 }),
+    seed:
+      seedRaw === undefined
+        ? Math.floor(Math.random() * 2 ** 31)
+        : parseNumber('seed', seedRaw, { integer: true, min: 0 }),
+    finalWaitS: parseNumber('final-wait', last('final-wait') ?? '10', { min: 0 }),
+    storeDir: last('store') ?? 'store',
+  };
+  return { kind: 'test', opts };
+}
