@@ -1,0 +1,481 @@
+// report.html: one self-contained page (inline SVG and CSS, no scripts, no external assets)
+// with a summary table, latency and rate plots, and a message-flow diagram. Everything a node
+// could have chosen (body types, ids, stderr, error texts) goes through escapeXml.
+
+import type { JournalEvent, Json, Op, RunOutput } from '../types.js';
+import type { Results } from './results.js';
+import {
+  axes,
+  bands,
+  dashFor,
+  escapeXml,
+  legend,
+  makeFrame,
+  marker,
+  niceStep,
+  px,
+  svgOpen,
+  xPx,
+  yPx,
+  type LegendEntry,
+  type PlotFrame,
+} from './svg.js';
+
+/** How many messages the flow diagram shows (Maelstrom truncates its messages.svg too). */
+export const MESSAGE_DIAGRAM_LIMIT = 300;
+/** Points beyond this in the latency scatter are thinned evenly, to keep the page light. */
+const SCATTER_POINT_LIMIT = 20_000;
+const NS_PER_S = 1e9;
+const NS_PER_MS = 1e6;
+
+const TYPE_COLOURS: Record<string, string> = { ok: '#2563eb', info: '#f59e0b', fail: '#dc2626' };
+const QUANTILES: Array<{ q: number; label: string; colour: string }> = [
+  { q: 0.5, label: '0.5', colour: '#2563eb' },
+  { q: 0.95, label: '0.95', colour: '#059669' },
+  { q: 0.99, label: '0.99', colour: '#d97706' },
+  { q: 1, label: 'max', colour: '#dc2626' },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Data derived from the history
+
+export interface CompletedOp {
+  f: string;
+  type: 'ok' | 'info' | 'fail';
+  startS: number;
+  endS: number;
+  latencyMs: number;
+}
+
+/** Pairs each client invoke with its completion (the next op of the same process). */
+export function completedOps(history: Op[]): CompletedOp[] {
+  const pending = new Map<number, Op>();
+  const done: CompletedOp[] = [];
+  for (const op of history) {
+    if (op.process === 'nemesis') continue;
+    if (op.type === 'invoke') {
+      pending.set(op.process, op);
+      continue;
+    }
+    const invoke = pending.get(op.process);
+    if (!invoke) continue;
+    pending.delete(op.process);
+    done.push({
+      f: invoke.f,
+      type: op.type,
+      startS: invoke.time / NS_PER_S,
+      endS: op.time / NS_PER_S,
+      latencyMs: (op.time - invoke.time) / NS_PER_MS,
+    });
+  }
+  return done;
+}
+
+/** Partition intervals (seconds): from a start-partition to the next stop-partition. */
+export function partitionIntervals(history: Op[], endS: number): Array<{ from: number; to: number }> {
+  const intervals: Array<{ from: number; to: number }> = [];
+  let openedS: number | undefined;
+  for (const op of history) {
+    if (op.process !== 'nemesis') continue;
+    if (op.f === 'start-partition' && openedS === undefined) openedS = op.time / NS_PER_S;
+    if (op.f === 'stop-partition' && openedS !== undefined) {
+      intervals.push({ from: openedS, to: op.time / NS_PER_S });
+      openedS = undefined;
+    }
+  }
+  if (openedS !== undefined) intervals.push({ from: openedS, to: endS });
+  return intervals;
+}
+
+function distinctSorted(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort();
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+function logBounds(values: number[]): { min: number; max: number } {
+  let min = Infinity;
+  let max = 0;
+  for (const v of values) {
+    if (v > 0 && v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (!Number.isFinite(min)) return { min: 0.1, max: 10 };
+  const low = 10 ** Math.floor(Math.log10(min));
+  const high = 10 ** Math.ceil(Math.log10(Math.max(max, low * 10)));
+  return { min: low, max: high === low ? low * 10 : high };
+}
+
+function emptyNote(frame: PlotFrame, text: string): string {
+  return `<text x="${px(frame.leftPx + 20)}" y="${px(frame.topPx + 30)}" class="note">${escapeXml(text)}</text>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plots
+
+function latencyScatter(ops: CompletedOp[], durationS: number, partitions: Array<{ from: number; to: number }>): string {
+  const bounds = logBounds(ops.map((op) => op.latencyMs));
+  const frame = makeFrame(durationS, bounds.min, bounds.max, true);
+  const fs = distinctSorted(ops.map((op) => op.f));
+  const stride = Math.max(1, Math.ceil(ops.length / SCATTER_POINT_LIMIT));
+  const points: string[] = [];
+  for (let i = 0; i < ops.length; i += stride) {
+    const op = ops[i] as CompletedOp;
+    const colour = TYPE_COLOURS[op.type] ?? '#666';
+    points.push(marker(fs.indexOf(op.f), xPx(frame, op.startS), yPx(frame, Math.max(op.latencyMs, bounds.min)), colour, 2.5));
+  }
+  const entries: LegendEntry[] = [];
+  for (const f of fs) entries.push({ label: f, swatch: marker(fs.indexOf(f), 4, 0, '#444', 4) });
+  for (const type of ['ok', 'info', 'fail']) {
+    entries.push({ label: type, swatch: `<rect x="0" y="-4" width="8" height="8" fill="${TYPE_COLOURS[type]}"/>` });
+  }
+  const title = stride > 1 ? `Latency (raw, every ${stride}th op shown)` : 'Latency (raw)';
+  return (
+    svgOpen(frame, 'latency-raw') +
+    bands(frame, partitions) +
+    axes(frame, title, 'Time (s) at invocation', 'Latency (ms, log)') +
+    (ops.length === 0 ? emptyNote(frame, 'no completed client operations') : points.join('')) +
+    legend(frame, entries) +
+    '</svg>'
+  );
+}
+
+function bucketWidthS(durationS: number): number {
+  return Math.max(0.1, niceStep(durationS, 30));
+}
+
+function latencyQuantiles(ops: CompletedOp[], durationS: number, partitions: Array<{ from: number; to: number }>): string {
+  const widthS = bucketWidthS(durationS);
+  const fs = distinctSorted(ops.map((op) => op.f));
+  const byF = new Map<string, Map<number, number[]>>();
+  for (const op of ops) {
+    const bucket = Math.floor(op.startS / widthS);
+    let buckets = byF.get(op.f);
+    if (!buckets) byF.set(op.f, (buckets = new Map()));
+    let list = buckets.get(bucket);
+    if (!list) buckets.set(bucket, (list = []));
+    list.push(op.latencyMs);
+  }
+  const bounds = logBounds(ops.map((op) => op.latencyMs));
+  const frame = makeFrame(durationS, bounds.min, bounds.max, true);
+  const lines: string[] = [];
+  for (const [fIndex, f] of fs.entries()) {
+    const buckets = [...(byF.get(f) ?? new Map<number, number[]>()).entries()].sort((a, b) => a[0] - b[0]);
+    const sortedBuckets = buckets.map(([bucket, list]) => [bucket, [...list].sort((a, b) => a - b)] as const);
+    for (const { q, colour } of QUANTILES) {
+      const coords = sortedBuckets.map(([bucket, sorted]) => {
+        const x = xPx(frame, Math.min(durationS, (bucket + 0.5) * widthS));
+        const y = yPx(frame, Math.max(quantile(sorted, q), bounds.min));
+        return `${px(x)},${px(y)}`;
+      });
+      if (coords.length === 1) coords.push(coords[0] as string);
+      if (coords.length > 0) {
+        lines.push(`<polyline points="${coords.join(' ')}" fill="none" stroke="${colour}" stroke-width="1.6"${dashFor(fIndex)}/>`);
+      }
+    }
+  }
+  const entries: LegendEntry[] = QUANTILES.map(({ label, colour }) => ({
+    label,
+    swatch: `<line x1="0" y1="0" x2="10" y2="0" stroke="${colour}" stroke-width="2"/>`,
+  }));
+  for (const [fIndex, f] of fs.entries()) {
+    entries.push({ label: f, swatch: `<line x1="0" y1="0" x2="10" y2="0" stroke="#444" stroke-width="1.6"${dashFor(fIndex)}/>` });
+  }
+  return (
+    svgOpen(frame, 'latency-quantiles') +
+    bands(frame, partitions) +
+    axes(frame, `Latency quantiles (${widthS} s buckets)`, 'Time (s) at invocation', 'Latency (ms, log)') +
+    (ops.length === 0 ? emptyNote(frame, 'no completed client operations') : lines.join('')) +
+    legend(frame, entries) +
+    '</svg>'
+  );
+}
+
+function ratePlot(ops: CompletedOp[], durationS: number, partitions: Array<{ from: number; to: number }>): string {
+  const widthS = bucketWidthS(durationS);
+  const bucketCount = Math.max(1, Math.ceil(durationS / widthS));
+  const fs = distinctSorted(ops.map((op) => op.f));
+  const series = new Map<string, number[]>();
+  for (const op of ops) {
+    const key = `${op.f}\u0000${op.type}`;
+    let counts = series.get(key);
+    if (!counts) series.set(key, (counts = new Array<number>(bucketCount).fill(0)));
+    const bucket = Math.min(bucketCount - 1, Math.floor(op.endS / widthS));
+    counts[bucket] = (counts[bucket] ?? 0) + 1;
+  }
+  let maxRate = 0;
+  for (const counts of series.values()) for (const c of counts) maxRate = Math.max(maxRate, c / widthS);
+  const frame = makeFrame(durationS, 0, maxRate > 0 ? maxRate * 1.1 : 1, false);
+  const lines: string[] = [];
+  for (const [key, counts] of [...series.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const [f, type] = key.split('\u0000') as [string, string];
+    const coords = counts.map((c, bucket) => `${px(xPx(frame, Math.min(durationS, (bucket + 0.5) * widthS)))},${px(yPx(frame, c / widthS))}`);
+    lines.push(
+      `<polyline points="${coords.join(' ')}" fill="none" stroke="${TYPE_COLOURS[type] ?? '#666'}" stroke-width="1.6"${dashFor(fs.indexOf(f))}><title>${escapeXml(`${f} ${type}`)}</title></polyline>`,
+    );
+  }
+  const entries: LegendEntry[] = [];
+  for (const type of ['ok', 'info', 'fail']) {
+    entries.push({ label: type, swatch: `<line x1="0" y1="0" x2="10" y2="0" stroke="${TYPE_COLOURS[type]}" stroke-width="2"/>` });
+  }
+  for (const [fIndex, f] of fs.entries()) {
+    entries.push({ label: f, swatch: `<line x1="0" y1="0" x2="10" y2="0" stroke="#444" stroke-width="1.6"${dashFor(fIndex)}/>` });
+  }
+  return (
+    svgOpen(frame, 'rate') +
+    bands(frame, partitions) +
+    axes(frame, `Completion rate (${widthS} s buckets)`, 'Time (s)', 'Operations / s') +
+    (ops.length === 0 ? emptyNote(frame, 'no completed client operations') : lines.join('')) +
+    legend(frame, entries) +
+    '</svg>'
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message flow (Lamport) diagram
+
+interface DiagramMessage {
+  id: number;
+  src: string;
+  dest: string;
+  type: string;
+  bodyJson: string;
+  sendNs: number;
+  recvNs: number | undefined;
+}
+
+/** Servers first (n0, n1, … in numeric order), then services, then clients. */
+function participantOrder(a: string, b: string): number {
+  const rank = (id: string): number => (id.startsWith('c') ? 2 : /^n\d/.test(id) ? 0 : 1);
+  return rank(a) - rank(b) || a.localeCompare(b, 'en', { numeric: true });
+}
+
+export function diagramMessages(journal: JournalEvent[], limit: number): DiagramMessage[] {
+  const chosen = new Map<number, DiagramMessage>();
+  for (const event of journal) {
+    if (event.kind === 'send') {
+      if (chosen.size >= limit || chosen.has(event.id)) continue;
+      chosen.set(event.id, {
+        id: event.id,
+        src: event.src,
+        dest: event.dest,
+        type: typeof event.body?.type === 'string' ? event.body.type : '?',
+        bodyJson: JSON.stringify(event.body) ?? '',
+        sendNs: event.timeNs,
+        recvNs: undefined,
+      });
+    } else {
+      const message = chosen.get(event.id);
+      if (message && message.recvNs === undefined) message.recvNs = event.timeNs;
+    }
+  }
+  return [...chosen.values()];
+}
+
+function messageDiagram(journal: JournalEvent[]): string {
+  const messages = diagramMessages(journal, MESSAGE_DIAGRAM_LIMIT);
+  const total = new Set(journal.map((e) => e.id)).size;
+  const participants = [...new Set(messages.flatMap((m) => [m.src, m.dest]))].sort(participantOrder);
+  const times = [...new Set(messages.flatMap((m) => (m.recvNs === undefined ? [m.sendNs] : [m.sendNs, m.recvNs])))].sort(
+    (a, b) => a - b,
+  );
+  const rowOf = new Map(times.map((t, i) => [t, i]));
+  const rowPx = 9;
+  const columnPx = Math.max(70, Math.min(150, 1000 / Math.max(1, participants.length)));
+  const leftPx = 90;
+  const topPx = 60;
+  const widthPx = Math.ceil(leftPx + columnPx * Math.max(1, participants.length) + 40);
+  const heightPx = topPx + (times.length + 3) * rowPx + 20;
+  const colX = (id: string): number => leftPx + columnPx * (participants.indexOf(id) + 0.5);
+  const rowY = (t: number): number => topPx + 10 + (rowOf.get(t) ?? 0) * rowPx;
+  const parts: string[] = [];
+  parts.push(
+    `<svg id="messages" xmlns="http://www.w3.org/2000/svg" width="${widthPx}" height="${heightPx}" viewBox="0 0 ${widthPx} ${heightPx}">`,
+    '<defs><marker id="arrowhead" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="context-stroke"/></marker></defs>',
+  );
+  const shown = messages.length < total ? `first ${messages.length} of ${total} messages` : `${messages.length} messages`;
+  parts.push(`<text x="10" y="20" class="title">${escapeXml(`Message flow (${shown}; rows are event order, not to scale)`)}</text>`);
+  if (messages.length === 0) parts.push(`<text x="20" y="50" class="note">no messages in the journal</text>`);
+  for (const id of participants) {
+    const x = px(colX(id));
+    parts.push(`<text x="${x}" y="${topPx - 8}" text-anchor="middle" class="node">${escapeXml(id)}</text>`);
+    parts.push(`<line x1="${x}" y1="${topPx}" x2="${x}" y2="${heightPx - 10}" class="lifeline"/>`);
+  }
+  const labelEvery = Math.max(1, Math.ceil(times.length / 60));
+  times.forEach((t, i) => {
+    if (i % labelEvery === 0) {
+      parts.push(`<text x="${leftPx - 8}" y="${px(rowY(t))}" dy="3" text-anchor="end" class="tick">${(t / NS_PER_MS).toFixed(1)} ms</text>`);
+    }
+  });
+  for (const m of messages) {
+    const x1 = colX(m.src);
+    const y1 = rowY(m.sendNs);
+    const dropped = m.recvNs === undefined;
+    const x2 = dropped ? x1 + (colX(m.dest) - x1) * 0.4 : colX(m.dest);
+    const y2 = dropped ? y1 + rowPx * 2 : rowY(m.recvNs as number);
+    const latency = dropped ? 'dropped' : `${(((m.recvNs as number) - m.sendNs) / NS_PER_MS).toFixed(2)} ms`;
+    const tooltip = `${m.src} → ${m.dest} (${latency}) ${m.bodyJson.length > 400 ? m.bodyJson.slice(0, 400) + '…' : m.bodyJson}`;
+    const cls = dropped ? 'msg dropped' : m.src.startsWith('c') || m.dest.startsWith('c') ? 'msg client' : 'msg';
+    const lx = (x1 + x2) / 2;
+    const ly = (y1 + y2) / 2 - 2;
+    parts.push(
+      `<g class="${cls}"><title>${escapeXml(tooltip)}</title>` +
+        `<line x1="${px(x1)}" y1="${px(y1)}" x2="${px(x2)}" y2="${px(y2)}" marker-end="url(#arrowhead)"/>` +
+        (dropped ? `<text x="${px(x2 + 3)}" y="${px(y2 + 4)}" class="drop">✕</text>` : '') +
+        `<text x="${px(lx)}" y="${px(ly)}" text-anchor="middle" class="msglabel">${escapeXml(m.type)}</text></g>`,
+    );
+  }
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summary table
+
+function validityBadge(value: unknown): string {
+  const text = value === true ? 'true' : value === false ? 'false' : String(value);
+  const cls = value === true ? 'good' : value === false ? 'bad' : 'unknown';
+  return `<span class="badge ${cls}">${escapeXml(text)}</span>`;
+}
+
+function isMap(value: Json | undefined): value is { [key: string]: Json } {
+  return value !== null && value !== undefined && typeof value === 'object' && !Array.isArray(value);
+}
+
+function cell(value: Json | undefined): string {
+  if (value === undefined) return '—';
+  if (typeof value === 'string') return escapeXml(value);
+  return escapeXml(JSON.stringify(value));
+}
+
+function netTable(net: Results['net']): string {
+  const rows = ['all', 'clients', 'servers']
+    .map((scope) => {
+      const counts = net[scope];
+      if (!isMap(counts)) return '';
+      return `<tr><th>${scope}</th><td>${cell(counts['send-count'])}</td><td>${cell(counts['recv-count'])}</td><td>${cell(counts['msg-count'])}</td><td>${cell(counts['msgs-per-op'])}</td></tr>`;
+    })
+    .join('');
+  return `<table class="inner"><tr><th></th><th>sends</th><th>recvs</th><th>messages</th><th>msgs-per-op</th></tr>${rows}</table>`;
+}
+
+function stableLatencies(results: Results): string | undefined {
+  const latencies = results.workload['stable-latencies'];
+  if (!isMap(latencies)) return undefined;
+  const keys = Object.keys(latencies).sort((a, b) => Number(a) - Number(b));
+  const head = keys.map((k) => `<th>${escapeXml(k)}</th>`).join('');
+  const body = keys.map((k) => `<td>${cell(latencies[k])}</td>`).join('');
+  return `<table class="inner"><tr>${head}</tr><tr>${body}</tr></table>`;
+}
+
+function problemsHtml(run: RunOutput): string {
+  if (run.problems.length === 0) return 'none';
+  return run.problems
+    .map((p) => {
+      const status = [
+        p.exitCode !== undefined && p.exitCode !== null ? `exit ${p.exitCode}` : '',
+        p.signal ? `signal ${p.signal}` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
+      const tail = p.stderrTail.length > 0 ? `<pre>${escapeXml(p.stderrTail.join('\n'))}</pre>` : '';
+      return `<div class="problem"><b>${escapeXml(p.node)}</b> ${escapeXml(p.kind)}${status ? ` (${escapeXml(status)})` : ''}: ${escapeXml(p.detail)}${tail}</div>`;
+    })
+    .join('');
+}
+
+function summaryTable(results: Results, run: RunOutput): string {
+  const { opts, lateness } = run;
+  const sections = (['perf', 'timeline', 'exceptions', 'stats', 'availability', 'net', 'workload', 'glomers'] as const)
+    .map((name) => `<td>${escapeXml(name)} ${validityBadge(results[name]['valid?'])}</td>`)
+    .join('');
+  const stats = results.stats;
+  const rows: Array<[string, string]> = [
+    ['valid?', validityBadge(results['valid?'])],
+    ['checkers', `<table class="inner"><tr>${sections}</tr></table>`],
+    [
+      'test',
+      escapeXml(
+        `${opts.workload}: ${opts.nodes.length} nodes, concurrency ${opts.concurrency}, ${opts.timeLimitS} s at ${opts.rate}/s, ` +
+          `latency ${opts.latencyMs} ms ${opts.latencyDist}, nemesis ${opts.nemesis ?? 'none'}, seed ${opts.seed}`,
+      ),
+    ],
+    [
+      'operations',
+      escapeXml(
+        `${String(stats['count'] ?? '?')} completed: ${String(stats['ok-count'] ?? '?')} ok, ` +
+          `${String(stats['fail-count'] ?? '?')} fail, ${String(stats['info-count'] ?? '?')} info`,
+      ),
+    ],
+    ['net', netTable(results.net)],
+  ];
+  const latencies = stableLatencies(results);
+  if (latencies) rows.push(['stable latencies (ms)', latencies]);
+  rows.push([
+    'network lateness',
+    escapeXml(
+      `${lateness.deliveries} deliveries; p50 ${lateness.p50Ms} ms, p99 ${lateness.p99Ms} ms, max ${lateness.maxMs} ms` +
+        (lateness.behind ? ' — the harness fell behind; latencies are distorted' : ''),
+    ),
+  ]);
+  rows.push(['node problems', problemsHtml(run)]);
+  rows.push(['store', escapeXml(run.storeDir)]);
+  return `<table class="summary">${rows.map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${v}</td></tr>`).join('')}</table>`;
+}
+
+const STYLE = `
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#111;background:#fff}
+h1{font-size:20px;margin:0 0 12px}
+h2{font-size:16px;margin:28px 0 6px}
+table.summary{border-collapse:collapse;font-size:13px}
+table.summary>tbody>tr>th{text-align:left;vertical-align:top;padding:5px 12px 5px 0;color:#444;white-space:nowrap}
+table.summary>tbody>tr>td{padding:5px 0}
+table.inner{border-collapse:collapse}
+table.inner th,table.inner td{border:1px solid #ddd;padding:2px 8px;text-align:right;font-weight:normal}
+table.inner th{background:#f5f5f5}
+.badge{display:inline-block;padding:0 7px;border-radius:8px;font-weight:600;color:#fff}
+.badge.good{background:#16a34a}.badge.bad{background:#dc2626}.badge.unknown{background:#d97706}
+.problem{margin:2px 0 8px}
+pre{background:#f6f6f6;border:1px solid #e3e3e3;padding:6px;margin:4px 0;font-size:12px;max-height:220px;overflow:auto}
+.scroll{overflow:auto;max-width:100%;border:1px solid #eee}
+svg text{font-family:inherit}
+.grid{stroke:#eee}.frame{fill:none;stroke:#999}
+.tick{font-size:11px;fill:#555}.label{font-size:12px;fill:#333}.title{font-size:14px;font-weight:600;fill:#111}
+.legend{font-size:12px;fill:#222}.note{font-size:13px;fill:#888}
+.partition{fill:#fca5a5;fill-opacity:.28}
+.node{font-size:12px;font-weight:600;fill:#111}
+.lifeline{stroke:#bbb;stroke-width:1}
+.msg line{stroke:#2563eb;stroke-width:1}.msg.client line{stroke:#16a34a}.msg.dropped line{stroke:#dc2626;stroke-dasharray:3 2}
+.msglabel{font-size:8px;fill:#333}.drop{font-size:10px;fill:#dc2626}
+`;
+
+/** The whole report page. */
+export function renderReportHtml(results: Results, run: RunOutput): string {
+  const ops = completedOps(run.history);
+  let lastNs = 0;
+  for (const op of run.history) lastNs = Math.max(lastNs, op.time);
+  const durationS = Math.max(1, lastNs / NS_PER_S);
+  const partitions = partitionIntervals(run.history, durationS);
+  const title = `${run.opts.workload} — ${results['valid?'] === true ? 'valid' : results['valid?'] === false ? 'INVALID' : 'unknown'}`;
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<title>${escapeXml(`glomers: ${title}`)}</title>`,
+    `<style>${STYLE}</style></head><body>`,
+    `<h1>${escapeXml(`glomers report: ${title}`)}</h1>`,
+    summaryTable(results, run),
+    partitions.length > 0 ? '<p class="legend">Shaded bands: network partitions.</p>' : '',
+    '<h2>Latency</h2>',
+    `<div class="scroll">${latencyScatter(ops, durationS, partitions)}</div>`,
+    `<div class="scroll">${latencyQuantiles(ops, durationS, partitions)}</div>`,
+    '<h2>Rate</h2>',
+    `<div class="scroll">${ratePlot(ops, durationS, partitions)}</div>`,
+    '<h2>Messages</h2>',
+    `<div class="scroll">${messageDiagram(run.journal)}</div>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+}
