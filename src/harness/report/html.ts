@@ -165,16 +165,26 @@ function latencyQuantiles(ops: CompletedOp[], durationS: number, partitions: Arr
   for (const [fIndex, f] of fs.entries()) {
     const buckets = [...(byF.get(f) ?? new Map<number, number[]>()).entries()].sort((a, b) => a[0] - b[0]);
     const sortedBuckets = buckets.map(([bucket, list]) => [bucket, [...list].sort((a, b) => a - b)] as const);
-    for (const { q, colour } of QUANTILES) {
-      const coords = sortedBuckets.map(([bucket, sorted]) => {
+    // max first, so the median is drawn on top where quantiles coincide
+    for (const { q, colour } of [...QUANTILES].reverse()) {
+      // a gap in the buckets (no operations of this f) breaks the line rather than bridging it
+      let segment: string[] = [];
+      let previousBucket = Number.NaN;
+      const flush = (): void => {
+        if (segment.length === 1) segment.push(segment[0] as string);
+        if (segment.length > 0) {
+          lines.push(`<polyline points="${segment.join(' ')}" fill="none" stroke="${colour}" stroke-width="1.6" stroke-linecap="round"${dashFor(fIndex)}/>`);
+        }
+        segment = [];
+      };
+      for (const [bucket, sorted] of sortedBuckets) {
+        if (bucket !== previousBucket + 1) flush();
+        previousBucket = bucket;
         const x = xPx(frame, Math.min(durationS, (bucket + 0.5) * widthS));
         const y = yPx(frame, Math.max(quantile(sorted, q), bounds.min));
-        return `${px(x)},${px(y)}`;
-      });
-      if (coords.length === 1) coords.push(coords[0] as string);
-      if (coords.length > 0) {
-        lines.push(`<polyline points="${coords.join(' ')}" fill="none" stroke="${colour}" stroke-width="1.6"${dashFor(fIndex)}/>`);
+        segment.push(`${px(x)},${px(y)}`);
       }
+      flush();
     }
   }
   const entries: LegendEntry[] = QUANTILES.map(({ label, colour }) => ({
