@@ -15,18 +15,29 @@ function isPlainObject(value: Json | undefined): value is { [key: string]: Json 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * A string that is equal for two values exactly when the values are equal as parsed JSON
- * (object key order is irrelevant; `1` and `"1"` differ), so it can key a Map.
- */
-export function valueKey(value: Json | undefined): string {
-  if (value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(valueKey).join(',')}]`;
+/** What valueKey returns: a primitive that Map and Set compare correctly. */
+export type ValueKey = string | number | boolean | null;
+
+function canonicalText(value: Json): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalText).join(',')}]`;
   if (isPlainObject(value)) {
     const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${valueKey(value[k])}`).join(',')}}`;
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalText(value[k] ?? null)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/**
+ * A Map/Set key that is equal for two values exactly when the values are equal as parsed JSON:
+ * object key order is irrelevant, and `1` and `"1"` differ. Numbers, booleans and null are their
+ * own keys (the common case stays allocation-free); strings get a leading '"' and lists/objects
+ * their canonical text, which starts with '[' or '{', so the three never collide.
+ */
+export function valueKey(value: Json | undefined): ValueKey {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'string') return `"${value}`;
+  return canonicalText(value);
 }
 
 /** Equality of parsed JSON values (Clojure `=` on what Cheshire would parse). */

@@ -3,7 +3,7 @@
 // was invoked, and decides whether the element became stable, was lost, or was never read.
 
 import type { CheckResult, Json, Op } from '../types.js';
-import { checkSafely, compareValues, isClientOp, opRecord, valueKey } from './json-values.js';
+import { checkSafely, compareValues, isClientOp, opRecord, valueKey, type ValueKey } from './json-values.js';
 
 export interface SetFullOptions {
   /** the `f` that adds an element (broadcast: "broadcast"); reported as "add" in op records */
@@ -103,7 +103,7 @@ function analyse(history: readonly Op[], options: SetFullOptions): CheckResult {
   const asRecord = (op: Op | undefined): Json =>
     op === undefined ? null : opRecord(op, op.f === addF ? { f: 'add' } : {});
 
-  const elements = new Map<string, ElementState>();
+  const elements = new Map<ValueKey, ElementState>();
   const pendingInvokes = new Map<number, Op>();
 
   for (const op of history) {
@@ -124,7 +124,7 @@ function analyse(history: readonly Op[], options: SetFullOptions): CheckResult {
     } else if (op.f === 'read' && op.type === 'ok') {
       const invocation = pendingInvokes.get(process);
       if (!invocation) throw new Error(`read completion ${op.index} has no invocation`);
-      const present = new Set(readElements(op).map(valueKey));
+      const present = new Set(readElements(op).map((e) => valueKey(e)));
       for (const [key, state] of elements) {
         if (present.has(key)) {
           if (state.known === undefined) state.known = op;

@@ -1,7 +1,7 @@
 // The unique-ids workload: clients ask for ids, and every acknowledged id must be distinct.
 
 import type { Body, CheckResult, Completion, Generator, Json, Op, OpSpec, Workload } from '../types.js';
-import { checkSafely, compareValues, valueKey } from '../checkers/json-values.js';
+import { checkSafely, compareValues, valueKey, type ValueKey } from '../checkers/json-values.js';
 import { anyValue, DEFAULT_RPC_TIMEOUT_MS, errorCompletion, validateReply } from './rpc.js';
 
 /** How many duplicated ids the result lists (Jepsen keeps the 48 most frequent). */
@@ -15,7 +15,7 @@ function duplicateKey(id: Json): string {
 function analyseIds(history: readonly Op[]): CheckResult {
   let attempted = 0;
   let acknowledged = 0;
-  const frequencies = new Map<string, { id: Json; count: number }>();
+  const frequencies = new Map<ValueKey, { id: Json; count: number }>();
   let lowest: Json | undefined;
   let highest: Json | undefined;
   for (const op of history) {
