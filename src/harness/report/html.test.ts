@@ -42,7 +42,7 @@ describe('renderReportHtml', () => {
     history,
     journal,
     problems: [
-      { node: 'n3', kind: 'bad-line', detail: 'not JSON: <img src=x onerror=alert(1)>', stderrTail: ['<b>boom</b> & more'] },
+      { node: 'n3', kind: 'exit', detail: 'exited with <img src=x onerror=alert(1)>', stderrTail: ['<b>boom</b> & more'] },
     ],
   }, loadReferenceResults('broadcast-gossip-partition')['workload'] as CheckResult);
   const html = renderReportHtml(assembleResults(run), run);
@@ -71,7 +71,7 @@ describe('renderReportHtml', () => {
   });
 
   it('shows the verdict, net stats and stable latencies in the summary', () => {
-    expect(html).toContain('badge bad'); // the node problem makes the run invalid
+    expect(html).toContain('badge bad'); // the crashed node makes the run invalid
     expect(html).toContain('msgs-per-op');
     expect(html).toContain('stable latencies (ms)');
     expect(html).toContain('<td>1476</td>'); // the reference run's median
