@@ -2,7 +2,7 @@
 // message in flight per destination, partitions enforced by the receiver when it dequeues,
 // and a journal of every send and delivery.
 import { MinHeap } from './heap.js';
-import type { Body, JournalEvent, LatencyDist, LatenessStats, Message, Rng } from './types.js';
+import { isClientId, type Body, type JournalEvent, type LatencyDist, type LatenessStats, type Message, type Rng } from './types.js';
 
 /** Something that can receive messages: a node's stdin, a service, or a client. */
 export interface Endpoint {
@@ -45,11 +45,6 @@ export interface Network {
   pendingCount(): number;
   /** Stops all timers; undelivered messages are discarded. */
   close(): void;
-}
-
-/** Any id whose first character is `c` is a client (Maelstrom's rule). */
-export function isClientId(id: string): boolean {
-  return id.startsWith('c');
 }
 
 /** Lateness p99 above this means the harness could not keep up with the simulated latencies. */

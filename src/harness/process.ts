@@ -4,12 +4,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
+import { createLineSplitter } from '../lib/protocol.js';
 import type { Body, Message, NodeProblem } from './types.js';
 
 /** Lines of stderr kept per node for problem reports. */
 export const STDERR_TAIL_LINES = 20;
 /** A stdout "line" longer than this without a newline is treated as a bad line. */
 const MAX_LINE_CHARS = 64 * 1024 * 1024;
+const MAX_STDERR_LINE_CHARS = 64 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Every child we spawn, so that teardown paths (normal end, signals, crashes) can kill them.
@@ -135,8 +137,6 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
   let stopping = false;
   let exited = false;
   let readingStdout = true;
-  let stdoutCarry = '';
-  let stderrCarry = '';
 
   const log: WriteStream = createWriteStream(options.logFile, { flags: 'a' });
   log.on('error', (err) => process.stderr.write(`glomers: cannot write ${options.logFile}: ${err.message}\n`));
@@ -193,24 +193,22 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
     if (tail.length > STDERR_TAIL_LINES) tail.shift();
   };
 
+  const stderrLines = createLineSplitter(
+    (line) => {
+      pushTail(line);
+      if (options.logStderr) process.stderr.write(`${nodeId} | ${line}\n`);
+    },
+    (bytes) => pushTail(`(a stderr line of more than ${bytes} chars, left out)`),
+    MAX_STDERR_LINE_CHARS,
+  );
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => {
     log.write(chunk);
-    const parts = (stderrCarry + chunk).split('\n');
-    stderrCarry = parts.pop() ?? '';
-    if (stderrCarry.length > 64 * 1024) {
-      parts.push(stderrCarry);
-      stderrCarry = '';
-    }
-    for (const line of parts) {
-      pushTail(line);
-      if (options.logStderr) process.stderr.write(`${nodeId} | ${line}\n`);
-    }
+    stderrLines.push(chunk);
   });
 
   const badLine = (line: string, reason: string): void => {
     readingStdout = false;
-    stdoutCarry = '';
     const shown = line.length > 2000 ? `${line.slice(0, 2000)}… (${line.length} chars)` : line;
     options.onProblem({
       node: nodeId,
@@ -220,23 +218,20 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
     });
   };
 
+  const stdoutLines = createLineSplitter(
+    (line) => {
+      if (!readingStdout || line.trim() === '') return;
+      const checked = checkLine(line, options.isRegistered);
+      if (checked.ok) options.onMessage(checked.message);
+      else badLine(line, checked.reason);
+    },
+    (bytes) => badLine(`(${bytes} chars)`, `no newline after ${MAX_LINE_CHARS} chars`),
+    MAX_LINE_CHARS,
+  );
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
     // After a bad line we keep draining (so the node never blocks on a full pipe) but ignore it.
-    if (!readingStdout) return;
-    const parts = (stdoutCarry + chunk).split('\n');
-    stdoutCarry = parts.pop() ?? '';
-    for (const line of parts) {
-      if (!readingStdout) return;
-      if (line.trim() === '') continue;
-      const checked = checkLine(line, options.isRegistered);
-      if (!checked.ok) {
-        badLine(line, checked.reason);
-        return;
-      }
-      options.onMessage(checked.message);
-    }
-    if (stdoutCarry.length > MAX_LINE_CHARS) badLine(stdoutCarry, `no newline after ${MAX_LINE_CHARS} chars`);
+    if (readingStdout) stdoutLines.push(chunk);
   });
 
   return {
@@ -267,7 +262,7 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
         }),
       ]);
       clearTimeout(timer);
-      if (stderrCarry !== '') pushTail(stderrCarry);
+      stderrLines.end();
       await new Promise<void>((resolve) => log.end(resolve));
     },
   };

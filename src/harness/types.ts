@@ -2,23 +2,13 @@
 // and the contract every workload module fulfils. Modules of the harness talk to each other
 // only through these types.
 
-/** Any JSON value, as parsed from a node's stdout or a history file. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+// The wire format is the runtime's: one definition of what a message is.
+import type { Body, Json, Message } from '../lib/protocol.js';
+export type { Body, Json, Message };
 
-/** A message body: `type` plus free-form fields. */
-export interface Body {
-  type: string;
-  msg_id?: number;
-  in_reply_to?: number;
-  [key: string]: Json | undefined;
-}
-
-/** One line on the wire (what Maelstrom writes to a node's stdin). */
-export interface Message {
-  id?: number;
-  src: string;
-  dest: string;
-  body: Body;
+/** Any id whose first character is `c` is a client (Maelstrom's rule); client links have no latency. */
+export function isClientId(id: string): boolean {
+  return id.startsWith('c');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkAvailability, float32AsPrinted } from './availability.js';
+import { float32AsPrinted } from '../float32.js';
+import { checkAvailability } from './availability.js';
 import { historyBuilder } from './history-builder.js';
 
 function historyWith(okCount: number, failCount: number) {

@@ -3,21 +3,8 @@
 // reported but never invalid).
 
 import type { Availability, CheckResult, Op } from '../types.js';
+import { float32AsPrinted } from '../float32.js';
 import { isClientOp } from './json-values.js';
-
-/**
- * The JSON number Maelstrom's results show for a 32-bit float: Clojure computes the fraction as
- * a Java float and prints it with the fewest digits that identify it (e.g. 0.99980295).
- */
-export function float32AsPrinted(value: number): number {
-  const single = Math.fround(value);
-  if (!Number.isFinite(single) || Number.isInteger(single)) return single;
-  for (let digits = 1; digits <= 9; digits++) {
-    const candidate = Number(single.toPrecision(digits));
-    if (Math.fround(candidate) === single) return candidate;
-  }
-  return single;
-}
 
 export function checkAvailability(history: readonly Op[], availability: Availability | null): CheckResult {
   let okCount = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JournalEvent, Op } from '../types.js';
-import { toFloat32 } from './float32.js';
+import { float32AsPrinted as toFloat32 } from '../float32.js';
 import { netStats } from './net-stats.js';
 import { exchange } from './test-fixtures.js';
 

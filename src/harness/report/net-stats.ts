@@ -2,18 +2,14 @@
 // client takes part, plus messages per client operation.
 
 import type { CheckResult, JournalEvent, Json, Op } from '../types.js';
-import { toFloat32 } from './float32.js';
+import { float32AsPrinted as toFloat32 } from '../float32.js';
+import { isClientId } from '../types.js';
 
 export interface ScopeCounts {
   'send-count': number;
   'recv-count': number;
   'msg-count': number;
   'msgs-per-op'?: number;
-}
-
-/** Maelstrom treats any id whose first character is `c` as a client. */
-export function isClientId(id: string): boolean {
-  return id.startsWith('c');
 }
 
 function involvesClient(event: JournalEvent): boolean {

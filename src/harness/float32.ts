@@ -2,7 +2,7 @@
 // prints it with Java's shortest round-tripping form (55.66098, not 55.66098022460938). We keep
 // that exact figure by returning the double nearest to the shortest decimal that rounds to the
 // same float32, so JSON.stringify prints what Maelstrom prints.
-export function toFloat32(value: number): number {
+export function float32AsPrinted(value: number): number {
   if (!Number.isFinite(value)) return value;
   const single = Math.fround(value);
   if (single === 0) return 0;
