@@ -344,8 +344,7 @@ async function runLoad(
   progress.setPhase('load', loadEndNs, nowNs);
 
   // Nemesis: start/stop alternate from the beginning of the load phase.
-  let partitioned = false;
-  const nemesisDone = opts.nemesis === 'partition' ? runNemesis(opts, network, record, nowNs, loadEndNs, (p) => (partitioned = p)) : Promise.resolve();
+  const nemesisDone = opts.nemesis === 'partition' ? runNemesis(opts, network, record, nowNs, loadEndNs) : Promise.resolve();
 
   // Wakes the dispatcher when a worker becomes free.
   let wake: (() => void) | null = null;
@@ -402,10 +401,8 @@ async function runLoad(
   if (opts.nemesis === 'partition') {
     record({ time: nowNs(), type: 'info', process: 'nemesis', f: 'stop-partition', value: null });
     network.heal();
-    partitioned = false;
     record({ time: nowNs(), type: 'info', process: 'nemesis', f: 'stop-partition', value: 'network-healed' });
   }
-  void partitioned;
   say(`glomers: waiting ${opts.finalWaitS} s for recovery before final operations...`);
   progress.setPhase('final-wait', nowNs() + opts.finalWaitS * 1e9, nowNs);
   await sleep(opts.finalWaitS * 1000);
@@ -425,7 +422,6 @@ async function runNemesis(
   record: RecordOp,
   nowNs: () => number,
   loadEndNs: number,
-  setPartitioned: (partitioned: boolean) => void,
 ): Promise<void> {
   const rng = deriveRng(opts.seed, 'nemesis');
   let starting = true;
@@ -440,12 +436,10 @@ async function runNemesis(
       record({ time: nowNs(), type: 'info', process: 'nemesis', f: 'start-partition', value: shape });
       const grudge = partitionGrudge(shape, opts.nodes, rng);
       network.setGrudge(grudge);
-      setPartitioned(true);
       record({ time: nowNs(), type: 'info', process: 'nemesis', f: 'start-partition', value: ['isolated', grudge] });
     } else {
       record({ time: nowNs(), type: 'info', process: 'nemesis', f: 'stop-partition', value: null });
       network.heal();
-      setPartitioned(false);
       record({ time: nowNs(), type: 'info', process: 'nemesis', f: 'stop-partition', value: 'network-healed' });
     }
     starting = !starting;
