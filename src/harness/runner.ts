@@ -398,11 +398,7 @@ async function runLoad(
   await nemesisDone;
 
   if (!workload.hasFinalPhase) return;
-  if (opts.nemesis === 'partition') {
-    record({ time: nowNs(), type: 'info', process: 'nemesis', f: 'stop-partition', value: null });
-    network.heal();
-    record({ time: nowNs(), type: 'info', process: 'nemesis', f: 'stop-partition', value: 'network-healed' });
-  }
+  if (opts.nemesis === 'partition') healPartition(network, record, nowNs);
   say(`glomers: waiting ${opts.finalWaitS} s for recovery before final operations...`);
   progress.setPhase('final-wait', nowNs() + opts.finalWaitS * 1e9, nowNs);
   await sleep(opts.finalWaitS * 1000);
@@ -414,6 +410,13 @@ async function runLoad(
       }
     }),
   );
+}
+
+/** Heals the network, recorded as Maelstrom records it: a stop-partition pair of info ops. */
+function healPartition(network: Network, record: RecordOp, nowNs: () => number): void {
+  record({ time: nowNs(), type: 'info', process: 'nemesis', f: 'stop-partition', value: null });
+  network.heal();
+  record({ time: nowNs(), type: 'info', process: 'nemesis', f: 'stop-partition', value: 'network-healed' });
 }
 
 async function runNemesis(
@@ -438,9 +441,7 @@ async function runNemesis(
       network.setGrudge(grudge);
       record({ time: nowNs(), type: 'info', process: 'nemesis', f: 'start-partition', value: ['isolated', grudge] });
     } else {
-      record({ time: nowNs(), type: 'info', process: 'nemesis', f: 'stop-partition', value: null });
-      network.heal();
-      record({ time: nowNs(), type: 'info', process: 'nemesis', f: 'stop-partition', value: 'network-healed' });
+      healPartition(network, record, nowNs);
     }
     starting = !starting;
     slotNs += nemesisGapMs(opts.nemesisIntervalS, rng) * 1e6;
