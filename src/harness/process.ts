@@ -152,12 +152,20 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
     child.on('close', () => resolve());
   });
 
+  // Problems are announced at once; their stderr tails are refreshed when the node stops, since
+  // stderr and stdout are separate pipes and the lines explaining a problem may arrive after it.
+  const reported: NodeProblem[] = [];
+  const report = (problem: NodeProblem): void => {
+    reported.push(problem);
+    options.onProblem(problem);
+  };
+
   child.on('error', (err) => {
     // spawn failures (ENOENT, EACCES) arrive here instead of 'exit'
     if (stopping) return;
     exited = true;
     liveChildren.delete(child);
-    options.onProblem({
+    report({
       node: nodeId,
       kind: 'exit',
       detail: `could not start ${options.binPath}: ${err.message}`,
@@ -171,9 +179,9 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
     exited = true;
     liveChildren.delete(child);
     if (stopping) return;
-    // Let the remaining stderr arrive before reporting, so the tail shows why it died.
-    setImmediate(() =>
-      options.onProblem({
+    // 'close' comes once stderr is drained too, so the tail shows why it died.
+    child.once('close', () =>
+      report({
         node: nodeId,
         kind: 'exit',
         detail: `crashed during the test with ${signal !== null ? `signal ${signal}` : `exit status ${code}`}`,
@@ -210,7 +218,7 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
   const badLine = (line: string, reason: string): void => {
     readingStdout = false;
     const shown = line.length > 2000 ? `${line.slice(0, 2000)}… (${line.length} chars)` : line;
-    options.onProblem({
+    report({
       node: nodeId,
       kind: 'bad-line',
       detail: `printed a bad line to stdout (${reason}); glomers ignores its stdout for the rest of the test, as Maelstrom does.\n  line: ${shown}`,
@@ -263,6 +271,7 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
       ]);
       clearTimeout(timer);
       stderrLines.end();
+      for (const problem of reported) problem.stderrTail = tail.slice();
       await new Promise<void>((resolve) => log.end(resolve));
     },
   };
