@@ -18,9 +18,9 @@ export const defaultOptions: BroadcastOptions = {
   overlay: { kind: 'tree', fanout: 24 },
   intervalMs: 200,
   leafIntervalMs: 0,
-  retryMs: 2000,
+  retryMs: 3000,
   maxBatchValues: 4096,
-  ackDelayMs: 1000,
+  ackDelayMs: 2000,
 };
 
 export const usage = `usage: broadcast [options]

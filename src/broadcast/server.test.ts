@@ -59,6 +59,16 @@ describe('broadcast node', () => {
     expect(out.map((m) => m.dest).sort()).toEqual(['c1', 'n2']);
   });
 
+  it('ignores gossip from anything but a server', async () => {
+    const t = start({ intervalMs: 20 });
+    await t.init('n0', ids);
+    t.deliver({ src: 'c4', dest: 'n0', body: { type: 'gossip', values: [1], resend: true, msg_id: 1 } });
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'read', msg_id: 2 } });
+    expect((await t.next()).body).toMatchObject({ type: 'read_ok', messages: [] });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(t.drain()).toEqual([]);
+  });
+
   it('rejects a non-integer broadcast with malformed-request', async () => {
     const t = start();
     await t.init('n0', ['n0']);

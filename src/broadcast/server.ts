@@ -71,7 +71,9 @@ export function installBroadcast(node: Node, options: BroadcastOptions): { state
   node.handle('read', {}, () => ({ type: 'read_ok', messages: state === undefined ? [] : readValues(state) }));
 
   node.handle('gossip', {}, (msg) => {
-    if (state === undefined) return;
+    // Only servers gossip. Answering anything else could address a closed client, and one
+    // line to an unknown destination makes Maelstrom stop reading this node.
+    if (state === undefined || !node.nodeIds.includes(msg.src)) return;
     const { values, ack, resend } = msg.body;
     sendAll(receive(state, msg.src, { values, ack, resend }, now()));
   });
