@@ -53,7 +53,7 @@ function plan(quick) {
     }
   }
   const own = [
-    ...(quick ? [25, 250] : [0, 25, 50, 100, 150, 200, 250, 300, 400]).map((interval) => ({ kind: 'star', interval, extra: [] })),
+    ...(quick ? [25, 250] : [0, 15, 25, 50, 100, 200, 250, 300, 400]).map((interval) => ({ kind: 'star', interval, extra: [] })),
     ...(quick ? [] : [0, 50]).map((interval) => ({ kind: 'total', interval, extra: [] })),
     ...(quick ? [] : [50, 200]).map((interval) => ({ kind: 'tree', interval, extra: ['--fanout', '5'] })),
     // Leaves batching too: fewer uploads, later delivery.
@@ -113,9 +113,9 @@ function markdown(rows, options, frontier) {
 }
 
 function svg(rows, frontier) {
-  const width = 900;
+  const width = 1100;
   const height = 560;
-  const margin = { left: 70, right: 30, top: 40, bottom: 60 };
+  const margin = { left: 70, right: 240, top: 40, bottom: 60 };
   const points = rows.filter((r) => Number.isFinite(r.msgsPerOpServers) && r.msgsPerOpServers > 0 && Number.isFinite(r.p50));
   const escape = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   if (points.length === 0) {
@@ -130,7 +130,7 @@ function svg(rows, frontier) {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="14">Broadcast, 25 nodes, 100 ms latency, rate 100: messages per op against median stable latency</text>`,
+    `<text x="${(width - margin.right + margin.left) / 2}" y="22" text-anchor="middle" font-size="14">Broadcast, 25 nodes, 100 ms latency, rate 100: messages per op against median stable latency</text>`,
   ];
   for (let decade = Math.ceil(xMin); decade <= xMax; decade += 1) {
     for (const m of [1, 2, 5]) {
@@ -146,7 +146,7 @@ function svg(rows, frontier) {
     parts.push(`<line x1="${margin.left}" y1="${y}" x2="${width - margin.right}" y2="${y}" stroke="#eee"/>`);
     parts.push(`<text x="${margin.left - 6}" y="${y + 4}" text-anchor="end">${Math.round(ms)}</text>`);
   }
-  parts.push(`<text x="${width / 2}" y="${height - 18}" text-anchor="middle">msgs-per-op (:net :servers, log scale)</text>`);
+  parts.push(`<text x="${(width - margin.right + margin.left) / 2}" y="${height - 18}" text-anchor="middle">msgs-per-op (:net :servers, log scale)</text>`);
   parts.push(`<text transform="translate(18 ${height / 2}) rotate(-90)" text-anchor="middle">median stable latency (ms)</text>`);
   if (frontier.length > 1) {
     const path = frontier.map((r, i) => `${i === 0 ? 'M' : 'L'}${px(r.msgsPerOpServers).toFixed(1)},${py(r.p50).toFixed(1)}`).join(' ');
@@ -161,10 +161,11 @@ function svg(rows, frontier) {
     parts.push(`<text x="${(x + 6).toFixed(1)}" y="${(y - 4).toFixed(1)}" font-size="9" fill="#444">${escape(row.label)}</text>`);
   }
   const legendY = margin.top + 8;
-  parts.push(`<circle cx="${width - 230}" cy="${legendY}" r="4" fill="#2ca02c"/><text x="${width - 222}" y="${legendY + 4}">Maelstrom topology message</text>`);
-  parts.push(`<circle cx="${width - 230}" cy="${legendY + 16}" r="4" fill="#1f77b4"/><text x="${width - 222}" y="${legendY + 20}">node's own overlay</text>`);
-  parts.push(`<line x1="${width - 236}" y1="${legendY + 32}" x2="${width - 224}" y2="${legendY + 32}" stroke="#d62728" stroke-dasharray="5 3"/><text x="${width - 222}" y="${legendY + 36}">Pareto frontier (valid runs)</text>`);
-  parts.push(`<circle cx="${width - 230}" cy="${legendY + 48}" r="4" fill="white" stroke="#555"/><text x="${width - 222}" y="${legendY + 52}">hollow: harness fell behind</text>`);
+  const legendX = width - margin.right + 30;
+  parts.push(`<circle cx="${legendX}" cy="${legendY}" r="4" fill="#2ca02c"/><text x="${legendX + 8}" y="${legendY + 4}">Maelstrom topology message</text>`);
+  parts.push(`<circle cx="${legendX}" cy="${legendY + 16}" r="4" fill="#1f77b4"/><text x="${legendX + 8}" y="${legendY + 20}">node's own overlay</text>`);
+  parts.push(`<line x1="${legendX - 6}" y1="${legendY + 32}" x2="${legendX + 6}" y2="${legendY + 32}" stroke="#d62728" stroke-dasharray="5 3"/><text x="${legendX + 8}" y="${legendY + 36}">Pareto frontier (valid runs)</text>`);
+  parts.push(`<circle cx="${legendX}" cy="${legendY + 48}" r="4" fill="white" stroke="#555"/><text x="${legendX + 8}" y="${legendY + 52}">hollow: harness fell behind</text>`);
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }
