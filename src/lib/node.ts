@@ -117,18 +117,18 @@ export function createNode(options: NodeOptions = {}): Node {
 
   // Output is collected and written once per turn of the event loop: one write for a whole chunk of
   // requests is what keeps the runtime close to a bare parse/stringify loop.
-  let outBuffer: string[] = [];
+  let outBuffer = '';
   let flushScheduled = false;
   function flush(): void {
     flushScheduled = false;
     if (outBuffer.length === 0) return;
-    const text = outBuffer.join('');
-    outBuffer = [];
+    const text = outBuffer;
+    outBuffer = '';
     stdout.write(text);
   }
   function emit(src: string, dest: string, body: OutBody, msgId?: number, inReplyTo?: number): void {
     if (stopped) return;
-    outBuffer.push(serialize(src, dest, body, msgId, inReplyTo));
+    outBuffer += serialize(src, dest, body, msgId, inReplyTo);
     if (!flushScheduled) {
       flushScheduled = true;
       queueMicrotask(flush);
