@@ -9,7 +9,8 @@
 //   --time-limit S  seconds of load per run (default 20, as in the challenge)
 //   --quick         a handful of runs at --time-limit 10, to check the pipeline
 //   --only TEXT     only runs whose label contains TEXT
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+//   --from-json F   no runs: redraw the table and chart from an earlier compare.json
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { challengeArgs, latenessLimitMs, pool, repoRoot, runBroadcast } from './broadcast-runs.mjs';
 
@@ -27,8 +28,9 @@ function parseCli(argv) {
     else if (flag === '--quick') options.quick = true;
     else if (flag === '--only') options.only = value();
     else if (flag === '--out') options.out = path.resolve(value());
+    else if (flag === '--from-json') options.fromJson = path.resolve(value());
     else if (flag === '-h' || flag === '--help') {
-      console.log('usage: node bench/compare.mjs [--jobs N] [--time-limit S] [--quick] [--only TEXT] [--out DIR]');
+      console.log('usage: node bench/compare.mjs [--jobs N] [--time-limit S] [--quick] [--only TEXT] [--out DIR] [--from-json FILE]');
       process.exit(0);
     } else throw new Error(`unknown argument ${flag}`);
   }
@@ -124,9 +126,13 @@ function svg(rows, frontier) {
   const xs = points.map((p) => Math.log10(p.msgsPerOpServers));
   const xMin = Math.floor(Math.min(...xs) * 4) / 4;
   const xMax = Math.ceil(Math.max(...xs) * 4) / 4 + 0.01;
-  const yMax = Math.max(100, Math.ceil(Math.max(...points.map((p) => p.p50)) / 100) * 100);
+  // Latencies span 50 ms (star, mesh) to seconds (line): log scale on both axes.
+  const ys = points.map((p) => Math.log10(Math.max(10, p.p50)));
+  const yMin = Math.floor(Math.min(...ys) * 2) / 2;
+  const yMax = Math.ceil(Math.max(...ys) * 2) / 2 + 0.01;
   const px = (mpo) => margin.left + ((Math.log10(mpo) - xMin) / (xMax - xMin)) * (width - margin.left - margin.right);
-  const py = (ms) => height - margin.bottom - (ms / yMax) * (height - margin.top - margin.bottom);
+  const py = (ms) =>
+    height - margin.bottom - ((Math.log10(Math.max(10, ms)) - yMin) / (yMax - yMin)) * (height - margin.top - margin.bottom);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
@@ -141,13 +147,17 @@ function svg(rows, frontier) {
       parts.push(`<text x="${x}" y="${height - margin.bottom + 16}" text-anchor="middle">${value}</text>`);
     }
   }
-  for (let ms = 0; ms <= yMax; ms += yMax / 5) {
-    const y = py(ms);
-    parts.push(`<line x1="${margin.left}" y1="${y}" x2="${width - margin.right}" y2="${y}" stroke="#eee"/>`);
-    parts.push(`<text x="${margin.left - 6}" y="${y + 4}" text-anchor="end">${Math.round(ms)}</text>`);
+  for (let decade = Math.floor(yMin); decade <= yMax; decade += 1) {
+    for (const m of [1, 2, 5]) {
+      const ms = m * 10 ** decade;
+      if (Math.log10(ms) < yMin || Math.log10(ms) > yMax) continue;
+      const y = py(ms);
+      parts.push(`<line x1="${margin.left}" y1="${y}" x2="${width - margin.right}" y2="${y}" stroke="#eee"/>`);
+      parts.push(`<text x="${margin.left - 6}" y="${y + 4}" text-anchor="end">${ms}</text>`);
+    }
   }
   parts.push(`<text x="${(width - margin.right + margin.left) / 2}" y="${height - 18}" text-anchor="middle">msgs-per-op (:net :servers, log scale)</text>`);
-  parts.push(`<text transform="translate(18 ${height / 2}) rotate(-90)" text-anchor="middle">median stable latency (ms)</text>`);
+  parts.push(`<text transform="translate(18 ${height / 2}) rotate(-90)" text-anchor="middle">median stable latency (ms, log scale)</text>`);
   if (frontier.length > 1) {
     const path = frontier.map((r, i) => `${i === 0 ? 'M' : 'L'}${px(r.msgsPerOpServers).toFixed(1)},${py(r.p50).toFixed(1)}`).join(' ');
     parts.push(`<path d="${path}" fill="none" stroke="#d62728" stroke-width="1.5" stroke-dasharray="5 3"/>`);
@@ -175,25 +185,29 @@ const runs = plan(options.quick).filter((run) => run.label.includes(options.only
 const timeLimitS = options.quick ? Math.min(options.timeLimitS, 10) : options.timeLimitS;
 const harnessBase = challengeArgs.map((a, i, all) => (all[i - 1] === '--time-limit' ? String(timeLimitS) : a));
 mkdirSync(options.out, { recursive: true });
-const runsDir = path.join(options.out, 'runs');
-rmSync(runsDir, { recursive: true, force: true });
-console.log(`compare: ${runs.length} runs, ${options.jobs} at a time, --time-limit ${timeLimitS}`);
 const started = Date.now();
-const results = await pool(
-  runs.map((run) => async () => {
-    const summary = await runBroadcast({
-      harnessArgs: [...harnessBase, ...run.harnessArgs],
-      nodeArgs: run.nodeArgs,
-      storeDir: path.join(runsDir, run.label.replace(/[^a-zA-Z0-9@._-]/g, '_')),
-    });
-    const row = { ...run, ...summary };
-    console.log(
-      `  ${run.label.padEnd(34)} valid=${String(row.valid).padEnd(5)} msgs/op ${fmt(row.msgsPerOpServers).padStart(6)}  p50 ${fmt(row.p50, 0).padStart(5)}  max ${fmt(row.max, 0).padStart(5)}  lateness p99 ${fmt(row.latenessP99Ms, 1)}${row.error ? `  error: ${row.error}` : ''}`,
-    );
-    return row;
-  }),
-  options.jobs,
-);
+const results = options.fromJson === undefined ? await runAll() : JSON.parse(readFileSync(options.fromJson, 'utf8'));
+
+async function runAll() {
+  const runsDir = path.join(options.out, 'runs');
+  rmSync(runsDir, { recursive: true, force: true });
+  console.log(`compare: ${runs.length} runs, ${options.jobs} at a time, --time-limit ${timeLimitS}`);
+  return pool(
+    runs.map((run) => async () => {
+      const summary = await runBroadcast({
+        harnessArgs: [...harnessBase, ...run.harnessArgs],
+        nodeArgs: run.nodeArgs,
+        storeDir: path.join(runsDir, run.label.replace(/[^a-zA-Z0-9@._-]/g, '_')),
+      });
+      const row = { ...run, ...summary };
+      console.log(
+        `  ${run.label.padEnd(34)} valid=${String(row.valid).padEnd(5)} msgs/op ${fmt(row.msgsPerOpServers).padStart(6)}  p50 ${fmt(row.p50, 0).padStart(5)}  max ${fmt(row.max, 0).padStart(5)}  lateness p99 ${fmt(row.latenessP99Ms, 1)}${row.error ? `  error: ${row.error}` : ''}`,
+      );
+      return row;
+    }),
+    options.jobs,
+  );
+}
 const frontier = paretoFrontier(results);
 writeFileSync(path.join(options.out, 'compare.md'), markdown(results, { timeLimitS }, frontier));
 writeFileSync(path.join(options.out, 'compare.svg'), svg(results, frontier));

@@ -59,6 +59,27 @@ describe('broadcast node', () => {
     expect(out.map((m) => m.dest).sort()).toEqual(['c1', 'n2']);
   });
 
+  it('resends an unacknowledged upload after the retry interval, and stops once acked', async () => {
+    const t = start({ retryMs: 120, ackDelayMs: Number.POSITIVE_INFINITY });
+    await t.init('n2', ids);
+    t.deliver({ src: 'c1', dest: 'n2', body: { type: 'broadcast', message: 11, msg_id: 1 } });
+    const firstTwo = [await t.next(), await t.next()];
+    expect(firstTwo.find((m) => m.dest === 'n0')!.body).toMatchObject({ values: [11] });
+    // The upload is "lost": no ack comes back, so it goes again, flagged as a resend.
+    const resend = await t.next(1000);
+    expect(resend).toMatchObject({ dest: 'n0', body: { type: 'gossip', values: [11], resend: true } });
+    t.deliver({ src: 'n0', dest: 'n2', body: { type: 'gossip', ack: [11], msg_id: 5 } });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(t.drain()).toEqual([]);
+  });
+
+  it('acks a resend from the hub at once', async () => {
+    const t = start();
+    await t.init('n1', ids);
+    t.deliver({ src: 'n0', dest: 'n1', body: { type: 'gossip', values: [[20, 22]], resend: true, msg_id: 9 } });
+    expect(await t.next()).toMatchObject({ dest: 'n0', body: { type: 'gossip', ack: [[20, 22]] } });
+  });
+
   it('ignores gossip from anything but a server', async () => {
     const t = start({ intervalMs: 20 });
     await t.init('n0', ids);
