@@ -16,7 +16,7 @@ export interface BroadcastOptions {
 
 export const defaultOptions: BroadcastOptions = {
   overlay: { kind: 'tree', fanout: 24 },
-  intervalMs: 200,
+  intervalMs: 250,
   leafIntervalMs: 0,
   retryMs: 3000,
   maxBatchValues: 4096,
