@@ -7,7 +7,7 @@ MAELSTROM ?= $(wildcard maelstrom/maelstrom)
 RUNNER := $(if $(MAELSTROM),$(MAELSTROM) test,bin/glomers test)
 SOURCES := $(shell find src -name '*.ts' ! -name '*.test.ts') build.mjs package.json
 
-.PHONY: all build test typecheck unit echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e compare bench clean
+.PHONY: all build test typecheck echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e broadcast-e-partition compare bench clean
 
 all: build
 
@@ -43,11 +43,16 @@ broadcast-b: build
 broadcast-c: build
 	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 5 --time-limit 20 --rate 10 --nemesis partition
 
+# 3d and 3e share a command line; the node's settings after -- pick the trade-off. The node's
+# defaults pass both challenges; these hit our tighter targets (see README).
 broadcast-d: build
-	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100
+	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100 -- --overlay star --interval 15
 
 broadcast-e: build
-	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100
+	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100 -- --overlay star --interval 300
+
+broadcast-e-partition: build
+	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100 --nemesis partition -- --overlay star --interval 300
 
 compare: build
 	node bench/compare.mjs

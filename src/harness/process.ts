@@ -12,6 +12,8 @@ export const STDERR_TAIL_LINES = 20;
 /** A stdout "line" longer than this without a newline is treated as a bad line. */
 const MAX_LINE_CHARS = 64 * 1024 * 1024;
 const MAX_STDERR_LINE_CHARS = 64 * 1024;
+/** How much lower than the harness node processes run (Unix niceness steps). */
+const NODE_NICENESS = 10;
 
 // ---------------------------------------------------------------------------------------------
 // Every child we spawn, so that teardown paths (normal end, signals, crashes) can kill them.
@@ -147,6 +149,15 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
     detached: false,
   });
   liveChildren.add(child);
+  // The simulated network's clock runs in this process: nodes get a lower CPU priority so that on
+  // a small machine a busy node delays itself (as it would anywhere) rather than every delivery.
+  if (child.pid !== undefined) {
+    try {
+      os.setPriority(child.pid, Math.min(19, os.getPriority(child.pid) + NODE_NICENESS));
+    } catch {
+      // not permitted here: nodes share the CPU equally, and the lateness figures will show it
+    }
+  }
 
   const exitPromise = new Promise<void>((resolve) => {
     child.on('close', () => resolve());
