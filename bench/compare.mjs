@@ -98,7 +98,7 @@ function markdown(rows, options, frontier) {
     '',
     `Command line per run: \`bin/glomers test -w broadcast --bin bin/broadcast ${challengeArgs.join(' ').replace('--time-limit 20', `--time-limit ${options.timeLimitS}`)} [--topology T] -- <node args>\`.`,
     'msgs-per-op is `:net :servers` and `:net :all`; latencies are `:workload :stable-latencies` in ms.',
-    `Interval is the flush interval of nodes with two or more neighbours; nodes with one neighbour send at once unless noted. ★ = on the Pareto frontier of msgs-per-op against median latency. ⚠ = the harness delivered late (p99 lateness above ${latenessLimitMs} ms): latencies inflated.`,
+    `Interval is the flush interval of nodes with two or more neighbours; nodes with one neighbour send at once unless noted. ★ = on the Pareto frontier of msgs-per-op against median latency. ⚠ = the harness flagged itself behind (delivery lateness p99 above 5 ms) or p99 lateness above ${latenessLimitMs} ms: latencies slightly inflated.`,
     '',
     '| topology | interval ms | msgs-per-op servers | msgs-per-op all | p50 | p95 | p99 | max | valid | lateness p99 ms | node args |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|',
