@@ -113,6 +113,34 @@ function emptyNote(frame: PlotFrame, text: string): string {
   return `<text x="${px(frame.leftPx + 20)}" y="${px(frame.topPx + 30)}" class="note">${escapeXml(text)}</text>`;
 }
 
+/** One time plot: frame, partition bands, axes, the marks (or a note when there are none), legend. */
+function timePlot(
+  id: string,
+  frame: PlotFrame,
+  partitions: Array<{ from: number; to: number }>,
+  labels: { title: string; x: string; y: string },
+  marks: string[],
+  entries: LegendEntry[],
+): string {
+  return (
+    svgOpen(frame, id) +
+    bands(frame, partitions) +
+    axes(frame, labels.title, labels.x, labels.y) +
+    (marks.length === 0 ? emptyNote(frame, 'no completed client operations') : marks.join('')) +
+    legend(frame, entries) +
+    '</svg>'
+  );
+}
+
+function lineSwatch(colour: string, widthPx: number, dash = ''): string {
+  return `<line x1="0" y1="0" x2="10" y2="0" stroke="${colour}" stroke-width="${widthPx}"${dash}/>`;
+}
+
+/** Legend entries telling the operation functions apart by dash pattern. */
+function dashEntries(fs: string[]): LegendEntry[] {
+  return fs.map((f, fIndex) => ({ label: f, swatch: lineSwatch('#444', 1.6, dashFor(fIndex)) }));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Plots
 
@@ -133,14 +161,7 @@ function latencyScatter(ops: CompletedOp[], durationS: number, partitions: Array
     entries.push({ label: type, swatch: `<rect x="0" y="-4" width="8" height="8" fill="${TYPE_COLOURS[type]}"/>` });
   }
   const title = stride > 1 ? `Latency (raw, every ${stride}th op shown)` : 'Latency (raw)';
-  return (
-    svgOpen(frame, 'latency-raw') +
-    bands(frame, partitions) +
-    axes(frame, title, 'Time (s) at invocation', 'Latency (ms, log)') +
-    (ops.length === 0 ? emptyNote(frame, 'no completed client operations') : points.join('')) +
-    legend(frame, entries) +
-    '</svg>'
-  );
+  return timePlot('latency-raw', frame, partitions, { title, x: 'Time (s) at invocation', y: 'Latency (ms, log)' }, points, entries);
 }
 
 function bucketWidthS(durationS: number): number {
@@ -187,21 +208,12 @@ function latencyQuantiles(ops: CompletedOp[], durationS: number, partitions: Arr
       flush();
     }
   }
-  const entries: LegendEntry[] = QUANTILES.map(({ label, colour }) => ({
-    label,
-    swatch: `<line x1="0" y1="0" x2="10" y2="0" stroke="${colour}" stroke-width="2"/>`,
-  }));
-  for (const [fIndex, f] of fs.entries()) {
-    entries.push({ label: f, swatch: `<line x1="0" y1="0" x2="10" y2="0" stroke="#444" stroke-width="1.6"${dashFor(fIndex)}/>` });
-  }
-  return (
-    svgOpen(frame, 'latency-quantiles') +
-    bands(frame, partitions) +
-    axes(frame, `Latency quantiles (${widthS} s buckets)`, 'Time (s) at invocation', 'Latency (ms, log)') +
-    (ops.length === 0 ? emptyNote(frame, 'no completed client operations') : lines.join('')) +
-    legend(frame, entries) +
-    '</svg>'
-  );
+  const entries: LegendEntry[] = [
+    ...QUANTILES.map(({ label, colour }) => ({ label, swatch: lineSwatch(colour, 2) })),
+    ...dashEntries(fs),
+  ];
+  const labels = { title: `Latency quantiles (${widthS} s buckets)`, x: 'Time (s) at invocation', y: 'Latency (ms, log)' };
+  return timePlot('latency-quantiles', frame, partitions, labels, ops.length === 0 ? [] : lines, entries);
 }
 
 function ratePlot(ops: CompletedOp[], durationS: number, partitions: Array<{ from: number; to: number }>): string {
@@ -227,21 +239,12 @@ function ratePlot(ops: CompletedOp[], durationS: number, partitions: Array<{ fro
       `<polyline points="${coords.join(' ')}" fill="none" stroke="${TYPE_COLOURS[type] ?? '#666'}" stroke-width="1.6"${dashFor(fs.indexOf(f))}><title>${escapeXml(`${f} ${type}`)}</title></polyline>`,
     );
   }
-  const entries: LegendEntry[] = [];
-  for (const type of ['ok', 'info', 'fail']) {
-    entries.push({ label: type, swatch: `<line x1="0" y1="0" x2="10" y2="0" stroke="${TYPE_COLOURS[type]}" stroke-width="2"/>` });
-  }
-  for (const [fIndex, f] of fs.entries()) {
-    entries.push({ label: f, swatch: `<line x1="0" y1="0" x2="10" y2="0" stroke="#444" stroke-width="1.6"${dashFor(fIndex)}/>` });
-  }
-  return (
-    svgOpen(frame, 'rate') +
-    bands(frame, partitions) +
-    axes(frame, `Completion rate (${widthS} s buckets)`, 'Time (s)', 'Operations / s') +
-    (ops.length === 0 ? emptyNote(frame, 'no completed client operations') : lines.join('')) +
-    legend(frame, entries) +
-    '</svg>'
-  );
+  const entries: LegendEntry[] = [
+    ...['ok', 'info', 'fail'].map((type) => ({ label: type, swatch: lineSwatch(TYPE_COLOURS[type] ?? '#666', 2) })),
+    ...dashEntries(fs),
+  ];
+  const labels = { title: `Completion rate (${widthS} s buckets)`, x: 'Time (s)', y: 'Operations / s' };
+  return timePlot('rate', frame, partitions, labels, ops.length === 0 ? [] : lines, entries);
 }
 
 // ---------------------------------------------------------------------------------------------
