@@ -1,6 +1,6 @@
 // Real binaries and deliberately broken tiny nodes, run end to end through the built bin/glomers:
 // the verdicts, exit codes and message counts a user would see.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -108,5 +108,30 @@ describe('broadcast', () => {
     expect(net.all['msg-count']).toBe(serverMessages + clientMessages);
     expect(net.servers['msgs-per-op']).toBeCloseTo(serverMessages / invokes.length, 5);
     expect(net.all['msgs-per-op']).toBeCloseTo((serverMessages + clientMessages) / invokes.length, 5);
+  });
+});
+
+describe('process hygiene', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('leaves no node process behind on %s', async (signal) => {
+    // A marker argument (ignored by bin/echo) finds exactly this run's nodes.
+    const marker = `hygiene-${signal}-${process.pid}-${Date.now()}`;
+    const countNodes = (): number => {
+      const found = spawnSync('pgrep', ['-fc', `bin/echo ${marker}`], { encoding: 'utf8' });
+      return Number(found.stdout.trim() || '0');
+    };
+    const harness = spawn(
+      binPath('glomers'),
+      ['test', '-w', 'echo', '--bin', binPath('echo'), '--node-count', '3', '--time-limit', '60', '--store', storeRoot, '--', marker],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise<number | null>((resolve) => harness.on('exit', (code) => resolve(code)));
+    const started = Date.now();
+    while (countNodes() < 3 && Date.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(countNodes()).toBe(3);
+    harness.kill(signal);
+    const code = await exited;
+    expect(code).not.toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(countNodes()).toBe(0);
   });
 });
