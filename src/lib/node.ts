@@ -344,24 +344,33 @@ export function createNode(options: NodeOptions = {}): Node {
         return;
       }
     }
-    const answer = (result: HandlerResult): void => {
-      if (result) reply(message, result);
-    };
-    const fail = (error: unknown): void => {
-      if (error instanceof RPCError) {
-        replyError(message, error);
-      } else {
-        log(`handler for ${body.type} crashed:`, error);
-        replyError(message, new RPCError(ErrorCode.Crash, `handler for ${body.type} crashed: ${errorText(error)}`));
-      }
-    };
+    // The synchronous path allocates no closures: it is the per-message hot path.
+    let result: HandlerResult | Promise<HandlerResult>;
     try {
-      const result = registration.handler(message);
-      if (result instanceof Promise) result.then(answer, fail);
-      else answer(result);
+      result = registration.handler(message);
     } catch (error) {
-      fail(error);
+      handlerFailed(message, error);
+      return;
     }
+    if (result instanceof Promise) {
+      result.then(
+        (settled) => {
+          if (settled) reply(message, settled);
+        },
+        (error: unknown) => handlerFailed(message, error),
+      );
+    } else if (result) {
+      reply(message, result);
+    }
+  }
+
+  function handlerFailed(message: Message, error: unknown): void {
+    if (error instanceof RPCError) {
+      replyError(message, error);
+      return;
+    }
+    log(`handler for ${message.body.type} crashed:`, error);
+    replyError(message, new RPCError(ErrorCode.Crash, `handler for ${message.body.type} crashed: ${errorText(error)}`));
   }
 
   function onLine(line: string): void {
@@ -467,7 +476,21 @@ function serialize(src: string, dest: string, body: OutBody, msgId?: number, inR
       bodyJson = bodyJson.slice(0, -1) + ids + '}';
     }
   }
-  return `{"src":${JSON.stringify(src)},"dest":${JSON.stringify(dest)},"body":${bodyJson}}\n`;
+  return `{"src":${quoted(src)},"dest":${quoted(dest)},"body":${bodyJson}}\n`;
+}
+
+// Node and client ids recur on every line; quoting each once saves two stringify calls per
+// message. Bounded: a run with very many client ids just starts the cache over.
+const quotedIds = new Map<string, string>();
+const maxQuotedIds = 4096;
+function quoted(id: string): string {
+  let text = quotedIds.get(id);
+  if (text === undefined) {
+    if (quotedIds.size >= maxQuotedIds) quotedIds.clear();
+    text = JSON.stringify(id);
+    quotedIds.set(id, text);
+  }
+  return text;
 }
 
 function errorText(error: unknown): string {

@@ -135,30 +135,29 @@ export function createLineSplitter(
   maxLineBytes = 64 * 1024 * 1024,
 ): { push(chunk: string): void; end(): void } {
   let carry = '';
+  // After an overflow, the rest of that overlong line (up to its newline) is dropped too.
   let skipping = false;
   return {
     push(chunk) {
-      let start = 0;
-      let newline = chunk.indexOf('\n');
-      while (newline !== -1) {
-        const piece = chunk.slice(start, newline);
-        if (skipping) {
-          skipping = false;
-        } else {
-          const line = carry.length > 0 ? carry + piece : piece;
-          if (line.length > 0) onLine(line);
-        }
-        carry = '';
-        start = newline + 1;
-        newline = chunk.indexOf('\n', start);
-      }
-      if (start < chunk.length && !skipping) {
-        carry += chunk.slice(start);
-        if (carry.length > maxLineBytes) {
-          onOverflow(carry.length);
+      const lines = (carry + chunk).split('\n');
+      carry = lines.pop() ?? '';
+      let first = 0;
+      if (skipping) {
+        if (lines.length === 0) {
           carry = '';
-          skipping = true;
+          return;
         }
+        skipping = false;
+        first = 1;
+      }
+      for (let k = first; k < lines.length; k++) {
+        const line = lines[k] as string;
+        if (line.length > 0) onLine(line);
+      }
+      if (carry.length > maxLineBytes) {
+        onOverflow(carry.length);
+        carry = '';
+        skipping = true;
       }
     },
     end() {
