@@ -2,6 +2,8 @@
 // is b's), which the acknowledgement scheme relies on: acks ride on traffic going back the
 // other way.
 
+import { gridTopology, lineTopology, starTopology, totalTopology, treeTopology } from '../lib/topology.js';
+
 export type OverlayKind = 'tree' | 'star' | 'grid' | 'line' | 'total' | 'maelstrom';
 export const overlayKinds: readonly OverlayKind[] = ['tree', 'star', 'grid', 'line', 'total', 'maelstrom'];
 
@@ -27,50 +29,20 @@ export interface Overlay {
 export function buildOverlay(spec: OverlaySpec, self: string, nodeIds: readonly string[]): Overlay | undefined {
   const index = nodeIds.indexOf(self);
   if (index < 0) return { neighbours: [], relay: true };
-  const n = nodeIds.length;
-  const at = (i: number): string => nodeIds[i]!;
   switch (spec.kind) {
     case 'maelstrom':
       return undefined;
     case 'total':
-      return { neighbours: nodeIds.filter((id) => id !== self), relay: false };
-    case 'line': {
-      const neighbours: string[] = [];
-      if (index > 0) neighbours.push(at(index - 1));
-      if (index < n - 1) neighbours.push(at(index + 1));
-      return { neighbours, relay: true };
-    }
-    case 'star': {
-      const hub = spec.hub !== undefined && nodeIds.includes(spec.hub) ? spec.hub : at(0);
-      const neighbours = self === hub ? nodeIds.filter((id) => id !== hub) : [hub];
-      return { neighbours, relay: true };
-    }
-    case 'tree': {
-      const fanout = Math.max(1, spec.fanout);
-      const neighbours: string[] = [];
-      if (index > 0) neighbours.push(at(Math.floor((index - 1) / fanout)));
-      for (let child = fanout * index + 1; child <= fanout * index + fanout && child < n; child += 1) {
-        neighbours.push(at(child));
-      }
-      return { neighbours, relay: true };
-    }
-    case 'grid': {
+      return { neighbours: totalTopology(nodeIds)[self] ?? [], relay: false };
+    case 'line':
+      return { neighbours: lineTopology(nodeIds)[self] ?? [], relay: true };
+    case 'star':
+      return { neighbours: starTopology(nodeIds, spec.hub)[self] ?? [], relay: true };
+    case 'tree':
+      return { neighbours: treeTopology(Math.max(1, spec.fanout), nodeIds)[self] ?? [], relay: true };
+    case 'grid':
       // Same layout as Maelstrom's grid topology, so comparisons line up.
-      const side = Math.ceil(Math.sqrt(n));
-      const row = Math.floor(index / side);
-      const col = index % side;
-      const neighbours: string[] = [];
-      const add = (r: number, c: number): void => {
-        if (r < 0 || c < 0 || c >= side) return;
-        const i = r * side + c;
-        if (i < n) neighbours.push(at(i));
-      };
-      add(row + 1, col);
-      add(row - 1, col);
-      add(row, col + 1);
-      add(row, col - 1);
-      return { neighbours, relay: true };
-    }
+      return { neighbours: gridTopology(nodeIds)[self] ?? [], relay: true };
   }
 }
 

@@ -25,3 +25,11 @@ export {
 } from './errors.js';
 export { createKV, defaultKvTimeoutMs, type KV, type KVOptions, type KVService } from './kv.js';
 export type { Body, BodyOf, ErrorBody, FieldKind, FieldSpec, InitBody, Json, Message } from './protocol.js';
+export {
+  gridTopology,
+  lineTopology,
+  starTopology,
+  totalTopology,
+  treeTopology,
+  type Topology,
+} from './topology.js';
