@@ -259,6 +259,32 @@ describe('gossip core on a simulated network', () => {
     }
   });
 
+  it('after a partition heals, values cross within one retry interval, not one per hop', () => {
+    // Leaves n1 and n2 of a star are cut off while values are broadcast on them and on n3; whatever
+    // the phase of the resend timers at the heal, every value must be everywhere within one retry
+    // interval plus two hops and a hub flush.
+    const retryMs = 3000;
+    let worstMs = 0;
+    for (let healMs = 4000; healMs < 7000; healMs += 250) {
+      const cut = (id: string, t: number): boolean => (id === 'n1' || id === 'n2') && t >= 500 && t < healMs;
+      const values = Array.from({ length: 30 }, (_, i) => ({ t: 600 + i * 100, node: 1 + (i % 3), value: i }));
+      const sim = simulate(
+        {
+          nodes: 5,
+          overlay: { kind: 'star', fanout: 1 },
+          latencyMs: 100,
+          config: (degree) => ({ ...base, flushIntervalMs: degree > 1 ? 250 : 0, retryMs, ackDelayMs: 2000 }),
+          drop: (src, dest, t) => cut(src, t) !== cut(dest, t),
+        },
+        values,
+        healMs + 3 * retryMs,
+      );
+      expect(sim.arrival.size).toBe(30);
+      for (const value of values) worstMs = Math.max(worstMs, value.t + (sim.arrival.get(value.value) ?? Infinity) - healMs);
+    }
+    expect(worstMs, `worst ${worstMs} ms after the heal`).toBeLessThanOrEqual(retryMs + 2 * 100 + 250 + 50);
+  });
+
   it('recovers from random loss', () => {
     let seed = 42;
     const random = (): number => {
