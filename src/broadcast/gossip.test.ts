@@ -267,7 +267,8 @@ describe('gossip core on a simulated network', () => {
     let worstMs = 0;
     for (let healMs = 4000; healMs < 7000; healMs += 250) {
       const cut = (id: string, t: number): boolean => (id === 'n1' || id === 'n2') && t >= 500 && t < healMs;
-      const values = Array.from({ length: 30 }, (_, i) => ({ t: 600 + i * 100, node: 1 + (i % 3), value: i }));
+      // Broadcasts on both sides, until just before the heal.
+      const values = Array.from({ length: 30 }, (_, i) => ({ t: Math.round(600 + (i * (healMs - 700)) / 29), node: 1 + (i % 4), value: i }));
       const sim = simulate(
         {
           nodes: 5,

@@ -9,6 +9,8 @@
 // - A sent value is resent once retryMs has passed without an ack, and N is sent resends at
 //   most once per retryMs. A neighbour that ignored a resend for retryMs/2 is suspected
 //   (partitioned, most likely): it stops getting fresh batches until its next resend slot.
+//   When it answers again, everything sent to it while it was quiet is treated as lost and goes
+//   out at the next flush, so recovery after a heal takes one retry interval, not two.
 // - Acks are not sent per message. What N sent us is acknowledged in the next message we send
 //   N anyway; a standalone ack goes only when N marks a message as a resend (it is waiting)
 //   or after ackDelayMs.
@@ -156,9 +158,17 @@ export function addClientValue(state: GossipState, value: number, nowMs: number)
 /** A gossip message from a peer. Malformed parts are ignored. */
 export function receive(state: GossipState, from: string, body: IncomingGossip, nowMs: number): Outgoing[] {
   const peer = peerOf(state, from);
+  // We resent to this peer and it had gone quiet: it was cut off, so whatever we sent it since
+  // it went quiet is lost too. Those values go out again on the next flush rather than waiting
+  // for their own retry slot, which bounds recovery after a heal by one retry interval.
+  const wasQuiet = peer.lastResendMs > peer.lastHeardMs;
+  const quietSinceMs = peer.lastHeardMs;
   peer.lastHeardMs = nowMs;
   const acked = body.ack === undefined ? [] : decodeRanges(body.ack, maxDecodedValues) ?? [];
   for (const value of acked) peer.pending.delete(value);
+  if (wasQuiet) {
+    for (const [value, sentMs] of peer.pending) if (sentMs > quietSinceMs) peer.pending.set(value, neverSent);
+  }
   const values = body.values === undefined ? [] : decodeRanges(body.values, maxDecodedValues) ?? [];
   if (values.length > 0) {
     if (peer.ackOwed.size === 0) peer.ackOwedSinceMs = nowMs;
