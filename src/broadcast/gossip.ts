@@ -10,7 +10,8 @@
 //   most once per retryMs. A neighbour that ignored a resend for retryMs/2 is suspected
 //   (partitioned, most likely): it stops getting fresh batches until its next resend slot.
 //   When it answers again, everything sent to it while it was quiet is treated as lost and goes
-//   out at the next flush, so recovery after a heal takes one retry interval, not two.
+//   out at the next flush, and the per-neighbour resend limit is lifted, so recovery after a
+//   heal takes one retry interval, not two.
 // - Acks are not sent per message. What N sent us is acknowledged in the next message we send
 //   N anyway; a standalone ack goes only when N marks a message as a resend (it is waiting)
 //   or after ackDelayMs.
@@ -168,6 +169,9 @@ export function receive(state: GossipState, from: string, body: IncomingGossip, 
   for (const value of acked) peer.pending.delete(value);
   if (wasQuiet) {
     for (const [value, sentMs] of peer.pending) if (sentMs > quietSinceMs) peer.pending.set(value, neverSent);
+    // It is reachable again: the once-per-retry limit on resends, meant for a cut-off peer, no
+    // longer applies, so values still unacknowledged go again as soon as they are due.
+    peer.lastResendMs = Number.NEGATIVE_INFINITY;
   }
   const values = body.values === undefined ? [] : decodeRanges(body.values, maxDecodedValues) ?? [];
   if (values.length > 0) {
