@@ -60,6 +60,20 @@ function parseNumber(flag: string, raw: string | undefined, integer: boolean, mi
   return value;
 }
 
+interface NumericFlag {
+  integer: boolean;
+  min: number;
+  set(options: BroadcastOptions, value: number): void;
+}
+
+const numericFlags: Readonly<Record<string, NumericFlag>> = {
+  '--fanout': { integer: true, min: 1, set: (o, v) => void (o.overlay.fanout = v) },
+  '--interval': { integer: false, min: 0, set: (o, v) => void (o.intervalMs = v) },
+  '--leaf-interval': { integer: false, min: 0, set: (o, v) => void (o.leafIntervalMs = v) },
+  '--retry': { integer: false, min: 1, set: (o, v) => void (o.retryMs = v) },
+  '--batch': { integer: true, min: 1, set: (o, v) => void (o.maxBatchValues = v) },
+};
+
 export function parseArgs(argv: readonly string[]): ParseResult {
   const options: BroadcastOptions = { ...defaultOptions, overlay: { ...defaultOptions.overlay } };
   for (let i = 0; i < argv.length; i += 1) {
@@ -92,49 +106,23 @@ export function parseArgs(argv: readonly string[]): ParseResult {
         options.overlay.hub = value;
         break;
       }
-      case '--fanout': {
-        const value = numeric(true, 1);
-        if (typeof value !== 'number') return value;
-        options.overlay.fanout = value;
-        break;
-      }
-      case '--interval': {
-        const value = numeric(false, 0);
-        if (typeof value !== 'number') return value;
-        options.intervalMs = value;
-        break;
-      }
-      case '--leaf-interval': {
-        const value = numeric(false, 0);
-        if (typeof value !== 'number') return value;
-        options.leafIntervalMs = value;
-        break;
-      }
-      case '--retry': {
-        const value = numeric(false, 1);
-        if (typeof value !== 'number') return value;
-        options.retryMs = value;
-        break;
-      }
-      case '--batch': {
-        const value = numeric(true, 1);
-        if (typeof value !== 'number') return value;
-        options.maxBatchValues = value;
-        break;
-      }
-      case '--ack-delay': {
+      case '--ack-delay':
         if (inlineValue === 'never' || (inlineValue === undefined && argv[i + 1] === 'never')) {
           if (inlineValue === undefined) i += 1;
           options.ackDelayMs = Number.POSITIVE_INFINITY;
-          break;
+        } else {
+          const value = numeric(false, 0);
+          if (typeof value !== 'number') return value;
+          options.ackDelayMs = value;
         }
-        const value = numeric(false, 0);
-        if (typeof value !== 'number') return value;
-        options.ackDelayMs = value;
         break;
+      default: {
+        const setting = Object.hasOwn(numericFlags, flag) ? numericFlags[flag] : undefined;
+        if (setting === undefined) return { kind: 'error', message: `unknown argument '${arg}'` };
+        const value = numeric(setting.integer, setting.min);
+        if (typeof value !== 'number') return value;
+        setting.set(options, value);
       }
-      default:
-        return { kind: 'error', message: `unknown argument '${arg}'` };
     }
   }
   return { kind: 'options', options };
