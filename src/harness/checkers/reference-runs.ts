@@ -1,5 +1,5 @@
-// Access to the real Maelstrom runs in ../shared/reference-runs (beside the repository clone),
-// for conformance tests that replay their histories through our checkers.
+// Access to the real Maelstrom runs kept in test/reference-runs (copied from the team's shared
+// folder, so a bare clone has them), for conformance tests that replay their histories.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,10 +9,7 @@ import type { Availability, Json, Op } from '../types.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** The shared folder that sits beside the repository clone. */
-export const sharedDir = path.resolve(repoRoot, '../shared');
-
-export const referenceRunsDir = path.join(sharedDir, 'reference-runs');
+export const referenceRunsDir = path.join(repoRoot, 'test', 'reference-runs');
 
 export interface ReferenceRun {
   name: string;
@@ -32,15 +29,22 @@ export function referenceRunNames(): string[] {
     .sort();
 }
 
-export function loadReferenceRun(name: string): ReferenceRun {
-  const dir = path.join(referenceRunsDir, name);
-  const command = readFileSync(path.join(dir, 'command.txt'), 'utf8');
-  const results = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as { [key: string]: Json };
-  const history = gunzipSync(readFileSync(path.join(dir, 'history.jsonl.gz')))
+export function loadReferenceHistory(name: string): Op[] {
+  return gunzipSync(readFileSync(path.join(referenceRunsDir, name, 'history.jsonl.gz')))
     .toString('utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as Op);
+}
+
+export function loadReferenceResults(name: string): { [key: string]: Json } {
+  return JSON.parse(readFileSync(path.join(referenceRunsDir, name, 'results.json'), 'utf8')) as { [key: string]: Json };
+}
+
+export function loadReferenceRun(name: string): ReferenceRun {
+  const command = readFileSync(path.join(referenceRunsDir, name, 'command.txt'), 'utf8');
+  const results = loadReferenceResults(name);
+  const history = loadReferenceHistory(name);
   const flag = /--availability\s+(\S+)/.exec(command);
   const availability: Availability | null = flag ? (flag[1] === 'total' ? 'total' : Number(flag[1])) : null;
   return { name, command, results, history, availability };

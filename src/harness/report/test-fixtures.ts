@@ -1,23 +1,9 @@
 // Test-only helpers: a RunOutput built from a reference Maelstrom history plus a hand-made
 // journal. Not imported by production code.
 
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import type { CheckResult, JournalEvent, Json, Op, RunOutput, TestOptions } from '../types.js';
 
-export const REFERENCE_RUNS_DIR = '/work/shared/reference-runs';
-
-export function loadReferenceHistory(run: string): Op[] {
-  const text = gunzipSync(readFileSync(`${REFERENCE_RUNS_DIR}/${run}/history.jsonl.gz`)).toString('utf8');
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Op);
-}
-
-export function loadReferenceResults(run: string): { [key: string]: Json } {
-  return JSON.parse(readFileSync(`${REFERENCE_RUNS_DIR}/${run}/results.json`, 'utf8')) as { [key: string]: Json };
-}
+export { loadReferenceHistory, loadReferenceResults } from '../checkers/reference-runs.js';
 
 export function testOptions(overrides: Partial<TestOptions> = {}): TestOptions {
   return {
