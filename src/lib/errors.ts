@@ -16,6 +16,9 @@ export const ErrorCode = {
 
 export type ErrorCodeName = keyof typeof ErrorCode;
 
+/** Longest text an error reply carries, whatever a handler threw: a reply is not a place for data. */
+export const maxErrorReplyTextChars = 1000;
+
 const definiteCodes: ReadonlySet<number> = new Set([1, 10, 11, 12, 14, 20, 21, 22, 30]);
 
 /** Definite errors guarantee the operation did not happen; anything else (custom codes too) may have. */
@@ -37,9 +40,13 @@ export class RPCError extends Error {
     return isDefinite(this.code);
   }
 
-  /** The error reply body for a request with the given msg_id. */
+  /** The error reply body for a request with the given msg_id; the text is cut to maxErrorReplyTextChars. */
   toBody(inReplyTo: number): { type: 'error'; in_reply_to: number; code: number; text: string } {
-    return { type: 'error', in_reply_to: inReplyTo, code: this.code, text: this.message };
+    const text =
+      this.message.length <= maxErrorReplyTextChars
+        ? this.message
+        : `${this.message.slice(0, maxErrorReplyTextChars)}… (${this.message.length} chars)`;
+    return { type: 'error', in_reply_to: inReplyTo, code: this.code, text };
   }
 }
 

@@ -379,3 +379,170 @@ describe('fuzz', () => {
     expect(reply.body).toMatchObject({ type: 'echo_ok', echo: 'alive' });
   });
 });
+
+describe('hardening: what a request holds never stops the node', () => {
+  const initLine = JSON.stringify({ src: 'c0', dest: 'n0', body: { type: 'init', msg_id: 1, node_id: 'n0', node_ids: ['n0'] } });
+  const echoLine = (msgId: string, echo: string): string => `{"src":"c1","dest":"n0","body":{"type":"echo","msg_id":${msgId},"echo":${echo}}}`;
+  const nestedText = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
+
+  async function answerTo(t: TestNode, msgId: number) {
+    let reply = await t.next();
+    while (reply.body.in_reply_to !== msgId) reply = await t.next();
+    return reply;
+  }
+
+  it('answers a request nested 5000 deep with 12, sends the init_ok of the same batch, and keeps serving', async () => {
+    const t = start(echoNode);
+    t.write(`${initLine}\n${echoLine('2', nestedText(5000))}\n${echoLine('3', '"after"')}\n`);
+    expect((await t.next()).body).toMatchObject({ type: 'init_ok', in_reply_to: 1 });
+    const deep = await t.next();
+    expect(deep.body).toMatchObject({ type: 'error', code: 12, in_reply_to: 2 });
+    expect(String(deep.body.text)).toMatch(/nested deeper than 1000 levels/);
+    expect((await t.next()).body).toMatchObject({ type: 'echo_ok', in_reply_to: 3, echo: 'after' });
+  });
+
+  it('accepts and echoes a value just inside the depth limit', async () => {
+    const t = start(echoNode);
+    await t.init('n0', ['n0']);
+    // envelope and body take two levels
+    t.write(`${echoLine('2', nestedText(998))}\n`);
+    const reply = await t.next();
+    expect(reply.body).toMatchObject({ type: 'echo_ok', in_reply_to: 2 });
+    t.write(`${echoLine('3', nestedText(999))}\n`);
+    expect((await t.next()).body).toMatchObject({ type: 'error', code: 12, in_reply_to: 3 });
+  });
+
+  it('answers 13 when a reply cannot be serialized, without losing the init_ok batched before it', async () => {
+    let deep: unknown[] = [];
+    for (let k = 0; k < 20_000; k++) deep = [deep];
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const t = start((node) => {
+      node.handle('deep', () => ({ type: 'deep_ok', value: deep as never }));
+      node.handle('cyclic', () => ({ type: 'cyclic_ok', value: cyclic as never }));
+      node.handle('big', () => ({ type: 'big_ok', value: 10n as never }));
+    });
+    const request = (type: string, msgId: number): string => JSON.stringify({ src: 'c1', dest: 'n0', body: { type, msg_id: msgId } });
+    t.write(`${initLine}\n${request('deep', 2)}\n${request('cyclic', 3)}\n${request('big', 4)}\n`);
+    expect((await t.next()).body).toMatchObject({ type: 'init_ok', in_reply_to: 1 });
+    for (const msgId of [2, 3, 4]) {
+      const reply = await t.next();
+      expect(reply.body).toMatchObject({ type: 'error', code: 13, in_reply_to: msgId });
+      expect(String(reply.body.text)).toMatch(/could not be serialized/);
+    }
+    expect(t.stderrLines.join('\n')).toMatch(/cannot serialize deep_ok/);
+  });
+
+  it('never answers a msg_id that is not a safe integer (logs it) and never writes Infinity', async () => {
+    const t = start(echoNode);
+    await t.init('n0', ['n0']);
+    const lines = ['1e400', '-1e400', '9007199254740993', '1.5', '"7"'].map((id, k) => echoLine(id, `"x${k}"`));
+    t.write(`${lines.join('\n')}\n${echoLine('42', '"ok"')}\n`);
+    const reply = await t.next();
+    expect(reply.body).toMatchObject({ type: 'echo_ok', in_reply_to: 42 });
+    const logged = t.stderrLines.join('\n');
+    expect(logged).toMatch(/msg_id Infinity \(not JSON\) is not a safe integer/);
+    expect(logged).toMatch(/msg_id 9007199254740992 is not a safe integer/);
+    expect(logged).toMatch(/msg_id "7" is not a safe integer/);
+    expect(t.drain()).toEqual([]);
+  });
+
+  it('refuses integers beyond 2^53 and non-finite numbers at the edge with 12', async () => {
+    const t = start((node) => {
+      node.handle('add', { element: 'integer', weight: 'number?' }, () => ({ type: 'add_ok' }));
+    });
+    await t.init('n0', ['n0']);
+    t.write('{"src":"c1","dest":"n0","body":{"type":"add","msg_id":2,"element":9007199254740993}}\n');
+    t.write('{"src":"c1","dest":"n0","body":{"type":"add","msg_id":3,"element":1,"weight":-1e999}}\n');
+    t.write('{"src":"c1","dest":"n0","body":{"type":"add","msg_id":4,"element":9007199254740991}}\n');
+    expect((await t.next()).body).toMatchObject({ type: 'error', code: 12, in_reply_to: 2 });
+    expect((await t.next()).body).toMatchObject({ type: 'error', code: 12, in_reply_to: 3 });
+    expect((await t.next()).body).toMatchObject({ type: 'add_ok', in_reply_to: 4 });
+  });
+
+  it('bounds error texts, whatever the size of the offending value or name', async () => {
+    const t = start((node) => {
+      node.handle('add', { element: 'integer' }, () => ({ type: 'add_ok' }));
+      node.handle('boom', () => {
+        throw new Error('e'.repeat(100_000));
+      });
+      node.handle('refuse', () => {
+        throw new RPCError(ErrorCode.Abort, 'r'.repeat(100_000));
+      });
+    });
+    await t.init('n0', ['n0']);
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'add', msg_id: 2, element: 'v'.repeat(1_000_000) } });
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 't'.repeat(1_000_000), msg_id: 3 } });
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'boom', msg_id: 4 } });
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'refuse', msg_id: 5 } });
+    for (const [msgId, code] of [[2, 12], [3, 10], [4, 13], [5, 14]] as const) {
+      const reply = await t.next();
+      expect(reply.body).toMatchObject({ type: 'error', code, in_reply_to: msgId });
+      expect(String(reply.body.text).length).toBeLessThanOrEqual(1100);
+    }
+  });
+
+  it('a second init with the same identity gets init_ok again without re-running hooks; another identity gets 22', async () => {
+    let hookRuns = 0;
+    const values: number[] = [];
+    const t = start((node) => {
+      node.onInit(() => {
+        hookRuns++;
+      });
+      node.handle('add', { element: 'integer' }, (m) => {
+        values.push(m.body.element);
+        return { type: 'add_ok' };
+      });
+    });
+    await t.init('n0', ['n0', 'n1']);
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'add', msg_id: 2, element: 7 } });
+    await t.next();
+    t.deliver({ src: 'c0', dest: 'n0', body: { type: 'init', msg_id: 3, node_id: 'n0', node_ids: ['n0', 'n1'] } });
+    expect((await t.next()).body).toMatchObject({ type: 'init_ok', in_reply_to: 3 });
+    t.deliver({ src: 'c0', dest: 'n0', body: { type: 'init', msg_id: 4, node_id: 'n1', node_ids: ['n0', 'n1'] } });
+    const refused = await t.next();
+    expect(refused.body).toMatchObject({ type: 'error', code: 22, in_reply_to: 4 });
+    expect(String(refused.body.text)).toMatch(/already initialized as n0 .*keeps its state/);
+    t.deliver({ src: 'c0', dest: 'n0', body: { type: 'init', msg_id: 5, node_id: 'n0', node_ids: ['n0'] } });
+    expect((await t.next()).body).toMatchObject({ type: 'error', code: 22, in_reply_to: 5 });
+    expect(hookRuns).toBe(1);
+    expect(t.node.id).toBe('n0');
+    expect(t.node.nodeIds).toEqual(['n0', 'n1']);
+    expect(values).toEqual([7]);
+  });
+
+  it('refuses an init whose node_ids are not all strings', async () => {
+    const t = start();
+    t.deliver({ src: 'c0', dest: 'n0', body: { type: 'init', msg_id: 1, node_id: 'n0', node_ids: ['n0', 5] } });
+    expect((await t.next()).body).toMatchObject({ type: 'error', code: 12, in_reply_to: 1 });
+    expect(t.node.initialized).toBe(false);
+  });
+
+  it('fuzz: generated depths and number forms; every output line is JSON and the node always answers', async () => {
+    const t = start((node) => {
+      echoNode(node);
+      node.handle('add', { element: 'integer' }, () => ({ type: 'add_ok' }));
+    });
+    await t.init('n0', ['n0']);
+    let seed = 99;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const numbers = ['0', '-0', '1e400', '-1e400', '1e-400', '9007199254740991', '9007199254740992', '-9007199254740993', '1.5', '2e3', '123456789012345678901234567890'];
+    const pick = (): string => numbers[Math.floor(random() * numbers.length)] as string;
+    let text = '';
+    for (let k = 0; k < 300; k++) {
+      const depth = Math.floor(random() ** 3 * 6000);
+      const shape = random();
+      if (shape < 0.4) text += echoLine(pick(), `${'['.repeat(depth)}${pick()}${']'.repeat(depth)}`) + '\n';
+      else if (shape < 0.7) text += `{"src":"c1","dest":"n0","body":{"type":"add","msg_id":${pick()},"element":${pick()}}}\n`;
+      else text += `{"src":"c1","dest":"n0","body":{"type":"echo","msg_id":${k + 10},"echo":${'{"a":'.repeat(depth)}${pick()}${'}'.repeat(depth)}}}\n`;
+    }
+    t.write(text);
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'echo', msg_id: 1_000_000, echo: 'alive' } });
+    // testing.ts parses every output line with JSON.parse: a line that is not JSON fails the test.
+    const reply = await answerTo(t, 1_000_000);
+    expect(reply.body).toMatchObject({ type: 'echo_ok', echo: 'alive' });
+  });
+});

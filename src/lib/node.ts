@@ -15,9 +15,14 @@ import {
   type InitBody,
   type Json,
   type Message,
+  MAX_JSON_DEPTH,
+  boundText,
   checkEnvelope,
   checkFields,
   createLineSplitter,
+  jsonDepthExceeds,
+  lineMayBeTooDeep,
+  previewJson,
 } from './protocol.js';
 
 /** A body the node sends: the runtime adds msg_id (and in_reply_to for replies). */
@@ -128,7 +133,27 @@ export function createNode(options: NodeOptions = {}): Node {
   }
   function emit(src: string, dest: string, body: OutBody, msgId?: number, inReplyTo?: number): void {
     if (stopped) return;
-    outBuffer += serialize(src, dest, body, msgId, inReplyTo);
+    let line: string;
+    try {
+      line = serialize(src, dest, body, msgId, inReplyTo);
+    } catch (error) {
+      // A body JSON cannot write (too deep, cyclic, a BigInt) must not take the batch with it: what
+      // is already in outBuffer (an init_ok, say) still goes out, and a request still gets an answer.
+      log(`cannot serialize ${short(body.type)} to ${short(dest)}: ${errorText(error)}`);
+      if (inReplyTo !== undefined) {
+        outBuffer += serialize(src, dest, {
+          type: 'error',
+          code: ErrorCode.Crash,
+          text: `the reply (${short(body.type)}) could not be serialized: ${errorText(error)}`,
+        }, undefined, inReplyTo);
+      }
+      scheduleFlush();
+      return;
+    }
+    outBuffer += line;
+    scheduleFlush();
+  }
+  function scheduleFlush(): void {
     if (!flushScheduled) {
       flushScheduled = true;
       queueMicrotask(flush);
@@ -154,16 +179,18 @@ export function createNode(options: NodeOptions = {}): Node {
   function reply(request: Message, body: OutBody): void {
     const requestId = request.body.msg_id;
     const src = nodeId ?? request.dest;
-    emit(src, request.src, body, nextMsgId++, typeof requestId === 'number' ? requestId : undefined);
+    emit(src, request.src, body, nextMsgId++, Number.isSafeInteger(requestId) ? requestId : undefined);
   }
 
   function replyError(request: Message, error: RPCError): void {
     const requestId = request.body.msg_id;
-    if (typeof requestId !== 'number') {
-      log(`cannot answer ${request.body.type} from ${request.src} (no msg_id) with error ${error.code}: ${error.message}`);
+    if (!Number.isSafeInteger(requestId)) {
+      log(
+        `cannot answer ${short(request.body.type)} from ${short(request.src)} (no usable msg_id) with error ${error.code}: ${boundText(error.message, maxErrorTextChars)}`,
+      );
       return;
     }
-    emit(nodeId ?? request.dest, request.src, error.toBody(requestId));
+    emit(nodeId ?? request.dest, request.src, error.toBody(requestId as number));
   }
 
   function rpcPromise(dest: string, body: OutBody, timeoutMs: number): Promise<Body> {
@@ -282,8 +309,17 @@ export function createNode(options: NodeOptions = {}): Node {
       return;
     }
     const body = message.body as InitBody;
+    const badId = body.node_ids.find((id) => typeof id !== 'string');
+    if (badId !== undefined) {
+      replyError(message, new RPCError(ErrorCode.MalformedRequest, `init: node_ids must hold strings, got ${previewJson(badId)}`));
+      return;
+    }
+    if (nodeId !== undefined) {
+      answerSecondInit(message, body);
+      return;
+    }
     nodeId = body.node_id;
-    nodeIds = body.node_ids.map(String);
+    nodeIds = body.node_ids.slice();
     held = [];
     try {
       for (const hook of initHooks) await hook();
@@ -295,8 +331,27 @@ export function createNode(options: NodeOptions = {}): Node {
     }
   }
 
+  // A second init never resets the node (hooks ran once; their state stays): the same identity is
+  // answered with init_ok again, as Maelstrom's own libraries answer every init; a different one
+  // is refused with 22 (precondition failed: this node already is someone).
+  function answerSecondInit(message: Message, body: InitBody): void {
+    const sameIds = nodeIds !== undefined && nodeIds.length === body.node_ids.length && nodeIds.every((id, k) => id === body.node_ids[k]);
+    if (body.node_id === nodeId && sameIds) {
+      reply(message, { type: 'init_ok' });
+      return;
+    }
+    const text = `init: already initialized as ${short(nodeId ?? '')} of ${nodeIds?.length ?? 0} node(s); a second init as ${short(body.node_id)} of ${body.node_ids.length} node(s) is refused and the node keeps its state`;
+    log(text);
+    replyError(message, new RPCError(ErrorCode.PreconditionFailed, text));
+  }
+
   function dispatch(message: Message): void {
     const { body } = message;
+    if (body.msg_id !== undefined && !Number.isSafeInteger(body.msg_id)) {
+      // No reply can name this request (in_reply_to must be a JSON integer), so it is only logged.
+      log(`ignoring ${short(body.type)} from ${short(message.src)}: msg_id ${previewJson(body.msg_id)} is not a safe integer`);
+      return;
+    }
     if (typeof body.in_reply_to === 'number') {
       const waiting = pending.get(body.in_reply_to);
       if (waiting) {
@@ -311,7 +366,7 @@ export function createNode(options: NodeOptions = {}): Node {
       }
       // Not an RPC of ours (late, or sent with send()): a handler for its type may still want it.
       if (!handlers.has(body.type)) {
-        log(`dropping ${body.type} from ${message.src}: in_reply_to ${body.in_reply_to} matches no pending request`);
+        log(`dropping ${short(body.type)} from ${short(message.src)}: in_reply_to ${body.in_reply_to} matches no pending request`);
         return;
       }
     }
@@ -329,18 +384,18 @@ export function createNode(options: NodeOptions = {}): Node {
       return;
     }
     if (nodeId === undefined) {
-      replyError(message, new RPCError(ErrorCode.TemporarilyUnavailable, `not initialized yet; got ${body.type} before init`));
+      replyError(message, new RPCError(ErrorCode.TemporarilyUnavailable, `not initialized yet; got ${short(body.type)} before init`));
       return;
     }
     const registration = handlers.get(body.type);
     if (!registration) {
-      replyError(message, new RPCError(ErrorCode.NotSupported, `unsupported message type '${body.type}'`));
+      replyError(message, new RPCError(ErrorCode.NotSupported, `unsupported message type '${short(body.type)}'`));
       return;
     }
     if (registration.fields) {
       const fieldError = checkFields(body, registration.fields);
       if (fieldError) {
-        replyError(message, new RPCError(ErrorCode.MalformedRequest, `${body.type}: ${fieldError}`));
+        replyError(message, new RPCError(ErrorCode.MalformedRequest, `${short(body.type)}: ${fieldError}`));
         return;
       }
     }
@@ -369,8 +424,8 @@ export function createNode(options: NodeOptions = {}): Node {
       replyError(message, error);
       return;
     }
-    log(`handler for ${message.body.type} crashed:`, error);
-    replyError(message, new RPCError(ErrorCode.Crash, `handler for ${message.body.type} crashed: ${errorText(error)}`));
+    log(`handler for ${short(message.body.type)} crashed:`, error);
+    replyError(message, new RPCError(ErrorCode.Crash, `handler for ${short(message.body.type)} crashed: ${errorText(error)}`));
   }
 
   function onLine(line: string): void {
@@ -386,7 +441,18 @@ export function createNode(options: NodeOptions = {}): Node {
       log(`ignoring a line that is not a message (${envelopeError}): ${line.slice(0, 200)}`);
       return;
     }
-    dispatch(parsed as Message);
+    const message = parsed as Message;
+    if (lineMayBeTooDeep(line.length) && jsonDepthExceeds(parsed)) {
+      // Answered before any handler sees it: JSON.stringify and recursive code overflow on such values.
+      replyError(message, new RPCError(ErrorCode.MalformedRequest, `${short(message.body.type)}: nested deeper than ${MAX_JSON_DEPTH} levels`));
+      return;
+    }
+    try {
+      dispatch(message);
+    } catch (error) {
+      // Last line of defence: nothing a message holds may stop the node from reading the next one.
+      log(`internal error while dispatching ${short(message.body.type)}:`, error);
+    }
   }
 
   function stop(): void {
@@ -493,8 +559,23 @@ function quoted(id: string): string {
   return text;
 }
 
+/** Bound on any text the runtime builds into an error reply or a log line from received data. */
+const maxErrorTextChars = 500;
+const maxQuotedNameChars = 100;
+
+/** A received name (type, node id) as quoted in texts: bounded, whatever the sender put there. */
+function short(name: string): string {
+  return boundText(String(name), maxQuotedNameChars);
+}
+
 function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  let text: string;
+  try {
+    text = error instanceof Error ? error.message : String(error);
+  } catch {
+    text = '(an error that cannot be shown)';
+  }
+  return boundText(text, maxErrorTextChars);
 }
 
 function safeJson(value: unknown): string {
