@@ -1,0 +1,144 @@
+// The memo of Lowe's improvement to Wing & Gong: every configuration (set of linearized calls,
+// register state) the search has entered. Reaching one again cannot lead anywhere new, so the
+// search skips it. Configurations are packed into one Int32Array pool and found through an
+// open-addressing table, because millions of small JS objects would cost several times the memory.
+//
+// Entry layout in the pool: [parent, lastCall, keyLength, ...key]. `parent` is the pool offset of
+// the configuration the search was in when it linearized `lastCall` to get here (-1 for the
+// initial one), so any configuration's linearization order can be read back by following parents.
+
+export class BudgetExceededError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BudgetExceededError';
+  }
+}
+
+const HEADER_WORDS = 3;
+
+export function hashKey(key: Int32Array, length: number): number {
+  let h = 0x811c9dc5 ^ length;
+  for (let i = 0; i < length; i++) {
+    h = Math.imul(h ^ key[i]!, 0x5bd1e995);
+    h ^= h >>> 15;
+  }
+  return h | 0;
+}
+
+export class ConfigCache {
+  private pool: Int32Array;
+  private used = 0;
+  private slots: Int32Array; // pool offset + 1, 0 when free
+  private slotHashes: Int32Array;
+  private count = 0;
+
+  /** @param maxWords bound on the pool and table together, in 4-byte words */
+  constructor(private readonly maxWords: number) {
+    this.pool = new Int32Array(1 << 16);
+    this.slots = new Int32Array(1 << 12);
+    this.slotHashes = new Int32Array(1 << 12);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get bytes(): number {
+    return (this.pool.length + this.slots.length * 2) * 4;
+  }
+
+  /** Adds the configuration unless present: its pool offset, or -1 when it was already there. */
+  addIfAbsent(key: Int32Array, length: number, parent: number, lastCall: number): number {
+    const hash = hashKey(key, length);
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    for (;;) {
+      const stored = this.slots[slot]!;
+      if (stored === 0) break;
+      if (this.slotHashes[slot] === hash && this.keyEquals(stored - 1, key, length)) return -1;
+      slot = (slot + 1) & mask;
+    }
+    const offset = this.append(key, length, parent, lastCall);
+    this.slots[slot] = offset + 1;
+    this.slotHashes[slot] = hash;
+    this.count++;
+    if (this.count * 2 > this.slots.length) this.growTable();
+    return offset;
+  }
+
+  parentOf(offset: number): number {
+    return this.pool[offset]!;
+  }
+
+  lastCallOf(offset: number): number {
+    return this.pool[offset + 1]!;
+  }
+
+  /** The configuration's key: [state, okLow, okWordCount, ...okWords, infoLow, ...infoWords]. */
+  keyOf(offset: number): Int32Array {
+    const length = this.pool[offset + 2]!;
+    return this.pool.subarray(offset + HEADER_WORDS, offset + HEADER_WORDS + length);
+  }
+
+  /** Pool offsets of every configuration, in the order they were added. */
+  *offsets(): Generator<number> {
+    for (let offset = 0; offset < this.used; offset += HEADER_WORDS + this.pool[offset + 2]!) yield offset;
+  }
+
+  private keyEquals(offset: number, key: Int32Array, length: number): boolean {
+    const pool = this.pool;
+    if (pool[offset + 2] !== length) return false;
+    const base = offset + HEADER_WORDS;
+    for (let i = 0; i < length; i++) if (pool[base + i] !== key[i]) return false;
+    return true;
+  }
+
+  private append(key: Int32Array, length: number, parent: number, lastCall: number): number {
+    const needed = this.used + HEADER_WORDS + length;
+    if (needed > this.pool.length) this.growPool(needed);
+    const offset = this.used;
+    const pool = this.pool;
+    pool[offset] = parent;
+    pool[offset + 1] = lastCall;
+    pool[offset + 2] = length;
+    pool.set(key.subarray(0, length), offset + HEADER_WORDS);
+    this.used = needed;
+    return offset;
+  }
+
+  private ensureWithinBudget(poolWords: number, slotCount: number): void {
+    if (poolWords + slotCount * 2 > this.maxWords) {
+      throw new BudgetExceededError(
+        `memory budget exhausted: ${this.count} configurations need more than ${Math.round((this.maxWords * 4) / 2 ** 20)} MB`,
+      );
+    }
+  }
+
+  private growPool(needed: number): void {
+    let length = this.pool.length * 2;
+    while (length < needed) length *= 2;
+    this.ensureWithinBudget(length, this.slots.length);
+    const pool = new Int32Array(length);
+    pool.set(this.pool.subarray(0, this.used));
+    this.pool = pool;
+  }
+
+  private growTable(): void {
+    const capacity = this.slots.length * 2;
+    this.ensureWithinBudget(this.pool.length, capacity);
+    const slots = new Int32Array(capacity);
+    const hashes = new Int32Array(capacity);
+    const mask = capacity - 1;
+    for (let i = 0; i < this.slots.length; i++) {
+      const stored = this.slots[i]!;
+      if (stored === 0) continue;
+      const hash = this.slotHashes[i]!;
+      let slot = hash & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = stored;
+      hashes[slot] = hash;
+    }
+    this.slots = slots;
+    this.slotHashes = hashes;
+  }
+}

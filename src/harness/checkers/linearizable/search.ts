@@ -1,0 +1,204 @@
+// Wing & Gong's search with Lowe's memo, as Porcupine runs it. The history is a doubly linked list
+// of call and return events. Walking it from the front, the search linearizes a call (applies it to
+// the register and lifts the call and its return out of the list) whenever the register allows it
+// and the resulting configuration is new; meeting a return whose call is still in the list means
+// the current order cannot go on, so it backtracks: it puts the last linearized call back and tries
+// the next candidate after it. Returns of calls that are pending forever sit at the end of the
+// list, so meeting one means every ok call is linearized.
+//
+// Call ids are ok calls in completion order, then pending-forever calls. The linearized set is kept
+// as "every ok id below okLow" plus a bitmap window above it, and the same for pending-forever ids:
+// the key of a configuration stays a few words long however long the history is.
+
+import { BudgetExceededError, ConfigCache } from './cache.js';
+import { stepState, type PreparedHistory } from './prepare.js';
+
+export interface SearchLimits {
+  /** Date.now() after which the search gives up */
+  deadlineMs: number;
+  /** bound on the memo, in 4-byte words */
+  maxCacheWords: number;
+}
+
+export type SearchOutcome =
+  | {
+      kind: 'valid';
+      /** call ids in the order they were linearized */
+      order: number[];
+      finalState: number;
+    }
+  | {
+      kind: 'invalid';
+      cache: ConfigCache;
+      /** the ok call (id) that no configuration could linearize after all ok calls before it */
+      blockedCall: number;
+    }
+  | { kind: 'unknown'; cause: string };
+
+/** How often (in loop iterations) the clock is read: cheap enough, and well under a millisecond. */
+const CLOCK_CHECK_EVERY = 1 << 12;
+
+/** A set of call ids [base, base+count) as "all below low" + bitmap window, with its maximum. */
+class WindowedSet {
+  readonly words: Uint32Array;
+  low = 0;
+  high = -1;
+
+  constructor(readonly count: number) {
+    this.words = new Uint32Array(Math.max(1, Math.ceil(count / 32)));
+  }
+
+  has(i: number): boolean {
+    return (this.words[i >>> 5]! & (1 << (i & 31))) !== 0;
+  }
+
+  add(i: number): void {
+    this.words[i >>> 5]! |= 1 << (i & 31);
+    if (i > this.high) this.high = i;
+    if (i === this.low) {
+      let low = i + 1;
+      while (low < this.count && this.has(low)) low++;
+      this.low = low;
+    }
+  }
+
+  delete(i: number): void {
+    this.words[i >>> 5]! &= ~(1 << (i & 31));
+    if (i < this.low) this.low = i;
+    if (i === this.high) this.high = this.highestBelow(i);
+  }
+
+  /** Writes [low, ...window words] into key at `at`, optionally with the window length first. */
+  encode(key: Int32Array, at: number, withLength: boolean): number {
+    const first = this.low >>> 5;
+    const last = this.high >= this.low ? this.high >>> 5 : first - 1;
+    key[at++] = this.low;
+    if (withLength) key[at++] = last - first + 1;
+    for (let w = first; w <= last; w++) key[at++] = this.words[w]!;
+    return at;
+  }
+
+  private highestBelow(i: number): number {
+    let w = i >>> 5;
+    let word = this.words[w]! & ((1 << (i & 31)) - 1);
+    for (;;) {
+      if (word !== 0) return w * 32 + 31 - Math.clz32(word);
+      if (--w < 0) return -1;
+      word = this.words[w]!;
+    }
+  }
+}
+
+export function searchLinearization(prepared: PreparedHistory, limits: SearchLimits): SearchOutcome {
+  const { calls, okCount, events } = prepared;
+  const callCount = calls.length;
+  const nodeCount = events.length + 1; // node 0 is the head
+  const next = new Int32Array(nodeCount);
+  const prev = new Int32Array(nodeCount);
+  const match = new Int32Array(nodeCount).fill(-1);
+  const callOfNode = new Int32Array(nodeCount);
+  const returnNode = new Int32Array(callCount);
+  const callNode = new Int32Array(callCount);
+  for (let i = 0; i < events.length; i++) {
+    const node = i + 1;
+    const event = events[i]!;
+    prev[node] = node - 1;
+    next[node - 1] = node;
+    if (event >= 0) {
+      callOfNode[node] = event;
+      callNode[event] = node;
+    } else {
+      callOfNode[node] = ~event;
+      returnNode[~event] = node;
+    }
+  }
+  next[nodeCount - 1] = -1;
+  for (let id = 0; id < callCount; id++) match[callNode[id]!] = returnNode[id]!;
+
+  const lift = (node: number): void => {
+    next[prev[node]!] = next[node]!;
+    prev[next[node]!] = prev[node]!;
+    const ret = match[node]!;
+    next[prev[ret]!] = next[ret]!;
+    if (next[ret] !== -1) prev[next[ret]!] = prev[ret]!;
+  };
+  const unlift = (node: number): void => {
+    const ret = match[node]!;
+    next[prev[ret]!] = ret;
+    if (next[ret] !== -1) prev[next[ret]!] = ret;
+    next[prev[node]!] = node;
+    prev[next[node]!] = node;
+  };
+
+  const ok = new WindowedSet(okCount);
+  const pending = new WindowedSet(callCount - okCount);
+  const linearize = (id: number): void => (id < okCount ? ok.add(id) : pending.add(id - okCount));
+  const unlinearize = (id: number): void => (id < okCount ? ok.delete(id) : pending.delete(id - okCount));
+  const key = new Int32Array(4 + ok.words.length + pending.words.length);
+  const encode = (state: number): number => {
+    key[0] = state;
+    return pending.encode(key, ok.encode(key, 1, true), false);
+  };
+
+  const cache = new ConfigCache(limits.maxCacheWords);
+  const stackNode = new Int32Array(callCount);
+  const stackState = new Int32Array(callCount);
+  const stackConfig = new Int32Array(callCount);
+  let depth = 0;
+  let state = 0;
+  let config = cache.addIfAbsent(key, encode(state), -1, -1);
+  let node = next[0]!;
+  let iterations = 0;
+  let furthestOkLow = 0; // Knossos' "highest contiguous linearized entry", over every configuration
+
+  try {
+    while (next[0] !== -1) {
+      if (++iterations % CLOCK_CHECK_EVERY === 0 && Date.now() > limits.deadlineMs) {
+        return {
+          kind: 'unknown',
+          cause: `time budget exhausted after ${iterations} steps and ${cache.size} configurations (${callCount} calls)`,
+        };
+      }
+      const id = callOfNode[node]!;
+      if (match[node] !== -1) {
+        // a call: linearize it here if the register allows it and the configuration is new
+        const nextState = stepState(prepared, state, id);
+        if (nextState >= 0) {
+          linearize(id);
+          const added = cache.addIfAbsent(key, encode(nextState), config, id);
+          if (added >= 0) {
+            stackNode[depth] = node;
+            stackState[depth] = state;
+            stackConfig[depth] = config;
+            depth++;
+            config = added;
+            state = nextState;
+            if (ok.low > furthestOkLow) furthestOkLow = ok.low;
+            lift(node);
+            node = next[0]!;
+            continue;
+          }
+          unlinearize(id);
+        }
+        node = next[node]!;
+        continue;
+      }
+      // a return whose call is not linearized yet
+      if (id >= okCount) break; // only pending-forever calls are left: they may never happen
+      if (depth === 0) return { kind: 'invalid', cache, blockedCall: furthestOkLow };
+      depth--;
+      const undone = stackNode[depth]!;
+      state = stackState[depth]!;
+      config = stackConfig[depth]!;
+      unlinearize(callOfNode[undone]!);
+      unlift(undone);
+      node = next[undone]!;
+    }
+  } catch (err) {
+    if (err instanceof BudgetExceededError) return { kind: 'unknown', cause: err.message };
+    throw err;
+  }
+  const order: number[] = [];
+  for (let i = 0; i < depth; i++) order.push(callOfNode[stackNode[i]!]!);
+  return { kind: 'valid', order, finalState: state };
+}
