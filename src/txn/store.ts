@@ -1,0 +1,214 @@
+// The transactional store of the txn node: pure state and functions, no I/O, no clocks.
+//
+// Every transaction that writes gets a stamp (counter, node index): the counter is a Lamport
+// clock and the node index (position of the node in node_ids, which every node receives in the
+// same order) breaks ties, so all nodes agree on one total order of stamps.
+//
+// - Registers ("w"): last writer wins per key by stamp. Only a transaction's final write to a
+//   key is installed, so nobody else can read an intermediate write (G1b).
+// - Lists ("append"): every append is kept, the list is ordered by (stamp, position in the
+//   transaction), so one transaction's appends stay contiguous.
+// - The clock is kept above every stamp in the store (local commits take clock + 1; applying a
+//   remote write raises the clock to its counter). So a transaction's stamp exceeds the stamp
+//   of every version it read, and a node's value of a key only ever moves to higher stamps.
+// - A transaction runs synchronously from its first micro-op to its commit, so no other event
+//   sees it half done; a malformed transaction is rejected before anything changes.
+
+import type { Json } from '../lib/index.js';
+
+export interface Stamp {
+  readonly counter: number;
+  readonly node: number;
+}
+
+/** A committed write as it is replicated: the final value of a register, or one append. */
+export type Write =
+  | { readonly kind: 'w'; readonly key: Key; readonly value: Json; readonly stamp: Stamp }
+  | { readonly kind: 'append'; readonly key: Key; readonly value: Json; readonly stamp: Stamp; readonly sub: number };
+
+/** Keys are what Maelstrom sends: integers in practice; strings are accepted too. */
+export type Key = number | string;
+
+interface RegisterEntry {
+  value: Json;
+  stamp: Stamp;
+}
+
+interface ListItem {
+  value: Json;
+  stamp: Stamp;
+  sub: number;
+}
+
+export interface Store {
+  /** This node's index in node_ids; the tie-breaker of its stamps. */
+  readonly nodeIndex: number;
+  /** Lamport clock: never below the counter of any stamp in the store. */
+  clock: number;
+  readonly registers: Map<string, RegisterEntry>;
+  readonly lists: Map<string, ListItem[]>;
+}
+
+export type MicroOp = ['r', Key, Json] | ['w', Key, Json] | ['append', Key, Json];
+
+export type TxnResult =
+  | { ok: true; txn: MicroOp[]; writes: Write[] }
+  | { ok: false; error: string };
+
+export function createStore(nodeIndex: number): Store {
+  if (!(Number.isInteger(nodeIndex) && nodeIndex >= 0)) throw new RangeError(`node index must be an integer >= 0, got ${nodeIndex}`);
+  return { nodeIndex, clock: 0, registers: new Map(), lists: new Map() };
+}
+
+export function compareStamps(a: Stamp, b: Stamp): number {
+  return a.counter !== b.counter ? a.counter - b.counter : a.node - b.node;
+}
+
+function compareItems(a: ListItem, b: ListItem): number {
+  return compareStamps(a.stamp, b.stamp) || a.sub - b.sub;
+}
+
+/** Map key for a Maelstrom key: 1 and "1" stay distinct. */
+export function keyId(key: Key): string {
+  return typeof key === 'number' ? `n${key}` : `s${key}`;
+}
+
+function isKey(value: unknown): value is Key {
+  return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string';
+}
+
+/** Checks the shape of every micro-op; the error text says which one is wrong and why. */
+export function parseTxn(raw: readonly Json[]): MicroOp[] | string {
+  if (raw.length === 0) return 'txn is empty';
+  const ops: MicroOp[] = [];
+  for (const [index, mop] of raw.entries()) {
+    if (!Array.isArray(mop) || mop.length !== 3) return `micro-op ${index} is not a [f, key, value] triple`;
+    const [f, key, value] = mop as [Json, Json, Json];
+    if (!isKey(key)) return `micro-op ${index} has a key that is neither a number nor a string`;
+    if (f === 'r') ops.push(['r', key, null]);
+    else if (f === 'w') ops.push(['w', key, value]);
+    else if (f === 'append') ops.push(['append', key, value]);
+    else return `micro-op ${index} has unknown function ${JSON.stringify(f)} (expected r, w or append)`;
+  }
+  return ops;
+}
+
+/** What a read returns from the committed store: a list, a register value, or null. */
+function readCommitted(store: Store, id: string): Json {
+  const items = store.lists.get(id);
+  if (items !== undefined) return items.map((item) => item.value);
+  return store.registers.get(id)?.value ?? null;
+}
+
+/** A key is a register or a list; a transaction may not treat one as the other. */
+function kindConflict(store: Store, ops: readonly MicroOp[]): string | undefined {
+  const kinds = new Map<string, 'w' | 'append'>();
+  for (const [f, key] of ops) {
+    if (f === 'r') continue;
+    const id = keyId(key);
+    const stored = store.lists.has(id) ? 'append' : store.registers.has(id) ? 'w' : undefined;
+    const seen = kinds.get(id) ?? stored;
+    if (seen !== undefined && seen !== f) return `key ${JSON.stringify(key)} is used both as a register (w) and a list (append)`;
+    kinds.set(id, f);
+  }
+  return undefined;
+}
+
+/**
+ * Runs a client transaction to completion: reads see the committed store plus this
+ * transaction's own earlier writes; the writes are installed together with one new stamp.
+ * Never aborts; the only failure is a malformed request, which changes nothing.
+ */
+export function executeTxn(store: Store, raw: readonly Json[]): TxnResult {
+  const ops = parseTxn(raw);
+  if (typeof ops === 'string') return { ok: false, error: ops };
+  const conflict = kindConflict(store, ops);
+  if (conflict !== undefined) return { ok: false, error: conflict };
+
+  const ownRegisters = new Map<string, { key: Key; value: Json }>();
+  const ownAppends = new Map<string, Json[]>();
+  const appendOrder: Array<{ key: Key; value: Json }> = [];
+  const result: MicroOp[] = [];
+  for (const [f, key, value] of ops) {
+    const id = keyId(key);
+    if (f === 'r') {
+      result.push(['r', key, readOwn(store, id, ownRegisters, ownAppends)]);
+    } else if (f === 'w') {
+      ownRegisters.set(id, { key, value });
+      result.push(['w', key, value]);
+    } else {
+      const appended = ownAppends.get(id) ?? [];
+      appended.push(value);
+      ownAppends.set(id, appended);
+      appendOrder.push({ key, value });
+      result.push(['append', key, value]);
+    }
+  }
+  if (ownRegisters.size === 0 && appendOrder.length === 0) return { ok: true, txn: result, writes: [] };
+
+  store.clock += 1;
+  const stamp: Stamp = { counter: store.clock, node: store.nodeIndex };
+  const writes: Write[] = [];
+  for (const { key, value } of ownRegisters.values()) writes.push({ kind: 'w', key, value, stamp });
+  for (const [sub, { key, value }] of appendOrder.entries()) writes.push({ kind: 'append', key, value, stamp, sub });
+  applyWrites(store, writes);
+  return { ok: true, txn: result, writes };
+}
+
+function readOwn(
+  store: Store,
+  id: string,
+  ownRegisters: ReadonlyMap<string, { value: Json }>,
+  ownAppends: ReadonlyMap<string, Json[]>,
+): Json {
+  const written = ownRegisters.get(id);
+  if (written !== undefined) return written.value;
+  const appended = ownAppends.get(id);
+  if (appended === undefined) return readCommitted(store, id);
+  const committed = readCommitted(store, id);
+  return [...(Array.isArray(committed) ? committed : []), ...appended];
+}
+
+/**
+ * Installs committed writes (local or from a peer) in one step: registers last-writer-wins by
+ * stamp, appends merged into stamp order (a repeated append is ignored). Raises the clock to
+ * every stamp seen, so later local stamps exceed everything readable here.
+ */
+export function applyWrites(store: Store, writes: readonly Write[]): void {
+  for (const write of writes) {
+    if (write.stamp.counter > store.clock) store.clock = write.stamp.counter;
+    const id = keyId(write.key);
+    if (write.kind === 'w') {
+      const current = store.registers.get(id);
+      if (current === undefined || compareStamps(write.stamp, current.stamp) > 0) {
+        store.registers.set(id, { value: write.value, stamp: write.stamp });
+      }
+    } else {
+      insertItem(store, id, { value: write.value, stamp: write.stamp, sub: write.sub });
+    }
+  }
+}
+
+function insertItem(store: Store, id: string, item: ListItem): void {
+  let items = store.lists.get(id);
+  if (items === undefined) {
+    items = [];
+    store.lists.set(id, items);
+  }
+  // Local appends and in-order replication land at the end: search backwards.
+  let position = items.length;
+  while (position > 0 && compareItems(items[position - 1]!, item) > 0) position -= 1;
+  const previous = items[position - 1];
+  if (previous !== undefined && compareItems(previous, item) === 0) return;
+  items.splice(position, 0, item);
+}
+
+/** The committed value of a key (tests and logs). */
+export function readKey(store: Store, key: Key): Json {
+  return readCommitted(store, keyId(key));
+}
+
+/** The stamp of a register's current value (tests). */
+export function registerStamp(store: Store, key: Key): Stamp | undefined {
+  return store.registers.get(keyId(key))?.stamp;
+}
