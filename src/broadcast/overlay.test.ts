@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildOverlay, overlayFromTopology, type OverlayKind, type OverlaySpec } from './overlay.js';
+import { buildOverlay, overlayFromTopology, topologyProblem, type OverlayKind, type OverlaySpec } from './overlay.js';
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `n${i}`);
 const map = (spec: OverlaySpec, nodes: string[]): Record<string, string[]> =>
@@ -88,5 +88,26 @@ describe('overlayFromTopology', () => {
     expect(overlayFromTopology(complete, 'n1').relay).toBe(false);
     const line = { n0: ['n1'], n1: ['n0', 'n2'], n2: ['n1'] };
     expect(overlayFromTopology(line, 'n1').relay).toBe(true);
+  });
+});
+
+describe('topologyProblem', () => {
+  const nodes = ['n0', 'n1', 'n2'];
+  it('accepts a well-formed topology, including an empty neighbour list', () => {
+    expect(topologyProblem({ n0: ['n1'], n1: ['n0', 'n2'], n2: [] }, 'n0', nodes)).toBeUndefined();
+  });
+  it.each([
+    [{ n0: 'n1' }, /"n0" maps to "n1", not a list/],
+    [{ n0: ['n1', 7] }, /"n0" lists 7, which is not a node id/],
+    [{ n0: ['n9'] }, /"n0" lists "n9", which is not a node id/],
+    [{ n0: [], x: [] }, /key "x" is not a node/],
+    [{ n1: ['n2'] }, /no entry for this node \(n0\)/],
+    [[['n1']], /must be an object/],
+  ])('names what is wrong with %j', (topology, why) => {
+    expect(topologyProblem(topology, 'n0', nodes)).toMatch(why);
+  });
+  it('stays short for a huge malformed topology', () => {
+    const huge = Object.fromEntries(nodes.map((id) => [id, 'x'.repeat(1_000_000)]));
+    expect((topologyProblem(huge, 'n0', nodes) ?? '').length).toBeLessThan(1000);
   });
 });

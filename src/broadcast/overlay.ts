@@ -2,6 +2,7 @@
 // is b's), which the acknowledgement scheme relies on: acks ride on traffic going back the
 // other way.
 
+import { previewJson } from '../lib/protocol.js';
 import { gridTopology, lineTopology, starTopology, totalTopology, treeTopology } from '../lib/topology.js';
 
 export type OverlayKind = 'tree' | 'star' | 'grid' | 'line' | 'total' | 'maelstrom';
@@ -66,4 +67,33 @@ export function overlayFromTopology(topology: unknown, self: string): Overlay {
   const complete =
     nodes.size > 1 && [...nodes].every((id) => listOf(id).length === nodes.size - 1);
   return { neighbours: listOf(self), relay: !complete };
+}
+
+/** Longest list of offending entries quoted in a topology complaint. */
+const maxNamedProblems = 3;
+
+/**
+ * Why a topology body cannot be Maelstrom's {node: [node, …]} for these nodes, or undefined when it
+ * can. Checked before the 'maelstrom' overlay trusts it: a value that is not a list, a neighbour that
+ * is not a string or not a node, or no entry for this node would otherwise leave it never gossiping.
+ */
+export function topologyProblem(topology: unknown, self: string, nodeIds: readonly string[]): string | undefined {
+  if (typeof topology !== 'object' || topology === null || Array.isArray(topology)) {
+    return `topology must be an object mapping node ids to lists of node ids, got ${previewJson(topology)}`;
+  }
+  const known = new Set(nodeIds);
+  const problems: string[] = [];
+  for (const [id, neighbours] of Object.entries(topology as Record<string, unknown>)) {
+    if (problems.length >= maxNamedProblems) break;
+    if (!known.has(id)) problems.push(`key ${previewJson(id)} is not a node`);
+    else if (!Array.isArray(neighbours)) problems.push(`${previewJson(id)} maps to ${previewJson(neighbours)}, not a list`);
+    else {
+      const bad = neighbours.find((n) => typeof n !== 'string' || !known.has(n));
+      if (bad !== undefined) problems.push(`${previewJson(id)} lists ${previewJson(bad)}, which is not a node id`);
+    }
+  }
+  if (problems.length === 0 && !Object.prototype.hasOwnProperty.call(topology, self)) {
+    problems.push(`no entry for this node (${self})`);
+  }
+  return problems.length === 0 ? undefined : `malformed topology: ${problems.join('; ')}`;
 }

@@ -97,3 +97,33 @@ describe('broadcast node', () => {
     expect((await t.next()).body).toMatchObject({ type: 'error', code: 12, in_reply_to: 3 });
   });
 });
+
+describe('broadcast node: refusals at the edge', () => {
+  it('with --overlay maelstrom, a malformed topology gets 12 saying why, is logged, and the node still gossips on a good one', async () => {
+    const t = start({ overlay: { ...defaultOptions.overlay, kind: 'maelstrom' } });
+    await t.init('n0', ids);
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'topology', msg_id: 1, topology: { n0: 'n1' } } });
+    const refused = await t.next();
+    expect(refused.body).toMatchObject({ type: 'error', code: 12, in_reply_to: 1 });
+    expect(String(refused.body.text)).toMatch(/malformed topology: "n0" maps to "n1", not a list/);
+    expect(t.stderrLines.join('\n')).toMatch(/refusing topology from c1: malformed topology/);
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'topology', msg_id: 2, topology: { n0: ['n1', 'n7'], n1: ['n0'] } } });
+    expect((await t.next()).body).toMatchObject({ type: 'error', code: 12, in_reply_to: 2 });
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'topology', msg_id: 3, topology: { n0: ['n1'], n1: ['n0'], n2: [] } } });
+    expect((await t.next()).body).toMatchObject({ type: 'topology_ok', in_reply_to: 3 });
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'broadcast', message: 5, msg_id: 4 } });
+    const out = [await t.next(), await t.next()];
+    expect(out.map((m) => m.dest).sort()).toEqual(['c1', 'n1']);
+  });
+
+  it('refuses a broadcast value beyond 2^53 with 12 and keeps the others', async () => {
+    const t = start();
+    await t.init('n0', ['n0']);
+    t.write('{"src":"c1","dest":"n0","body":{"type":"broadcast","msg_id":1,"message":9007199254740993}}\n');
+    expect((await t.next()).body).toMatchObject({ type: 'error', code: 12, in_reply_to: 1 });
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'broadcast', msg_id: 2, message: 3 } });
+    expect((await t.next()).body).toMatchObject({ type: 'broadcast_ok', in_reply_to: 2 });
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'read', msg_id: 3 } });
+    expect((await t.next()).body).toMatchObject({ type: 'read_ok', messages: [3] });
+  });
+});

@@ -1,6 +1,6 @@
 // Wires the gossip core to the node runtime: client handlers, peer messages and the flush timer.
 
-import type { Node } from '../lib/index.js';
+import { ErrorCode, RPCError, type Node } from '../lib/index.js';
 import type { BroadcastOptions } from './args.js';
 import {
   addClientValue,
@@ -13,7 +13,7 @@ import {
   type GossipState,
   type Outgoing,
 } from './gossip.js';
-import { buildOverlay, overlayFromTopology, type Overlay } from './overlay.js';
+import { buildOverlay, overlayFromTopology, topologyProblem, type Overlay } from './overlay.js';
 
 /** How often an immediate-mode node looks for due resends and delayed acks. */
 const maintenancePeriodMs = 100;
@@ -58,6 +58,12 @@ export function installBroadcast(node: Node, options: BroadcastOptions): { state
 
   node.handle('topology', { topology: 'object' }, (msg) => {
     if (state !== undefined && options.overlay.kind === 'maelstrom') {
+      const problem = topologyProblem(msg.body.topology, node.id, node.nodeIds);
+      if (problem !== undefined) {
+        // Refused loudly and the overlay kept: accepting it would leave this node never gossiping.
+        node.log(`refusing topology from ${msg.src}: ${problem}`);
+        throw new RPCError(ErrorCode.MalformedRequest, problem);
+      }
       applyOverlay(state, overlayFromTopology(msg.body.topology, node.id));
     }
     return { type: 'topology_ok' };
