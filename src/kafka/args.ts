@@ -1,0 +1,98 @@
+// Command-line settings of the kafka node (everything after `--` on a Maelstrom command line).
+
+import { storageModes, type StorageMode } from './storage.js';
+
+export interface KafkaOptions {
+  /** How often each node sends each peer its batch of new entries, claims and acks. */
+  intervalMs: number;
+  retryMs: number;
+  maxBatchEntries: number;
+  maxPollPerKey: number;
+  storage: StorageMode;
+  /** Directory for the record files (default: the working directory, which a kill leaves in place). */
+  dir: string;
+}
+
+export const defaultOptions: KafkaOptions = {
+  intervalMs: 100,
+  retryMs: 1000,
+  maxBatchEntries: 4096,
+  maxPollPerKey: 1024,
+  storage: 'file',
+  dir: '.',
+};
+
+export const usage = `usage: kafka [options]
+A Maelstrom kafka node (Gossip Glomers 5a-5c). Assigns offsets locally (node i of N uses
+offsets i mod N), replicates batches to every peer, and lets polls see a key only up to the
+offset below which it knows every offset that exists, so no poll ever skips one.
+
+  --interval MS      replication flush interval per peer (default ${defaultOptions.intervalMs})
+  --retry MS         resend what a peer has not acknowledged after MS without progress,
+                     at most once per MS (default ${defaultOptions.retryMs})
+  --batch N          at most N entries in one replication message (default ${defaultOptions.maxBatchEntries})
+  --poll-max N       at most N messages per key in one poll reply (default ${defaultOptions.maxPollPerKey})
+  --storage MODE     memory  nothing on disk; a killed node forgets (not for --nemesis kill)
+                     file    append each record with write(2) before acknowledging; survives
+                             SIGKILL, not a machine crash (default)
+                     fsync   as file, plus a shared fsync before acknowledging clients and peers
+  --dir DIR          directory for kafka-<node>.jsonl (default: the working directory)
+  -h, --help         print this and exit
+`;
+
+export type ParseResult =
+  | { kind: 'options'; options: KafkaOptions }
+  | { kind: 'help' }
+  | { kind: 'error'; message: string };
+
+interface NumericFlag {
+  integer: boolean;
+  min: number;
+  set(options: KafkaOptions, value: number): void;
+}
+
+const numericFlags: Readonly<Record<string, NumericFlag>> = {
+  '--interval': { integer: false, min: 1, set: (o, v) => void (o.intervalMs = v) },
+  '--retry': { integer: false, min: 1, set: (o, v) => void (o.retryMs = v) },
+  '--batch': { integer: true, min: 1, set: (o, v) => void (o.maxBatchEntries = v) },
+  '--poll-max': { integer: true, min: 1, set: (o, v) => void (o.maxPollPerKey = v) },
+};
+
+export function parseArgs(argv: readonly string[]): ParseResult {
+  const options: KafkaOptions = { ...defaultOptions };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    const takeValue = (): string | undefined => {
+      if (inline !== undefined) return inline;
+      i += 1;
+      return argv[i];
+    };
+    if (flag === '-h' || flag === '--help') return { kind: 'help' };
+    if (flag === '--storage') {
+      const value = takeValue();
+      if (value === undefined || !storageModes.includes(value as StorageMode)) {
+        return { kind: 'error', message: `--storage must be one of ${storageModes.join(', ')}, got '${value ?? ''}'` };
+      }
+      options.storage = value as StorageMode;
+      continue;
+    }
+    if (flag === '--dir') {
+      const value = takeValue();
+      if (value === undefined || value === '') return { kind: 'error', message: '--dir needs a directory' };
+      options.dir = value;
+      continue;
+    }
+    const setting = Object.hasOwn(numericFlags, flag) ? numericFlags[flag] : undefined;
+    if (setting === undefined) return { kind: 'error', message: `unknown argument '${arg}'` };
+    const raw = takeValue();
+    const value = Number(raw);
+    if (raw === undefined || raw.trim() === '' || !Number.isFinite(value) || (setting.integer && !Number.isInteger(value)) || value < setting.min) {
+      return { kind: 'error', message: `${flag} must be ${setting.integer ? 'an integer' : 'a number'} >= ${setting.min}, got '${raw ?? ''}'` };
+    }
+    setting.set(options, value);
+  }
+  return { kind: 'options', options };
+}

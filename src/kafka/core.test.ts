@@ -1,0 +1,293 @@
+// The kafka core without processes: offsets, visibility, replication, partitions, restarts.
+import { describe, expect, it } from 'vitest';
+import type { Json } from '../lib/index.js';
+import {
+  commit,
+  createKafka,
+  listCommitted,
+  nextOffset,
+  poll,
+  receive,
+  send,
+  tick,
+  visibleThrough,
+  type KafkaConfig,
+  type KafkaState,
+  type Outgoing,
+  type StoredRecord,
+} from './core.js';
+
+const config: KafkaConfig = { retryMs: 1000, maxBatchEntries: 4096, maxPollPerKey: 1024 };
+
+/** A tiny deterministic cluster: cores, their records, and a network that can drop messages. */
+class Cluster {
+  readonly nodes = new Map<string, KafkaState>();
+  readonly records = new Map<string, StoredRecord[]>();
+  nowMs = 0;
+  /** Links (src>dest) that drop everything. */
+  readonly cut = new Set<string>();
+  private epochs = 1;
+  sent = 0;
+
+  constructor(readonly ids: string[], readonly cfg: KafkaConfig = config) {
+    for (const id of ids) this.start(id);
+  }
+
+  start(id: string): KafkaState {
+    const state = createKafka(this.cfg, id, this.ids, this.epochs++, this.records.get(id) ?? []);
+    this.nodes.set(id, state);
+    if (!this.records.has(id)) this.records.set(id, []);
+    return state;
+  }
+
+  node(id: string): KafkaState {
+    return this.nodes.get(id)!;
+  }
+
+  send(id: string, key: string, msg: Json): number {
+    const { offset, persist } = send(this.node(id), key, msg);
+    this.records.get(id)!.push(...persist);
+    return offset;
+  }
+
+  deliver(messages: Outgoing[], from: string): void {
+    for (const { dest, body } of messages) {
+      this.sent += 1;
+      if (this.cut.has(`${from}>${dest}`)) continue;
+      // Through JSON, as on the wire.
+      const wire = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
+      this.records.get(dest)!.push(...receive(this.node(dest), from, wire, this.nowMs).persist);
+    }
+  }
+
+  /** One node's flush, delivered at once. */
+  flush(id: string): void {
+    this.deliver(tick(this.node(id), this.nowMs), id);
+  }
+
+  /** One flush round: every node ticks, messages arrive at once. */
+  round(stepMs = 100): void {
+    this.nowMs += stepMs;
+    for (const id of this.ids) this.deliver(tick(this.node(id), this.nowMs), id);
+  }
+
+  rounds(n: number, stepMs = 100): void {
+    for (let i = 0; i < n; i += 1) this.round(stepMs);
+  }
+}
+
+function offsetsOf(state: KafkaState, key: string, from = 0): number[] {
+  return (poll(state, { [key]: from })[key] ?? []).map(([offset]) => offset);
+}
+
+describe('offsets', () => {
+  it('interleave by node index and stay above everything known', () => {
+    expect(nextOffset(-1, 0, 2)).toBe(0);
+    expect(nextOffset(-1, 1, 2)).toBe(1);
+    expect(nextOffset(4, 1, 2)).toBe(5);
+    expect(nextOffset(5, 1, 2)).toBe(7);
+    expect(nextOffset(7, 2, 5)).toBe(12);
+  });
+
+  it('one client sending to one key gets increasing offsets, unique across nodes', () => {
+    const c = new Cluster(['n0', 'n1']);
+    const seen = new Set<number>();
+    let last = -1;
+    for (let i = 0; i < 20; i += 1) {
+      const a = c.send('n0', 'k', i);
+      const b = c.send('n1', 'k', 100 + i);
+      expect(a).toBeGreaterThan(last);
+      last = a;
+      expect(seen.has(a) || seen.has(b)).toBe(false);
+      seen.add(a).add(b);
+      if (i % 3 === 0) c.round();
+    }
+  });
+
+  it('a single node shows its sends at once', () => {
+    const c = new Cluster(['n0']);
+    c.send('n0', 'k', 'a');
+    c.send('n0', 'k', 'b');
+    expect(poll(c.node('n0'), { k: 0 })).toEqual({ k: [[0, 'a'], [1, 'b']] });
+    expect(poll(c.node('n0'), { k: 1 })).toEqual({ k: [[1, 'b']] });
+    expect(poll(c.node('n0'), { k: 2, other: 0 })).toEqual({});
+  });
+});
+
+describe('visibility', () => {
+  it('a send is polled only once every peer has claimed past it, then everywhere', () => {
+    const c = new Cluster(['n0', 'n1']);
+    c.send('n0', 'k', 'a');
+    expect(offsetsOf(c.node('n0'), 'k')).toEqual([]);
+    c.flush('n0'); // n0 -> n1: the entry, itself n0's claim
+    expect(offsetsOf(c.node('n1'), 'k')).toEqual([0]);
+    expect(offsetsOf(c.node('n0'), 'k')).toEqual([]);
+    c.flush('n1'); // n1 -> n0: n1 now knows offset 0, and says so
+    expect(offsetsOf(c.node('n0'), 'k')).toEqual([0]);
+  });
+
+  it('never shows an offset above one a peer may still assign below', () => {
+    const c = new Cluster(['n0', 'n1']);
+    c.send('n0', 'k', 'a'); // 0
+    c.rounds(2);
+    c.send('n0', 'k', 'b'); // 2
+    c.send('n1', 'k', 'c'); // 1: n1 has not seen offset 2 yet
+    expect(c.node('n0').logs.get('k')!.offsets).toEqual([0, 2]);
+    expect(visibleThrough(c.node('n0'), 'k')).toBe(0);
+    c.rounds(2);
+    expect(offsetsOf(c.node('n0'), 'k')).toEqual([0, 1, 2]);
+    expect(offsetsOf(c.node('n1'), 'k')).toEqual([0, 1, 2]);
+  });
+
+  it('randomised: every poll is a gap-free slice of the final log, on 2 and 5 nodes, with losses', () => {
+    for (const ids of [['n0', 'n1'], ['n0', 'n1', 'n2', 'n3', 'n4']]) {
+      let seed = 12345;
+      const random = (): number => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed / 2 ** 31;
+      };
+      const c = new Cluster(ids);
+      const polls: Array<{ key: string; from: number; offsets: number[]; msgs: Json[] }> = [];
+      const sentByClient = new Map<string, number>();
+      for (let step = 0; step < 400; step += 1) {
+        const id = ids[Math.floor(random() * ids.length)]!;
+        const key = `k${Math.floor(random() * 4)}`;
+        if (random() < 0.5) {
+          const offset = c.send(id, key, `${id}-${step}`);
+          const client = `${id}/${key}`;
+          expect(offset).toBeGreaterThan(sentByClient.get(client) ?? -1);
+          sentByClient.set(client, offset);
+        } else {
+          const from = Math.floor(random() * 30);
+          const pairs = poll(c.node(id), { [key]: from })[key] ?? [];
+          polls.push({ key, from, offsets: pairs.map((p) => p[0]), msgs: pairs.map((p) => p[1]) });
+        }
+        // Links flap: about one in five is down at any time.
+        if (step % 25 === 0) {
+          c.cut.clear();
+          for (const a of ids) for (const b of ids) if (a !== b && random() < 0.2) c.cut.add(`${a}>${b}`);
+        }
+        if (step % 7 === 0) c.round();
+      }
+      c.cut.clear();
+      c.rounds(40, 500);
+      // Every node converged to the same full log.
+      const finalLogs = ids.map((id) => JSON.stringify([...c.node(id).logs].map(([k, l]) => [k, l.offsets.map((o) => [o, l.msgs.get(o)])]).sort()));
+      expect(new Set(finalLogs).size).toBe(1);
+      for (const id of ids) {
+        for (const [key, log] of c.node(id).logs) expect(offsetsOf(c.node(id), key).length).toBe(log.offsets.length);
+      }
+      // Each poll returned exactly the final log's offsets in [first, last] it returned, and the
+      // first one is the first at or after the requested offset.
+      const final = c.node(ids[0]!).logs;
+      let nonEmpty = 0;
+      for (const p of polls) {
+        if (p.offsets.length === 0) continue;
+        nonEmpty += 1;
+        const log = final.get(p.key)!;
+        const lo = p.offsets[0]!;
+        const hi = p.offsets[p.offsets.length - 1]!;
+        expect(p.offsets).toEqual(log.offsets.filter((o) => o >= p.from && o <= hi));
+        expect(lo).toBeGreaterThanOrEqual(p.from);
+        expect(p.msgs).toEqual(p.offsets.map((o) => log.msgs.get(o)));
+      }
+      expect(nonEmpty).toBeGreaterThan(20);
+    }
+  });
+});
+
+describe('commits', () => {
+  it('only move forward, locally and when replicated', () => {
+    const c = new Cluster(['n0', 'n1']);
+    commit(c.node('n0'), { k: 5 });
+    commit(c.node('n0'), { k: 3 });
+    expect(listCommitted(c.node('n0'), ['k', 'other'])).toEqual({ k: 5 });
+    c.rounds(2);
+    expect(listCommitted(c.node('n1'), ['k'])).toEqual({ k: 5 });
+    commit(c.node('n1'), { k: 4 });
+    commit(c.node('n0'), { k: 9 });
+    c.rounds(3);
+    expect(listCommitted(c.node('n1'), ['k'])).toEqual({ k: 9 });
+    expect(listCommitted(c.node('n0'), ['k'])).toEqual({ k: 9 });
+  });
+});
+
+describe('messages', () => {
+  it('two busy nodes exchange one message per flush each way; idle nodes go quiet', () => {
+    const c = new Cluster(['n0', 'n1']);
+    for (let i = 0; i < 50; i += 1) {
+      for (let j = 0; j < 10; j += 1) {
+        c.send('n0', `k${j}`, i * 100 + j);
+        c.send('n1', `k${j}`, -(i * 100 + j));
+      }
+      c.round();
+    }
+    expect(c.sent).toBeLessThanOrEqual(2 * 50);
+    const before = c.sent;
+    c.rounds(5);
+    const settled = c.sent;
+    expect(settled - before).toBeLessThanOrEqual(6);
+    c.rounds(20);
+    expect(c.sent).toBe(settled);
+    expect(offsetsOf(c.node('n0'), 'k3').length).toBe(100);
+  });
+});
+
+describe('partitions', () => {
+  it('messages sent on both sides of a partition all appear after it heals, nothing lost', () => {
+    const c = new Cluster(['n0', 'n1', 'n2']);
+    c.cut.add('n0>n1').add('n1>n0').add('n0>n2').add('n2>n0');
+    const acked: Array<[string, number]> = [];
+    for (let i = 0; i < 30; i += 1) {
+      for (const id of c.ids) acked.push(['k', c.send(id, 'k', `${id}:${i}`)]);
+      c.round();
+    }
+    const during = c.sent;
+    c.rounds(30);
+    // While cut off, n0 costs about one resend per retry interval per peer, not one per flush.
+    expect(c.sent - during).toBeLessThan(30 * 3);
+    c.cut.clear();
+    c.rounds(30);
+    for (const id of c.ids) expect(offsetsOf(c.node(id), 'k').sort((a, b) => a - b)).toEqual(acked.map(([, o]) => o).sort((a, b) => a - b));
+  });
+});
+
+describe('restarts', () => {
+  it('a node restarted from its records keeps acknowledged messages and assigns above them', () => {
+    const c = new Cluster(['n0', 'n1']);
+    const before = [c.send('n0', 'k', 'a'), c.send('n0', 'k', 'b')];
+    c.send('n1', 'k', 'c');
+    c.rounds(3);
+    const polled = offsetsOf(c.node('n1'), 'k');
+    expect(polled.length).toBe(3);
+    // Killed before replicating this one.
+    const unreplicated = c.send('n0', 'k', 'd');
+    c.start('n0');
+    const after = c.send('n0', 'k', 'e');
+    expect(after).toBeGreaterThan(Math.max(...before, unreplicated, ...polled));
+    c.rounds(6);
+    for (const id of c.ids) {
+      expect((poll(c.node(id), { k: 0 })['k'] ?? []).map(([, m]) => m)).toEqual(['a', 'c', 'b', 'd', 'e']);
+    }
+  });
+
+  it('a restarted peer gets everything again, even if it lost all it had', () => {
+    const c = new Cluster(['n0', 'n1']);
+    for (let i = 0; i < 5; i += 1) c.send('n0', 'k', i);
+    c.rounds(3);
+    c.records.set('n1', []); // as if n1 had kept nothing on disk
+    c.start('n1');
+    c.rounds(6);
+    expect(offsetsOf(c.node('n1'), 'k')).toEqual([0, 2, 4, 6, 8]);
+  });
+
+  it('ignores malformed replication messages', () => {
+    const c = new Cluster(['n0', 'n1']);
+    const n0 = c.node('n0');
+    for (const body of [{}, { epoch: -1 }, { epoch: 1, from: 1, entries: [['k', 'x', 1]] }, { epoch: 1, from: 1, entries: [['k', 2, 1]] }, { epoch: 1, claims: 'x' }]) {
+      expect(receive(n0, 'n1', body, 0).persist).toEqual([]);
+    }
+    expect(receive(n0, 'stranger', { epoch: 1, from: 1, entries: [['k', 1, 1]] }, 0).persist).toEqual([]);
+    expect(n0.logs.size).toBe(0);
+  });
+});

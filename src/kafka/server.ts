@@ -1,0 +1,102 @@
+// Wires the kafka core to the node runtime: client handlers, replication messages, the flush
+// timer, and the record file that lets acknowledged sends survive a kill.
+
+import { ErrorCode, RPCError, type Json, type Node } from '../lib/index.js';
+import type { KafkaOptions } from './args.js';
+import { commit, createKafka, listCommitted, poll, receive, send, tick, type KafkaState, type Outgoing, type StoredRecord } from './core.js';
+import { fileStore, memoryStore, sessionTag, storePath, type Store } from './storage.js';
+
+export interface KafkaDeps {
+  /** The node's store; by default from --storage and --dir. */
+  openStore?: (nodeId: string) => Store;
+  /** This incarnation's epoch; by default random. */
+  epoch?: () => number;
+  now?: () => number;
+}
+
+export function defaultStore(options: KafkaOptions, nodeId: string): Store {
+  if (options.storage === 'memory') return memoryStore();
+  return fileStore(storePath(options.dir, nodeId), sessionTag(), options.storage === 'fsync');
+}
+
+function randomEpoch(): number {
+  return Math.floor(Math.random() * 2 ** 48);
+}
+
+/** A map of key -> offset from a client, or an RPCError 12 naming what is wrong. */
+function offsetsField(value: { [key: string]: Json }, field: string): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const [key, offset] of Object.entries(value)) {
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+      throw new RPCError(ErrorCode.MalformedRequest, `${field}.${key} must be an integer >= 0`);
+    }
+    result[key] = offset;
+  }
+  return result;
+}
+
+export function installKafka(node: Node, options: KafkaOptions, deps: KafkaDeps = {}): { state(): KafkaState | undefined } {
+  let state: KafkaState | undefined;
+  let store: Store = memoryStore();
+  const now = deps.now ?? ((): number => performance.now());
+
+  const ready = (): KafkaState => {
+    if (state === undefined) throw new RPCError(ErrorCode.TemporarilyUnavailable, 'not initialized');
+    return state;
+  };
+  const persist = async (records: readonly StoredRecord[]): Promise<void> => {
+    store.append(records);
+    if (store.syncs) await store.sync();
+  };
+  const sendAll = (messages: readonly Outgoing[]): void => {
+    for (const { dest, body } of messages) node.send(dest, body);
+  };
+
+  node.onInit(() => {
+    store = (deps.openStore ?? ((id: string) => defaultStore(options, id)))(node.id);
+    state = createKafka(
+      { retryMs: options.retryMs, maxBatchEntries: options.maxBatchEntries, maxPollPerKey: options.maxPollPerKey },
+      node.id,
+      node.nodeIds,
+      (deps.epoch ?? randomEpoch)(),
+      store.restored,
+    );
+    if (store.restored.length > 0) node.log(`restored ${store.restored.length} records, ${state.own.length} of them our own entries`);
+    const current = state;
+    node.every(options.intervalMs, async () => {
+      const out = tick(current, now());
+      // Acks in these messages cover records received before this tick: make them durable first.
+      if (store.syncs && out.length > 0) await store.sync();
+      sendAll(out);
+    });
+  });
+
+  node.handle('send', { key: 'string', msg: 'any' }, async (message) => {
+    const { offset, persist: records } = send(ready(), message.body.key, message.body.msg);
+    await persist(records);
+    return { type: 'send_ok', offset };
+  });
+
+  node.handle('poll', { offsets: 'object' }, (message) => ({
+    type: 'poll_ok',
+    msgs: poll(ready(), offsetsField(message.body.offsets, 'offsets')),
+  }));
+
+  node.handle('commit_offsets', { offsets: 'object' }, async (message) => {
+    await persist(commit(ready(), offsetsField(message.body.offsets, 'offsets')));
+    return { type: 'commit_offsets_ok' };
+  });
+
+  node.handle('list_committed_offsets', { keys: 'array' }, (message) => {
+    const keys = message.body.keys.filter((key): key is string => typeof key === 'string');
+    return { type: 'list_committed_offsets_ok', offsets: listCommitted(ready(), keys) };
+  });
+
+  node.handle('repl', {}, (message) => {
+    // Only servers replicate; answering anything else could address a closed client.
+    if (state === undefined || !node.nodeIds.includes(message.src) || message.src === node.id) return;
+    store.append(receive(state, message.src, message.body, now()).persist);
+  });
+
+  return { state: () => state };
+}
