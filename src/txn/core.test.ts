@@ -111,6 +111,36 @@ describe('replication', () => {
     expect((readKey(nodes['n1']!.store, 'log') as Json[]).length).toBe(300);
   });
 
+  it('never shows a transaction half applied, through losses, merged batches and message caps', () => {
+    let seed = 99;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const nodes = pair({ retryMs: 300, maxInflightBatches: 2, maxMessageWrites: 3 });
+    let splits = 0;
+    let pairsSeen = 0;
+    for (let step = 0; step < 2000; step += 1) {
+      const id = ids[step % 2]!;
+      // Keys p and q are only ever written together, with the same value; r is noise.
+      if (random() < 0.5) txn(nodes[id]!, [['w', 'p', step], ['w', 'r', step], ['w', 'q', step]]);
+      else txn(nodes[id]!, [['w', 'r', -step]]);
+      if (step % 7 === 0) {
+        for (const from of ids) {
+          const out = tick(nodes[from]!, step * 20);
+          if (random() < 0.6) deliver(nodes, out, from, step * 20);
+        }
+      }
+      for (const reader of ids) {
+        const [[, , p], , [, , q]] = txn(nodes[reader]!, [['r', 'p', null], ['r', 'r', null], ['r', 'q', null]]) as Array<[string, string, Json]>;
+        if (p !== q) splits += 1;
+        if (p !== null) pairsSeen += 1;
+      }
+    }
+    expect(pairsSeen).toBeGreaterThan(1000);
+    expect(splits).toBe(0);
+  });
+
   it('caps the writes in one message, sending whole batches only', () => {
     const nodes = pair({ maxMessageWrites: 5 });
     for (let round = 0; round < 3; round += 1) {

@@ -2,13 +2,28 @@
 // event (a client transaction, a peer message, a timer tick) applied to the state at a given
 // time; the node (server.ts) only moves messages in and out.
 //
-// Why this is read-committed and free of G0/G1c (the full argument is in the README section
-// of bin/txn): writes are installed only at commit, only final register writes, and a remote
-// batch is applied in one step, so no read sees uncommitted (G1a: nothing ever aborts),
-// intermediate (G1b) or partial state. Every ww or wr dependency T1 -> T2 means T2 read a
-// version T1 wrote (or, for lists, T1's append sorts before T2's), and T2's stamp exceeds
-// every stamp it could read, so dependencies follow the total stamp order and cannot close
-// a cycle (G0, G1c).
+// Why this is read-committed, with no G0 and no G1c:
+// - G1a (aborted read): nothing aborts. The only failure is a malformed request (error 12),
+//   rejected before any effect, so no failed transaction's write exists anywhere.
+// - G1b (intermediate read): only a transaction's final write to a register is installed or
+//   replicated; its earlier writes exist only inside the transaction. A transaction's appends
+//   are all installed together and sort contiguously, so a list never ends inside one.
+// - Partial visibility: a local transaction runs in one synchronous event; replication batches
+//   hold whole transactions, are never split across messages and are applied in one event.
+// - G0 / G1c (cycles of ww and wr edges): give every writing transaction T its stamp s(T).
+//   s(T) = clock + 1 at commit, and the clock is never below any stamp in the store, so s(T)
+//   exceeds the stamp of every version T read. A wr edge T1 -> T2 means T2 read T1's version,
+//   so s(T1) < s(T2). A ww edge T1 -> T2 on key k means T2's version of k follows T1's: Elle's
+//   rw-register inference (writes-follow-reads) only infers it when T2 read T1's version
+//   (s(T1) < s(T2) again), and any sound inference from observations agrees with the stamp
+//   order, because a node's value of k only ever moves to a higher stamp (LWW) and every node
+//   uses the same order; for lists the order is the stamp order itself. A read-only
+//   transaction has no outgoing ww or wr edge, so it cannot sit on such a cycle. Every edge of
+//   a ww/wr cycle would thus increase the stamp strictly around a loop: impossible.
+// - cyclic-versions (forbidden even by read-uncommitted): a version edge v -> v' of a key comes
+//   from a transaction that read v and wrote v', so s(v) < s(v'); no version cycle exists.
+// What this does not give (and read-committed does not ask): no snapshot across keys, so rw
+// edges can close cycles (G-single, G2: serializability fails), and lost updates happen.
 
 import type { Json } from '../lib/index.js';
 import {
