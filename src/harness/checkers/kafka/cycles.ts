@@ -1,0 +1,301 @@
+// A small dependency-graph toolkit for the kafka checker's Elle part: a compact graph over
+// vertex numbers with edge-kind bitmasks, Elle's realtime edges (checkers-spec 3.3), Tarjan's
+// strongly connected components (iterative), and a shortest-cycle search. Self-contained on
+// purpose; it should be merged with the general Elle implementation (src/harness/checkers/elle/)
+// once that exists.
+
+import type { Op } from '../../types.js';
+
+/** Edge kinds, as bits, so one pair can carry several relationships. */
+export const EDGE_WW = 1;
+export const EDGE_WR = 2;
+export const EDGE_RW = 4;
+export const EDGE_PROCESS = 8;
+export const EDGE_REALTIME = 16;
+
+/** Thrown by long loops when the caller's wall-clock deadline has passed. */
+export class DeadlineError extends Error {
+  constructor(phase: string) {
+    super(`analysis deadline passed during ${phase}`);
+    this.name = 'DeadlineError';
+  }
+}
+
+/** Calls `check` every 4096 ticks; cheap enough for inner loops. */
+export class DeadlineTicker {
+  private ticks = 0;
+  constructor(
+    private readonly deadlineMs: number | undefined,
+    private readonly phase: string,
+  ) {}
+  tick(): void {
+    if (this.deadlineMs === undefined || (++this.ticks & 4095) !== 0) return;
+    if (Date.now() > this.deadlineMs) throw new DeadlineError(this.phase);
+  }
+}
+
+class GrowableInt32 {
+  data = new Int32Array(1024);
+  length = 0;
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Int32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = value;
+  }
+}
+
+/**
+ * A directed graph over vertices 0..vertexCount-1. Edges are collected first (addEdge), then
+ * frozen into compressed adjacency arrays; duplicate pairs are kept and their kinds OR-ed on
+ * lookup. Memory: three int32 per edge.
+ */
+export class EdgeGraph {
+  private readonly from = new GrowableInt32();
+  private readonly to = new GrowableInt32();
+  private readonly kind = new GrowableInt32();
+  private start: Int32Array | undefined;
+  private targets: Int32Array | undefined;
+  private kinds: Int32Array | undefined;
+
+  constructor(readonly vertexCount: number) {}
+
+  get edgeCount(): number {
+    return this.from.length;
+  }
+
+  addEdge(a: number, b: number, kind: number): void {
+    if (this.start) throw new Error('graph is frozen');
+    this.from.push(a);
+    this.to.push(b);
+    this.kind.push(kind);
+  }
+
+  /** Builds the adjacency arrays (counting sort by source). Idempotent. */
+  freeze(): void {
+    if (this.start) return;
+    const n = this.vertexCount;
+    const m = this.from.length;
+    const start = new Int32Array(n + 1);
+    for (let e = 0; e < m; e++) start[this.from.data[e]! + 1]!++;
+    for (let v = 0; v < n; v++) start[v + 1]! += start[v]!;
+    const fill = start.slice(0, n);
+    const targets = new Int32Array(m);
+    const kinds = new Int32Array(m);
+    for (let e = 0; e < m; e++) {
+      const slot = fill[this.from.data[e]!]!++;
+      targets[slot] = this.to.data[e]!;
+      kinds[slot] = this.kind.data[e]!;
+    }
+    this.start = start;
+    this.targets = targets;
+    this.kinds = kinds;
+  }
+
+  /** Calls visit(target, kind) for each out-edge of v. */
+  forEachOut(v: number, visit: (target: number, kind: number) => void): void {
+    this.freeze();
+    const start = this.start!;
+    for (let i = start[v]!; i < start[v + 1]!; i++) visit(this.targets![i]!, this.kinds![i]!);
+  }
+
+  /** The out-edge range of v in targetAt/kindAt, for allocation-free loops. */
+  outRange(v: number): [number, number] {
+    this.freeze();
+    return [this.start![v]!, this.start![v + 1]!];
+  }
+
+  targetAt(i: number): number {
+    return this.targets![i]!;
+  }
+
+  kindAt(i: number): number {
+    return this.kinds![i]!;
+  }
+
+  /** OR of the kinds of every a→b edge (0 when there is none). */
+  kindsBetween(a: number, b: number): number {
+    const [lo, hi] = this.outRange(a);
+    let bits = 0;
+    for (let i = lo; i < hi; i++) if (this.targets![i] === b) bits |= this.kinds![i]!;
+    return bits;
+  }
+
+  hasVertexWithEdges(): boolean {
+    return this.from.length > 0;
+  }
+}
+
+/**
+ * Elle's realtime edges (checkers-spec 3.3), a transitive reduction of "a completed before b was
+ * invoked". `ops` are the analysed ops in history order; `vertexOf` maps an op's position in
+ * `ops` to its graph vertex, and `completionOf` maps an invocation's position to its completion's
+ * position (-1 when it never completed). At each invocation, every op in the buffer gets an edge to
+ * that invocation's completion; when an ok op completes, the ops with an edge into it leave the
+ * buffer and it enters. Info and fail completions never enter the buffer.
+ */
+export function addRealtimeEdges(
+  graph: EdgeGraph,
+  ops: readonly Op[],
+  vertexOf: (position: number) => number,
+  completionOf: (position: number) => number,
+  ticker?: DeadlineTicker,
+): void {
+  const buffer = new Set<number>();
+  /** per completion vertex: the buffer members linked to it at its invocation */
+  const linkedInto = new Map<number, number[]>();
+  for (let position = 0; position < ops.length; position++) {
+    ticker?.tick();
+    const op = ops[position]!;
+    if (op.type === 'invoke') {
+      const completion = completionOf(position);
+      if (completion < 0) continue;
+      const target = vertexOf(completion);
+      const sources = [...buffer];
+      for (const source of sources) graph.addEdge(source, target, EDGE_REALTIME);
+      if (sources.length > 0) linkedInto.set(target, sources);
+    } else if (op.type === 'ok') {
+      const vertex = vertexOf(position);
+      const implied = linkedInto.get(vertex);
+      if (implied) {
+        for (const source of implied) buffer.delete(source);
+        linkedInto.delete(vertex);
+      }
+      buffer.add(vertex);
+    } else {
+      linkedInto.delete(vertexOf(position));
+    }
+  }
+}
+
+/**
+ * Strongly connected components with more than one vertex (Tarjan, iterative), each sorted
+ * ascending, in order of their smallest vertex.
+ */
+export function stronglyConnectedComponents(graph: EdgeGraph, ticker?: DeadlineTicker): number[][] {
+  graph.freeze();
+  const n = graph.vertexCount;
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  const callVertex: number[] = [];
+  const callEdge: number[] = [];
+  const components: number[][] = [];
+  let counter = 0;
+  for (let root = 0; root < n; root++) {
+    if (index[root] !== -1) continue;
+    const [rootLo] = graph.outRange(root);
+    index[root] = low[root] = counter++;
+    stack.push(root);
+    onStack[root] = 1;
+    callVertex.push(root);
+    callEdge.push(rootLo);
+    while (callVertex.length > 0) {
+      ticker?.tick();
+      const v = callVertex[callVertex.length - 1]!;
+      const edge = callEdge[callEdge.length - 1]!;
+      const [, hi] = graph.outRange(v);
+      if (edge < hi) {
+        callEdge[callEdge.length - 1] = edge + 1;
+        const w = graph.targetAt(edge);
+        if (index[w] === -1) {
+          index[w] = low[w] = counter++;
+          stack.push(w);
+          onStack[w] = 1;
+          callVertex.push(w);
+          callEdge.push(graph.outRange(w)[0]);
+        } else if (onStack[w]) {
+          low[v] = Math.min(low[v]!, index[w]!);
+        }
+        continue;
+      }
+      callVertex.pop();
+      callEdge.pop();
+      const parent = callVertex[callVertex.length - 1];
+      if (parent !== undefined) low[parent] = Math.min(low[parent]!, low[v]!);
+      if (low[v] === index[v]) {
+        const component: number[] = [];
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = 0;
+          component.push(w);
+        } while (w !== v);
+        if (component.length > 1) components.push(component.sort((a, b) => a - b));
+      }
+    }
+  }
+  return components.sort((a, b) => a[0]! - b[0]!);
+}
+
+export type CycleSearchOutcome = { cycle: number[] } | { timedOut: true };
+
+/**
+ * A shortest cycle through `startVertex` inside `component` (breadth-first over vertices, so
+ * O(V + E) of the component), as [start, …, start]. With `requiredKinds`, only cycles using at
+ * least one edge of each listed kind count; in the kafka graph every cycle qualifies (wr edges
+ * alone are acyclic, realtime edges alone are acyclic), so the plain search suffices and the check
+ * is an assertion. Gives up with timedOut once `budgetEndMs` (Date.now()) passes.
+ */
+export function shortestCycleThrough(
+  graph: EdgeGraph,
+  component: readonly number[],
+  startVertex: number,
+  budgetEndMs: number,
+): CycleSearchOutcome {
+  const members = new Set(component);
+  const parent = new Map<number, number>([[startVertex, -1]]);
+  let frontier = [startVertex];
+  let steps = 0;
+  while (frontier.length > 0) {
+    const next: number[] = [];
+    for (const v of frontier) {
+      const [lo, hi] = graph.outRange(v);
+      for (let i = lo; i < hi; i++) {
+        if ((++steps & 1023) === 0 && Date.now() > budgetEndMs) return { timedOut: true };
+        const w = graph.targetAt(i);
+        if (!members.has(w)) continue;
+        if (w === startVertex) return { cycle: pathTo(parent, v, startVertex) };
+        if (parent.has(w)) continue;
+        parent.set(w, v);
+        next.push(w);
+      }
+    }
+    frontier = next;
+  }
+  return { timedOut: true };
+}
+
+function pathTo(parent: ReadonlyMap<number, number>, last: number, start: number): number[] {
+  const reversed = [start, last];
+  let v = parent.get(last)!;
+  while (v !== -1) {
+    reversed.push(v);
+    v = parent.get(v)!;
+  }
+  return reversed.reverse();
+}
+
+/** Some cycle inside a strongly connected component (depth-first), Elle's timeout fallback. */
+export function fallbackCycle(graph: EdgeGraph, component: readonly number[]): number[] {
+  const members = new Set(component);
+  const start = component[0]!;
+  const position = new Map<number, number>();
+  const path: number[] = [];
+  let v = start;
+  // In a strongly connected component every vertex has an out-edge inside it, so walking any
+  // in-component edge must revisit a vertex within |component| steps.
+  for (;;) {
+    const seenAt = position.get(v);
+    if (seenAt !== undefined) return [...path.slice(seenAt), v];
+    position.set(v, path.length);
+    path.push(v);
+    const [lo, hi] = graph.outRange(v);
+    let nextVertex = -1;
+    for (let i = lo; i < hi && nextVertex < 0; i++) if (members.has(graph.targetAt(i))) nextVertex = graph.targetAt(i);
+    v = nextVertex;
+  }
+}

@@ -1,0 +1,241 @@
+// The kafka checker's two walks through time (checkers-spec 2.3): messages acknowledged but
+// never polled (`unseen`), and how far behind the log's tail each poll was (realtime lag).
+
+import type { Json, Op } from '../../types.js';
+import type { ValueKey } from '../json-values.js';
+import { ARRAY_MAP_MAX, stringOrderKey } from './clojure-order.js';
+import type { DeadlineTicker } from './cycles.js';
+import { valueOf, type ClientHistory, type KafkaOp } from './ops.js';
+
+export interface UnseenResult {
+  /** ns of the last ok send/poll */
+  timeNs: number;
+  /** key → unseen messages, only keys with some */
+  unseen: Map<string, Set<ValueKey>>;
+  /** some key was ever sent or polled ok, so Maelstrom's unseen plot has points to draw */
+  hasPlotPoints: boolean;
+}
+
+/**
+ * Jepsen's unseen walk, done incrementally: only keys an op touches change, except that a key
+ * first seen through a poll shows its polled messages as unseen for one step (the glitch of
+ * checkers-spec 2.3), which the next ok op clears.
+ */
+export function unseenWalk(ops: readonly KafkaOp[], ticker: DeadlineTicker): UnseenResult | undefined {
+  const unseen = new Map<string, Set<ValueKey>>();
+  const polled = new Map<string, Set<ValueKey>>();
+  let glitched: string[] = [];
+  let timeNs: number | undefined;
+  for (const kop of ops) {
+    ticker.tick();
+    const { op } = kop;
+    if (op.type !== 'ok' || (op.f !== 'poll' && op.f !== 'send' && op.f !== 'txn')) continue;
+    timeNs = op.time;
+    for (const key of glitched) {
+      const set = unseen.get(key)!;
+      const seen = polled.get(key)!;
+      for (const vk of set) if (seen.has(vk)) set.delete(vk);
+    }
+    glitched = [];
+    if (kop.reads) {
+      for (const [key, pairs] of kop.reads) {
+        let seen = polled.get(key);
+        if (!seen) polled.set(key, (seen = new Set()));
+        for (const pair of pairs) seen.add(pair.vk);
+      }
+    }
+    if (kop.writes) {
+      for (const [key, pairs] of kop.writes) {
+        let set = unseen.get(key);
+        if (!set) unseen.set(key, (set = new Set()));
+        const seen = polled.get(key);
+        for (const pair of pairs) if (!seen?.has(pair.vk)) set.add(pair.vk);
+      }
+    }
+    if (kop.reads) {
+      for (const [key, pairs] of kop.reads) {
+        const set = unseen.get(key);
+        if (set) {
+          for (const pair of pairs) set.delete(pair.vk);
+        } else {
+          unseen.set(key, new Set(polled.get(key)));
+          glitched.push(key);
+        }
+      }
+    }
+  }
+  if (timeNs === undefined) return undefined;
+  const positive = new Map<string, Set<ValueKey>>();
+  for (const [key, set] of unseen) if (set.size > 0) positive.set(key, set);
+  return { timeNs, unseen: positive, hasPlotPoints: unseen.size > 0 };
+}
+
+/** Jepsen's op->max-offsets: key → highest offset an ok/info op sent or polled. */
+export function maxOffsets(kop: KafkaOp): Map<string, number> | null {
+  const { op } = kop;
+  if (op.type !== 'ok' && op.type !== 'info') return null;
+  let result: Map<string, number> | null = null;
+  if (kop.reads && (op.f === 'poll' || op.f === 'txn')) {
+    result = new Map();
+    for (const [key, pairs] of kop.reads) {
+      let max = -1;
+      for (const pair of pairs) if (pair.offset !== null && pair.offset > max) max = pair.offset;
+      result.set(key, Math.max(result.get(key) ?? -Infinity, max));
+    }
+  }
+  if (kop.writes && (op.f === 'send' || op.f === 'txn')) {
+    const sends = new Map<string, number>();
+    for (const [key, pairs] of kop.writes) {
+      for (const pair of pairs) {
+        // Jepsen: a send without a known offset makes the whole send map nil
+        if (pair.offset === null) return result;
+        sends.set(key, Math.max(sends.get(key) ?? 0, pair.offset));
+      }
+    }
+    result ??= new Map();
+    for (const [key, offset] of sends) result.set(key, Math.max(result.get(key) ?? -Infinity, offset));
+  }
+  return result;
+}
+
+/**
+ * For each key, when each offset stopped being the tail: expired(k, i) is the completion time of
+ * the first ok/info op that revealed an offset ≥ i. Stored as breakpoints (offset, time) with
+ * increasing offsets, one per op that raised the key's known maximum, so memory follows the
+ * history and not the offsets.
+ */
+class ExpiryIndex {
+  private readonly breakpoints = new Map<string, { offsets: number[]; times: number[] }>();
+
+  reveal(key: string, offset: number, timeNs: number): void {
+    let entry = this.breakpoints.get(key);
+    if (!entry) this.breakpoints.set(key, (entry = { offsets: [], times: [] }));
+    if (offset < 0) return;
+    const last = entry.offsets[entry.offsets.length - 1];
+    if (last !== undefined && offset <= last) return;
+    entry.offsets.push(offset);
+    entry.times.push(timeNs);
+  }
+
+  /** ns when offset i was known to exist, or Infinity */
+  expiredAt(key: string, i: number): number {
+    const entry = this.breakpoints.get(key);
+    if (!entry || i < 0) return Infinity;
+    const { offsets, times } = entry;
+    let lo = 0;
+    let hi = offsets.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (offsets[mid]! >= i) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo < offsets.length ? times[lo]! : Infinity;
+  }
+}
+
+/** A process's key → highest offset seen, iterated the way the Clojure map would be. */
+interface ProcessOffsets {
+  offsets: Map<string, number>;
+  /** became a hash map (more than 8 entries at some point): iteration is trie order */
+  hashed: boolean;
+}
+
+export interface LagPoint {
+  timeNs: number;
+  process: number;
+  key: string;
+  lagNs: number;
+}
+
+export interface LagResult {
+  worst: LagPoint | undefined;
+  /** per key: (poll invocation ns, lag ns), the highest lag per 100 ms bucket, for the report */
+  perKey: Map<string, Array<[number, number]>>;
+}
+
+const BUCKET_NS = 100_000_000;
+
+/** Realtime lag of every ok poll (checkers-spec 2.3), keeping the worst and a plot series. */
+export function realtimeLag(client: ClientHistory, ticker: DeadlineTicker): LagResult {
+  const { ops, invocationOf } = client;
+  const expiry = new ExpiryIndex();
+  for (const kop of ops) {
+    ticker.tick();
+    const offsets = maxOffsets(kop);
+    if (offsets) for (const [key, offset] of offsets) expiry.reveal(key, offset, kop.op.time);
+  }
+  const perProcess = new Map<number, ProcessOffsets>();
+  const buckets = new Map<string, Map<number, [number, number]>>();
+  let worst: LagPoint | undefined;
+  for (const kop of ops) {
+    ticker.tick();
+    const { op } = kop;
+    if (op.type !== 'ok') continue;
+    const process = op.process as number;
+    if (op.f === 'assign') {
+      perProcess.set(process, assigned(perProcess.get(process), op));
+    } else if (op.f === 'subscribe') {
+      perProcess.set(process, { offsets: new Map(), hashed: false });
+    } else if (op.f === 'poll' || op.f === 'txn') {
+      const state = perProcess.get(process) ?? { offsets: new Map(), hashed: false };
+      perProcess.set(process, state);
+      const revealed = maxOffsets(kop);
+      if (revealed) {
+        for (const [key, offset] of revealed) state.offsets.set(key, Math.max(state.offsets.get(key) ?? -Infinity, offset));
+      }
+      if (state.offsets.size > ARRAY_MAP_MAX) state.hashed = true;
+      const invocation = invocationOf[kop.position]!;
+      const invokeNs = invocation >= 0 ? ops[invocation]!.op.time : op.time;
+      let best: LagPoint | undefined;
+      for (const [key, offset] of state.offsets) {
+        const expired = expiry.expiredAt(key, offset + 1);
+        const lagNs = Math.max(0, invokeNs - expired);
+        addToBucket(buckets, key, invokeNs, lagNs);
+        if (!best || lagNs > best.lagNs || (lagNs === best.lagNs && state.hashed && stringOrderKey(key) < stringOrderKey(best.key))) {
+          best = { timeNs: invokeNs, process, key, lagNs };
+        }
+      }
+      if (best && (!worst || best.lagNs > worst.lagNs)) worst = best;
+    }
+  }
+  const perKey = new Map<string, Array<[number, number]>>();
+  for (const [key, byBucket] of buckets) perKey.set(key, [...byBucket.values()].sort((a, b) => a[0] - b[0]));
+  return { worst, perKey };
+}
+
+function addToBucket(buckets: Map<string, Map<number, [number, number]>>, key: string, timeNs: number, lagNs: number): void {
+  let byBucket = buckets.get(key);
+  if (!byBucket) buckets.set(key, (byBucket = new Map()));
+  const bucket = Math.floor(timeNs / BUCKET_NS);
+  const point = byBucket.get(bucket);
+  if (!point || lagNs > point[1]) byBucket.set(bucket, [timeNs, lagNs]);
+}
+
+/** An ok assign: listed keys keep their offset or start at -1; others are dropped. */
+function assigned(previous: ProcessOffsets | undefined, op: Op): ProcessOffsets {
+  const keys = Array.isArray(op.value) ? op.value.map((k: Json) => (typeof k === 'string' ? k : JSON.stringify(k))) : [];
+  const offsets = new Map<string, number>();
+  for (const key of keys) offsets.set(key, previous?.offsets.get(key) ?? -1);
+  return { offsets, hashed: offsets.size > ARRAY_MAP_MAX };
+}
+
+/** Jepsen's lag map: seconds, or {time 0.0, lag 0.0} with no polls. */
+export function worstLagJson(worst: LagPoint | undefined): { [key: string]: Json } {
+  if (!worst) return { time: 0, lag: 0 };
+  return { time: worst.timeNs / 1e9, process: worst.process, key: worst.key, lag: worst.lagNs / 1e9 };
+}
+
+export function unseenJson(result: UnseenResult): { [key: string]: Json } {
+  const keys = [...result.unseen.keys()].sort();
+  const unseen: { [key: string]: Json } = {};
+  const messages: { [key: string]: Json } = {};
+  for (const key of keys) {
+    const set = result.unseen.get(key)!;
+    unseen[key] = set.size;
+    messages[key] = [...set]
+      .map(valueOf)
+      .sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : 1))
+      .slice(0, 32);
+  }
+  return { time: result.timeNs, unseen, messages };
+}
