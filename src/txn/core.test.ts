@@ -132,7 +132,9 @@ describe('replication', () => {
         }
       }
       for (const reader of ids) {
-        const [[, , p], , [, , q]] = txn(nodes[reader]!, [['r', 'p', null], ['r', 'r', null], ['r', 'q', null]]) as Array<[string, string, Json]>;
+        const [p, , q] = (txn(nodes[reader]!, [['r', 'p', null], ['r', 'r', null], ['r', 'q', null]]) as Array<[string, string, Json]>).map(
+          (mop) => mop[2],
+        );
         if (p !== q) splits += 1;
         if (p !== null) pairsSeen += 1;
       }
