@@ -1,0 +1,240 @@
+// Test support: an in-process cluster of Raft cores on virtual time, wired by a network the test
+// controls (latency, loss, one-way partitions), with crashes and restarts from in-memory "disks".
+// Messages go through JSON as on the wire. Also records a client history and checks Raft's safety
+// invariants after every step. Used by cluster.test.ts only.
+
+import type { Json } from '../lib/index.js';
+import type { KvOp } from './kv.js';
+import {
+  createRaft,
+  defaultLimits,
+  defaultTimings,
+  receive,
+  submit,
+  termAt,
+  tick,
+  type Output,
+  type PeerMessage,
+  type RaftConfig,
+  type RaftState,
+} from './raft.js';
+import { MemoryStorage } from './storage.js';
+
+export function seededRandom(seed: number): () => number {
+  // mulberry32: well mixed from the first draw, even for small seeds
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+export interface HistoryOp {
+  process: number;
+  node: string;
+  op: KvOp;
+  invokeMs: number;
+  completeMs: number | undefined;
+  /** ok = took effect with this result (value, or code 20/22); fail = definitely did not happen; info = unknown */
+  outcome: 'ok' | 'fail' | 'info' | 'pending';
+  value?: Json;
+  code?: number;
+}
+
+interface SimNode {
+  id: string;
+  state: RaftState;
+  disk: MemoryStorage;
+  up: boolean;
+}
+
+interface InFlight {
+  atMs: number;
+  seq: number;
+  from: string;
+  to: string;
+  text: string;
+}
+
+export interface SimOptions {
+  nodeIds: string[];
+  seed: number;
+  latencyMs?: number;
+  tickMs?: number;
+  config?: Partial<Omit<RaftConfig, 'id' | 'nodeIds' | 'random'>>;
+}
+
+export class Sim {
+  nowMs = 0;
+  readonly nodes = new Map<string, SimNode>();
+  readonly history: HistoryOp[] = [];
+  /** leader per term, to check election safety */
+  readonly leaders = new Map<number, string>();
+  /** messages sent between servers (what Maelstrom counts as :servers) */
+  messagesSent = 0;
+  private inFlight: InFlight[] = [];
+  private seq = 0;
+  private readonly random: () => number;
+  private readonly blocked = new Set<string>();
+  private readonly opsByRid = new Map<string, HistoryOp>();
+  private ridCounter = 0;
+  latencyMs: number;
+  lossRate = 0;
+  readonly tickMs: number;
+
+  constructor(private readonly options: SimOptions) {
+    this.random = seededRandom(options.seed);
+    this.latencyMs = options.latencyMs ?? 0;
+    this.tickMs = options.tickMs ?? 5;
+    for (const id of options.nodeIds) {
+      const disk = new MemoryStorage();
+      this.nodes.set(id, { id, disk, up: true, state: this.boot(id, disk) });
+    }
+  }
+
+  private boot(id: string, disk: MemoryStorage): RaftState {
+    const config: RaftConfig = {
+      id,
+      nodeIds: this.options.nodeIds,
+      ...defaultTimings,
+      ...defaultLimits,
+      ...this.options.config,
+      random: this.random,
+    };
+    return createRaft(config, disk.load(), this.nowMs);
+  }
+
+  node(id: string): RaftState {
+    return (this.nodes.get(id) as SimNode).state;
+  }
+
+  leader(): string | undefined {
+    const up = [...this.nodes.values()].filter((n) => n.up && n.state.role === 'leader');
+    up.sort((a, b) => b.state.term - a.state.term);
+    return up[0]?.id;
+  }
+
+  /** Drops messages from `from` to `to` (one way). */
+  block(from: string, to: string): void {
+    this.blocked.add(`${from}>${to}`);
+  }
+
+  /** Cuts the nodes in `group` off from everyone else, both ways. */
+  isolate(group: string[]): void {
+    for (const a of group) for (const b of this.options.nodeIds) if (!group.includes(b)) {
+      this.block(a, b);
+      this.block(b, a);
+    }
+  }
+
+  heal(): void {
+    this.blocked.clear();
+  }
+
+  crash(id: string): void {
+    const node = this.nodes.get(id) as SimNode;
+    node.up = false;
+    // Its clients' requests are lost with it: outcome unknown.
+    for (const op of this.history) if (op.node === id && op.outcome === 'pending') this.complete(op, 'info');
+  }
+
+  restart(id: string): void {
+    const node = this.nodes.get(id) as SimNode;
+    node.state = this.boot(id, node.disk);
+    node.up = true;
+  }
+
+  /** A client request at `nodeId`; returns the history entry that will be completed. */
+  invoke(nodeId: string, process: number, op: KvOp): HistoryOp {
+    const entry: HistoryOp = { process, node: nodeId, op, invokeMs: this.nowMs, completeMs: undefined, outcome: 'pending' };
+    this.history.push(entry);
+    const node = this.nodes.get(nodeId) as SimNode;
+    if (!node.up) {
+      this.complete(entry, 'info');
+      return entry;
+    }
+    const rid = `${nodeId}.${++this.ridCounter}`;
+    this.opsByRid.set(rid, entry);
+    this.apply(node, submit(node.state, rid, op, this.nowMs));
+    return entry;
+  }
+
+  private complete(entry: HistoryOp, outcome: HistoryOp['outcome'], value?: Json, code?: number): void {
+    entry.outcome = outcome;
+    entry.completeMs = this.nowMs;
+    if (value !== undefined) entry.value = value;
+    if (code !== undefined) entry.code = code;
+  }
+
+  private apply(node: SimNode, out: Output): void {
+    node.disk.write(out.persist);
+    for (const { to, body } of out.messages) {
+      this.messagesSent += 1;
+      this.inFlight.push({ atMs: this.nowMs + this.latencyMs, seq: this.seq++, from: node.id, to, text: JSON.stringify(body) });
+    }
+    for (const { rid, result } of out.answers) {
+      const entry = this.opsByRid.get(rid);
+      this.opsByRid.delete(rid);
+      if (entry === undefined || entry.outcome !== 'pending') continue;
+      if (result.type === 'error' && (result.code === 20 || result.code === 22)) {
+        // An observation of the register (missing key, or a different value): checked as a result.
+        this.complete(entry, 'ok', undefined, result.code);
+      } else if (result.type === 'error') {
+        this.complete(entry, result.code === 11 ? 'fail' : 'info', undefined, result.code);
+      } else {
+        this.complete(entry, 'ok', result.type === 'read_ok' ? result.value : undefined);
+      }
+    }
+    if (node.state.role === 'leader') {
+      const known = this.leaders.get(node.state.term);
+      if (known !== undefined && known !== node.id) throw new Error(`two leaders in term ${node.state.term}: ${known}, ${node.id}`);
+      this.leaders.set(node.state.term, node.id);
+    }
+  }
+
+  /** Advances virtual time, delivering messages and ticking nodes, checking invariants as it goes. */
+  run(durationMs: number): void {
+    const end = this.nowMs + durationMs;
+    while (this.nowMs < end) {
+      this.nowMs = Math.min(end, this.nowMs + this.tickMs);
+      this.deliverDue();
+      for (const node of this.nodes.values()) if (node.up) this.apply(node, tick(node.state, this.nowMs));
+      this.checkSafety();
+    }
+  }
+
+  private deliverDue(): void {
+    for (;;) {
+      const due = this.inFlight.filter((m) => m.atMs <= this.nowMs);
+      if (due.length === 0) return;
+      this.inFlight = this.inFlight.filter((m) => m.atMs > this.nowMs);
+      due.sort((a, b) => a.atMs - b.atMs || a.seq - b.seq);
+      for (const message of due) {
+        const target = this.nodes.get(message.to) as SimNode;
+        if (!target.up || this.blocked.has(`${message.from}>${message.to}`)) continue;
+        if (this.lossRate > 0 && this.random() < this.lossRate) continue;
+        this.apply(target, receive(target.state, message.from, JSON.parse(message.text) as PeerMessage, this.nowMs));
+      }
+    }
+  }
+
+  /** Committed prefixes agree everywhere (State Machine Safety, via Log Matching on terms). */
+  checkSafety(): void {
+    const nodes = [...this.nodes.values()];
+    for (const a of nodes) {
+      for (const b of nodes) {
+        if (a === b) continue;
+        const upTo = Math.min(a.state.commitIndex, b.state.commitIndex);
+        const from = Math.max(a.state.snapshot.index, b.state.snapshot.index) + 1;
+        for (let index = from; index <= upTo; index++) {
+          if (termAt(a.state, index) !== termAt(b.state, index)) {
+            throw new Error(`committed entry ${index} differs: ${a.id} term ${termAt(a.state, index)}, ${b.id} term ${termAt(b.state, index)}`);
+          }
+        }
+      }
+    }
+  }
+}
