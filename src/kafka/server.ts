@@ -1,7 +1,7 @@
 // Wires the kafka core to the node runtime: client handlers, replication messages, the flush
 // timer, and the record file that lets acknowledged sends survive a kill.
 
-import { ErrorCode, RPCError, type Json, type Node } from '../lib/index.js';
+import { ErrorCode, RPCError, type Json, type Node, type OutBody } from '../lib/index.js';
 import type { KafkaOptions } from './args.js';
 import { commit, createKafka, listCommitted, poll, receive, send, tick, type KafkaState, type Outgoing, type StoredRecord } from './core.js';
 import { fileStore, memoryStore, sessionTag, storePath, type Store } from './storage.js';
@@ -44,9 +44,11 @@ export function installKafka(node: Node, options: KafkaOptions, deps: KafkaDeps 
     if (state === undefined) throw new RPCError(ErrorCode.TemporarilyUnavailable, 'not initialized');
     return state;
   };
-  const persist = async (records: readonly StoredRecord[]): Promise<void> => {
+  // Records are written before the reply; in fsync mode the reply also waits for the disk.
+  // Otherwise it goes synchronously, so replies leave in the order requests came.
+  const persistThen = (records: readonly StoredRecord[], reply: OutBody): OutBody | Promise<OutBody> => {
     store.append(records);
-    if (store.syncs) await store.sync();
+    return store.syncs ? store.sync().then(() => reply) : reply;
   };
   const sendAll = (messages: readonly Outgoing[]): void => {
     for (const { dest, body } of messages) node.send(dest, body);
@@ -71,10 +73,9 @@ export function installKafka(node: Node, options: KafkaOptions, deps: KafkaDeps 
     });
   });
 
-  node.handle('send', { key: 'string', msg: 'any' }, async (message) => {
-    const { offset, persist: records } = send(ready(), message.body.key, message.body.msg);
-    await persist(records);
-    return { type: 'send_ok', offset };
+  node.handle('send', { key: 'string', msg: 'any' }, (message) => {
+    const { offset, persist } = send(ready(), message.body.key, message.body.msg);
+    return persistThen(persist, { type: 'send_ok', offset });
   });
 
   node.handle('poll', { offsets: 'object' }, (message) => ({
@@ -82,10 +83,9 @@ export function installKafka(node: Node, options: KafkaOptions, deps: KafkaDeps 
     msgs: poll(ready(), offsetsField(message.body.offsets, 'offsets')),
   }));
 
-  node.handle('commit_offsets', { offsets: 'object' }, async (message) => {
-    await persist(commit(ready(), offsetsField(message.body.offsets, 'offsets')));
-    return { type: 'commit_offsets_ok' };
-  });
+  node.handle('commit_offsets', { offsets: 'object' }, (message) =>
+    persistThen(commit(ready(), offsetsField(message.body.offsets, 'offsets')), { type: 'commit_offsets_ok' }),
+  );
 
   node.handle('list_committed_offsets', { keys: 'array' }, (message) => {
     const keys = message.body.keys.filter((key): key is string => typeof key === 'string');
