@@ -1,0 +1,173 @@
+// The node as Maelstrom sees it: three in-process test nodes (real timers, real journals in a
+// temp dir) wired by a router this test controls, answering lin-kv clients; restarts from disk.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Body, Message } from '../lib/index.js';
+import { startTestNode, type TestNode } from '../lib/testing.js';
+import { defaultOptions } from './args.js';
+import { defaultLimits } from './raft.js';
+import { installRaft, type RaftServer } from './server.js';
+import { FileStorage } from './storage.js';
+
+const ids = ['n0', 'n1', 'n2'];
+
+class Cluster {
+  readonly nodes = new Map<string, { test: TestNode; server: RaftServer }>();
+  private readonly waiting = new Map<string, (body: Body) => void>();
+  private clientMsgId = 0;
+  readonly down = new Set<string>();
+
+  constructor(readonly dir: string) {}
+
+  async start(id: string): Promise<void> {
+    let server: RaftServer | undefined;
+    const test = startTestNode((node) => {
+      server = installRaft(
+        node,
+        defaultOptions.timings,
+        (nodeId) => new FileStorage({ dir: this.dir, nodeId, runId: 'test-run', runTag: '1', fsync: false }),
+        defaultLimits,
+      );
+    });
+    const initOk = await test.init(id, ids);
+    expect(initOk.body.type).toBe('init_ok');
+    this.nodes.set(id, { test, server: server as RaftServer });
+    this.down.delete(id);
+    void this.pump(id, test);
+  }
+
+  private async pump(id: string, test: TestNode): Promise<void> {
+    for (;;) {
+      let message: Message;
+      try {
+        message = await test.next(60_000);
+      } catch {
+        return;
+      }
+      if (this.nodes.get(id)?.test !== test) return;
+      if (message.dest.startsWith('c')) {
+        const waiter = this.waiting.get(`${message.dest}:${message.body.in_reply_to}`);
+        waiter?.(message.body);
+      } else if (!this.down.has(message.dest)) {
+        this.nodes.get(message.dest)?.test.deliver(message);
+      }
+    }
+  }
+
+  async stop(id: string): Promise<void> {
+    const entry = this.nodes.get(id);
+    this.down.add(id);
+    this.nodes.delete(id);
+    await entry?.test.end();
+  }
+
+  request(id: string, body: { type: string; [key: string]: unknown }, timeoutMs = 1_000): Promise<Body> {
+    const msgId = ++this.clientMsgId;
+    const client = `c${msgId}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`client timeout on ${id}`)), timeoutMs);
+      this.waiting.set(`${client}:${msgId}`, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      this.nodes.get(id)?.test.deliver({ src: client, dest: id, body: { ...body, msg_id: msgId } as Body });
+    });
+  }
+
+  leader(): string | undefined {
+    for (const [id, { server }] of this.nodes) if (server.state()?.role === 'leader') return id;
+    return undefined;
+  }
+
+  async waitForLeader(limitMs = 2_000): Promise<string> {
+    const end = Date.now() + limitMs;
+    while (Date.now() < end) {
+      const leader = this.leader();
+      if (leader !== undefined && ids.every((id) => this.down.has(id) || this.nodes.get(id)?.server.state()?.leaderId === leader)) return leader;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error('no leader');
+  }
+
+  async stopAll(): Promise<void> {
+    for (const id of [...this.nodes.keys()]) await this.stop(id);
+  }
+}
+
+const clusters: Cluster[] = [];
+afterEach(async () => {
+  for (const cluster of clusters.splice(0)) {
+    await cluster.stopAll();
+    fs.rmSync(cluster.dir, { recursive: true, force: true });
+  }
+});
+
+async function startCluster(): Promise<Cluster> {
+  const cluster = new Cluster(fs.mkdtempSync(path.join(os.tmpdir(), 'raft-server-')));
+  clusters.push(cluster);
+  await Promise.all(ids.map((id) => cluster.start(id)));
+  return cluster;
+}
+
+const strip = (body: Body): Record<string, unknown> => {
+  const { msg_id: _m, in_reply_to: _i, ...rest } = body;
+  return rest;
+};
+
+describe('raft node over the runtime', () => {
+  it('serves lin-kv at every node with exactly the reply fields Maelstrom expects', async () => {
+    const cluster = await startCluster();
+    await cluster.waitForLeader();
+    expect(strip(await cluster.request('n1', { type: 'write', key: 1, value: 3 }))).toEqual({ type: 'write_ok' });
+    expect(strip(await cluster.request('n2', { type: 'read', key: 1 }))).toEqual({ type: 'read_ok', value: 3 });
+    expect(strip(await cluster.request('n0', { type: 'cas', key: 1, from: 3, to: 4 }))).toEqual({ type: 'cas_ok' });
+    expect(await cluster.request('n1', { type: 'cas', key: 1, from: 3, to: 5 })).toMatchObject({ type: 'error', code: 22 });
+    expect(await cluster.request('n2', { type: 'read', key: 99 })).toMatchObject({ type: 'error', code: 20 });
+    const reply = await cluster.request('n0', { type: 'read', key: 1 });
+    expect(Object.keys(reply).sort()).toEqual(['in_reply_to', 'msg_id', 'type', 'value']);
+    expect(reply.value).toBe(4);
+  });
+
+  it('comes back from disk after every node is stopped and started again', async () => {
+    const cluster = await startCluster();
+    const leader = await cluster.waitForLeader();
+    await cluster.request('n0', { type: 'write', key: 'a', value: [1, 2] });
+    await cluster.request('n2', { type: 'write', key: 'b', value: { z: 1 } });
+    const term = cluster.nodes.get(leader)?.server.state()?.term as number;
+    await cluster.stopAll();
+    await Promise.all(ids.map((id) => cluster.start(id)));
+    for (const id of ids) expect(cluster.nodes.get(id)?.server.state()?.term).toBeGreaterThanOrEqual(term);
+    await cluster.waitForLeader();
+    expect((await cluster.request('n1', { type: 'read', key: 'a' })).value).toEqual([1, 2]);
+    expect((await cluster.request('n0', { type: 'read', key: 'b' })).value).toEqual({ z: 1 });
+  });
+
+  it('a killed leader is replaced, the survivors keep serving, and it rejoins from disk', async () => {
+    const cluster = await startCluster();
+    const leader = await cluster.waitForLeader();
+    await cluster.request(leader, { type: 'write', key: 'k', value: 1 });
+    const killedAt = Date.now();
+    await cluster.stop(leader);
+    const fresh = await cluster.waitForLeader();
+    expect(fresh).not.toBe(leader);
+    const survivor = ids.find((id) => id !== leader) as string;
+    expect(strip(await cluster.request(survivor, { type: 'cas', key: 'k', from: 1, to: 2 }))).toEqual({ type: 'cas_ok' });
+    expect(Date.now() - killedAt).toBeLessThan(1_000);
+    await cluster.start(leader);
+    expect((await cluster.request(leader, { type: 'read', key: 'k' })).value).toBe(2);
+  });
+
+  it('without a majority, answers 11 before the 1 s client timeout', async () => {
+    const cluster = new Cluster(fs.mkdtempSync(path.join(os.tmpdir(), 'raft-server-')));
+    clusters.push(cluster);
+    await cluster.start('n0');
+    cluster.down.add('n1');
+    cluster.down.add('n2');
+    const started = Date.now();
+    expect(await cluster.request('n0', { type: 'write', key: 1, value: 1 })).toMatchObject({ type: 'error', code: 11 });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
