@@ -7,7 +7,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseTestArgs } from '../src/harness/cli.js';
 import { runTest, type RunDeps } from '../src/harness/runner.js';
-import type { RunOutput, TestOptions } from '../src/harness/types.js';
+import { readFileSync } from 'node:fs';
+import { checkInThread } from '../src/harness/check.js';
+import type { JournalEvent, RunOutput, TestOptions } from '../src/harness/types.js';
 import { getWorkload } from '../src/harness/workloads/index.js';
 
 const fixture = path.resolve('test/fixtures/fixture-node.js');
@@ -22,8 +24,8 @@ const deps: RunDeps = {
     await mkdir(path.join(dir, 'node-logs'), { recursive: true });
     return dir;
   },
-  async finishRun(run: RunOutput) {
-    const valid = run.workloadResult['valid?'];
+  async finishRun(run, workload) {
+    const valid = (await checkInThread(workload, run.history, run.opts, 60_000)).workload['valid?'];
     return { valid, exitCode: valid === true ? 0 : valid === false ? 1 : 2 };
   },
   progressStream: null,
@@ -33,6 +35,12 @@ function options(args: string[]): TestOptions {
   const parsed = parseTestArgs(['--bin', fixture, '--seed', '7', ...args], ['echo', 'broadcast', 'unique-ids']);
   if (parsed.kind !== 'test') throw new Error('expected test');
   return parsed.opts;
+}
+
+/** The network journal the run streamed to its store folder. */
+function journalOf(run: RunOutput): JournalEvent[] {
+  const text = readFileSync(path.join(run.storeDir, 'net-journal.jsonl'), 'utf8');
+  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as JournalEvent);
 }
 
 function alive(pid: number): boolean {
@@ -59,11 +67,14 @@ describe('runTest with fixture nodes', () => {
     expect(run.history.filter((op) => op.type === 'invoke')).toHaveLength(oks.length);
     expect(run.history.map((op) => op.index)).toEqual(run.history.map((_, k) => k));
     // init (2 sends + 2 replies) plus 2 messages per op, all client traffic
-    expect(run.journal.filter((e) => e.kind === 'send')).toHaveLength(4 + 2 * oks.length);
-    expect(run.journal.some((e) => e.body.type === 'init' && e.src === 'c0' && e.dest === 'n0')).toBe(true);
-    expect(run.journal.some((e) => e.body.type === 'init' && e.src === 'c1' && e.dest === 'n1')).toBe(true);
+    const journal = journalOf(run);
+    expect(journal.filter((e) => e.kind === 'send')).toHaveLength(4 + 2 * oks.length);
+    expect(run.netCounts.all.sends).toBe(4 + 2 * oks.length);
+    expect(run.netCounts.servers.sends).toBe(0);
+    expect(journal.some((e) => e.body.type === 'init' && e.src === 'c0' && e.dest === 'n0')).toBe(true);
+    expect(journal.some((e) => e.body.type === 'init' && e.src === 'c1' && e.dest === 'n1')).toBe(true);
     // workers are c2, c3 after the two init clients
-    expect(new Set(run.journal.filter((e) => e.body.type === 'echo').map((e) => e.src))).toEqual(new Set(['c2', 'c3']));
+    expect(new Set(journal.filter((e) => e.body.type === 'echo').map((e) => e.src))).toEqual(new Set(['c2', 'c3']));
     const log = await readFile(path.join(outcome.storeDir, 'node-logs', 'n1.log'), 'utf8');
     expect(log).toContain('n1 initialised');
     expect(outcome.pids).toHaveLength(2);
@@ -132,7 +143,7 @@ describe('runTest with fixture nodes', () => {
     expect(nemesisOps.at(-1)?.value).toBe('network-healed');
     const finals = run.history.filter((op) => op['final?'] === true && op.type === 'invoke');
     expect(finals).toHaveLength(3);
-    expect(run.journal.some((e) => e.body.type === 'topology')).toBe(true);
+    expect(journalOf(run).some((e) => e.body.type === "topology")).toBe(true);
     expect(run.lateness.deliveries).toBeGreaterThan(0);
     for (const pid of outcome.pids) expect(alive(pid)).toBe(false);
   });

@@ -18,13 +18,11 @@ describe('parseTestArgs', () => {
     expect(o.rate).toBe(5);
     expect(o.latencyMs).toBe(0);
     expect(o.latencyDist).toBe('constant');
-    expect(o.nemesis).toBeNull();
+    expect(o.nemesis).toEqual([]);
     expect(o.nemesisIntervalS).toBe(10);
     expect(o.availability).toBeNull();
-    expect(o.topology).toBe('grid');
-    expect(o.consistencyModels).toEqual(['strict-serializable']);
-    expect(o.maxTxnLength).toBe(4);
-    expect(o.maxWritesPerKey).toBe(16);
+    expect(o.workloadOptions).toEqual({});
+    expect(o.checkBudgetS).toBe(300);
     expect(o.finalWaitS).toBe(10);
     expect(o.storeDir).toBe('store');
     expect(o.binArgs).toEqual([]);
@@ -47,6 +45,17 @@ describe('parseTestArgs', () => {
     expect(o.concurrency).toBe(4);
   });
 
+  it('parses a workload\'s own flags and accepts, ignoring, other workloads\' Maelstrom flags', () => {
+    expect(opts(['-w', 'broadcast', '--bin', 'x']).workloadOptions).toEqual({ topology: 'grid' });
+    expect(opts(['-w', 'broadcast', '--bin', 'x', '--topology', 'tree3']).workloadOptions).toEqual({ topology: 'tree3' });
+    expect(opts(['-w', 'echo', '--bin', 'x', '--key-count', '3', '--topology', 'line']).workloadOptions).toEqual({});
+  });
+
+  it('takes several nemesis faults, comma-separated', () => {
+    expect(opts(['-w', 'echo', '--bin', 'x', '--nemesis', 'partition,kill']).nemesis).toEqual(['partition', 'kill']);
+    expect(opts(['-w', 'echo', '--bin', 'x', '--nemesis', 'pause']).nemesis).toEqual(['pause']);
+  });
+
   it('passes positional args and args after -- to the node', () => {
     const o = opts(['-w', 'echo', 'first', '--bin', 'x', '--', '--not-a-flag', '-w']);
     expect(o.binArgs).toEqual(['first', '--not-a-flag', '-w']);
@@ -59,12 +68,11 @@ describe('parseTestArgs', () => {
       '--consistency-models', 'read-committed , serializable', '--latency', '10', '--latency-dist', 'uniform',
     ]);
     expect(o.availability).toBe(0.5);
-    expect(o.nemesis).toBe('partition');
+    expect(o.nemesis).toEqual(['partition']);
     expect(o.logStderr).toBe(true);
     expect(o.seed).toBe(42);
     expect(o.finalWaitS).toBe(2);
     expect(o.storeDir).toBe('/tmp/s');
-    expect(o.consistencyModels).toEqual(['read-committed', 'serializable']);
     expect(o.latencyDist).toBe('uniform');
     expect(opts(['-w', 'echo', '--bin', 'x', '--availability', 'total']).availability).toBe('total');
   });
@@ -80,9 +88,19 @@ describe('parseTestArgs', () => {
     [['-w', 'echo', '--bin', 'x', '--rate', 'fast'], /--rate expects a number/],
     [['-w', 'echo', '--bin', 'x', '--concurrency', '2x'], /--concurrency expects an integer/],
     [['-w', 'echo', '--bin', 'x', '--availability', '1.5'], /--availability expects a number between 0 and 1/],
-    [['-w', 'echo', '--bin', 'x', '--nemesis', 'kill'], /--nemesis supports only "partition"/],
+    [['-w', 'echo', '--bin', 'x', '--nemesis', 'partition,flood'], /--nemesis takes partition, kill, pause/],
     [['-w', 'echo', '--bin', 'x', '--latency-dist', 'uniform'], /needs --latency above 0/],
-    [['-w', 'echo', '--bin', 'x', '--topology', 'star'], /--topology must be one of/],
+    [['-w', 'broadcast', '--bin', 'x', '--topology', 'star'], /--topology must be one of/],
+    [['-w', 'echo', '--bin', 'x', '--nemesis-interval', '0'], /--nemesis-interval expects a number above 0/],
+    [['-w', 'echo', '--bin', 'x', '--time-limit', '-1'], /--time-limit expects a number between 0 and/],
+    [['-w', 'echo', '--bin', 'x', '--time-limit', '1e300'], /--time-limit expects a number between 0 and/],
+    [['-w', 'echo', '--bin', 'x', '--rate', 'NaN'], /--rate expects a number/],
+    [['-w', 'echo', '--bin', 'x', '--node-count', '0'], /--node-count expects an integer between 1 and/],
+    [['-w', 'echo', '--bin', 'x', '--node-count', '100000'], /--node-count expects an integer between 1 and/],
+    [['-w', 'echo', '--bin', 'x', '--concurrency', '0'], /--concurrency expects an integer between 1 and/],
+    [['-w', 'echo', '--bin', 'x', '--concurrency', '100000n'], /--concurrency must give between 1 and/],
+    [['-w', 'echo', '--bin', 'x', '--final-wait', '1e9'], /--final-wait expects a number between 0 and/],
+    [['-w', 'echo', '--bin', 'x', '--check-budget', '0'], /--check-budget expects a number above 0/],
     [['-w', 'echo', '--bin', 'x', '--test-count', '2'], /--test-count/],
     [['-w', 'echo', '--bin', 'x', '--time-limit'], /--time-limit needs a value/],
     [['-w', 'nope', '--bin', 'x'], /unknown workload "nope"; known workloads: echo, broadcast, unique-ids/],

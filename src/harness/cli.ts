@@ -1,21 +1,40 @@
 // Parses `glomers test` flags: Maelstrom's `test` flags with Maelstrom's defaults (spec
 // section 6), plus our own --seed, --final-wait and --store.
 import { readFileSync } from 'node:fs';
-import type { Availability, LatencyDist, TestOptions } from './types.js';
+import { DEFAULT_CHECK_BUDGET_S } from './check.js';
+import { parseNumber, UsageError, type OptionSpec } from './options.js';
+import { NEMESIS_FAULTS, type Availability, type Json, type LatencyDist, type NemesisFault, type TestOptions } from './types.js';
+import { allWorkloadOptions, getWorkload } from './workloads/index.js';
 
-/** Bad command line: the message says what to do; the process exits 254. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 export const EXIT_USAGE = 254;
 
-export const TOPOLOGIES = ['grid', 'line', 'total', 'tree', 'tree2', 'tree3', 'tree4'];
+/** Bounds that keep a typo from starting a run that never ends or cannot fit in memory. */
+export const LIMITS = {
+  nodes: 1_000,
+  concurrency: 10_000,
+  timeLimitS: 7 * 24 * 3600,
+  rate: 1_000_000,
+  finalWaitS: 3600,
+  nemesisIntervalS: 24 * 3600,
+  latencyMs: 3_600_000,
+  checkBudgetS: 24 * 3600,
+} as const;
 
-export const TEST_HELP = `Usage: glomers test -w WORKLOAD --bin FILE [options] [-- node args...]
+/** Maelstrom's workload flags: accepted for every workload, as Maelstrom does, and used by those that declare them. */
+const MAELSTROM_WORKLOAD_FLAGS = ['topology', 'consistency-models', 'key-count', 'max-txn-length', 'max-writes-per-key'];
+
+function workloadOptionHelp(): string {
+  return allWorkloadOptions()
+    .map(({ spec, workloads }) => {
+      const left = `  --${spec.flag}${spec.valueName === '' ? '' : ` ${spec.valueName}`}`;
+      return `${left.padEnd(30)}${spec.help} [${workloads.join(', ')}]`;
+    })
+    .join('\n');
+}
+
+export const testHelp = (): string => `Usage: glomers test -w WORKLOAD --bin FILE [options] [-- node args...]
 
 Runs a Maelstrom-compatible test against a node binary. Exit status: 0 valid, 1 invalid,
 2 unknown, 254 bad arguments, 255 the test errored (harness crash, a node crashed or never
@@ -33,28 +52,27 @@ Maelstrom options (same names and defaults as \`maelstrom test\`):
   --rate R                    operations per second across all clients, 0 = none (default 5)
   --latency MS                mean latency between non-client endpoints (default 0)
   --latency-dist DIST         constant | uniform | exponential (default constant)
-  --nemesis partition         inject network partitions
+  --nemesis FAULTS            comma-separated: partition, kill, pause
   --nemesis-interval S        mean seconds between nemesis operations (default 10)
   --availability A            total, or a number in 0..1: minimum ok/invoke ratio (default unset)
-  --topology NAME             broadcast topology: ${TOPOLOGIES.join(', ')} (default grid)
   --log-stderr                echo node stderr to the console (always saved in node-logs/)
   --log-net-send              log every message sent into the network
   --log-net-recv              log every message delivered by the network
-  --consistency-models M      txn workloads; several models need spaces around commas
-                              (default strict-serializable)
-  --key-count N               txn workloads and kafka (default unset)
-  --max-txn-length N          txn workloads (default 4)
-  --max-writes-per-key N      txn workloads and kafka (default 16)
   --test-count N              only 1 is supported
   --leave-db-running, --logging-json, --no-ssh, --dummy-ssh, --strict-host-key-checking,
   --username U, --password P, --ssh-private-key F
                               accepted for compatibility and ignored
+
+Workload options [the workloads that use them; others accept and ignore them, as Maelstrom does]:
+${workloadOptionHelp()}
 
 Options of glomers only:
   --seed N                    seed for every random choice (generator, latency, nemesis);
                               default: random, printed at start so a run can be replayed
   --final-wait S              seconds to wait after healing before final reads (default 10)
   --store DIR                 where results go (default store)
+  --check-budget S            seconds the workload checker may take; past it the verdict is
+                              unknown with the reason (default ${DEFAULT_CHECK_BUDGET_S})
   -h, --help                  this help
 `;
 
@@ -62,6 +80,8 @@ export const MAIN_HELP = `Usage: glomers <command> [options]
 
 Commands:
   test      run a test against a node binary (glomers test --help for its options)
+  analyze   check a stored run again: glomers analyze DIR -w WORKLOAD [the test's flags]
+            (DIR holds our history.jsonl or Maelstrom's history.edn)
 
 Options:
   -h, --help   this help
@@ -82,12 +102,8 @@ type ValueFlag =
   | 'nemesis'
   | 'nemesis-interval'
   | 'availability'
-  | 'topology'
-  | 'consistency-models'
-  | 'key-count'
-  | 'max-txn-length'
-  | 'max-writes-per-key'
   | 'test-count'
+  | 'check-budget'
   | 'seed'
   | 'final-wait'
   | 'store'
@@ -110,12 +126,8 @@ const VALUE_FLAGS = new Set<string>([
   'nemesis',
   'nemesis-interval',
   'availability',
-  'topology',
-  'consistency-models',
-  'key-count',
-  'max-txn-length',
-  'max-writes-per-key',
   'test-count',
+  'check-budget',
   'seed',
   'final-wait',
   'store',
@@ -140,32 +152,16 @@ const SHORT_FLAGS: Record<string, string> = { w: 'workload', n: 'node', h: 'help
 
 export type TestCommand = { kind: 'help' } | { kind: 'test'; opts: TestOptions };
 
-function parseNumber(flag: string, raw: string, check: { integer?: boolean; min?: number; max?: number }): number {
-  const value = Number(raw);
-  const ok =
-    raw.trim() !== '' &&
-    Number.isFinite(value) &&
-    (!check.integer || Number.isInteger(value)) &&
-    (check.min === undefined || value >= check.min) &&
-    (check.max === undefined || value <= check.max);
-  if (!ok) {
-    const kind = check.integer ? 'an integer' : 'a number';
-    const range =
-      check.min !== undefined && check.max !== undefined
-        ? ` between ${check.min} and ${check.max}`
-        : check.min !== undefined
-          ? ` >= ${check.min}`
-          : '';
-    throw new UsageError(`--${flag} expects ${kind}${range}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
 /** Parses the arguments after `test`. Throws UsageError on anything it cannot accept. */
-export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]): TestCommand {
+export function parseTestArgs(args: string[], knownWorkloads?: readonly string[], mode: { requireBin?: boolean } = {}): TestCommand {
   const values = new Map<ValueFlag, string[]>();
   const booleans = new Set<string>();
   const binArgs: string[] = [];
+  // Workload flags, raw, by flag name; parsed below by the chosen workload's specs.
+  const workloadRaw = new Map<string, string>();
+  const workloadSpecs = new Map(allWorkloadOptions().map(({ spec }) => [spec.flag, spec]));
+  const workloadValueFlag = (name: string): boolean =>
+    MAELSTROM_WORKLOAD_FLAGS.includes(name) || (workloadSpecs.get(name)?.valueName ?? '') !== '';
 
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
@@ -190,9 +186,14 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
       binArgs.push(arg);
       continue;
     }
-    if (BOOLEAN_FLAGS.has(name)) {
+    if (BOOLEAN_FLAGS.has(name) || (workloadSpecs.has(name) && !workloadValueFlag(name))) {
       if (inline !== undefined) throw new UsageError(`--${name} takes no value; remove "=${inline}"`);
       booleans.add(name);
+      if (workloadSpecs.has(name)) workloadRaw.set(name, '');
+    } else if (workloadValueFlag(name)) {
+      const value = inline ?? args[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value; see glomers test --help`);
+      workloadRaw.set(name, value);
     } else if (VALUE_FLAGS.has(name)) {
       let value = inline;
       if (value === undefined) {
@@ -218,13 +219,13 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
       `unknown workload ${JSON.stringify(workload)}; known workloads: ${knownWorkloads.join(', ')}`,
     );
   }
-  const bin = last('bin');
+  const bin = last('bin') ?? (mode.requireBin === false ? '' : undefined);
   if (bin === undefined) throw new UsageError('--bin FILE is required: the node binary to test');
 
   let nodes: string[] = [];
   const nodeCount = last('node-count');
   if (nodeCount !== undefined) {
-    const n = parseNumber('node-count', nodeCount, { integer: true, min: 1 });
+    const n = parseNumber('node-count', nodeCount, { integer: true, min: 1, max: LIMITS.nodes });
     nodes = Array.from({ length: n }, (_, k) => `n${k}`);
   } else {
     nodes.push(...(values.get('node') ?? []));
@@ -246,6 +247,7 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
     throw new UsageError(`node id ${JSON.stringify(bad)} is taken: ids starting with "c" are clients, and services have their own ids`);
   }
   if (new Set(nodes).size !== nodes.length) throw new UsageError(`node ids must be distinct: ${nodes.join(',')}`);
+  if (nodes.length > LIMITS.nodes) throw new UsageError(`at most ${LIMITS.nodes} nodes, got ${nodes.length}`);
 
   const concurrencyRaw = last('concurrency') ?? '1n';
   let concurrency: number;
@@ -253,11 +255,13 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
   if (multiple !== null) {
     concurrency = Number(multiple[1]) * nodes.length;
   } else {
-    concurrency = parseNumber('concurrency', concurrencyRaw, { integer: true, min: 1 });
+    concurrency = parseNumber('concurrency', concurrencyRaw, { integer: true, min: 1, max: LIMITS.concurrency });
   }
-  if (concurrency < 1) throw new UsageError(`--concurrency must give at least one worker, got ${concurrencyRaw}`);
+  if (!(concurrency >= 1 && concurrency <= LIMITS.concurrency)) {
+    throw new UsageError(`--concurrency must give between 1 and ${LIMITS.concurrency} workers, got ${concurrencyRaw} (${concurrency})`);
+  }
 
-  const latencyMs = parseNumber('latency', last('latency') ?? '0', { integer: true, min: 0 });
+  const latencyMs = parseNumber('latency', last('latency') ?? '0', { integer: true, min: 0, max: LIMITS.latencyMs });
   const latencyDistRaw = last('latency-dist') ?? 'constant';
   if (!['constant', 'uniform', 'exponential'].includes(latencyDistRaw)) {
     throw new UsageError(`--latency-dist must be constant, uniform or exponential, got ${JSON.stringify(latencyDistRaw)}`);
@@ -267,16 +271,13 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
     throw new UsageError(`--latency-dist ${latencyDist} needs --latency above 0 (Maelstrom fails on it too)`);
   }
 
-  const nemesisRaw = last('nemesis');
-  let nemesis: 'partition' | null = null;
-  if (nemesisRaw !== undefined) {
-    const faults = nemesisRaw.split(',').filter((s) => s !== '');
-    const unknown = faults.filter((f) => f !== 'partition');
-    if (unknown.length > 0) {
-      throw new UsageError(`--nemesis supports only "partition", got ${JSON.stringify(nemesisRaw)}`);
-    }
-    nemesis = faults.length > 0 ? 'partition' : null;
+  const nemesisRaw = last('nemesis') ?? '';
+  const faults = nemesisRaw.split(/\s*,\s*/).filter((s) => s !== '');
+  const unknownFaults = faults.filter((f) => !(NEMESIS_FAULTS as readonly string[]).includes(f));
+  if (unknownFaults.length > 0) {
+    throw new UsageError(`--nemesis takes ${NEMESIS_FAULTS.join(', ')} (comma-separated), got ${JSON.stringify(nemesisRaw)}`);
   }
+  const nemesis = [...new Set(faults)] as NemesisFault[];
 
   const availabilityRaw = last('availability');
   let availability: Availability | null = null;
@@ -285,16 +286,11 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
       availabilityRaw === 'total' ? 'total' : parseNumber('availability', availabilityRaw, { min: 0, max: 1 });
   }
 
-  const topology = last('topology') ?? 'grid';
-  if (!TOPOLOGIES.includes(topology)) {
-    throw new UsageError(`--topology must be one of ${TOPOLOGIES.join(', ')}, got ${JSON.stringify(topology)}`);
-  }
-
   const testCount = parseNumber('test-count', last('test-count') ?? '1', { integer: true, min: 1 });
   if (testCount !== 1) throw new UsageError('--test-count: glomers runs one test per invocation; use 1 or run it again');
 
-  const keyCountRaw = last('key-count');
   const seedRaw = last('seed');
+  const workloadOptions = parseWorkloadOptions(workload, workloadRaw);
 
   const opts: TestOptions = {
     workload,
@@ -302,27 +298,41 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
     binArgs,
     nodes,
     concurrency,
-    timeLimitS: parseNumber('time-limit', last('time-limit') ?? '60', { min: 0 }),
-    rate: parseNumber('rate', last('rate') ?? '5', { min: 0 }),
+    timeLimitS: parseNumber('time-limit', last('time-limit') ?? '60', { min: 0, max: LIMITS.timeLimitS }),
+    rate: parseNumber('rate', last('rate') ?? '5', { min: 0, max: LIMITS.rate }),
     latencyMs,
     latencyDist,
     nemesis,
-    nemesisIntervalS: parseNumber('nemesis-interval', last('nemesis-interval') ?? '10', { min: 0 }),
+    // Maelstrom demands a positive interval; a zero one would schedule nothing but nemesis operations.
+    nemesisIntervalS: parseNumber('nemesis-interval', last('nemesis-interval') ?? '10', { above: 0, max: LIMITS.nemesisIntervalS }),
     availability,
-    topology,
     logStderr: booleans.has('log-stderr'),
     logNetSend: booleans.has('log-net-send'),
     logNetRecv: booleans.has('log-net-recv'),
-    consistencyModels: (last('consistency-models') ?? 'strict-serializable').split(/\s+,\s+/),
-    keyCount: keyCountRaw === undefined ? null : parseNumber('key-count', keyCountRaw, { integer: true, min: 1 }),
-    maxTxnLength: parseNumber('max-txn-length', last('max-txn-length') ?? '4', { integer: true, min: 1 }),
-    maxWritesPerKey: parseNumber('max-writes-per-key', last('max-writes-per-key') ?? '16', { integer: true, min: 1 }),
+    workloadOptions,
     seed:
       seedRaw === undefined
         ? Math.floor(Math.random() * 2 ** 31)
         : parseNumber('seed', seedRaw, { integer: true, min: 0 }),
-    finalWaitS: parseNumber('final-wait', last('final-wait') ?? '10', { min: 0 }),
+    finalWaitS: parseNumber('final-wait', last('final-wait') ?? '10', { min: 0, max: LIMITS.finalWaitS }),
     storeDir: last('store') ?? 'store',
+    checkBudgetS: parseNumber('check-budget', last('check-budget') ?? String(DEFAULT_CHECK_BUDGET_S), { above: 0, max: LIMITS.checkBudgetS }),
   };
   return { kind: 'test', opts };
+}
+
+/** The chosen workload's flags, parsed by its own specs; Maelstrom's other workload flags are ignored. */
+function parseWorkloadOptions(workload: string, raw: ReadonlyMap<string, string>): { [key: string]: Json } {
+  const specs: readonly OptionSpec[] = getWorkload(workload)?.options ?? [];
+  const out: { [key: string]: Json } = {};
+  for (const spec of specs) {
+    const text = raw.get(spec.flag);
+    out[spec.key] = text === undefined ? spec.default : spec.parse(text);
+  }
+  for (const flag of raw.keys()) {
+    if (!specs.some((spec) => spec.flag === flag)) {
+      process.stderr.write(`glomers: --${flag} has no effect on workload ${workload}\n`);
+    }
+  }
+  return out;
 }

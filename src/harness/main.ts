@@ -1,9 +1,13 @@
-// Entry of bin/glomers, our local Maelstrom: `glomers test ...`.
-import { EXIT_USAGE, MAIN_HELP, TEST_HELP, UsageError, parseTestArgs } from './cli.js';
+// Entry of bin/glomers, our local Maelstrom: `glomers test ...` and `glomers analyze DIR ...`.
+// The same bundle is the checking stage's worker thread (check.ts).
+import { EXIT_USAGE, MAIN_HELP, UsageError, parseTestArgs, testHelp } from './cli.js';
+import { analyzeStoredRun } from './analyze.js';
+import { isCheckWorker, runCheckWorker } from './check-worker.js';
 import { installTeardownHandlers, killAllChildren } from './process.js';
 import { finishRun, createStoreDir } from './report/index.js';
 import { runTest } from './runner.js';
 import { getWorkload } from './workloads/index.js';
+import type { TestOptions } from './types.js';
 
 /** Maelstrom's workload names, in its order; the ones we implement are those getWorkload knows. */
 const MAELSTROM_WORKLOADS = [
@@ -23,20 +27,15 @@ export function knownWorkloads(): string[] {
   return MAELSTROM_WORKLOADS.filter((name) => getWorkload(name) !== undefined);
 }
 
-/** Runs the CLI and returns the exit status. */
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    process.stdout.write(MAIN_HELP);
-    return command === undefined ? EXIT_USAGE : 0;
-  }
-  if (command !== 'test') {
-    process.stderr.write(`glomers: unknown command ${JSON.stringify(command)}; the only command is "test" (glomers --help)\n`);
-    return EXIT_USAGE;
-  }
-  let parsed;
+/** Parses a command's flags, or returns the exit status for help and bad usage. */
+function parseOrExit(args: string[], requireBin: boolean): TestOptions | number {
   try {
-    parsed = parseTestArgs(rest, knownWorkloads());
+    const parsed = parseTestArgs(args, knownWorkloads(), { requireBin });
+    if (parsed.kind === 'help') {
+      process.stdout.write(testHelp());
+      return 0;
+    }
+    return parsed.opts;
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`glomers: ${err.message}\n`);
@@ -44,29 +43,67 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  if (parsed.kind === 'help') {
-    process.stdout.write(TEST_HELP);
-    return 0;
-  }
-  installTeardownHandlers();
+}
+
+let interrupted = false;
+
+async function test(args: string[]): Promise<number> {
+  const opts = parseOrExit(args, true);
+  if (typeof opts === 'number') return opts;
+  installTeardownHandlers({ onInterrupt: () => (interrupted = true) });
   try {
-    const outcome = await runTest(parsed.opts, { getWorkload, createStoreDir, finishRun });
-    return outcome.exitCode;
+    const outcome = await runTest(opts, { getWorkload, createStoreDir, finishRun, stopRequested: () => interrupted });
+    return interrupted ? 130 : outcome.exitCode;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (message.startsWith('--bin')) {
+    if (message.startsWith('--bin') || message.startsWith('--store')) {
       process.stderr.write(`glomers: ${message}\n`);
       return EXIT_USAGE;
     }
-    process.stderr.write(`glomers: internal error: ${err instanceof Error ? (err.stack ?? message) : message}\n`);
+    throw err;
+  }
+}
+
+async function analyze(args: string[]): Promise<number> {
+  const [dir, ...rest] = args;
+  if (dir === undefined || dir.startsWith('-')) {
+    if (dir === '-h' || dir === '--help') {
+      process.stdout.write(MAIN_HELP);
+      return 0;
+    }
+    process.stderr.write('glomers: analyze needs a run folder: glomers analyze DIR -w WORKLOAD [the test\'s flags]\n');
+    return EXIT_USAGE;
+  }
+  const opts = parseOrExit(rest, false);
+  if (typeof opts === 'number') return opts;
+  return analyzeStoredRun(dir, opts);
+}
+
+/** Runs the CLI and returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(MAIN_HELP);
+    return command === undefined ? EXIT_USAGE : 0;
+  }
+  try {
+    if (command === 'test') return await test(rest);
+    if (command === 'analyze') return await analyze(rest);
+  } catch (err) {
+    const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`glomers: internal error: ${message}\n`);
     return 255;
   } finally {
     killAllChildren();
   }
+  process.stderr.write(`glomers: unknown command ${JSON.stringify(command)}; commands are "test" and "analyze" (glomers --help)\n`);
+  return EXIT_USAGE;
 }
 
 const entry = process.argv[1] ?? '';
-if (/(?:^|[\\/])(?:glomers|main\.ts|main\.js)$/.test(entry)) {
+if (isCheckWorker()) {
+  void runCheckWorker();
+} else if (/(?:^|[\\/])(?:glomers|main\.ts|main\.js)$/.test(entry)) {
   main(process.argv.slice(2)).then(
     (code) => {
       // Let stdout/stderr drain before leaving.

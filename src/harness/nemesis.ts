@@ -1,7 +1,8 @@
 // Partition shapes and schedule of Maelstrom's `--nemesis partition` (spec section 5), after
 // Jepsen's combined partition package: start/stop alternate with gaps uniform in [0, 2·interval).
+import { EMPTY, nemesis, once, type Gen, type OpSpec } from './generator.js';
 import { shuffled } from './rng.js';
-import type { Rng } from './types.js';
+import type { Completion, Json, NemesisFault, Rng } from './types.js';
 
 export type PartitionShape = 'one' | 'majority' | 'minority-third' | 'majorities-ring';
 export const PARTITION_SHAPES: readonly PartitionShape[] = [
@@ -102,3 +103,90 @@ export function pickShape(rng: Rng): PartitionShape {
 export function nemesisGapMs(intervalS: number, rng: Rng): number {
   return rng.next() * 2 * intervalS * 1000;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The nemesis as the runner sees it: operations on the nemesis thread, on the run's clock.
+
+/** What the nemesis acts on; the runner provides it. */
+export interface NemesisTarget {
+  readonly nodes: readonly string[];
+  setGrudge(grudge: Grudge): void;
+  heal(): void;
+}
+
+export interface NemesisPackage {
+  /** nemesis operations during load */
+  generator: Gen;
+  /** what ends every fault before the final phase (heal) */
+  finalGenerator: Gen;
+  /** Performs one nemesis operation; the completion is recorded as an :info, as Maelstrom does. */
+  invoke(op: OpSpec): Completion;
+}
+
+/**
+ * A fixed timeline of operations, offsets counted from the first time it is asked. Drawn up
+ * front because the schedule does not depend on what clients do, and so asking again never
+ * consumes random numbers.
+ */
+export function timeline(entries: readonly { offsetNs: number; spec: OpSpec }[], startNs?: number, index = 0): Gen {
+  return {
+    op(ctx) {
+      const entry = entries[index];
+      if (entry === undefined) return { kind: 'done' };
+      const start = startNs ?? ctx.timeNs;
+      const at = start + entry.offsetNs;
+      if (!ctx.freeThreads.includes('nemesis')) return { kind: 'pending', next: timeline(entries, start, index) };
+      return { kind: 'op', op: { ...entry.spec, thread: 'nemesis', timeNs: at }, next: timeline(entries, start, index + 1) };
+    },
+    update() {
+      return this;
+    },
+  };
+}
+
+/** Start/stop alternating from the beginning, gaps uniform in [0, 2·interval), within limitNs. */
+export function partitionTimeline(intervalS: number, limitNs: number, rng: Rng): { offsetNs: number; spec: OpSpec }[] {
+  const entries: { offsetNs: number; spec: OpSpec }[] = [];
+  let offsetNs = 0;
+  let starting = true;
+  // Bounded by the time limit; a zero interval is refused by the CLI.
+  while (offsetNs < limitNs && entries.length < 1_000_000) {
+    entries.push({
+      offsetNs,
+      spec: starting ? { f: 'start-partition', value: pickShape(rng) } : { f: 'stop-partition', value: null },
+    });
+    starting = !starting;
+    offsetNs += nemesisGapMs(intervalS, rng) * 1e6;
+  }
+  return entries;
+}
+
+export interface NemesisOptions {
+  faults: readonly NemesisFault[];
+  intervalS: number;
+  /** the load phase's length: nothing is scheduled past it */
+  limitNs: number;
+}
+
+export function createNemesis(options: NemesisOptions, target: NemesisTarget, rng: Rng): NemesisPackage {
+  const partitions = options.faults.includes('partition');
+  return {
+    generator: partitions ? timeline(partitionTimeline(options.intervalS, options.limitNs, rng)) : EMPTY,
+    finalGenerator: partitions ? nemesis(once({ f: 'stop-partition', value: null })) : EMPTY,
+    invoke(op) {
+      switch (op.f) {
+        case 'start-partition': {
+          const grudge = partitionGrudge(op.value as PartitionShape, [...target.nodes], rng);
+          target.setGrudge(grudge);
+          return { type: 'info', value: ['isolated', grudge as unknown as Json] };
+        }
+        case 'stop-partition':
+          target.heal();
+          return { type: 'info', value: 'network-healed' };
+        default:
+          return { type: 'info', value: op.value, error: `unknown nemesis operation ${op.f}` };
+      }
+    },
+  };
+}
+

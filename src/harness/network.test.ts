@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { createNetwork, drawLatencyMs, type Network } from './network.js';
 import { createRng } from './rng.js';
-import type { LatencyDist, Message } from './types.js';
+import type { JournalEvent, LatencyDist, Message } from './types.js';
 
 function setup(latencyMs: number, latencyDist: LatencyDist = 'constant') {
   const t0 = process.hrtime.bigint();
   const nowNs = () => Number(process.hrtime.bigint() - t0);
-  const network = createNetwork({ latencyMs, latencyDist, rng: createRng(1), nowNs });
+  const journal: JournalEvent[] = [];
+  const network = createNetwork({ latencyMs, latencyDist, rng: createRng(1), nowNs, journal: (event) => journal.push(event) });
   const received = new Map<string, { message: Message; atNs: number }[]>();
   const add = (id: string) => {
     received.set(id, []);
     network.register(id, { deliver: (message) => received.get(id)?.push({ message, atNs: nowNs() }) });
   };
-  return { network, received, add, nowNs };
+  return { network, received, add, nowNs, journal };
 }
 
 const settle = (network: Network, ms: number) =>
@@ -53,7 +54,7 @@ describe('network', () => {
   });
 
   it('drops at the receiver when it holds a grudge against the sender, and journals both', async () => {
-    const { network, received, add } = setup(5);
+    const { network, received, add, journal } = setup(5);
     for (const id of ['n0', 'n1', 'n2']) add(id);
     network.setGrudge({ n1: ['n0'] });
     network.send('n0', 'n1', { type: 'blocked' });
@@ -62,8 +63,8 @@ describe('network', () => {
     await settle(network, 500);
     expect(received.get('n1')?.map((r) => r.message.body.type)).toEqual(['third']);
     expect(received.get('n0')?.map((r) => r.message.body.type)).toEqual(['other-way']);
-    expect(network.journal.filter((e) => e.kind === 'send')).toHaveLength(3);
-    expect(network.journal.filter((e) => e.kind === 'recv')).toHaveLength(2);
+    expect(journal.filter((e) => e.kind === 'send')).toHaveLength(3);
+    expect(journal.filter((e) => e.kind === 'recv')).toHaveLength(2);
     expect(network.counters.droppedByPartition).toBe(1);
     network.heal();
     network.send('n0', 'n1', { type: 'healed' });

@@ -17,6 +17,8 @@ export interface NetworkOptions {
   nowNs: () => number;
   logSend?: (message: Message) => void;
   logRecv?: (message: Message) => void;
+  /** every send (even if later dropped) and every delivery, in order */
+  journal?: (event: JournalEvent) => void;
   /** bound on undelivered messages per destination; beyond it messages are dropped loudly */
   maxQueuedPerDest?: number;
 }
@@ -38,7 +40,6 @@ export interface Network {
   /** grudge: receiver -> senders it drops */
   setGrudge(grudge: Record<string, string[]>): void;
   heal(): void;
-  readonly journal: JournalEvent[];
   readonly counters: NetworkCounters;
   lateness(): LatenessStats;
   /** messages sent but not yet delivered or dropped */
@@ -46,6 +47,12 @@ export interface Network {
   /** Stops all timers; undelivered messages are discarded. */
   close(): void;
 }
+
+/**
+ * Undelivered messages kept per destination (a few hundred bytes each). Ordinary runs hold a
+ * handful; only a flood reaches this, and then the excess is dropped and counted.
+ */
+export const DEFAULT_MAX_QUEUED_PER_DEST = 100_000;
 
 /** Lateness p99 above this means the harness could not keep up with the simulated latencies. */
 export const BEHIND_P99_MS = 5;
@@ -88,10 +95,13 @@ function quantile(sorted: Float64Array, p: number): number {
 
 export function createNetwork(options: NetworkOptions): Network {
   const { nowNs, rng } = options;
-  const maxQueued = options.maxQueuedPerDest ?? 1_000_000;
+  const maxQueued = options.maxQueuedPerDest ?? DEFAULT_MAX_QUEUED_PER_DEST;
+  // Overflow drops per destination; a line is printed at the 1st, 10th, 100th… so a flood cannot
+  // turn into a flood of warnings.
+  const overflowByDest = new Map<string, number>();
   const destinations = new Map<string, Destination>();
   const grudge = new Map<string, Set<string>>();
-  const journal: JournalEvent[] = [];
+  const journal = options.journal ?? ((): void => {});
   const counters: NetworkCounters = {
     sent: 0,
     delivered: 0,
@@ -159,7 +169,7 @@ export function createNetwork(options: NetworkOptions): Network {
     // Waiting behind an earlier in-flight message is the model, not harness slowness.
     recordLateness(Math.max(0, (now - Math.max(p.deadlineNs, p.dequeuedNs)) / 1e6));
     counters.delivered++;
-    journal.push({
+    journal({
       kind: 'recv',
       timeNs: now,
       id: p.message.id ?? -1,
@@ -194,7 +204,6 @@ export function createNetwork(options: NetworkOptions): Network {
   }
 
   return {
-    journal,
     counters,
     register(id, endpoint) {
       destinations.set(id, { endpoint, queue: new MinHeap(byDeadline), inFlight: null });
@@ -219,7 +228,7 @@ export function createNetwork(options: NetworkOptions): Network {
           ? 0
           : drawLatencyMs(options.latencyDist, options.latencyMs, rng);
       counters.sent++;
-      journal.push({ kind: 'send', timeNs: now, id, src, dest, body });
+      journal({ kind: 'send', timeNs: now, id, src, dest, body });
       options.logSend?.(message);
       const target = destinations.get(dest);
       if (target === undefined || closed) {
@@ -228,9 +237,13 @@ export function createNetwork(options: NetworkOptions): Network {
       }
       if (target.queue.size >= maxQueued) {
         counters.droppedOverflow++;
-        process.stderr.write(
-          `glomers: network queue for ${dest} holds ${maxQueued} undelivered messages; dropping message ${id}\n`,
-        );
+        const drops = (overflowByDest.get(dest) ?? 0) + 1;
+        overflowByDest.set(dest, drops);
+        if (/^10*$/.test(String(drops))) {
+          process.stderr.write(
+            `glomers: network queue for ${dest} holds ${maxQueued} undelivered messages; ${drops} message(s) to it dropped so far (latest from ${src})\n`,
+          );
+        }
         return id;
       }
       pending++;

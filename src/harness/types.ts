@@ -16,6 +16,9 @@ export function isClientId(id: string): boolean {
 
 export type LatencyDist = 'constant' | 'uniform' | 'exponential';
 export type Availability = 'total' | number;
+/** What `--nemesis` can inject (comma-separated, as Maelstrom takes it). */
+export type NemesisFault = 'partition' | 'kill' | 'pause';
+export const NEMESIS_FAULTS: readonly NemesisFault[] = ['partition', 'kill', 'pause'];
 
 export interface TestOptions {
   workload: string;
@@ -28,23 +31,22 @@ export interface TestOptions {
   rate: number;
   latencyMs: number;
   latencyDist: LatencyDist;
-  nemesis: 'partition' | null;
+  nemesis: readonly NemesisFault[];
   nemesisIntervalS: number;
   availability: Availability | null;
-  topology: string;
   logStderr: boolean;
   logNetSend: boolean;
   logNetRecv: boolean;
-  consistencyModels: string[];
-  keyCount: number | null;
-  maxTxnLength: number;
-  maxWritesPerKey: number;
+  /** the chosen workload's own flags, by OptionSpec key (see options.ts) */
+  workloadOptions: { readonly [key: string]: Json };
   /** ours: seed for every random choice of the harness (generator, latency, nemesis) */
   seed: number;
   /** ours: seconds the final phase waits after healing (Maelstrom: 10) */
   finalWaitS: number;
   /** ours: where results go (Maelstrom: store) */
   storeDir: string;
+  /** ours: seconds the workload checker may take before its verdict is unknown */
+  checkBudgetS?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -65,13 +67,6 @@ export interface Op {
   /** why an op failed or is indeterminate, e.g. "net-timeout" or ["error", 11, "text"] */
   error?: Json;
   [key: string]: Json | undefined;
-}
-
-/** An operation a generator hands to a client, before it is invoked. */
-export interface OpSpec {
-  f: string;
-  value: Json;
-  final?: boolean;
 }
 
 /** How a client completes an operation. */
@@ -113,45 +108,6 @@ export interface Rng {
   int(n: number): number;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Workloads: one module each (src/harness/workloads/<name>.ts), owning generator, client and checker.
-
-/** A request the harness sends to one node during setup, which must be answered in time. */
-export interface SetupRequest {
-  dest: string;
-  body: Body;
-  /** the reply type that completes it (anything else, or silence, aborts the test) */
-  replyType: string;
-}
-
-export interface Generator {
-  /** The next operation for the given process, or undefined when the workload is exhausted. */
-  next(process: number): OpSpec | undefined;
-}
-
-export interface Workload {
-  readonly name: string;
-  /** Maelstrom's RPC timeout for one client operation */
-  rpcTimeoutMs(opts: TestOptions): number;
-  /** true: after the time limit, heal, wait, then run finalOps on every worker */
-  readonly hasFinalPhase: boolean;
-  /** requests sent before load starts (broadcast's topology) */
-  setup?(opts: TestOptions): SetupRequest[];
-  generator(opts: TestOptions, rng: Rng): Generator;
-  /** operations each worker runs in the final phase */
-  finalOps?(process: number, opts: TestOptions): OpSpec[];
-  /** the request body for an operation (the client adds msg_id) */
-  request(op: OpSpec): Body;
-  /**
-   * Completion for a non-error reply. Throws a SchemaError when the body does not match the
-   * workload's closed response schema (the client records the op as :info with the exception).
-   */
-  onReply(op: OpSpec, body: Body): Completion;
-  /** Completion for an error reply (code) or a timeout (code 0, text "net-timeout"). */
-  onError(op: OpSpec, code: number, text: string | undefined): Completion;
-  check(history: Op[], opts: TestOptions): CheckResult;
-}
-
 export class SchemaError extends Error {
   constructor(message: string) {
     super(message);
@@ -182,6 +138,13 @@ export interface NodeProblem {
   stderrTail: string[];
 }
 
+/** Sends and deliveries per scope (Maelstrom's :net), counted as the run goes. */
+export interface NetCounts {
+  all: { sends: number; recvs: number };
+  clients: { sends: number; recvs: number };
+  servers: { sends: number; recvs: number };
+}
+
 export interface RunOutput {
   opts: TestOptions;
   /** wall-clock start of the test, for the store folder name */
@@ -189,8 +152,14 @@ export interface RunOutput {
   /** the folder this run writes into (created by createStoreDir) */
   storeDir: string;
   history: Op[];
-  journal: JournalEvent[];
-  workloadResult: CheckResult;
+  /** message counts for :net (the whole journal is streamed to the store folder) */
+  netCounts: NetCounts;
+  /** the first events of the journal, for the message-flow diagram */
+  journalHead: JournalEvent[];
   lateness: LatenessStats;
   problems: NodeProblem[];
+  /** why the run stopped before its end (interrupted, a node flooded the harness), if it did */
+  stoppedEarly?: string;
+  /** why :net counts are not what the network saw (analyze of a folder without our journal) */
+  netNote?: string;
 }

@@ -288,9 +288,8 @@ export function diagramMessages(journal: JournalEvent[], limit: number): Diagram
   return [...chosen.values()];
 }
 
-function messageDiagram(journal: JournalEvent[]): string {
+function messageDiagram(journal: JournalEvent[], total: number): string {
   const messages = diagramMessages(journal, MESSAGE_DIAGRAM_LIMIT);
-  const total = new Set(journal.map((e) => e.id)).size;
   const participants = [...new Set(messages.flatMap((m) => [m.src, m.dest]))].sort(participantOrder);
   const times = [...new Set(messages.flatMap((m) => (m.recvNs === undefined ? [m.sendNs] : [m.sendNs, m.recvNs])))].sort(
     (a, b) => a - b,
@@ -413,7 +412,7 @@ function summaryTable(results: Results, run: RunOutput): string {
       'test',
       escapeXml(
         `${opts.workload}: ${opts.nodes.length} nodes, concurrency ${opts.concurrency}, ${opts.timeLimitS} s at ${opts.rate}/s, ` +
-          `latency ${opts.latencyMs} ms ${opts.latencyDist}, nemesis ${opts.nemesis ?? 'none'}, seed ${opts.seed}`,
+          `latency ${opts.latencyMs} ms ${opts.latencyDist}, nemesis ${opts.nemesis.length > 0 ? opts.nemesis.join(',') : 'none'}, seed ${opts.seed}`,
       ),
     ],
     [
@@ -487,7 +486,7 @@ export function renderReportHtml(results: Results, run: RunOutput): string {
     '<h2>Rate</h2>',
     `<div class="scroll">${ratePlot(ops, durationS, partitions)}</div>`,
     '<h2>Messages</h2>',
-    `<div class="scroll">${messageDiagram(run.journal)}</div>`,
+    `<div class="scroll">${messageDiagram(run.journalHead, run.netCounts.all.sends)}</div>`,
     '</body></html>',
     '',
   ].join('\n');

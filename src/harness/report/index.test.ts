@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { exitCodeFor, finishRun } from './index.js';
+import { exitCodeFor, writeResults } from './index.js';
 import { exchange, loadReferenceHistory, runOutput } from './test-fixtures.js';
 
-describe('finishRun', () => {
+describe('writeResults', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'glomers-finish-'));
@@ -26,7 +26,7 @@ describe('finishRun', () => {
       { storeDir: dir, history, journal: exchange('c0', 'n0', 'echo', 1) },
       { 'valid?': false, errors: ['bad echo'] },
     );
-    const outcome = await finishRun(run);
+    const outcome = await writeResults(run);
 
     expect(outcome).toEqual({ valid: false, exitCode: 1 });
     const results = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8')) as Record<string, unknown>;

@@ -3,15 +3,17 @@
 
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { checkWorkload, DEFAULT_CHECK_BUDGET_S } from '../check.js';
 import type { RunOutput, Validity } from '../types.js';
+import type { Workload } from '../workload.js';
 import { toEdn } from './edn.js';
 import { formatHistoryJsonl, formatResultsJson } from './history-file.js';
 import { renderReportHtml } from './html.js';
-import { assembleResults } from './results.js';
+import { assembleResults, type AnalyzedRun } from './results.js';
 import { formatSummary } from './summary.js';
 
 export { createStoreDir, formatStoreTimestamp } from './store.js';
-export { assembleResults, mergeValidity, type Results } from './results.js';
+export { assembleResults, mergeValidity, type AnalyzedRun, type Results } from './results.js';
 export { netStats } from './net-stats.js';
 export { toEdn } from './edn.js';
 export { formatSummary } from './summary.js';
@@ -23,16 +25,35 @@ export function exitCodeFor(valid: Validity): number {
   return 2;
 }
 
-export async function finishRun(run: RunOutput): Promise<{ valid: Validity; exitCode: number }> {
+export interface FinishOptions {
+  /** false: check in this thread (unit tests) */
+  inWorker?: boolean;
+  /** false: leave history.jsonl as it is (analyze of a stored run) */
+  writeHistory?: boolean;
+  /** where the summary goes (default stdout) */
+  out?: NodeJS.WritableStream;
+}
+
+/** The checking stage and the results files: every file is written whatever a checker does. */
+export async function finishRun(run: RunOutput, workload: Workload, options: FinishOptions = {}): Promise<{ valid: Validity; exitCode: number }> {
+  const { verdict, timing } = await checkWorkload(workload, run.history, run.opts, {
+    budgetMs: (run.opts.checkBudgetS ?? DEFAULT_CHECK_BUDGET_S) * 1000,
+    ...(options.inWorker === undefined ? {} : { inWorker: options.inWorker }),
+  });
+  return writeResults({ ...run, verdict, timings: [timing] }, options);
+}
+
+export async function writeResults(run: AnalyzedRun, options: FinishOptions = {}): Promise<{ valid: Validity; exitCode: number }> {
   const results = assembleResults(run);
   const dir = run.storeDir;
-  await Promise.all([
+  const writes = [
     writeFile(path.join(dir, 'results.json'), formatResultsJson(results)),
     writeFile(path.join(dir, 'results.edn'), toEdn(results) + '\n'),
-    writeFile(path.join(dir, 'history.jsonl'), formatHistoryJsonl(run.history)),
     writeFile(path.join(dir, 'report.html'), renderReportHtml(results, run)),
-  ]);
-  process.stdout.write(formatSummary(results, run));
+  ];
+  if (options.writeHistory !== false) writes.push(writeFile(path.join(dir, 'history.jsonl'), formatHistoryJsonl(run.history)));
+  await Promise.all(writes);
+  (options.out ?? process.stdout).write(formatSummary(results, run));
   const valid = results['valid?'];
   return { valid, exitCode: exitCodeFor(valid) };
 }

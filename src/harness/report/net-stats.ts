@@ -1,9 +1,9 @@
 // Maelstrom's `:net` checker: message counts from the network journal, split by whether a
 // client takes part, plus messages per client operation.
 
-import type { CheckResult, JournalEvent, Json, Op } from '../types.js';
+import type { CheckResult, JournalEvent, Json, NetCounts, Op } from '../types.js';
 import { float32AsPrinted as toFloat32 } from '../float32.js';
-import { isClientId } from '../types.js';
+import { countJournal } from '../journal.js';
 
 export interface ScopeCounts {
   'send-count': number;
@@ -12,24 +12,13 @@ export interface ScopeCounts {
   'msgs-per-op'?: number;
 }
 
-function involvesClient(event: JournalEvent): boolean {
-  return isClientId(event.src) || isClientId(event.dest);
-}
-
-function countScope(events: JournalEvent[]): ScopeCounts {
-  let sends = 0;
-  let recvs = 0;
-  const ids = new Set<number>();
-  for (const event of events) {
-    if (event.kind === 'send') sends++;
-    else recvs++;
-    ids.add(event.id);
-  }
-  return { 'send-count': sends, 'recv-count': recvs, 'msg-count': ids.size };
+/** Every message id is journaled once when sent, so distinct ids in a scope are its sends. */
+function scopeCounts(scope: { sends: number; recvs: number }): ScopeCounts {
+  return { 'send-count': scope.sends, 'recv-count': scope.recvs, 'msg-count': scope.sends };
 }
 
 /** Client operations as Maelstrom counts them for msgs-per-op: every :invoke except the nemesis's. */
-export function clientInvokeCount(history: Op[]): number {
+export function clientInvokeCount(history: readonly Op[]): number {
   let count = 0;
   for (const op of history) if (op.type === 'invoke' && op.process !== 'nemesis') count++;
   return count;
@@ -45,14 +34,14 @@ function scopeJson(counts: ScopeCounts): { [key: string]: Json } {
   return out;
 }
 
-export function netStats(journal: JournalEvent[], history: Op[]): CheckResult {
-  const clientEvents: JournalEvent[] = [];
-  const serverEvents: JournalEvent[] = [];
-  for (const event of journal) (involvesClient(event) ? clientEvents : serverEvents).push(event);
+export function netStats(journal: JournalEvent[], history: readonly Op[]): CheckResult {
+  return netStatsFromCounts(countJournal(journal), history);
+}
 
-  const all = countScope(journal);
-  const clients = countScope(clientEvents);
-  const servers = countScope(serverEvents);
+export function netStatsFromCounts(counts: NetCounts, history: readonly Op[]): CheckResult {
+  const all = scopeCounts(counts.all);
+  const clients = scopeCounts(counts.clients);
+  const servers = scopeCounts(counts.servers);
 
   // Maelstrom leaves msgs-per-op out entirely when there were no client operations, rather
   // than dividing by zero.

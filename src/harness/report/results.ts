@@ -2,10 +2,19 @@
 // one section of our own under "glomers".
 
 import type { CheckResult, Json, NodeProblem, RunOutput, Validity } from '../types.js';
+import type { WorkloadVerdict } from '../workload.js';
+import { timedCheck, type CheckTiming } from '../check.js';
 import { checkAvailability } from '../checkers/availability.js';
 import { checkStats } from '../checkers/stats.js';
 import { checkExceptions } from './exceptions.js';
-import { netStats } from './net-stats.js';
+import { netStatsFromCounts } from './net-stats.js';
+
+/** A run and its workload checker's verdict: everything the results and the report are made of. */
+export interface AnalyzedRun extends RunOutput {
+  verdict: WorkloadVerdict;
+  /** how long each checker took, workload first */
+  timings: CheckTiming[];
+}
 
 /**
  * Ours, not Maelstrom's: facts about how the harness ran that Maelstrom has no key for.
@@ -15,6 +24,10 @@ export interface GlomersSection extends CheckResult {
   seed: number;
   lateness: { [key: string]: Json };
   problems: Json[];
+  /** the workload checker's own findings (WorkloadVerdict.extra), when it has any */
+  workload?: { [key: string]: Json };
+  'stopped-early'?: string;
+  'checker-ms': { [checker: string]: number };
 }
 
 /** Keys in Maelstrom's order (the order its console and results.edn show). */
@@ -41,16 +54,6 @@ export function mergeValidity(values: Validity[]): Validity {
   return worst;
 }
 
-/** Jepsen's check-safe: a checker that throws yields :unknown with the error, not a crash. */
-function safely(check: () => CheckResult): CheckResult {
-  try {
-    return check();
-  } catch (error) {
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return { 'valid?': 'unknown', error: text };
-  }
-}
-
 export function problemAsJson(problem: NodeProblem): { [key: string]: Json } {
   const out: { [key: string]: Json } = { node: problem.node, kind: problem.kind, detail: problem.detail };
   if (problem.exitCode !== undefined) out['exit-code'] = problem.exitCode;
@@ -65,10 +68,14 @@ export function problemAsJson(problem: NodeProblem): { [key: string]: Json } {
  * checkers judge what follows (its operations time out), and our verdict must be the one Maelstrom
  * would give. The problem is still listed here and shouted in the summary.
  */
-function glomersSection(run: RunOutput): GlomersSection {
+function glomersSection(run: AnalyzedRun): GlomersSection {
   const { lateness } = run;
-  return {
-    'valid?': run.problems.every((problem) => problem.kind === 'bad-line'),
+  const extra = run.verdict.extra;
+  const extraValid = extra?.['valid?'];
+  const nodesOk = run.problems.every((problem) => problem.kind === 'bad-line');
+  const section: GlomersSection = {
+    // A run stopped early has not shown what it set out to show.
+    'valid?': mergeValidity([nodesOk, run.stoppedEarly === undefined ? true : 'unknown', extraValid === false || extraValid === 'unknown' ? extraValid : true]),
     seed: run.opts.seed,
     lateness: {
       deliveries: lateness.deliveries,
@@ -78,18 +85,23 @@ function glomersSection(run: RunOutput): GlomersSection {
       'behind?': lateness.behind,
     },
     problems: run.problems.map(problemAsJson),
+    'checker-ms': Object.fromEntries(run.timings.map((t) => [t.checker, Math.round(t.ms)])),
   };
+  if (extra !== undefined) section.workload = extra;
+  if (run.stoppedEarly !== undefined) section['stopped-early'] = run.stoppedEarly;
+  return section;
 }
 
-export function assembleResults(run: RunOutput): Results {
+export function assembleResults(run: AnalyzedRun): Results {
   // Maelstrom's perf and timeline checkers only draw pictures; they are always valid.
   const perf: CheckResult = { 'latency-graph': { 'valid?': true }, 'rate-graph': { 'valid?': true }, 'valid?': true };
   const timeline: CheckResult = { 'valid?': true };
-  const exceptions = safely(() => checkExceptions(run.history));
-  const stats = safely(() => checkStats(run.history));
-  const availability = safely(() => checkAvailability(run.history, run.opts.availability));
-  const net = safely(() => netStats(run.journal, run.history));
-  const workload = run.workloadResult;
+  const exceptions = timedCheck('exceptions', run.timings, () => checkExceptions(run.history));
+  const stats = timedCheck('stats', run.timings, () => checkStats(run.history));
+  const availability = timedCheck('availability', run.timings, () => checkAvailability(run.history, run.opts.availability));
+  const net = timedCheck('net', run.timings, () => netStatsFromCounts(run.netCounts, run.history));
+  if (run.netNote !== undefined) net['glomers-note'] = run.netNote;
+  const workload = run.verdict.workload;
   const glomers = glomersSection(run);
   const valid = mergeValidity(
     [perf, timeline, exceptions, stats, availability, net, workload, glomers].map((section) => section['valid?']),

@@ -1,7 +1,9 @@
 // Test-only helpers: a RunOutput built from a reference Maelstrom history plus a hand-made
 // journal. Not imported by production code.
 
-import type { CheckResult, JournalEvent, Json, Op, RunOutput, TestOptions } from '../types.js';
+import type { CheckResult, JournalEvent, Json, Op, TestOptions } from '../types.js';
+import { countJournal } from '../journal.js';
+import type { AnalyzedRun } from './results.js';
 
 export { loadReferenceHistory, loadReferenceResults } from '../checkers/reference-runs.js';
 
@@ -16,17 +18,13 @@ export function testOptions(overrides: Partial<TestOptions> = {}): TestOptions {
     rate: 10,
     latencyMs: 0,
     latencyDist: 'constant',
-    nemesis: 'partition',
+    nemesis: ['partition'],
     nemesisIntervalS: 10,
     availability: null,
-    topology: 'grid',
     logStderr: false,
     logNetSend: false,
     logNetRecv: false,
-    consistencyModels: ['strict-serializable'],
-    keyCount: null,
-    maxTxnLength: 4,
-    maxWritesPerKey: 16,
+    workloadOptions: {},
     seed: 42,
     finalWaitS: 10,
     storeDir: 'store',
@@ -73,16 +71,23 @@ export function syntheticJournal(messageCount: number): JournalEvent[] {
   return events.sort((a, b) => a.timeNs - b.timeNs || (a.kind === 'send' ? -1 : 1));
 }
 
-export function runOutput(overrides: Partial<RunOutput> = {}, workloadResult: CheckResult = { 'valid?': true }): RunOutput {
+/** A checked run; `journal` stands for the events the network would have journaled. */
+export function runOutput(
+  overrides: Partial<AnalyzedRun> & { journal?: JournalEvent[] } = {},
+  workloadResult: CheckResult = { 'valid?': true },
+): AnalyzedRun {
+  const { journal = [], ...rest } = overrides;
   return {
     opts: testOptions(),
     startedAt: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)),
     storeDir: '/tmp/glomers-test-store',
     history: [],
-    journal: [],
-    workloadResult,
+    netCounts: countJournal(journal),
+    journalHead: journal,
+    verdict: { workload: workloadResult },
+    timings: [],
     lateness: { deliveries: 10, p50Ms: 0.2, p99Ms: 0.9, maxMs: 1.4, behind: false },
     problems: [],
-    ...overrides,
+    ...rest,
   };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { historyBuilder } from '../checkers/history-builder.js';
-import { SchemaError, type Rng, type TestOptions } from '../types.js';
+import { SchemaError, type Body, type Json, type Rng, type TestOptions } from '../types.js';
+import type { Gen } from '../generator.js';
+import { runClientOp, specs, takeOps } from './testing.js';
 import { broadcastWorkload, buildTopology, TOPOLOGY_NAMES } from './broadcast.js';
 
 const nodeIds = (n: number): string[] => Array.from({ length: n }, (_, i) => `n${i}`);
@@ -81,7 +83,7 @@ describe('buildTopology', () => {
 });
 
 describe('broadcast workload', () => {
-  const opts = { nodes: nodeIds(3), topology: 'line' } as unknown as TestOptions;
+  const opts = { nodes: nodeIds(3), workloadOptions: { topology: 'line' } } as unknown as TestOptions;
 
   it('sends one topology message per node with the full map', () => {
     const topology = { n0: ['n1'], n1: ['n0', 'n2'], n2: ['n1'] };
@@ -96,9 +98,7 @@ describe('broadcast workload', () => {
     const script = [0, 1, 0, 0, 1, 1, 0];
     let i = 0;
     const rng: Rng = { next: () => 0, int: (n) => (n === 2 ? (script[i++] as number) : 0) };
-    const gen = broadcastWorkload.generator(opts, rng);
-    const ops = script.map((_, p) => gen.next(p));
-    expect(ops).toEqual([
+    expect(specs(takeOps(broadcastWorkload.generator(opts), script.length, { rng }))).toEqual([
       { f: 'broadcast', value: 0 },
       { f: 'read', value: null },
       { f: 'broadcast', value: 1 },
@@ -110,56 +110,57 @@ describe('broadcast workload', () => {
   });
 
   it('ends with one final read per worker', () => {
-    expect(broadcastWorkload.hasFinalPhase).toBe(true);
-    expect(broadcastWorkload.finalOps?.(2, opts)).toEqual([{ f: 'read', value: null, final: true }]);
+    const final = broadcastWorkload.finalGenerator?.(opts);
+    expect(final).toBeDefined();
+    const ops = takeOps(final as Gen, 10, { concurrency: 3 });
+    expect(ops.map((op) => op.thread).sort()).toEqual([0, 1, 2]);
+    expect(specs(ops)).toEqual(Array(3).fill({ f: 'read', value: null, final: true }));
   });
 
-  it('builds requests and records the message (broadcast) or the messages list (read)', () => {
+  const answer = async (op: { f: string; value: Json; final?: boolean }, reply: Body | 'timeout') =>
+    runClientOp(broadcastWorkload, opts, op, () => reply);
+
+  it('builds requests and records the message (broadcast) or the messages list (read)', async () => {
     const bcast = { f: 'broadcast', value: 7 };
     const read = { f: 'read', value: null };
-    expect(broadcastWorkload.request(bcast)).toEqual({ type: 'broadcast', message: 7 });
-    expect(broadcastWorkload.request(read)).toEqual({ type: 'read' });
-    expect(broadcastWorkload.onReply(bcast, { type: 'broadcast_ok', in_reply_to: 4 })).toEqual({ type: 'ok', value: 7 });
-    expect(broadcastWorkload.onReply(read, { type: 'read_ok', messages: [1, 7], in_reply_to: 5, msg_id: 2 })).toEqual({
-      type: 'ok',
-      value: [1, 7],
-    });
+    const sent = await answer(bcast, { type: 'broadcast_ok', in_reply_to: 4 });
+    expect(sent.requests).toEqual([{ type: 'broadcast', message: 7 }]);
+    expect(sent.completion).toEqual({ type: 'ok', value: 7 });
+    const got = await answer(read, { type: 'read_ok', messages: [1, 7], in_reply_to: 5, msg_id: 2 });
+    expect(got.requests).toEqual([{ type: 'read' }]);
+    expect(got.completion).toEqual({ type: 'ok', value: [1, 7] });
   });
 
-  it('rejects replies outside the closed schemas', () => {
+  it('rejects replies outside the closed schemas', async () => {
     const bcast = { f: 'broadcast', value: 7 };
     const read = { f: 'read', value: null };
-    expect(() => broadcastWorkload.onReply(bcast, { type: 'broadcast_ok', in_reply_to: 4, ok: true })).toThrow(SchemaError);
-    expect(() => broadcastWorkload.onReply(bcast, { type: 'read_ok', messages: [], in_reply_to: 4 })).toThrow(SchemaError);
-    expect(() => broadcastWorkload.onReply(read, { type: 'read_ok', in_reply_to: 5 })).toThrow(SchemaError);
-    expect(() => broadcastWorkload.onReply(read, { type: 'read_ok', messages: { a: 1 }, in_reply_to: 5 })).toThrow(
-      SchemaError,
-    );
-    expect(() => broadcastWorkload.onReply(read, { type: 'read_ok', messages: [], value: [], in_reply_to: 5 })).toThrow(
-      /value: disallowed key/,
-    );
+    await expect(answer(bcast, { type: 'broadcast_ok', in_reply_to: 4, ok: true })).rejects.toThrow(SchemaError);
+    await expect(answer(bcast, { type: 'read_ok', messages: [], in_reply_to: 4 })).rejects.toThrow(SchemaError);
+    await expect(answer(read, { type: 'read_ok', in_reply_to: 5 })).rejects.toThrow(SchemaError);
+    await expect(answer(read, { type: 'read_ok', messages: { a: 1 }, in_reply_to: 5 })).rejects.toThrow(SchemaError);
+    await expect(answer(read, { type: 'read_ok', messages: [], value: [], in_reply_to: 5 })).rejects.toThrow(/value: disallowed key/);
   });
 
-  it('fails reads on any error, and makes broadcast timeouts indeterminate', () => {
+  it('fails reads on any error, and makes broadcast timeouts indeterminate', async () => {
     const bcast = { f: 'broadcast', value: 7 };
     const read = { f: 'read', value: null, final: true };
-    expect(broadcastWorkload.onError(read, 0, 'net-timeout')).toEqual({ type: 'fail', value: null, error: 'net-timeout' });
-    expect(broadcastWorkload.onError(read, 13, 'oops')).toEqual({ type: 'fail', value: null, error: ['crash', 'oops'] });
-    expect(broadcastWorkload.onError(bcast, 0, 'net-timeout')).toEqual({ type: 'info', value: 7, error: 'net-timeout' });
-    expect(broadcastWorkload.onError(bcast, 11, undefined)).toEqual({
+    expect((await answer(read, 'timeout')).completion).toEqual({ type: 'fail', value: null, error: 'net-timeout' });
+    expect((await answer(read, { type: 'error', code: 13, text: 'oops' })).completion).toEqual({ type: 'fail', value: null, error: ['crash', 'oops'] });
+    expect((await answer(bcast, 'timeout')).completion).toEqual({ type: 'info', value: 7, error: 'net-timeout' });
+    expect((await answer(bcast, { type: 'error', code: 11 })).completion).toEqual({
       type: 'fail',
       value: 7,
       error: ['temporarily-unavailable', null],
     });
   });
 
-  it('checks with set-full, reporting broadcasts as adds', () => {
+  it('checks with set-full, reporting broadcasts as adds', async () => {
     const h = historyBuilder();
     h.invoke(0, 'broadcast', 0, 0);
     h.complete(0, 'ok', 'broadcast', 0, 1);
     h.invoke(1, 'read', null, 2, { 'final?': true });
     h.complete(1, 'ok', 'read', [], 3, { 'final?': true });
-    const r = broadcastWorkload.check(h.ops, opts);
+    const { workload: r } = await broadcastWorkload.check(h.ops, { opts, deadlineMs: Date.now() + 10_000 });
     expect(r['valid?']).toBe(false);
     expect(r.lost).toEqual([0]);
   });

@@ -2,21 +2,13 @@
 // has seen. Checked by set-full with broadcast counted as add; every element acknowledged must
 // end up in the last reads. Before load, each node gets the neighbour map of `--topology`.
 
-import type {
-  Body,
-  CheckResult,
-  Completion,
-  Generator,
-  OpSpec,
-  Op,
-  Rng,
-  SetupRequest,
-  TestOptions,
-  Workload,
-} from '../types.js';
+import type { CheckResult, Op, TestOptions } from '../types.js';
+import type { SetupRequest, Workload } from '../workload.js';
+import { eachThread, mix, once, repeat, type Gen } from '../generator.js';
+import { choiceOption, optionValue } from '../options.js';
 import { gridTopology, lineTopology, totalTopology, treeTopology, type Topology } from '../../lib/topology.js';
 import { checkSetFull } from '../checkers/set-full.js';
-import { DEFAULT_RPC_TIMEOUT_MS, errorCompletion, listValue, validateReply } from './rpc.js';
+import { singleRpcClient, validateReply } from './rpc.js';
 
 export type { Topology };
 
@@ -42,67 +34,54 @@ export function buildTopology(name: string, nodes: readonly string[]): Topology 
   return builder(nodes);
 }
 
-function broadcastRequest(op: OpSpec): Body {
-  if (op.f === 'broadcast') return { type: 'broadcast', message: op.value };
-  if (op.f === 'read') return { type: 'read' };
-  throw new Error(`broadcast workload has no operation "${op.f}"`);
-}
-
 /** Set-full over the history, with broadcast counted (and reported) as add. */
 export function checkBroadcast(history: readonly Op[]): CheckResult {
   return checkSetFull(history, { addF: 'broadcast' });
 }
 
+/** Maelstrom's --topology: the neighbour map each node gets before load. */
+export const topologyOption = choiceOption('topology', 'topology', 'broadcast topology', TOPOLOGY_NAMES, 'grid');
+
+/** The integers from n on, one per operation. */
+function broadcasts(n: number): Gen {
+  return {
+    op(ctx) {
+      const step = once({ f: 'broadcast', value: n }).op(ctx);
+      return step.kind === 'op' ? { ...step, next: broadcasts(n + 1) } : step.kind === 'pending' ? { ...step, next: broadcasts(n) } : step;
+    },
+    update() {
+      return this;
+    },
+  };
+}
+
 export const broadcastWorkload: Workload = {
   name: 'broadcast',
-  hasFinalPhase: true,
-
-  rpcTimeoutMs(): number {
-    return DEFAULT_RPC_TIMEOUT_MS;
-  },
+  options: [topologyOption],
 
   setup(opts: TestOptions): SetupRequest[] {
-    const topology = buildTopology(opts.topology, opts.nodes);
-    return opts.nodes.map((node) => ({
-      dest: node,
-      body: { type: 'topology', topology },
-      replyType: 'topology_ok',
-    }));
+    const topology = buildTopology(String(optionValue(opts, topologyOption)), opts.nodes);
+    return opts.nodes.map((node) => ({ dest: node, body: { type: 'topology', topology }, replyType: 'topology_ok' }));
   },
 
-  generator(_opts: TestOptions, rng: Rng): Generator {
-    // Maelstrom mixes an endless broadcast sequence with endless reads, choosing uniformly per
-    // op; the sequence only advances when a broadcast is chosen.
-    let nextMessage = 0;
-    return {
-      next(): OpSpec {
-        if (rng.int(2) === 0) return { f: 'broadcast', value: nextMessage++ };
-        return { f: 'read', value: null };
-      },
-    };
-  },
+  // Maelstrom mixes an endless broadcast sequence with endless reads, choosing uniformly per op;
+  // the sequence only advances when a broadcast is chosen.
+  generator: () => mix([broadcasts(0), repeat(() => ({ f: 'read', value: null }))]),
+  finalGenerator: () => eachThread(() => once({ f: 'read', value: null, final: true })),
 
-  finalOps(): OpSpec[] {
-    return [{ f: 'read', value: null, final: true }];
-  },
-
-  request: broadcastRequest,
-
-  onReply(op: OpSpec, body: Body): Completion {
-    if (op.f === 'broadcast') {
-      validateReply(broadcastRequest(op), body, 'broadcast_ok', {});
-      return { type: 'ok', value: op.value };
-    }
-    validateReply(broadcastRequest(op), body, 'read_ok', { messages: listValue });
-    return { type: 'ok', value: body.messages ?? null };
-  },
-
-  onError(op: OpSpec, code: number, text: string | undefined): Completion {
+  openClient: singleRpcClient({
+    request: (op) => (op.f === 'broadcast' ? { type: 'broadcast', message: op.value } : { type: 'read' }),
+    reply(op, body) {
+      if (op.f === 'broadcast') {
+        validateReply({ type: 'broadcast', message: op.value }, body, 'broadcast_ok', {});
+        return { type: 'ok', value: op.value };
+      }
+      validateReply({ type: 'read' }, body, 'read_ok', { messages: 'array' });
+      return { type: 'ok', value: body.messages ?? null };
+    },
     // Reads are idempotent: any error or timeout means the read simply did not happen.
-    return errorCompletion(op, code, text, op.f === 'read');
-  },
+    idempotent: (op) => op.f === 'read',
+  }),
 
-  check(history: Op[]): CheckResult {
-    return checkBroadcast(history);
-  },
+  check: (history) => ({ workload: checkBroadcast(history) }),
 };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { historyBuilder } from '../checkers/history-builder.js';
 import { SchemaError, type Body, type Rng, type TestOptions } from '../types.js';
 import { checkEcho, echoWorkload } from './echo.js';
+import { runClientOp, specs, takeOps } from './testing.js';
 
 function scriptedRng(ints: number[]): Rng {
   let i = 0;
@@ -15,50 +16,51 @@ function scriptedRng(ints: number[]): Rng {
   };
 }
 
-const opts = { nodes: ['n0'] } as unknown as TestOptions;
+const opts = { nodes: ['n0'], workloadOptions: {} } as unknown as TestOptions;
 
 describe('echo workload', () => {
   it('generates "Please echo <0..127>" from the rng', () => {
-    const gen = echoWorkload.generator(opts, scriptedRng([0, 127, 42]));
-    expect([gen.next(0), gen.next(1), gen.next(0)]).toEqual([
+    const ops = takeOps(echoWorkload.generator(opts), 3, { rng: scriptedRng([0, 127, 42]) });
+    expect(specs(ops)).toEqual([
       { f: 'echo', value: 'Please echo 0' },
       { f: 'echo', value: 'Please echo 127' },
       { f: 'echo', value: 'Please echo 42' },
     ]);
   });
 
-  it('sends the payload and records the whole reply body as the ok value', () => {
+  it('sends the payload and records the whole reply body as the ok value', async () => {
     const op = { f: 'echo', value: 'Please echo 5' };
-    expect(echoWorkload.request(op)).toEqual({ type: 'echo', echo: 'Please echo 5' });
     const body = { type: 'echo_ok', echo: 'Please echo 5', in_reply_to: 1, msg_id: 7 };
-    expect(echoWorkload.onReply(op, body)).toEqual({ type: 'ok', value: body });
-    expect(echoWorkload.rpcTimeoutMs(opts)).toBe(5000);
-    expect(echoWorkload.hasFinalPhase).toBe(false);
+    const { requests, completion } = await runClientOp(echoWorkload, opts, op, () => body);
+    expect(requests).toEqual([{ type: 'echo', echo: 'Please echo 5' }]);
+    expect(completion).toEqual({ type: 'ok', value: body });
+    expect(echoWorkload.finalGenerator).toBeUndefined();
   });
 
-  it('rejects replies outside the closed schema', () => {
+  it('rejects replies outside the closed schema', async () => {
     const op = { f: 'echo', value: 'x' };
     const bad: Body[] = [
       { type: 'echo_ok', echo: 'x', in_reply_to: 1, extra: true }, // extra key
       { type: 'echo_ok', in_reply_to: 1 }, // missing echo
       { type: 'echo_okay', echo: 'x', in_reply_to: 1 }, // wrong type
-      { type: 'echo_ok', echo: 'x' }, // missing in_reply_to
       { type: 'echo_ok', echo: 'x', in_reply_to: '1' } as unknown as Body, // non-integer in_reply_to
       { type: 'echo_ok', echo: 'x', in_reply_to: 1, msg_id: 1.5 }, // non-integer msg_id
     ];
     for (const body of bad) {
-      expect(() => echoWorkload.onReply(op, body), JSON.stringify(body)).toThrow(SchemaError);
+      await expect(runClientOp(echoWorkload, opts, op, () => body), JSON.stringify(body)).rejects.toThrow(SchemaError);
     }
-    expect(() => echoWorkload.onReply(op, { type: 'echo_ok', echo: null, in_reply_to: 1 })).not.toThrow();
+    await expect(runClientOp(echoWorkload, opts, op, () => ({ type: 'echo_ok', echo: null, in_reply_to: 1 }))).resolves.toBeDefined();
   });
 
-  it('maps errors as Maelstrom does: definite fail, indefinite and timeouts info', () => {
+  it('maps errors as Maelstrom does: definite fail, indefinite and timeouts info', async () => {
     const op = { f: 'echo', value: 'x' };
-    expect(echoWorkload.onError(op, 0, 'net-timeout')).toEqual({ type: 'info', value: 'x', error: 'net-timeout' });
-    expect(echoWorkload.onError(op, 10, 'nope')).toEqual({ type: 'fail', value: 'x', error: ['not-supported', 'nope'] });
-    expect(echoWorkload.onError(op, 13, undefined)).toEqual({ type: 'info', value: 'x', error: ['crash', null] });
-    expect(echoWorkload.onError(op, 0, 'busy')).toEqual({ type: 'info', value: 'x', error: ['timeout', 'busy'] });
-    expect(echoWorkload.onError(op, 1001, 'custom')).toEqual({ type: 'info', value: 'x', error: ['unknown', 'custom'] });
+    const outcome = async (reply: Body | 'timeout') => (await runClientOp(echoWorkload, opts, op, () => reply)).completion;
+    const error = (code: number, text?: string): Body => ({ type: 'error', code, ...(text === undefined ? {} : { text }) });
+    expect(await outcome('timeout')).toEqual({ type: 'info', value: 'x', error: 'net-timeout' });
+    expect(await outcome(error(10, 'nope'))).toEqual({ type: 'fail', value: 'x', error: ['not-supported', 'nope'] });
+    expect(await outcome(error(13))).toEqual({ type: 'info', value: 'x', error: ['crash', null] });
+    expect(await outcome(error(0, 'busy'))).toEqual({ type: 'info', value: 'x', error: ['timeout', 'busy'] });
+    expect(await outcome(error(1001, 'custom'))).toEqual({ type: 'info', value: 'x', error: ['unknown', 'custom'] });
   });
 });
 

@@ -1,15 +1,13 @@
 // The echo workload: each client sends a short string and expects the same string back.
 
-import type { Body, CheckResult, Completion, Generator, Json, Op, OpSpec, Rng, Workload } from '../types.js';
+import type { CheckResult, Json, Op } from '../types.js';
+import type { Workload } from '../workload.js';
+import { repeat } from '../generator.js';
 import { isClientOp, jsonEqual } from '../checkers/json-values.js';
-import { anyValue, DEFAULT_RPC_TIMEOUT_MS, errorCompletion, validateReply } from './rpc.js';
+import { singleRpcClient, validateReply } from './rpc.js';
 
 /** Maelstrom's payload: "Please echo " and a number in 0..127. */
 export const ECHO_PAYLOAD_RANGE = 128;
-
-function echoRequest(op: OpSpec): Body {
-  return { type: 'echo', echo: op.value };
-}
 
 function echoedValue(completionValue: Json | undefined): Json {
   if (typeof completionValue === 'object' && completionValue !== null && !Array.isArray(completionValue)) {
@@ -46,33 +44,15 @@ export function checkEcho(history: readonly Op[]): CheckResult {
 
 export const echoWorkload: Workload = {
   name: 'echo',
-  hasFinalPhase: false,
-
-  rpcTimeoutMs(): number {
-    return DEFAULT_RPC_TIMEOUT_MS;
-  },
-
-  generator(_opts, rng: Rng): Generator {
-    return {
-      next(): OpSpec {
-        return { f: 'echo', value: `Please echo ${rng.int(ECHO_PAYLOAD_RANGE)}` };
-      },
-    };
-  },
-
-  request: echoRequest,
-
-  onReply(op: OpSpec, body: Body): Completion {
-    validateReply(echoRequest(op), body, 'echo_ok', { echo: anyValue });
-    // Maelstrom records the whole reply body as the op's value.
-    return { type: 'ok', value: { ...body } as Json };
-  },
-
-  onError(op: OpSpec, code: number, text: string | undefined): Completion {
-    return errorCompletion(op, code, text, false);
-  },
-
-  check(history: Op[]): CheckResult {
-    return checkEcho(history);
-  },
+  options: [],
+  generator: () => repeat((ctx) => ({ f: 'echo', value: `Please echo ${ctx.rng.int(ECHO_PAYLOAD_RANGE)}` })),
+  openClient: singleRpcClient({
+    request: (op) => ({ type: 'echo', echo: op.value }),
+    reply(op, body) {
+      validateReply({ type: 'echo', echo: op.value }, body, 'echo_ok', { echo: 'any' });
+      // Maelstrom records the whole reply body as the op's value.
+      return { type: 'ok', value: { ...body } as Json };
+    },
+  }),
+  check: (history) => ({ workload: checkEcho(history) }),
 };

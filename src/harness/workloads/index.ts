@@ -1,6 +1,7 @@
 // The registry of workloads the harness can run, by Maelstrom's `--workload` name.
 
-import type { Workload } from '../types.js';
+import type { OptionSpec } from '../options.js';
+import type { Workload } from '../workload.js';
 import { broadcastWorkload } from './broadcast.js';
 import { echoWorkload } from './echo.js';
 import { uniqueIdsWorkload } from './unique-ids.js';
@@ -13,4 +14,17 @@ export const workloads: Record<string, Workload> = {
 
 export function getWorkload(name: string): Workload | undefined {
   return Object.hasOwn(workloads, name) ? workloads[name] : undefined;
+}
+
+/** Every workload flag once, with the workloads that read it (for the CLI and --help). */
+export function allWorkloadOptions(): { spec: OptionSpec; workloads: string[] }[] {
+  const byFlag = new Map<string, { spec: OptionSpec; workloads: string[] }>();
+  for (const workload of Object.values(workloads)) {
+    for (const spec of workload.options) {
+      const entry = byFlag.get(spec.flag) ?? { spec, workloads: [] };
+      entry.workloads.push(workload.name);
+      byFlag.set(spec.flag, entry);
+    }
+  }
+  return [...byFlag.values()].sort((a, b) => a.spec.flag.localeCompare(b.spec.flag));
 }

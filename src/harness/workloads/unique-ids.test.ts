@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { historyBuilder } from '../checkers/history-builder.js';
-import { SchemaError, type Json, type Rng, type TestOptions } from '../types.js';
+import { SchemaError, type Body, type Json, type TestOptions } from '../types.js';
 import { checkUniqueIds, uniqueIdsWorkload } from './unique-ids.js';
+import { runClientOp, specs, takeOps } from './testing.js';
 
-const rng: Rng = { next: () => 0, int: () => 0 };
-const opts = { nodes: ['n0'] } as unknown as TestOptions;
+const opts = { nodes: ['n0'], workloadOptions: {} } as unknown as TestOptions;
 
 function idHistory(ids: Array<Json | 'timeout'>) {
   const h = historyBuilder();
@@ -17,31 +17,31 @@ function idHistory(ids: Array<Json | 'timeout'>) {
 }
 
 describe('unique-ids workload', () => {
-  it('generates endless generate ops and records the id as the ok value', () => {
-    const gen = uniqueIdsWorkload.generator(opts, rng);
-    expect(gen.next(0)).toEqual({ f: 'generate', value: null });
-    expect(gen.next(3)).toEqual({ f: 'generate', value: null });
+  it('generates endless generate ops and records the id as the ok value', async () => {
+    expect(specs(takeOps(uniqueIdsWorkload.generator(opts), 3, { concurrency: 2 }))).toEqual([
+      { f: 'generate', value: null },
+      { f: 'generate', value: null },
+      { f: 'generate', value: null },
+    ]);
     const op = { f: 'generate', value: null };
-    expect(uniqueIdsWorkload.request(op)).toEqual({ type: 'generate' });
-    expect(uniqueIdsWorkload.onReply(op, { type: 'generate_ok', id: 'n1-7', in_reply_to: 3 })).toEqual({
-      type: 'ok',
-      value: 'n1-7',
-    });
+    const { requests, completion } = await runClientOp(uniqueIdsWorkload, opts, op, () => ({ type: 'generate_ok', id: 'n1-7', in_reply_to: 3 }));
+    expect(requests).toEqual([{ type: 'generate' }]);
+    expect(completion).toEqual({ type: 'ok', value: 'n1-7' });
   });
 
-  it('requires exactly id, type, in_reply_to and an optional msg_id', () => {
+  it('requires exactly id, type, in_reply_to and an optional msg_id', async () => {
     const op = { f: 'generate', value: null };
-    expect(() => uniqueIdsWorkload.onReply(op, { type: 'generate_ok', in_reply_to: 3 })).toThrow(SchemaError);
-    expect(() => uniqueIdsWorkload.onReply(op, { type: 'generate_ok', id: 1, in_reply_to: 3, node: 'n1' })).toThrow(
-      SchemaError,
-    );
-    expect(uniqueIdsWorkload.onReply(op, { type: 'generate_ok', id: 1, in_reply_to: 3, msg_id: 9 }).value).toBe(1);
+    const reply = (body: Body) => runClientOp(uniqueIdsWorkload, opts, op, () => body);
+    await expect(reply({ type: 'generate_ok', in_reply_to: 3 })).rejects.toThrow(SchemaError);
+    await expect(reply({ type: 'generate_ok', id: 1, in_reply_to: 3, node: 'n1' })).rejects.toThrow(SchemaError);
+    expect((await reply({ type: 'generate_ok', id: 1, in_reply_to: 3, msg_id: 9 })).completion.value).toBe(1);
   });
 
-  it('treats timeouts as info and definite errors as fail', () => {
+  it('treats timeouts as info and definite errors as fail', async () => {
     const op = { f: 'generate', value: null };
-    expect(uniqueIdsWorkload.onError(op, 0, 'net-timeout')).toEqual({ type: 'info', value: null, error: 'net-timeout' });
-    expect(uniqueIdsWorkload.onError(op, 11, 'partitioned')).toEqual({
+    const outcome = async (reply: Body | 'timeout') => (await runClientOp(uniqueIdsWorkload, opts, op, () => reply)).completion;
+    expect(await outcome('timeout')).toEqual({ type: 'info', value: null, error: 'net-timeout' });
+    expect(await outcome({ type: 'error', code: 11, text: 'partitioned' })).toEqual({
       type: 'fail',
       value: null,
       error: ['temporarily-unavailable', 'partitioned'],

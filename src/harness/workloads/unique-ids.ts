@@ -1,8 +1,10 @@
 // The unique-ids workload: clients ask for ids, and every acknowledged id must be distinct.
 
-import type { Body, CheckResult, Completion, Generator, Json, Op, OpSpec, Workload } from '../types.js';
+import type { CheckResult, Json, Op } from '../types.js';
+import type { Workload } from '../workload.js';
+import { repeat } from '../generator.js';
 import { checkSafely, compareValues, valueKey, type ValueKey } from '../checkers/json-values.js';
-import { anyValue, DEFAULT_RPC_TIMEOUT_MS, errorCompletion, validateReply } from './rpc.js';
+import { singleRpcClient, validateReply } from './rpc.js';
 
 /** How many duplicated ids the result lists (Jepsen keeps the 48 most frequent). */
 export const DUPLICATES_SHOWN = 48;
@@ -64,38 +66,16 @@ export function checkUniqueIds(history: readonly Op[]): CheckResult {
   return checkSafely(() => analyseIds(history));
 }
 
-function generateRequest(): Body {
-  return { type: 'generate' };
-}
-
 export const uniqueIdsWorkload: Workload = {
   name: 'unique-ids',
-  hasFinalPhase: false,
-
-  rpcTimeoutMs(): number {
-    return DEFAULT_RPC_TIMEOUT_MS;
-  },
-
-  generator(): Generator {
-    return {
-      next(): OpSpec {
-        return { f: 'generate', value: null };
-      },
-    };
-  },
-
-  request: generateRequest,
-
-  onReply(_op: OpSpec, body: Body): Completion {
-    validateReply(generateRequest(), body, 'generate_ok', { id: anyValue });
-    return { type: 'ok', value: body.id ?? null };
-  },
-
-  onError(op: OpSpec, code: number, text: string | undefined): Completion {
-    return errorCompletion(op, code, text, false);
-  },
-
-  check(history: Op[]): CheckResult {
-    return checkUniqueIds(history);
-  },
+  options: [],
+  generator: () => repeat(() => ({ f: 'generate', value: null })),
+  openClient: singleRpcClient({
+    request: () => ({ type: 'generate' }),
+    reply(_op, body) {
+      validateReply({ type: 'generate' }, body, 'generate_ok', { id: 'any' });
+      return { type: 'ok', value: body.id ?? null };
+    },
+  }),
+  check: (history) => ({ workload: checkUniqueIds(history) }),
 };

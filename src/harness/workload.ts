@@ -1,0 +1,74 @@
+// The contract every workload module fulfils, in the shape of Maelstrom's own workloads: a
+// generator (operations as values, see generator.ts), a client opened per process that turns an
+// operation into RPCs and a completion, and a checker run once over the finished history.
+import type { Gen, OpSpec } from './generator.js';
+import type { OptionSpec } from './options.js';
+import type { Body, CheckResult, Completion, Json, Op, TestOptions } from './types.js';
+
+export type RpcResult = { kind: 'reply'; body: Body } | { kind: 'timeout' };
+
+/** A client's connection to its node (Maelstrom's c/open!): a fresh client id, one request at a time. */
+export interface Connection {
+  readonly id: string;
+  readonly node: string;
+  /** Sends body (msg_id added) and waits up to timeoutMs for the reply with the matching in_reply_to. */
+  rpc(body: Body, timeoutMs: number): Promise<RpcResult>;
+}
+
+/** An operation as a client receives it. */
+export interface ClientOp extends OpSpec {
+  process: number;
+}
+
+/** Turns operations into RPCs; may keep state (kafka's offsets) and make several RPCs per op. */
+export interface WorkloadClient {
+  /**
+   * The operation's completion. Throwing is allowed: the runner records the op as :info with the
+   * error (Jepsen's indeterminate failure) and the process is replaced, as with any :info.
+   */
+  invoke(op: ClientOp): Promise<Completion>;
+}
+
+/** A request sent to one node before load starts, which must be answered in time (broadcast's topology). */
+export interface SetupRequest {
+  dest: string;
+  body: Body;
+  /** the reply type that completes it (anything else, or silence, aborts the test) */
+  replyType: string;
+}
+
+export interface CheckContext {
+  opts: TestOptions;
+  /** Date.now() by which the checker must answer; past it, answer valid? "unknown" with the reason */
+  deadlineMs: number;
+}
+
+/** What a workload's checker returns: Maelstrom's `workload` section, and our own findings. */
+export interface WorkloadVerdict {
+  /** exactly the keys Maelstrom's checker writes under :workload */
+  workload: CheckResult;
+  /**
+   * Ours (results' glomers.workload and the report): explanations, plot data, findings Maelstrom
+   * misses. Its `valid?`, when present, counts toward the run's verdict.
+   */
+  extra?: { [key: string]: Json };
+}
+
+export interface Workload {
+  /** Maelstrom's --workload name */
+  readonly name: string;
+  /** the flags this workload reads (opts.workloadOptions) */
+  readonly options: readonly OptionSpec[];
+  /** requests each node must answer before load starts */
+  setup?(opts: TestOptions): SetupRequest[];
+  /** client operations during load; the runner adds --rate's stagger and --time-limit */
+  generator(opts: TestOptions): Gen;
+  /** client operations after the nemesis is healed and the recovery wait (Maelstrom's final generator) */
+  finalGenerator?(opts: TestOptions): Gen;
+  /** a client for one process on one node */
+  openClient(conn: Connection, opts: TestOptions): WorkloadClient;
+  /** true: keep the client when its process crashes (Jepsen's Reusable; lin-kv) */
+  readonly reusableClient?: boolean;
+  /** Runs in the checking stage (a worker thread), on the whole history. */
+  check(history: readonly Op[], ctx: CheckContext): WorkloadVerdict | Promise<WorkloadVerdict>;
+}
