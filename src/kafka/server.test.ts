@@ -1,6 +1,6 @@
 // The kafka node through the runtime's in-process stdio: client RPCs, replication between two
 // test nodes, and restarts from the record file.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import type { Message } from '../lib/index.js';
 import { startTestNode, type TestNode } from '../lib/testing.js';
 import { defaultOptions, parseArgs, type KafkaOptions } from './args.js';
 import { installKafka } from './server.js';
-import { fileStore, storePath } from './storage.js';
+import { fileStore, removeStaleFiles, sessionIsLive, sessionTag, storePath } from './storage.js';
 
 let running: TestNode[] = [];
 const dirs: string[] = [];
@@ -28,7 +28,7 @@ function start(options: Partial<KafkaOptions> = {}, session = 'test-session'): T
   const merged = { ...defaultOptions, storage: 'memory' as const, intervalMs: 20, ...options };
   const t = startTestNode((node) =>
     installKafka(node, merged, {
-      openStore: merged.storage === 'memory' ? undefined : (id) => fileStore(storePath(merged.dir, id), session, merged.storage === 'fsync'),
+      openStore: merged.storage === 'memory' ? undefined : (id) => fileStore(storePath(merged.dir, id, session), session, merged.storage === 'fsync'),
     }),
   );
   running.push(t);
@@ -127,7 +127,7 @@ describe('kafka node', () => {
     const t = start({ storage: 'fsync', dir });
     await t.init('n0', ['n0']);
     await call(t, 'n0', { type: 'send', key: 'k', msg: 'x' });
-    expect(readFileSync(storePath(dir, 'n0'), 'utf8')).toContain('["e","k",0,"x"]');
+    expect(readFileSync(storePath(dir, 'n0', 'test-session'), 'utf8')).toContain('["e","k",0,"x"]');
   });
 
   it('a restarted node catches up from its peer and its offsets stay above the old ones', async () => {
@@ -161,7 +161,7 @@ describe('kafka node', () => {
 describe('record file', () => {
   it('drops a line cut short by a kill and appends after the last whole one', () => {
     const dir = tempDir();
-    const file = storePath(dir, 'n0');
+    const file = storePath(dir, 'n0', 's1');
     const store = fileStore(file, 's1', false);
     store.append([{ kind: 'entry', key: 'k', offset: 0, msg: 'a' }, { kind: 'commit', key: 'k', offset: 0 }]);
     store.close();
@@ -173,9 +173,22 @@ describe('record file', () => {
     expect(fileStore(file, 's1', false).restored).toHaveLength(3);
   });
 
-  it('discards a file left by another test', () => {
+  it('names files by node and test, and deletes those of tests that have ended', () => {
     const dir = tempDir();
-    const file = storePath(dir, 'n0');
+    const mine = storePath(dir, 'n0', sessionTag());
+    const live = storePath(dir, 'n1', 'live-1');
+    const ended = storePath(dir, 'n0', 'ended-1');
+    for (const file of [mine, live, ended]) fileStore(file, 'x', false).close();
+    writeFileSync(path.join(dir, 'unrelated.jsonl'), '');
+    removeStaleFiles(dir, sessionTag(), (session) => session === 'live-1');
+    expect(readdirSync(dir).sort()).toEqual([path.basename(mine), path.basename(live), 'unrelated.jsonl'].sort());
+    expect(sessionIsLive(sessionTag())).toBe(true);
+    expect(sessionIsLive('999999999-1')).toBe(false);
+  });
+
+  it('discards a file whose header names another test', () => {
+    const dir = tempDir();
+    const file = storePath(dir, 'n0', 'x');
     const store = fileStore(file, 'old-test', false);
     store.append([{ kind: 'entry', key: 'k', offset: 0, msg: 'a' }]);
     store.close();

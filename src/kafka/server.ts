@@ -4,7 +4,7 @@
 import { ErrorCode, RPCError, type Json, type Node, type OutBody } from '../lib/index.js';
 import type { KafkaOptions } from './args.js';
 import { commit, createKafka, listCommitted, poll, receive, send, tick, type KafkaState, type Outgoing, type StoredRecord } from './core.js';
-import { fileStore, memoryStore, sessionTag, storePath, type Store } from './storage.js';
+import { fileStore, memoryStore, removeStaleFiles, sessionTag, storePath, type Store } from './storage.js';
 
 export interface KafkaDeps {
   /** The node's store; by default from --storage and --dir. */
@@ -16,7 +16,9 @@ export interface KafkaDeps {
 
 export function defaultStore(options: KafkaOptions, nodeId: string): Store {
   if (options.storage === 'memory') return memoryStore();
-  return fileStore(storePath(options.dir, nodeId), sessionTag(), options.storage === 'fsync');
+  const session = sessionTag();
+  removeStaleFiles(options.dir, session);
+  return fileStore(storePath(options.dir, nodeId, session), session, options.storage === 'fsync');
 }
 
 function randomEpoch(): number {

@@ -9,11 +9,12 @@
 //   waiters share one fsync (group commit), so the cost is latency (one fsync, ~ms), not one
 //   fsync per operation.
 //
-// File: <dir>/kafka-<node id>.jsonl, so nodes may share a directory. Its first line names the
-// test it belongs to; a file from another test (Maelstrom runs every test in the same temp
-// directory) is discarded rather than replayed into this one. See sessionTag().
+// File: <dir>/kafka-<node id>.<session>.jsonl, where the session names the test (see
+// sessionTag()): nodes may share a directory, and Maelstrom runs every test in the same temp
+// directory, so a restarted node finds its own file and never another test's, even one running
+// at the same time. Files of tests whose parent process is gone are deleted at start.
 
-import { closeSync, fsync, openSync, readFileSync, ftruncateSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, fsync, ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Json } from '../lib/index.js';
 import type { StoredRecord } from './core.js';
@@ -57,8 +58,29 @@ function decode(text: string): StoredRecord | undefined {
   return undefined;
 }
 
-export function storePath(dir: string, nodeId: string): string {
-  return path.join(dir, `kafka-${nodeId.replace(/[^A-Za-z0-9_.-]/g, '_')}.jsonl`);
+export function storePath(dir: string, nodeId: string, session: string): string {
+  return path.join(dir, `kafka-${nodeId.replace(/[^A-Za-z0-9_-]/g, '_')}.${session.replace(/[^A-Za-z0-9_-]/g, '_')}.jsonl`);
+}
+
+const storeFilePattern = /^kafka-[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.jsonl$/;
+
+/** Deletes record files whose test has ended (its parent process is gone). Best effort. */
+export function removeStaleFiles(dir: string, session: string, isLive: (session: string) => boolean = sessionIsLive): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = storeFilePattern.exec(name);
+    if (match === null || match[1] === session || isLive(match[1]!)) continue;
+    try {
+      unlinkSync(path.join(dir, name));
+    } catch {
+      // Another node of the same test got there first, or it is not ours to delete.
+    }
+  }
 }
 
 /**
@@ -131,21 +153,35 @@ export function fileStore(file: string, session: string, syncEachAck: boolean): 
   };
 }
 
+function processStartTime(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime), counted after the command name, which may contain spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
 /**
  * Identifies the test this process belongs to: Maelstrom (and our harness) start every node of a
  * test, restarts after a kill included, from one parent process, and a new test means a new
- * parent. The parent's pid plus its start time (from /proc, where available) tells them apart.
+ * parent. The parent's pid plus its start time (from /proc, where there is one) tells them apart.
  */
 export function sessionTag(): string {
-  const ppid = process.ppid;
-  let started = '';
+  return `${process.ppid}-${processStartTime(process.ppid)}`;
+}
+
+/** Whether the parent process a session tag names is still running. */
+export function sessionIsLive(session: string): boolean {
+  const [pidText, started = ''] = session.split('-');
+  const pid = Number(pidText);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
-    const stat = readFileSync(`/proc/${ppid}/stat`, 'utf8');
-    // Field 22 (starttime) counts from after the command name, which may contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    started = fields[19] ?? '';
-  } catch {
-    // No /proc: the parent's pid alone (a pid reused by a later test's parent would replay old records).
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  return `${ppid}:${started}`;
+  return processStartTime(pid) === started;
 }
