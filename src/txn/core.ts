@@ -31,6 +31,7 @@ import {
   enqueueWrites,
   flush,
   receive,
+  stableBelow,
   type Outgoing,
   type ReplicationConfig,
   type ReplicationState,
@@ -47,7 +48,8 @@ export function createTxnCore(self: string, nodeIds: readonly string[], config: 
   const nodeIndex = nodeIds.indexOf(self);
   if (nodeIndex === -1) throw new RangeError(`node ${self} is not in node_ids`);
   const peers = nodeIds.filter((id) => id !== self);
-  return { store: createStore(nodeIndex), replication: createReplication(config, peers) };
+  const replication = createReplication(config, peers);
+  return { store: createStore(nodeIndex, stableBelow(replication)), replication };
 }
 
 /** A client's transaction: runs locally at once and queues its writes for every peer. */
@@ -58,11 +60,17 @@ export function clientTxn(core: TxnCore, txn: readonly Json[]): TxnResult {
 }
 
 /** A replication message from a peer: its batches become visible here in one step. */
-export function peerMessage(core: TxnCore, from: string, body: { batches?: unknown; ack?: unknown }, nowMs: number): void {
+export function peerMessage(
+  core: TxnCore,
+  from: string,
+  body: { batches?: unknown; ack?: unknown; low?: unknown; seen?: unknown },
+  nowMs: number,
+): void {
   applyWrites(core.store, receive(core.replication, from, body, nowMs));
+  core.store.stableBelow = stableBelow(core.replication);
 }
 
 /** The flush timer: what to send to peers now. */
 export function tick(core: TxnCore, nowMs: number): Outgoing[] {
-  return flush(core.replication, nowMs);
+  return flush(core.replication, nowMs, core.store.clock);
 }

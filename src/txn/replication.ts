@@ -15,6 +15,14 @@
 // - Acks ride on the next flush to the sender; no message is ever sent only to answer.
 // - A peer not heard from for retryMs (partitioned, most likely) gets at most one message per
 //   retryMs until it answers.
+// - Watermarks, for stable list reads: each message carries `low`, a counter such that every
+//   write the sender made with a smaller counter has been applied by the receiver (it is the
+//   smallest counter still unacknowledged to that receiver, or the sender's clock + 1, below
+//   which it can never write again), and `seen`, the last `low` it holds from the receiver. A
+//   node's stable bound is the least `low` over its peers: it holds every write below it. A
+//   raised `low` is sent at the next flush even with nothing else to say, and again every
+//   retryMs until the peer echoes it in `seen`; a message that raises the receiver's copy is
+//   echoed once. So watermarks settle after a few messages once writes stop.
 // Bounds: at most maxInflightBatches batches per peer (beyond that the two oldest are merged
 // into one, which keeps each transaction whole); a batch holds at most one write per register
 // key plus the appends it carries, so memory per peer is bounded by the keys written (and
@@ -51,6 +59,10 @@ export type ReplicateBody = {
   batches?: Array<[number, WireWrite[]]>;
   /** Sequence numbers of the receiver's batches that we have applied. */
   ack?: number[];
+  /** Every write of ours with a smaller counter has been applied by the receiver. */
+  low?: number;
+  /** The last `low` we hold from the receiver. */
+  seen?: number;
 };
 
 export interface Outgoing {
@@ -65,6 +77,8 @@ const neverSentMs = Number.NEGATIVE_INFINITY;
 interface Batch {
   seq: number;
   writes: Map<string, Write>;
+  /** Smallest counter among the writes. */
+  minCounter: number;
   lastSentMs: number;
 }
 
@@ -76,6 +90,13 @@ interface PeerLink {
   owedAcks: Set<number>;
   lastHeardMs: number;
   lastSentMs: number;
+  /** The peer's watermark: all its writes below it are applied here. */
+  theirLow: number;
+  /** The peer raised theirLow and waits for it in `seen`. */
+  echoOwed: boolean;
+  /** Our watermark as the peer last echoed it. */
+  lowConfirmed: number;
+  lastLowSent: number;
 }
 
 export interface ReplicationState {
@@ -103,6 +124,10 @@ export function createReplication(config: ReplicationConfig, peers: readonly str
       owedAcks: new Set(),
       lastHeardMs: Number.NEGATIVE_INFINITY,
       lastSentMs: Number.NEGATIVE_INFINITY,
+      theirLow: 0,
+      echoOwed: false,
+      lowConfirmed: 0,
+      lastLowSent: 0,
     });
   }
   return { config, peers: links };
@@ -132,20 +157,42 @@ function mergeOldest(link: PeerLink): void {
   const writes = new Map(first.writes);
   for (const write of second.writes.values()) addWrite(writes, write);
   // A fresh seq: an ack for either part no longer proves the union arrived.
-  const merged: Batch = { seq: link.nextSeq++, writes, lastSentMs: Math.min(first.lastSentMs, second.lastSentMs) };
+  const merged: Batch = {
+    seq: link.nextSeq++,
+    writes,
+    minCounter: Math.min(first.minCounter, second.minCounter),
+    lastSentMs: Math.min(first.lastSentMs, second.lastSentMs),
+  };
   link.inflight.splice(0, 2, merged);
 }
 
-/** Periodic flush: new batches, due resends and owed acks, at most one message per peer. */
-export function flush(state: ReplicationState, nowMs: number): Outgoing[] {
+function minCounterOf(writes: Map<string, Write>): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const write of writes.values()) if (write.stamp.counter < min) min = write.stamp.counter;
+  return min;
+}
+
+/** The least watermark over all peers: every write with a smaller counter is applied here. */
+export function stableBelow(state: ReplicationState): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const link of state.peers.values()) if (link.theirLow < min) min = link.theirLow;
+  return min;
+}
+
+/**
+ * Periodic flush: new batches, due resends, owed acks and watermarks, at most one message per
+ * peer. `clock` is the store's Lamport clock: this node's next write has a larger counter.
+ */
+export function flush(state: ReplicationState, nowMs: number, clock: number): Outgoing[] {
   const { retryMs, maxInflightBatches, maxMessageWrites } = state.config;
   const out: Outgoing[] = [];
   for (const [peer, link] of state.peers) {
     if (link.open.size > 0) {
-      link.inflight.push({ seq: link.nextSeq++, writes: link.open, lastSentMs: neverSentMs });
+      link.inflight.push({ seq: link.nextSeq++, writes: link.open, minCounter: minCounterOf(link.open), lastSentMs: neverSentMs });
       link.open = new Map();
     }
     while (link.inflight.length > maxInflightBatches) mergeOldest(link);
+    const low = link.inflight.reduce((min, batch) => Math.min(min, batch.minCounter), clock + 1);
 
     const quiet = nowMs - link.lastHeardMs >= retryMs && nowMs - link.lastSentMs < retryMs;
     if (quiet) continue;
@@ -157,9 +204,12 @@ export function flush(state: ReplicationState, nowMs: number): Outgoing[] {
       chosen.push(batch);
       size += batch.writes.size;
     }
-    if (chosen.length === 0 && link.owedAcks.size === 0) continue;
+    const lowNews = low > link.lowConfirmed && (low > link.lastLowSent || nowMs - link.lastSentMs >= retryMs);
+    if (chosen.length === 0 && link.owedAcks.size === 0 && !link.echoOwed && !lowNews) continue;
 
-    const body: ReplicateBody = { type: 'txn_replicate' };
+    const body: ReplicateBody = { type: 'txn_replicate', low, seen: link.theirLow };
+    link.lastLowSent = low;
+    link.echoOwed = false;
     if (chosen.length > 0) body.batches = chosen.map((batch) => [batch.seq, [...batch.writes.values()].map(toWire)]);
     if (link.owedAcks.size > 0) body.ack = [...link.owedAcks];
     link.owedAcks.clear();
@@ -175,10 +225,21 @@ export function flush(state: ReplicationState, nowMs: number): Outgoing[] {
  * well-formed batches, to be applied in one step. A malformed batch is ignored and not
  * acknowledged; messages from unknown senders are ignored entirely.
  */
-export function receive(state: ReplicationState, from: string, body: { batches?: unknown; ack?: unknown }, nowMs: number): Write[] {
+export function receive(
+  state: ReplicationState,
+  from: string,
+  body: { batches?: unknown; ack?: unknown; low?: unknown; seen?: unknown },
+  nowMs: number,
+): Write[] {
   const link = state.peers.get(from);
   if (link === undefined) return [];
   link.lastHeardMs = nowMs;
+  // Watermarks only grow; a late message carrying an older one changes nothing.
+  if (isCount(body.low, 0) && body.low > link.theirLow) {
+    link.theirLow = body.low;
+    link.echoOwed = true;
+  }
+  if (isCount(body.seen, 0) && body.seen > link.lowConfirmed) link.lowConfirmed = body.seen;
   if (Array.isArray(body.ack)) {
     const acked = new Set(body.ack.filter((seq): seq is number => typeof seq === 'number'));
     link.inflight = link.inflight.filter((batch) => !acked.has(batch.seq));

@@ -32,8 +32,8 @@ export function installTxn(node: Node, options: TxnOptions): { core(): TxnCore |
     // Only peers replicate. Answering anything else could address a closed client, and one
     // line to an unknown destination makes Maelstrom stop reading this node.
     if (core === undefined || !node.nodeIds.includes(message.src)) return;
-    const { batches, ack } = message.body;
-    peerMessage(core, message.src, { batches, ack }, now());
+    const { batches, ack, low, seen } = message.body;
+    peerMessage(core, message.src, { batches, ack, low, seen }, now());
   });
 
   return { core: () => core };

@@ -7,7 +7,12 @@
 // - Registers ("w"): last writer wins per key by stamp. Only a transaction's final write to a
 //   key is installed, so nobody else can read an intermediate write (G1b).
 // - Lists ("append"): every append is kept, the list is ordered by (stamp, position in the
-//   transaction), so one transaction's appends stay contiguous.
+//   transaction), so one transaction's appends stay contiguous. Reads show only the stable
+//   prefix: items whose counter is below stableBelow, a bound under which this node holds every
+//   append any node will ever make (replication.ts computes it from the peers' watermarks). So
+//   every list read on every node is a prefix of one order, which Elle's list-append version
+//   inference needs (incompatible-order otherwise), and a later append never lands inside what
+//   someone already read. With no peers everything is stable at once.
 // - The clock is kept above every stamp in the store (local commits take clock + 1; applying a
 //   remote write raises the clock to its counter). So a transaction's stamp exceeds the stamp
 //   of every version it read, and a node's value of a key only ever moves to higher stamps.
@@ -45,6 +50,8 @@ export interface Store {
   readonly nodeIndex: number;
   /** Lamport clock: never below the counter of any stamp in the store. */
   clock: number;
+  /** List items with a counter below this are final: nothing can sort before them any more. */
+  stableBelow: number;
   readonly registers: Map<string, RegisterEntry>;
   readonly lists: Map<string, ListItem[]>;
 }
@@ -55,9 +62,10 @@ export type TxnResult =
   | { ok: true; txn: MicroOp[]; writes: Write[] }
   | { ok: false; error: string };
 
-export function createStore(nodeIndex: number): Store {
+/** A store; `stableBelow` stays Infinity for a node without peers. */
+export function createStore(nodeIndex: number, stableBelow = Number.POSITIVE_INFINITY): Store {
   if (!(Number.isInteger(nodeIndex) && nodeIndex >= 0)) throw new RangeError(`node index must be an integer >= 0, got ${nodeIndex}`);
-  return { nodeIndex, clock: 0, registers: new Map(), lists: new Map() };
+  return { nodeIndex, clock: 0, stableBelow, registers: new Map(), lists: new Map() };
 }
 
 export function compareStamps(a: Stamp, b: Stamp): number {
@@ -93,10 +101,17 @@ export function parseTxn(raw: readonly Json[]): MicroOp[] | string {
   return ops;
 }
 
-/** What a read returns from the committed store: a list, a register value, or null. */
+/** What a read returns from the committed store: a list's stable prefix, a register value, or null. */
 function readCommitted(store: Store, id: string): Json {
   const items = store.lists.get(id);
-  if (items !== undefined) return items.map((item) => item.value);
+  if (items !== undefined) {
+    const stable: Json[] = [];
+    for (const item of items) {
+      if (item.stamp.counter >= store.stableBelow) break;
+      stable.push(item.value);
+    }
+    return stable.length > 0 ? stable : null;
+  }
   return store.registers.get(id)?.value ?? null;
 }
 
@@ -164,8 +179,10 @@ function readOwn(
   const written = ownRegisters.get(id);
   if (written !== undefined) return written.value;
   const appended = ownAppends.get(id);
-  if (appended === undefined) return readCommitted(store, id);
   const committed = readCommitted(store, id);
+  // Own appends will carry counter clock + 1; showing them before that is stable could put
+  // them after items that later sort before them (a read no other read is a prefix of).
+  if (appended === undefined || store.clock + 1 >= store.stableBelow) return committed;
   return [...(Array.isArray(committed) ? committed : []), ...appended];
 }
 
@@ -203,9 +220,14 @@ function insertItem(store: Store, id: string, item: ListItem): void {
   items.splice(position, 0, item);
 }
 
-/** The committed value of a key (tests and logs). */
+/** The committed value of a key as a read sees it (tests and logs). */
 export function readKey(store: Store, key: Key): Json {
   return readCommitted(store, keyId(key));
+}
+
+/** Every item of a list, stable or not (tests). */
+export function allListItems(store: Store, key: Key): Json[] {
+  return (store.lists.get(keyId(key)) ?? []).map((item) => item.value);
 }
 
 /** The stamp of a register's current value (tests). */
