@@ -3,9 +3,10 @@
 import { storageModes, type StorageMode } from './storage.js';
 
 export interface KafkaOptions {
-  /** How often each node sends each peer its batch of new entries, claims and acks. */
-  intervalMs: number;
-  retryMs: number;
+  /** How often each node sends each peer its batch of new entries, claims and acks; undefined = autoIntervalMs. */
+  intervalMs: number | undefined;
+  /** undefined = the larger of 1 s and four flush intervals. */
+  retryMs: number | undefined;
   maxBatchEntries: number;
   maxPollPerKey: number;
   storage: StorageMode;
@@ -14,22 +15,39 @@ export interface KafkaOptions {
 }
 
 export const defaultOptions: KafkaOptions = {
-  intervalMs: 100,
-  retryMs: 1000,
+  intervalMs: undefined,
+  retryMs: undefined,
   maxBatchEntries: 4096,
   maxPollPerKey: 1024,
   storage: 'file',
   dir: '.',
 };
 
+/** Per-node share of the flush interval: N nodes flush every 50*N ms (100 ms at 2 nodes, 250 at 5). */
+export const autoIntervalPerNodeMs = 50;
+
+/**
+ * Every node sends every peer one message per interval while busy, N*(N-1) per interval in all;
+ * stretching the interval with N keeps that to 20*(N-1) messages a second. Only visibility lag
+ * (about two intervals) grows, and the checker has no recency requirement.
+ */
+export function flushIntervalFor(options: KafkaOptions, nodeCount: number): number {
+  return options.intervalMs ?? autoIntervalPerNodeMs * Math.max(2, nodeCount);
+}
+
+export function retryIntervalFor(options: KafkaOptions, nodeCount: number): number {
+  return options.retryMs ?? Math.max(1000, 4 * flushIntervalFor(options, nodeCount));
+}
+
 export const usage = `usage: kafka [options]
 A Maelstrom kafka node (Gossip Glomers 5a-5c). Assigns offsets locally (node i of N uses
 offsets i mod N), replicates batches to every peer, and lets polls see a key only up to the
 offset below which it knows every offset that exists, so no poll ever skips one.
 
-  --interval MS      replication flush interval per peer (default ${defaultOptions.intervalMs})
+  --interval MS|auto replication flush interval; auto = ${autoIntervalPerNodeMs} ms x node count, so
+                     100 ms at 2 nodes, 250 at 5 (default auto)
   --retry MS         resend what a peer has not acknowledged after MS without progress,
-                     at most once per MS (default ${defaultOptions.retryMs})
+                     at most once per MS (default: 1000 or four intervals if longer)
   --batch N          at most N entries in one replication message (default ${defaultOptions.maxBatchEntries})
   --poll-max N       at most N messages per key in one poll reply (default ${defaultOptions.maxPollPerKey})
   --storage MODE     memory  nothing on disk; a killed node forgets (not for --nemesis kill)
@@ -77,6 +95,11 @@ export function parseArgs(argv: readonly string[]): ParseResult {
         return { kind: 'error', message: `--storage must be one of ${storageModes.join(', ')}, got '${value ?? ''}'` };
       }
       options.storage = value as StorageMode;
+      continue;
+    }
+    if (flag === '--interval' && (inline ?? argv[i + 1]) === 'auto') {
+      if (inline === undefined) i += 1;
+      options.intervalMs = undefined;
       continue;
     }
     if (flag === '--dir') {

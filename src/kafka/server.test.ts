@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '../lib/index.js';
 import { startTestNode, type TestNode } from '../lib/testing.js';
-import { defaultOptions, parseArgs, type KafkaOptions } from './args.js';
+import { defaultOptions, flushIntervalFor, parseArgs, retryIntervalFor, type KafkaOptions } from './args.js';
 import { installKafka } from './server.js';
 import { fileStore, removeStaleFiles, sessionIsLive, sessionTag, storePath } from './storage.js';
 
@@ -203,6 +203,12 @@ describe('arguments', () => {
       kind: 'options',
       options: { ...defaultOptions, intervalMs: 50, storage: 'fsync', dir: '/x' },
     });
+    expect(parseArgs(['--interval', 'auto'])).toEqual({ kind: 'options', options: defaultOptions });
+    expect(flushIntervalFor(defaultOptions, 2)).toBe(100);
+    expect(flushIntervalFor(defaultOptions, 5)).toBe(250);
+    expect(flushIntervalFor({ ...defaultOptions, intervalMs: 30 }, 5)).toBe(30);
+    expect(retryIntervalFor(defaultOptions, 5)).toBe(1000);
+    expect(retryIntervalFor(defaultOptions, 25)).toBe(5000);
     expect(parseArgs(['--storage', 'tape']).kind).toBe('error');
     expect(parseArgs(['--batch', '0']).kind).toBe('error');
     expect(parseArgs(['--bogus']).kind).toBe('error');

@@ -2,7 +2,7 @@
 // timer, and the record file that lets acknowledged sends survive a kill.
 
 import { ErrorCode, RPCError, type Json, type Node, type OutBody } from '../lib/index.js';
-import type { KafkaOptions } from './args.js';
+import { flushIntervalFor, retryIntervalFor, type KafkaOptions } from './args.js';
 import { commit, createKafka, listCommitted, poll, receive, send, tick, type KafkaState, type Outgoing, type StoredRecord } from './core.js';
 import { fileStore, memoryStore, removeStaleFiles, sessionTag, storePath, type Store } from './storage.js';
 
@@ -59,7 +59,7 @@ export function installKafka(node: Node, options: KafkaOptions, deps: KafkaDeps 
   node.onInit(() => {
     store = (deps.openStore ?? ((id: string) => defaultStore(options, id)))(node.id);
     state = createKafka(
-      { retryMs: options.retryMs, maxBatchEntries: options.maxBatchEntries, maxPollPerKey: options.maxPollPerKey },
+      { retryMs: retryIntervalFor(options, node.nodeIds.length), maxBatchEntries: options.maxBatchEntries, maxPollPerKey: options.maxPollPerKey },
       node.id,
       node.nodeIds,
       (deps.epoch ?? randomEpoch)(),
@@ -67,7 +67,7 @@ export function installKafka(node: Node, options: KafkaOptions, deps: KafkaDeps 
     );
     if (store.restored.length > 0) node.log(`restored ${store.restored.length} records, ${state.own.length} of them our own entries`);
     const current = state;
-    node.every(options.intervalMs, async () => {
+    node.every(flushIntervalFor(options, node.nodeIds.length), async () => {
       const out = tick(current, now());
       // Acks in these messages cover records received before this tick: make them durable first.
       if (store.syncs && out.length > 0) await store.sync();
