@@ -139,7 +139,7 @@ describe('visibility', () => {
     expect(offsetsOf(c.node('n1'), 'k')).toEqual([0, 1, 2]);
   });
 
-  it('randomised: every poll is a gap-free slice of the final log, on 2 and 5 nodes, with losses', () => {
+  it('randomised: every poll is a gap-free slice of the final log, on 2 and 5 nodes, with losses and restarts', () => {
     for (const ids of [['n0', 'n1'], ['n0', 'n1', 'n2', 'n3', 'n4']]) {
       let seed = 12345;
       const random = (): number => {
@@ -149,11 +149,13 @@ describe('visibility', () => {
       const c = new Cluster(ids);
       const polls: Array<{ key: string; from: number; offsets: number[]; msgs: Json[] }> = [];
       const sentByClient = new Map<string, number>();
+      const acked: Array<[string, number, string]> = [];
       for (let step = 0; step < 400; step += 1) {
         const id = ids[Math.floor(random() * ids.length)]!;
         const key = `k${Math.floor(random() * 4)}`;
         if (random() < 0.5) {
           const offset = c.send(id, key, `${id}-${step}`);
+          acked.push([key, offset, `${id}-${step}`]);
           const client = `${id}/${key}`;
           expect(offset).toBeGreaterThan(sentByClient.get(client) ?? -1);
           sentByClient.set(client, offset);
@@ -168,6 +170,11 @@ describe('visibility', () => {
           for (const a of ids) for (const b of ids) if (a !== b && random() < 0.2) c.cut.add(`${a}>${b}`);
         }
         if (step % 7 === 0) c.round();
+        // Now and then a node is killed and restarts from its records (a new incarnation).
+        if (step % 60 === 59) {
+          const victim = ids[Math.floor(random() * ids.length)]!;
+          c.start(victim); // its clients' next offsets must still be above their earlier ones
+        }
       }
       c.cut.clear();
       c.rounds(40, 500);
@@ -177,6 +184,7 @@ describe('visibility', () => {
       for (const id of ids) {
         for (const [key, log] of c.node(id).logs) expect(offsetsOf(c.node(id), key).length).toBe(log.offsets.length);
       }
+      for (const [key, offset, msg] of acked) expect(c.node(ids[0]!).logs.get(key)!.msgs.get(offset)).toBe(msg);
       // Each poll returned exactly the final log's offsets in [first, last] it returned, and the
       // first one is the first at or after the requested offset.
       const final = c.node(ids[0]!).logs;
