@@ -17,9 +17,12 @@
 //   rw-register inference (writes-follow-reads) only infers it when T2 read T1's version
 //   (s(T1) < s(T2) again), and any sound inference from observations agrees with the stamp
 //   order, because a node's value of k only ever moves to a higher stamp (LWW) and every node
-//   uses the same order; for lists the order is the stamp order itself. A read-only
-//   transaction has no outgoing ww or wr edge, so it cannot sit on such a cycle. Every edge of
-//   a ww/wr cycle would thus increase the stamp strictly around a loop: impossible.
+//   uses the same order. For lists, reads show only stable prefixes of the stamp order, so
+//   every read is a prefix of one order (no incompatible-order), Elle's version order is that
+//   order, and an element nobody read sorts after every element anyone read, where Elle's
+//   inference puts it too. A read-only transaction has no outgoing ww or wr edge, so it
+//   cannot sit on such a cycle. Every edge of a ww/wr cycle would thus increase the stamp
+//   strictly around a loop: impossible.
 // - cyclic-versions (forbidden even by read-uncommitted): a version edge v -> v' of a key comes
 //   from a transaction that read v and wrote v', so s(v) < s(v'); no version cycle exists.
 // What this does not give (and read-committed does not ask): no snapshot across keys, so rw

@@ -12,7 +12,8 @@
 // - At each flush (one message per peer per flush interval at most) the open writes become a
 //   new batch, and the message carries every batch that is new or unacknowledged for retryMs,
 //   up to maxMessageWrites writes (always at least one batch), plus the acks we owe that peer.
-// - Acks ride on the next flush to the sender; no message is ever sent only to answer.
+// - Acks wait for the next flush to the sender and ride on whatever goes then (alone only if
+//   nothing else does); no message is sent the moment something arrives.
 // - A peer not heard from for retryMs (partitioned, most likely) gets at most one message per
 //   retryMs until it answers.
 // - Watermarks, for stable list reads: each message carries `low`, a counter such that every
