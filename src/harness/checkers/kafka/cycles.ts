@@ -255,7 +255,7 @@ export function shortestCycleThrough(
     for (const v of frontier) {
       const [lo, hi] = graph.outRange(v);
       for (let i = lo; i < hi; i++) {
-        if ((++steps & 1023) === 0 && Date.now() > budgetEndMs) return { timedOut: true };
+        if ((steps++ & 1023) === 0 && Date.now() > budgetEndMs) return { timedOut: true };
         const w = graph.targetAt(i);
         if (!members.has(w)) continue;
         if (w === startVertex) return { cycle: pathTo(parent, v, startVertex) };
