@@ -1,5 +1,6 @@
 // The checking stage's worker thread: runs one workload checker and posts its verdict. In the
-// bundle, bin/glomers itself is the worker script and main.ts calls runCheckWorker.
+// bundle, bin/glomers itself is the worker script and main.ts calls runCheckWorker; from the
+// TypeScript sources, check-worker-dev.mjs does.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { checkInThread, type CheckWorkerData } from './check.js';
 import { getWorkload } from './workloads/index.js';
@@ -16,8 +17,4 @@ export async function runCheckWorker(): Promise<void> {
       ? { workload: { 'valid?': 'unknown' as const, error: `unknown workload ${data.workload}` } }
       : await checkInThread(workload, data.history, data.opts, data.budgetMs);
   parentPort?.postMessage(verdict);
-}
-
-if (isCheckWorker() && /check-worker\.ts$/.test(new URL(import.meta.url).pathname)) {
-  void runCheckWorker();
 }

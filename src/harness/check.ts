@@ -23,6 +23,16 @@ export interface CheckOptions {
   budgetMs: number;
   /** false: run in this thread (unit tests); default true */
   inWorker?: boolean;
+  /** how long past the budget a checker may take to say itself that it ran out (default 5 s) */
+  graceMs?: number;
+}
+
+const DEFAULT_GRACE_MS = 5_000;
+
+function overBudget(workload: Workload, budgetMs: number): WorkloadVerdict {
+  return unknownVerdict(
+    `the ${workload.name} checker did not finish within its budget of ${(budgetMs / 1000).toFixed(budgetMs < 1000 ? 3 : 0)} s (raise it with --check-budget)`,
+  );
 }
 
 function unknownVerdict(error: string): WorkloadVerdict {
@@ -33,12 +43,29 @@ function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-/** Runs workload.check in this thread, turning a throw into unknown (Jepsen's check-safe). */
-export async function checkInThread(workload: Workload, history: readonly Op[], opts: TestOptions, budgetMs: number): Promise<WorkloadVerdict> {
+/**
+ * Runs workload.check in this thread, turning a throw into unknown (Jepsen's check-safe), and an
+ * asynchronous checker that outlives its budget into unknown too (a synchronous loop can only be
+ * stopped by the worker).
+ */
+export async function checkInThread(
+  workload: Workload,
+  history: readonly Op[],
+  opts: TestOptions,
+  budgetMs: number,
+  graceMs = DEFAULT_GRACE_MS,
+): Promise<WorkloadVerdict> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<WorkloadVerdict>((resolve) => {
+    timer = setTimeout(() => resolve(overBudget(workload, budgetMs)), budgetMs + graceMs);
+  });
   try {
-    return await workload.check(history, { opts, deadlineMs: Date.now() + budgetMs });
+    const checking = Promise.resolve().then(() => workload.check(history, { opts, deadlineMs: Date.now() + budgetMs }));
+    return await Promise.race([checking, expired]);
   } catch (err) {
     return unknownVerdict(errorText(err));
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -46,7 +73,7 @@ export async function checkInThread(workload: Workload, history: readonly Op[], 
 function workerEntry(): { file: string; execArgv: string[] } {
   const self = fileURLToPath(import.meta.url);
   if (self.endsWith('.ts')) {
-    return { file: path.join(path.dirname(self), 'check-worker.ts'), execArgv: ['--import', 'tsx'] };
+    return { file: path.join(path.dirname(self), 'check-worker-dev.mjs'), execArgv: [] };
   }
   return { file: self, execArgv: [] };
 }
@@ -59,9 +86,15 @@ export interface CheckWorkerData {
   budgetMs: number;
 }
 
-async function checkInWorker(workload: Workload, history: readonly Op[], opts: TestOptions, budgetMs: number): Promise<WorkloadVerdict> {
+async function checkInWorker(
+  workload: Workload,
+  history: readonly Op[],
+  opts: TestOptions,
+  budgetMs: number,
+  graceMs: number,
+): Promise<WorkloadVerdict> {
   const entry = workerEntry();
-  if (!existsSync(entry.file)) return checkInThread(workload, history, opts, budgetMs);
+  if (!existsSync(entry.file)) return checkInThread(workload, history, opts, budgetMs, graceMs);
   const data: CheckWorkerData = { kind: 'glomers-check', workload: workload.name, opts, history, budgetMs };
   return new Promise<WorkloadVerdict>((resolve) => {
     let settled = false;
@@ -80,10 +113,7 @@ async function checkInWorker(workload: Workload, history: readonly Op[], opts: T
       stderr: false,
     });
     // The checker gets the budget as its deadline; the grace period is for it to say so itself.
-    const timer = setTimeout(
-      () => settle(unknownVerdict(`the ${workload.name} checker did not finish within its budget of ${(budgetMs / 1000).toFixed(0)} s (raise it with --check-budget)`)),
-      budgetMs + 5_000,
-    );
+    const timer = setTimeout(() => settle(overBudget(workload, budgetMs)), budgetMs + graceMs);
     worker.on('message', (verdict: WorkloadVerdict) => settle(verdict));
     worker.on('error', (err) => settle(unknownVerdict(`the ${workload.name} checker failed: ${errorText(err)}`)));
     worker.on('exit', (code) => settle(unknownVerdict(`the ${workload.name} checker's worker exited (status ${code}) without a verdict`)));
@@ -97,10 +127,11 @@ export async function checkWorkload(
   options: CheckOptions,
 ): Promise<{ verdict: WorkloadVerdict; timing: CheckTiming }> {
   const start = performance.now();
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   const verdict =
     options.inWorker === false
-      ? await checkInThread(workload, history, opts, options.budgetMs)
-      : await checkInWorker(workload, history, opts, options.budgetMs);
+      ? await checkInThread(workload, history, opts, options.budgetMs, graceMs)
+      : await checkInWorker(workload, history, opts, options.budgetMs, graceMs);
   return { verdict, timing: { checker: 'workload', ms: performance.now() - start } };
 }
 

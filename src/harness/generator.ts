@@ -55,6 +55,18 @@ export interface Gen {
 
 const DONE: Step = { kind: 'done' };
 
+/**
+ * Whether a candidate due at timeNs should replace the best so far (due at bestNs, with `ties`
+ * candidates at that time already seen): the soonest wins, and ties are broken uniformly at random
+ * so that no generator or thread is favoured.
+ */
+function soonerOrTie(ctx: GenContext, timeNs: number, best: { timeNs: number; ties: number } | undefined): boolean {
+  if (best === undefined || timeNs < best.timeNs) return true;
+  if (timeNs > best.timeNs) return false;
+  best.ties++;
+  return ctx.rng.int(best.ties) === 0;
+}
+
 /** A context narrowed to some threads (clients only, one group, one thread). */
 export function restrict(ctx: GenContext, keep: (thread: Thread) => boolean): GenContext {
   return {
@@ -187,7 +199,7 @@ export function any(...gens: Gen[]): Gen {
   if (gens.length === 0) return EMPTY;
   return {
     op(ctx) {
-      let best: { index: number; step: Extract<Step, { kind: 'op' }> } | undefined;
+      let best: { index: number; step: Extract<Step, { kind: 'op' }>; timeNs: number; ties: number } | undefined;
       let pending: { wakeNs: number | undefined } | undefined;
       const nexts = [...gens];
       const live: number[] = [];
@@ -201,7 +213,7 @@ export function any(...gens: Gen[]): Gen {
           pending = { wakeNs: wake };
           return;
         }
-        if (best === undefined || step.op.timeNs < best.step.op.timeNs) best = { index, step };
+        if (soonerOrTie(ctx, step.op.timeNs, best)) best = { index, step, timeNs: step.op.timeNs, ties: best?.timeNs === step.op.timeNs ? best.ties : 1 };
       });
       if (live.length === 0) return DONE;
       const keep = (k: number): boolean => live.includes(k);
@@ -358,7 +370,7 @@ export function eachThread(make: (thread: Thread) => Gen, perThread: ReadonlyMap
   const withGen = (thread: Thread, gen: Gen): Gen => eachThread(make, new Map(perThread).set(thread, gen));
   return {
     op(ctx) {
-      let best: { thread: Thread; step: Extract<Step, { kind: 'op' }> } | undefined;
+      let best: { thread: Thread; step: Extract<Step, { kind: 'op' }>; timeNs: number; ties: number } | undefined;
       let anyPending = false;
       let wakeNs: number | undefined;
       let states = perThread;
@@ -372,8 +384,10 @@ export function eachThread(make: (thread: Thread) => Gen, perThread: ReadonlyMap
           states = new Map(states).set(thread, step.next);
           continue;
         }
-        if (best === undefined || step.op.timeNs < best.step.op.timeNs) best = { thread, step };
-        else anyPending = true;
+        if (soonerOrTie(ctx, step.op.timeNs, best)) {
+          if (best !== undefined) anyPending = true;
+          best = { thread, step, timeNs: step.op.timeNs, ties: best?.timeNs === step.op.timeNs ? best.ties : 1 };
+        } else anyPending = true;
       }
       if (best !== undefined) {
         const chosen = best;
@@ -413,7 +427,7 @@ export function concurrentKeys(groupSize: number, make: (key: number) => Gen): G
         }
         let state = new Map(groups);
         let keyCounter = nextKey;
-        let best: { group: number; step: Extract<Step, { kind: 'op' }>; g: Group } | undefined;
+        let best: { group: number; step: Extract<Step, { kind: 'op' }>; g: Group; timeNs: number; ties: number } | undefined;
         const groupCount = ctx.threads.length / groupSize;
         for (let group = 0; group < groupCount; group++) {
           const members = new Set(ctx.threads.slice(group * groupSize, (group + 1) * groupSize));
@@ -433,7 +447,7 @@ export function concurrentKeys(groupSize: number, make: (key: number) => Gen): G
           }
           if (step.kind === 'done') continue;
           state.set(group, g);
-          if (best === undefined || step.op.timeNs < best.step.op.timeNs) best = { group, step, g };
+          if (soonerOrTie(ctx, step.op.timeNs, best)) best = { group, step, g, timeNs: step.op.timeNs, ties: best?.timeNs === step.op.timeNs ? best.ties : 1 };
         }
         if (best === undefined) return { kind: 'pending', next: build(state, keyCounter) };
         state = new Map(state).set(best.group, { key: best.g.key, gen: best.step.next });

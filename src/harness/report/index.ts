@@ -28,6 +28,8 @@ export function exitCodeFor(valid: Validity): number {
 export interface FinishOptions {
   /** false: check in this thread (unit tests) */
   inWorker?: boolean;
+  /** past the budget, how long the checker may take to say so itself */
+  graceMs?: number;
   /** false: leave history.jsonl as it is (analyze of a stored run) */
   writeHistory?: boolean;
   /** where the summary goes (default stdout) */
@@ -39,6 +41,7 @@ export async function finishRun(run: RunOutput, workload: Workload, options: Fin
   const { verdict, timing } = await checkWorkload(workload, run.history, run.opts, {
     budgetMs: (run.opts.checkBudgetS ?? DEFAULT_CHECK_BUDGET_S) * 1000,
     ...(options.inWorker === undefined ? {} : { inWorker: options.inWorker }),
+    ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
   });
   return writeResults({ ...run, verdict, timings: [timing] }, options);
 }
