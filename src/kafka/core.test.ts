@@ -26,6 +26,9 @@ class Cluster {
   nowMs = 0;
   /** Links (src>dest) that drop everything. */
   readonly cut = new Set<string>();
+  /** When set, messages wait in flight and each round delivers a random part of them, in random order. */
+  random: (() => number) | undefined;
+  private inFlight: Array<{ from: string; message: Outgoing }> = [];
   private epochs = 1;
   sent = 0;
 
@@ -51,13 +54,26 @@ class Cluster {
   }
 
   deliver(messages: Outgoing[], from: string): void {
-    for (const { dest, body } of messages) {
-      this.sent += 1;
-      if (this.cut.has(`${from}>${dest}`)) continue;
-      // Through JSON, as on the wire.
-      const wire = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
-      this.records.get(dest)!.push(...receive(this.node(dest), from, wire, this.nowMs).persist);
+    const random = this.random;
+    if (random !== undefined) {
+      this.inFlight.push(...messages.map((message) => ({ from, message })));
+      this.sent += messages.length;
+      const ready = this.inFlight.filter(() => random() < 0.6).sort(() => random() - 0.5);
+      this.inFlight = this.inFlight.filter((m) => !ready.includes(m));
+      for (const { from: src, message } of ready) this.arrive(src, message);
+      return;
     }
+    for (const message of messages) {
+      this.sent += 1;
+      this.arrive(from, message);
+    }
+  }
+
+  private arrive(from: string, { dest, body }: Outgoing): void {
+    if (this.cut.has(`${from}>${dest}`)) return;
+    // Through JSON, as on the wire.
+    const wire = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
+    this.records.get(dest)!.push(...receive(this.node(dest), from, wire, this.nowMs).persist);
   }
 
   /** One node's flush, delivered at once. */
@@ -140,13 +156,14 @@ describe('visibility', () => {
   });
 
   it('randomised: every poll is a gap-free slice of the final log, on 2 and 5 nodes, with losses and restarts', () => {
-    for (const ids of [['n0', 'n1'], ['n0', 'n1', 'n2', 'n3', 'n4']]) {
+    for (const [ids, reorder] of [[['n0', 'n1'], false], [['n0', 'n1', 'n2', 'n3', 'n4'], false], [['n0', 'n1', 'n2'], true]] as const) {
       let seed = 12345;
       const random = (): number => {
         seed = (seed * 1103515245 + 12345) % 2 ** 31;
         return seed / 2 ** 31;
       };
-      const c = new Cluster(ids);
+      const c = new Cluster([...ids]);
+      if (reorder) c.random = random;
       const polls: Array<{ key: string; from: number; offsets: number[]; msgs: Json[] }> = [];
       const sentByClient = new Map<string, number>();
       const acked: Array<[string, number, string]> = [];
@@ -177,6 +194,7 @@ describe('visibility', () => {
         }
       }
       c.cut.clear();
+      c.random = undefined;
       c.rounds(40, 500);
       // Every node converged to the same full log.
       const finalLogs = ids.map((id) => JSON.stringify([...c.node(id).logs].map(([k, l]) => [k, l.offsets.map((o) => [o, l.msgs.get(o)])]).sort()));
@@ -287,6 +305,21 @@ describe('restarts', () => {
     c.start('n1');
     c.rounds(6);
     expect(offsetsOf(c.node('n1'), 'k')).toEqual([0, 2, 4, 6, 8]);
+  });
+
+  it('ignores a late message from an earlier incarnation of a peer', () => {
+    const c = new Cluster(['n0', 'n1']);
+    c.send('n0', 'k', 'a');
+    c.send('n1', 'k', 'old');
+    const stale = tick(c.node('n1'), 0);
+    const restarted = c.start('n1');
+    c.rounds(4);
+    expect(c.node('n0').peers.get('n1')!.epoch).toBe(restarted.epoch);
+    c.deliver(stale, 'n1');
+    // Taking it for a new incarnation would reset n1's stream and send it everything again.
+    expect(c.node('n0').peers.get('n1')!.epoch).toBe(restarted.epoch);
+    expect(tick(c.node('n0'), c.nowMs + 100)).toEqual([]);
+    expect(c.node('n0').logs.get('k')?.msgs.get(1)).toBe('old'); // it came with the restarted n1's stream
   });
 
   it('ignores malformed replication messages', () => {

@@ -50,7 +50,7 @@ export type WireEntry = [string, number, Json];
 
 export type ReplBody = {
   type: 'repl';
-  /** The sender's incarnation. */
+  /** The sender's incarnation; a restarted node's is larger. */
   epoch: number;
   /** The receiver's incarnation as the sender knows it; acks below refer to it. */
   peer_epoch: number | null;
@@ -315,6 +315,8 @@ export function receive(state: KafkaState, from: string, body: Readonly<Record<s
   const persist: StoredRecord[] = [];
   const peer = state.peers.get(from);
   if (peer === undefined || !isOffset(body['epoch'])) return { persist };
+  // Epochs grow with each incarnation: a late message from an earlier one is ignored.
+  if (peer.epoch !== undefined && body['epoch'] < peer.epoch) return { persist };
   if (peer.epoch !== body['epoch']) {
     // A new incarnation: its stream starts again at 1, and it may have lost what we sent.
     if (peer.epoch !== undefined) owePeerEverything(state, peer);

@@ -9,7 +9,7 @@ import { fileStore, memoryStore, removeStaleFiles, sessionTag, storePath, type S
 export interface KafkaDeps {
   /** The node's store; by default from --storage and --dir. */
   openStore?: (nodeId: string) => Store;
-  /** This incarnation's epoch; by default random. */
+  /** This incarnation's epoch, larger than any earlier one's; by default from the clock. */
   epoch?: () => number;
   now?: () => number;
 }
@@ -21,8 +21,9 @@ export function defaultStore(options: KafkaOptions, nodeId: string): Store {
   return fileStore(storePath(options.dir, nodeId, session), session, options.storage === 'fsync');
 }
 
-function randomEpoch(): number {
-  return Math.floor(Math.random() * 2 ** 48);
+/** Larger for every restart (restarts are far more than a millisecond apart); safe below 2^53. */
+function clockEpoch(): number {
+  return Date.now() * 1024 + Math.floor(Math.random() * 1024);
 }
 
 /** A map of key -> offset from a client, or an RPCError 12 naming what is wrong. */
@@ -62,7 +63,7 @@ export function installKafka(node: Node, options: KafkaOptions, deps: KafkaDeps 
       { retryMs: retryIntervalFor(options, node.nodeIds.length), maxBatchEntries: options.maxBatchEntries, maxPollPerKey: options.maxPollPerKey },
       node.id,
       node.nodeIds,
-      (deps.epoch ?? randomEpoch)(),
+      (deps.epoch ?? clockEpoch)(),
       store.restored,
     );
     if (store.restored.length > 0) node.log(`restored ${store.restored.length} records, ${state.own.length} of them our own entries`);
