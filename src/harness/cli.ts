@@ -318,6 +318,8 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
     storeDir: last('store') ?? 'store',
     checkBudgetS: parseNumber('check-budget', last('check-budget') ?? String(DEFAULT_CHECK_BUDGET_S), { above: 0, max: LIMITS.checkBudgetS }),
   };
+  const problem = getWorkload(workload)?.validate?.(opts);
+  if (problem !== undefined) throw new UsageError(problem);
   return { kind: 'test', opts };
 }
 

@@ -59,6 +59,8 @@ export interface Workload {
   readonly name: string;
   /** the flags this workload reads (opts.workloadOptions) */
   readonly options: readonly OptionSpec[];
+  /** Why these options cannot run this workload (checked before anything starts), or undefined. */
+  validate?(opts: TestOptions): string | undefined;
   /** requests each node must answer before load starts */
   setup?(opts: TestOptions): SetupRequest[];
   /** client operations during load; the runner adds --rate's stagger and --time-limit */

@@ -5,11 +5,17 @@ import type { Workload } from '../workload.js';
 import { broadcastWorkload } from './broadcast.js';
 import { echoWorkload } from './echo.js';
 import { uniqueIdsWorkload } from './unique-ids.js';
+import { gCounterWorkload, gSetWorkload, pnCounterWorkload } from './counters.js';
+import { linKvWorkload } from './lin-kv.js';
 
 export const workloads: Record<string, Workload> = {
   [echoWorkload.name]: echoWorkload,
   [uniqueIdsWorkload.name]: uniqueIdsWorkload,
   [broadcastWorkload.name]: broadcastWorkload,
+  [gSetWorkload.name]: gSetWorkload,
+  [gCounterWorkload.name]: gCounterWorkload,
+  [pnCounterWorkload.name]: pnCounterWorkload,
+  [linKvWorkload.name]: linKvWorkload,
 };
 
 export function getWorkload(name: string): Workload | undefined {
