@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkKafka } from '../harness/checkers/kafka.js';
+import type { Json, Op } from '../harness/types.js';
 
 const bin = path.resolve('bin/kafka');
 type Body = Record<string, unknown>;
@@ -85,43 +87,109 @@ interface Outcome {
   acked: Map<string, Map<number, unknown>>;
   polls: Array<{ key: string; from: number; pairs: Pairs }>;
   ops: number;
+  /** The run as a Maelstrom history, for the kafka checker. */
+  history: Op[];
 }
 
-/** Workers bound to node t mod N send and poll for durationMs, as Maelstrom's clients do. */
+const keyCount = 6;
+const allKeys = Array.from({ length: keyCount }, (_, i) => String(i));
+
+/**
+ * Workers bound to node t mod N send and poll for durationMs as Maelstrom's kafka clients do:
+ * polls carry one offset per assigned key ({} before the first assign), a key joins through an
+ * assign at offset 0, commits follow polls that returned messages, and an operation that times
+ * out is indeterminate and the worker goes on as a new process. Then the final phase: every
+ * worker, as a new process, assigns every key from the beginning and polls until it has caught up.
+ */
 async function workload(c: Cluster, workers: number, durationMs: number, during?: () => Promise<void>): Promise<Outcome> {
   const acked = new Map<string, Map<number, unknown>>();
   const polls: Outcome['polls'] = [];
+  const history: Op[] = [];
+  const t0 = process.hrtime.bigint();
+  const record = (op: Omit<Op, 'index' | 'time'>): void => {
+    history.push({ ...op, index: history.length, time: Number(process.hrtime.bigint() - t0) } as Op);
+  };
   let ops = 0;
+  const highest = new Map<string, number>();
+  const saw = (key: string, offset: number): void => void highest.set(key, Math.max(highest.get(key) ?? -1, offset));
+
+  const pollOnce = async (w: number, proc: number, node: string, offsets: Record<string, number>): Promise<boolean> => {
+    ops += 1;
+    const asked = { ...offsets };
+    record({ process: proc, type: 'invoke', f: 'poll', value: [['poll']] });
+    const reply = await c.request(`c${w}`, node, { type: 'poll', offsets: asked });
+    if (reply?.['type'] !== 'poll_ok') {
+      record({ process: proc, type: 'info', f: 'poll', value: [['poll']], error: 'net-timeout' });
+      return false;
+    }
+    const msgs = reply['msgs'] as Record<string, Pairs>;
+    record({ process: proc, type: 'ok', f: 'poll', value: [['poll', msgs as unknown as Json]] });
+    for (const [k, pairs] of Object.entries(msgs)) {
+      polls.push({ key: k, from: asked[k]!, pairs });
+      offsets[k] = pairs[pairs.length - 1]![0] + 1;
+      saw(k, offsets[k] - 1);
+    }
+    if (Object.keys(msgs).length > 0) {
+      const committed = Object.fromEntries(Object.entries(msgs).map(([k, pairs]) => [k, pairs[pairs.length - 1]![0]]));
+      await c.request(`c${w}`, node, { type: 'commit_offsets', offsets: committed });
+    }
+    return true;
+  };
+
   const until = Date.now() + durationMs;
   const worker = async (w: number): Promise<void> => {
     const node = c.ids[w % c.ids.length]!;
-    const offsets: Record<string, number> = {};
+    let proc = w;
+    let offsets: Record<string, number> = {};
     let counter = 0;
+    const newProcess = (): void => {
+      proc += workers;
+      offsets = {};
+    };
     while (Date.now() < until) {
-      const key = String(Math.floor(Math.random() * 6));
-      ops += 1;
+      const key = allKeys[Math.floor(Math.random() * keyCount)]!;
       if (Math.random() < 0.5) {
+        if (!(key in offsets)) {
+          const keys = [...Object.keys(offsets), key];
+          record({ process: proc, type: 'invoke', f: 'assign', value: keys });
+          record({ process: proc, type: 'ok', f: 'assign', value: keys });
+          offsets[key] = 0;
+        }
+        ops += 1;
         const msg = `${w}-${(counter += 1)}`;
+        record({ process: proc, type: 'invoke', f: 'send', value: [['send', key, msg]] });
         const reply = await c.request(`c${w}`, node, { type: 'send', key, msg });
         if (reply?.['type'] === 'send_ok') {
+          const offset = reply['offset'] as number;
+          record({ process: proc, type: 'ok', f: 'send', value: [['send', key, [offset, msg]]] });
           if (!acked.has(key)) acked.set(key, new Map());
-          acked.get(key)!.set(reply['offset'] as number, msg);
+          acked.get(key)!.set(offset, msg);
+          saw(key, offset);
+        } else {
+          record({ process: proc, type: 'info', f: 'send', value: [['send', key, msg]], error: 'net-timeout' });
+          newProcess();
         }
-        offsets[key] ??= 0;
-      } else {
-        const asked = { ...offsets };
-        const reply = await c.request(`c${w}`, node, { type: 'poll', offsets: asked });
-        const msgs = (reply?.['msgs'] ?? {}) as Record<string, Pairs>;
-        for (const [k, pairs] of Object.entries(msgs)) {
-          polls.push({ key: k, from: asked[k]!, pairs });
-          offsets[k] = pairs[pairs.length - 1]![0] + 1;
-        }
+      } else if (!(await pollOnce(w, proc, node, offsets))) {
+        newProcess();
       }
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
+    // Final phase.
+    record({ process: proc, type: 'invoke', f: 'crash', value: null });
+    record({ process: proc, type: 'info', f: 'crash', value: null });
+    proc += workers;
+    offsets = Object.fromEntries(allKeys.map((k) => [k, 0]));
+    record({ process: proc, type: 'invoke', f: 'assign', value: allKeys, 'seek-to-beginning?': true });
+    record({ process: proc, type: 'ok', f: 'assign', value: allKeys, 'seek-to-beginning?': true });
+    const target = new Map(highest);
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && [...target].some(([k, o]) => (offsets[k] ?? 0) <= o)) {
+      await pollOnce(w, proc, node, offsets);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   };
   await Promise.all([...Array.from({ length: workers }, (_, w) => worker(w)), during?.() ?? Promise.resolve()]);
-  return { acked, polls, ops };
+  return { acked, polls, ops, history };
 }
 
 async function finalLogs(c: Cluster, keys: string[]): Promise<Map<string, Map<string, Pairs>>> {
@@ -147,6 +215,9 @@ function checkOutcome(outcome: Outcome, logs: Map<string, Map<string, Pairs>>): 
     const last = poll.pairs[poll.pairs.length - 1]![0];
     expect(poll.pairs).toEqual(log.filter(([o]) => o >= poll.from && o <= last));
   }
+  // And Maelstrom's own verdict on the history.
+  const result = checkKafka(outcome.history);
+  expect({ valid: result['valid?'], bad: result['bad-error-types'] }).toEqual({ valid: true, bad: [] });
 }
 
 describe.skipIf(!existsSync(bin))('bin/kafka processes', () => {
@@ -156,7 +227,7 @@ describe.skipIf(!existsSync(bin))('bin/kafka processes', () => {
     await Promise.all(cluster.ids.map((id) => cluster!.start(id)));
     const outcome = await workload(cluster, 4, 1500);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const logs = await finalLogs(cluster, ['0', '1', '2', '3', '4', '5']);
+    const logs = await finalLogs(cluster, allKeys);
     checkOutcome(outcome, logs);
     expect(outcome.polls.length).toBeGreaterThan(50);
     const perOp = cluster.serverMessages / outcome.ops;
@@ -175,6 +246,6 @@ describe.skipIf(!existsSync(bin))('bin/kafka processes', () => {
       await c.start('n0');
     });
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    checkOutcome(outcome, await finalLogs(c, ['0', '1', '2', '3', '4', '5']));
+    checkOutcome(outcome, await finalLogs(c, allKeys));
   }, 20_000);
 });
