@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
+  commitLocal,
   createCounter,
   decodeStored,
   encodeStored,
   MAX_WRITES_IN_DOUBT,
   mergeView,
+  nextLocal,
   observeOwnKey,
+  planMirror,
   planWrite,
   readTotal,
   recordAdd,
+  restoreLocal,
   seedPeer,
   viewMessage,
   writeApplied,
@@ -175,5 +179,39 @@ describe('views', () => {
     seedPeer(state, 'n2', undefined);
     mergeView(state, { n1: [4, 2] }, nodes);
     expect(readTotal(state)).toBe(4);
+  });
+});
+
+describe('disk mode', () => {
+  it('restores the file, or the seq-kv copy when it is newer (no file)', () => {
+    const withFile = recovered({ count: 4, version: 2, tag: 'old.2' });
+    expect(restoreLocal(withFile, { count: 9, version: 5 })).toEqual({ count: 9, version: 5 });
+    const noFile = recovered({ count: 4, version: 2, tag: 'old.2' });
+    expect(restoreLocal(noFile, undefined)).toEqual({ count: 4, version: 2 });
+    expect(readTotal(noFile)).toBe(4);
+  });
+
+  it('an add moves the local count only once committed', () => {
+    const state = recovered();
+    restoreLocal(state, undefined);
+    const next = nextLocal(state, -3);
+    expect(next).toEqual({ count: -3, version: 1 });
+    expect(readTotal(state)).toBe(0);
+    commitLocal(state, next);
+    expect(readTotal(state)).toBe(-3);
+  });
+
+  it('the seq-kv copy follows the local count in one cas, whatever the number of adds', () => {
+    const state = recovered();
+    restoreLocal(state, undefined);
+    for (const delta of [1, 2, 3]) commitLocal(state, nextLocal(state, delta));
+    const mirror = planMirror(state)!;
+    expect(mirror.from).toEqual({ count: 0, version: 0, tag: '' });
+    expect(mirror.to).toMatchObject({ count: 6, version: 3 });
+    expect(mirror.createIfMissing).toBe(true);
+    expect(writeApplied(state, mirror)).toEqual([]);
+    expect(planMirror(state)).toBeUndefined();
+    commitLocal(state, nextLocal(state, 1));
+    expect(planMirror(state)!.from).toEqual(mirror.to);
   });
 });

@@ -79,10 +79,24 @@ export interface CounterState {
   inDoubt: Write[];
   /** newest durable count known per node, this one included */
   view: Map<string, Versioned>;
+  /**
+   * Disk mode only: this node's count as its local file holds it (acks wait for the file, and the
+   * key in seq-kv follows behind as a copy). Undefined in seq-kv mode and until restored.
+   */
+  local: Versioned | undefined;
 }
 
 export function createCounter(self: string, incarnation: string): CounterState {
-  return { self, incarnation, nextWriteSeq: 1, durable: undefined, unacked: new Map(), inDoubt: [], view: new Map() };
+  return {
+    self,
+    incarnation,
+    nextWriteSeq: 1,
+    durable: undefined,
+    unacked: new Map(),
+    inDoubt: [],
+    view: new Map(),
+    local: undefined,
+  };
 }
 
 export function recordAdd(state: CounterState, add: PendingAdd): void {
@@ -193,4 +207,42 @@ export function mergeView(state: CounterState, counts: { [node: string]: Json },
 /** A peer's key read from the store at start: possibly stale, still a durable state of that node. */
 export function seedPeer(state: CounterState, node: string, value: Stored | undefined): void {
   if (value !== undefined) adopt(state, node, value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Disk mode: an add is durable once the node's local file holds it (a SIGKILL loses no completed
+// write; a restarted process finds the file in the same working directory). The seq-kv key is
+// a copy that follows in one cas per flush, so it costs nothing per add.
+
+/** The local count after start: the file, or the seq-kv copy if that is newer (no file, e.g. a new directory). */
+export function restoreLocal(state: CounterState, fromDisk: Versioned | undefined): Versioned {
+  const copy = state.durable ?? NEVER_WRITTEN;
+  const local = fromDisk !== undefined && fromDisk.version >= copy.version ? fromDisk : copy;
+  state.local = { count: local.count, version: local.version };
+  adopt(state, state.self, state.local);
+  return state.local;
+}
+
+/** The local count after an add; persist it, then commitLocal, then acknowledge. */
+export function nextLocal(state: CounterState, delta: number): Versioned {
+  const local = state.local;
+  if (local === undefined) throw new Error('nextLocal before restoreLocal');
+  return { count: local.count + delta, version: local.version + 1 };
+}
+
+export function commitLocal(state: CounterState, local: Versioned): void {
+  state.local = local;
+  adopt(state, state.self, local);
+}
+
+/** The cas that brings the seq-kv copy up to the local count, or undefined if it is current. */
+export function planMirror(state: CounterState): Write | undefined {
+  const durable = state.durable;
+  const local = state.local;
+  if (durable === undefined || local === undefined || local.version <= durable.version) return undefined;
+  if (state.inDoubt.length >= MAX_WRITES_IN_DOUBT) return undefined;
+  const to: Stored = { count: local.count, version: local.version, tag: `${state.incarnation}.${state.nextWriteSeq++}` };
+  const write: Write = { from: durable, to, adds: [], createIfMissing: durable.version === 0 };
+  state.inDoubt.push(write);
+  return write;
 }

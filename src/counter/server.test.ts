@@ -1,14 +1,16 @@
 // The counter node through the runtime's in-process stdio, with a fake seq-kv that is stale the
 // way Maelstrom's is: single nodes first, then a three-node cluster with partitions and kills whose
 // history goes through the counter checker.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkCounter } from '../harness/checkers/counter.js';
 import type { Op } from '../harness/types.js';
-import type { Body, Message } from '../lib/index.js';
-import { startTestNode, type TestNode } from '../lib/testing.js';
 import { keyFor } from './counter.js';
-import { createFakeSeqKv, type FakeSeqKv } from './fake-seq-kv.js';
-import { defaultCounterOptions, installCounter, type CounterOptions } from './server.js';
+import { localFilePath, saveLocal } from './disk.js';
+import { defaultCounterOptions, RUN_KEY, type CounterOptions } from './server.js';
+import { Cluster } from './test-cluster.js';
 
 const fast: CounterOptions = {
   ...defaultCounterOptions,
@@ -21,99 +23,23 @@ const fast: CounterOptions = {
 const ids = ['n0', 'n1', 'n2'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * A tiny network: routes what nodes write to seq-kv, to peers (unless partitioned) and to clients.
- * A killed node is replaced by a fresh process under the same id, as a kill nemesis does.
- */
-class Cluster {
-  readonly nodes = new Map<string, TestNode>();
-  readonly kv: FakeSeqKv;
-  readonly clientReplies = new Map<number, Body>();
-  readonly cut = new Set<string>(); // "a>b": b drops messages from a
-  serverMessages = 0;
-  private nextMsgId = 1000;
-  private pump: NodeJS.Timeout;
-
-  constructor(
-    seed: number,
-    readonly ids: string[],
-    readonly options: CounterOptions = fast,
-  ) {
-    this.kv = createFakeSeqKv(seed);
-    this.pump = setInterval(() => this.route(), 2);
-  }
-
-  async start(id: string): Promise<void> {
-    const t = startTestNode((node) => installCounter(node, this.options));
-    this.nodes.set(id, t);
-    // init goes through the router like any request: the node's first seq-kv read may come out
-    // before init_ok, and must be routed too
-    const reply = await this.request(id, { type: 'init', node_id: id, node_ids: this.ids }, 2000);
-    if (reply?.type !== 'init_ok') throw new Error(`${id} did not answer init`);
-  }
-
-  async kill(id: string): Promise<void> {
-    const old = this.nodes.get(id)!;
-    this.nodes.delete(id);
-    await old.end();
-    old.drain(); // what it had not sent yet dies with it
-    await this.start(id);
-  }
-
-  partition(groups: string[][]): void {
-    this.cut.clear();
-    for (const a of groups) for (const b of groups) if (a !== b) for (const x of a) for (const y of b) this.cut.add(`${x}>${y}`);
-  }
-
-  private route(): void {
-    for (const [id, t] of this.nodes) {
-      for (const message of t.drain()) this.deliver(id, message);
-    }
-  }
-
-  private deliver(from: string, message: Message): void {
-    const { dest, body } = message;
-    if (dest.startsWith('c')) {
-      if (typeof body.in_reply_to === 'number') this.clientReplies.set(body.in_reply_to, body);
-      return;
-    }
-    this.serverMessages += 1;
-    if (dest === 'seq-kv') {
-      const reply = this.kv.handle(from, body);
-      this.serverMessages += 1;
-      this.nodes.get(from)?.deliver({ src: 'seq-kv', dest: from, body: { ...reply, type: String(reply.type), in_reply_to: body.msg_id as number } });
-      return;
-    }
-    if (this.cut.has(`${from}>${dest}`)) return;
-    this.nodes.get(dest)?.deliver(message);
-  }
-
-  /** One client request; resolves with the reply body, or undefined after timeoutMs. */
-  async request(node: string, body: Body, timeoutMs: number): Promise<Body | undefined> {
-    const msgId = this.nextMsgId++;
-    this.nodes.get(node)?.deliver({ src: `c${msgId}`, dest: node, body: { ...body, msg_id: msgId } });
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const reply = this.clientReplies.get(msgId);
-      if (reply) return reply;
-      await sleep(3);
-    }
-    return undefined;
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.pump);
-    await Promise.all([...this.nodes.values()].map((t) => t.end()));
-  }
-}
-
 let clusters: Cluster[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
   await Promise.all(clusters.map((c) => c.stop()));
   clusters = [];
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-async function cluster(seed: number, count = 3): Promise<Cluster> {
-  const c = new Cluster(seed, ids.slice(0, count));
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'counter-test-'));
+  dirs.push(dir);
+  return dir;
+}
+function diskOptions(dataDir = tempDir()): CounterOptions {
+  return { ...fast, durability: 'disk', dataDir };
+}
+async function cluster(seed: number, count = 3, options: CounterOptions = fast): Promise<Cluster> {
+  const c = new Cluster(seed, ids.slice(0, count), options);
   clusters.push(c);
   for (const id of ids.slice(0, count)) await c.start(id);
   return c;
@@ -167,15 +93,43 @@ describe('counter node', () => {
     expect(c.kv.newest(keyFor('n0'))).toEqual([1, 1, expect.any(String)]);
   });
 
+  it('disk mode: acks from the local file with no seq-kv request, and the key follows in one cas', async () => {
+    const c = await cluster(7, 1, { ...diskOptions(), flushMs: 400 });
+    await sleep(60); // start-up done
+    const before = c.kv.requestCount;
+    for (const delta of [3, 4, -2]) expect(await c.request('n0', { type: 'add', delta }, 1000)).toMatchObject({ type: 'add_ok' });
+    expect(c.kv.requestCount).toBe(before);
+    await sleep(500);
+    expect(c.kv.requestCount - before).toBe(1);
+    expect(c.kv.newest(keyFor('n0'))).toEqual([5, 3, expect.any(String)]);
+  });
+
+  it('disk mode: a restarted process reads its file; a file of another run is ignored', async () => {
+    const dir = tempDir();
+    saveLocal(localFilePath(dir, 'some-old-run', 'n0'), { count: 1000, version: 50 });
+    // flushes far apart: the seq-kv copy never catches up, so only the file can bring the 7 back
+    const c = await cluster(8, 1, { ...diskOptions(dir), flushMs: 5000 });
+    expect(await c.request('n0', { type: 'add', delta: 7 }, 1000)).toMatchObject({ type: 'add_ok' });
+    await c.kill('n0');
+    expect(c.kv.newest(keyFor('n0'))).toBeUndefined();
+    await sleep(60); // the new process's start-up
+    expect(await c.request('n0', { type: 'read' }, 1000)).toMatchObject({ value: 7 });
+    expect(await c.request('n0', { type: 'add', delta: 1 }, 1000)).toMatchObject({ type: 'add_ok' });
+    expect(await c.request('n0', { type: 'read' }, 1000)).toMatchObject({ value: 8 });
+    const token = c.kv.newest(RUN_KEY) as string;
+    expect(typeof token).toBe('string');
+    expect(token).not.toBe('some-old-run');
+  });
+
   it('rejects a non-integer delta', async () => {
     const c = await cluster(6, 1);
     expect(await c.request('n0', { type: 'add', delta: 1.5 }, 1000)).toMatchObject({ type: 'error', code: 12 });
   });
 });
 
-describe('a three-node cluster under partitions and kills', () => {
+describe.each(['kv', 'disk'] as const)('a three-node cluster under partitions and kills (%s mode)', (mode) => {
   it.each([11, 12, 13])('final reads are exact (seed %i), judged by the counter checker', async (seed) => {
-    const c = await cluster(seed);
+    const c = await cluster(seed, 3, mode === 'kv' ? fast : diskOptions());
     const history: Op[] = [];
     let index = 0;
     const record = (op: Omit<Op, 'index' | 'time'>) => history.push({ ...op, index: index++, time: index } as Op);

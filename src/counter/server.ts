@@ -1,5 +1,5 @@
-// Wires the counter core to the node runtime: client handlers, the seq-kv writer loop, and the
-// push of durable counts to peers.
+// Wires the counter core to the node runtime: client handlers, the seq-kv writer, the local file
+// (disk mode), and the push of durable counts to peers.
 
 import { randomBytes } from 'node:crypto';
 import {
@@ -12,6 +12,7 @@ import {
   type Node,
 } from '../lib/index.js';
 import {
+  commitLocal,
   createCounter,
   decodeStored,
   encodeStored,
@@ -19,10 +20,13 @@ import {
   keyFor,
   MAX_WRITES_IN_DOUBT,
   mergeView,
+  nextLocal,
   observeOwnKey,
+  planMirror,
   planWrite,
   readTotal,
   recordAdd,
+  restoreLocal,
   seedPeer,
   viewMessage,
   writeApplied,
@@ -31,9 +35,21 @@ import {
   type Stored,
   type Write,
 } from './counter.js';
+import { loadLocal, localFilePath, saveLocal } from './disk.js';
+
+/**
+ * Where an add must be before it is acknowledged:
+ * - `kv`: in a cas of the node's seq-kv key. Every add costs a seq-kv round trip (with Maelstrom's
+ *   one client per node there is never a second add to batch it with).
+ * - `disk`: in the node's local file; the seq-kv key follows in one cas per flush interval.
+ */
+export type Durability = 'kv' | 'disk';
 
 export interface CounterOptions {
-  /** how often pending adds go to seq-kv in one cas */
+  durability: Durability;
+  /** directory of the local file in disk mode (Maelstrom starts nodes in the shared temp dir) */
+  dataDir: string;
+  /** how often pending adds (kv mode) or the local count (disk mode) go to seq-kv in one cas */
   flushMs: number;
   /** how often a node pushes its view to its peers when its own count changed */
   gossipMs: number;
@@ -47,11 +63,13 @@ export interface CounterOptions {
    * durable; the client recorded it as indeterminate, which allows either.
    */
   replyDeadlineMs: number;
-  /** most adds waiting for seq-kv; beyond it adds fail at once (error 11, so they count for nothing) */
+  /** most adds waiting (for seq-kv, or for start-up); beyond it adds fail at once (error 11) */
   maxPendingAdds: number;
 }
 
 export const defaultCounterOptions: CounterOptions = {
+  durability: 'kv',
+  dataDir: '.',
   flushMs: 500,
   gossipMs: 1000,
   keepaliveMs: 2000,
@@ -60,42 +78,63 @@ export const defaultCounterOptions: CounterOptions = {
   maxPendingAdds: 10_000,
 };
 
-/** Wait before retrying the start-up read of the node's own key after it failed. */
-const recoveryRetryMs = 100;
+/** The seq-kv key that names the test run (disk mode: keeps files of earlier runs out). */
+export const RUN_KEY = 'counter-run';
 
-interface Waiter {
-  resolve: () => void;
-}
+/** Wait before retrying start-up after a seq-kv request failed. */
+const startRetryMs = 100;
 
 export interface CounterHandle {
   state(): CounterState | undefined;
 }
 
+async function readOwnKey(store: KV, self: string): Promise<Stored | undefined> {
+  const value = await store.readOr(keyFor(self), null);
+  return value === null ? undefined : decodeStored(value);
+}
+
+/**
+ * The run's token: whoever creates the key first wins. A read may be stale and miss the key;
+ * the cas then fails (it is re-run on the newest state), and the next read is current.
+ */
+async function runToken(store: KV, mine: string): Promise<string> {
+  for (;;) {
+    const value = await store.readOr(RUN_KEY, null);
+    if (typeof value === 'string') return value;
+    try {
+      await store.cas(RUN_KEY, null, mine, { createIfNotExists: true });
+      return mine;
+    } catch (error) {
+      if (!(error instanceof PreconditionFailedError)) throw error;
+    }
+  }
+}
+
 export function installCounter(node: Node, options: CounterOptions = defaultCounterOptions): CounterHandle {
   let state: CounterState | undefined;
   let kv: KV | undefined;
+  let localFile: string | undefined;
   /** one seq-kv request of the writer at a time: a cas, or the read that follows a failed one */
   let busy = false;
   let nextAddId = 1;
-  const waiters = new Map<number, Waiter>();
+  const waiters = new Map<number, () => void>();
   /** own version in the last push, so a change of the node's own count goes out at the next tick */
   let pushedOwnVersion = -1;
   let lastPushMs = -Infinity;
   const now = (): number => performance.now();
-
   const peers = (): string[] => node.nodeIds.filter((id) => id !== node.id);
 
   const acknowledge = (ids: number[]): void => {
     for (const id of ids) {
-      waiters.get(id)?.resolve();
+      waiters.get(id)?.();
       waiters.delete(id);
     }
   };
+  const sleep = (ms: number) => new Promise<void>((resolve) => node.after(ms, resolve));
 
-  async function readOwnKey(store: KV, self: string): Promise<Stored | undefined> {
-    const value = await store.readOr(keyFor(self), null);
-    return value === null ? undefined : decodeStored(value);
-  }
+  /** Ready for adds: kv mode once the key is read, disk mode once the local count is restored. */
+  const ready = (current: CounterState): boolean =>
+    options.durability === 'kv' ? isRecovered(current) : current.local !== undefined;
 
   async function casWrite(store: KV, current: CounterState, write: Write): Promise<void> {
     try {
@@ -116,9 +155,9 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
     acknowledge(observeOwnKey(current, await readOwnKey(store, current.self)));
   }
 
-  /** Sends pending adds to seq-kv unless a request is already out. */
+  /** Sends pending adds (kv mode) or the local count (disk mode) to seq-kv, one request at a time. */
   async function flush(): Promise<void> {
-    if (busy || state === undefined || kv === undefined || !isRecovered(state)) return;
+    if (busy || state === undefined || kv === undefined || !ready(state)) return;
     const current = state;
     const store = kv;
     busy = true;
@@ -127,27 +166,31 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
       if (current.inDoubt.length >= MAX_WRITES_IN_DOUBT) {
         acknowledge(observeOwnKey(current, await readOwnKey(store, current.self)));
       }
-      const write = planWrite(current);
+      const write = options.durability === 'kv' ? planWrite(current) : planMirror(current);
       if (write !== undefined) await casWrite(store, current, write);
     } catch (error) {
-      node.log('counter write failed, retrying at the next flush:', error);
+      node.log('seq-kv write failed, retrying at the next flush:', error);
     } finally {
       busy = false;
     }
   }
 
-  async function recover(current: CounterState, store: KV): Promise<void> {
-    while (!isRecovered(current)) {
+  async function startUp(current: CounterState, store: KV): Promise<void> {
+    while (!ready(current)) {
       try {
+        const token = options.durability === 'disk' ? await runToken(store, current.incarnation) : undefined;
         acknowledge(observeOwnKey(current, await readOwnKey(store, current.self)));
+        if (token !== undefined) {
+          localFile = localFilePath(options.dataDir, token, current.self);
+          restoreLocal(current, loadLocal(localFile));
+          for (const resolve of waiters.values()) resolve();
+          waiters.clear();
+        }
       } catch (error) {
-        node.log('reading own key failed, retrying:', error);
-        await new Promise<void>((resolve) => node.after(recoveryRetryMs, resolve));
+        node.log('start-up read failed, retrying:', error);
+        await sleep(startRetryMs);
       }
     }
-  }
-
-  async function seedPeers(current: CounterState, store: KV): Promise<void> {
     // A head start for a restarted node; the peers' pushes correct anything stale.
     for (const peer of peers()) {
       try {
@@ -175,24 +218,45 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
     const store = createKV(node, 'seq-kv', { timeoutMs: options.kvTimeoutMs });
     state = current;
     kv = store;
-    // Not awaited: init_ok goes out at once, adds wait for the key to be read.
-    void recover(current, store)
-      .then(() => seedPeers(current, store))
-      .catch((error: unknown) => node.log('start-up failed:', error));
+    // Not awaited: init_ok goes out at once, adds wait for start-up.
+    void startUp(current, store).catch((error: unknown) => node.log('start-up failed:', error));
     node.every(options.flushMs, flush);
     node.every(options.gossipMs, push);
   });
 
-  node.handle('add', { delta: 'integer' }, async (message) => {
-    if (state === undefined) throw new RPCError(ErrorCode.TemporarilyUnavailable, 'not initialised');
+  /** Resolves when `id` may be acknowledged (kv: its cas applied; disk: start-up done). */
+  function waitFor(id: number): Promise<void> {
     if (waiters.size >= options.maxPendingAdds) {
-      throw new RPCError(ErrorCode.TemporarilyUnavailable, 'too many adds waiting for seq-kv');
+      throw new RPCError(ErrorCode.TemporarilyUnavailable, 'too many adds waiting');
     }
+    return new Promise<void>((resolve) => waiters.set(id, resolve));
+  }
+
+  function addToDisk(current: CounterState, delta: number): void {
+    const next = nextLocal(current, delta);
+    try {
+      saveLocal(localFile as string, next);
+    } catch (error) {
+      node.log('writing the local file failed:', error);
+      throw new RPCError(ErrorCode.TemporarilyUnavailable, 'local file not writable');
+    }
+    commitLocal(current, next);
+  }
+
+  node.handle('add', { delta: 'integer' }, async (message) => {
+    const current = state;
+    if (current === undefined) throw new RPCError(ErrorCode.TemporarilyUnavailable, 'not initialised');
     const receivedMs = now();
     const id = nextAddId++;
-    const durable = new Promise<void>((resolve) => waiters.set(id, { resolve }));
-    recordAdd(state, { id, delta: message.body.delta });
-    await durable;
+    const delta = message.body.delta;
+    if (options.durability === 'kv') {
+      const durable = waitFor(id);
+      recordAdd(current, { id, delta });
+      await durable;
+    } else {
+      if (!ready(current)) await waitFor(id);
+      addToDisk(current, delta);
+    }
     if (now() - receivedMs > options.replyDeadlineMs) return undefined;
     return { type: 'add_ok' };
   });
