@@ -151,7 +151,10 @@ function runChild(label, spec) {
 }
 
 const args = process.argv.slice(2);
-if (args[0] === '--one') {
+const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
+if (!isMain) {
+  // imported for synthesize()
+} else if (args[0] === '--one') {
   await runOne(JSON.parse(args[1]));
 } else {
   const sparse = args.includes('--sparse');

@@ -218,6 +218,17 @@ describe('kafka checker: each error type is rejected', () => {
     expect(((cycle!.steps as Entry[])[0]!.b as Entry).type).toBe('invoke');
   });
 
+  it('an info send gives no offset but is still the wr source of a G1c-realtime', () => {
+    const h = new KafkaHistory();
+    const poll = h.poll(1, { a: [[0, 1]] });
+    const send = h.send(0, 'a', 1, null, 'info');
+    h.poll(2, { a: [[0, 1]] });
+    const result = checkKafka(h.ops);
+    expect(result['error-types']).toEqual(['G1c-realtime', 'strong-PL-2-cycle-exists']);
+    expect((errs(result, 'strong-PL-2-cycle-exists')[0]!.scc as number[])).toEqual([poll.index, send.index]);
+    expect(result['info-txn-causes']).toEqual(['net-timeout']);
+  });
+
   it('cycle-search-timeout: when the cycle search runs out of time it says so and still gives a cycle', () => {
     const h = new KafkaHistory();
     h.poll(1, { a: [[0, 1]] });
