@@ -297,6 +297,28 @@ describe('restarts', () => {
     }
   });
 
+  it('every node killed at once: all restart from their records and nothing acknowledged is lost', () => {
+    const c = new Cluster(['n0', 'n1', 'n2']);
+    const acked: Array<[string, number]> = [];
+    for (let i = 0; i < 12; i += 1) {
+      const id = c.ids[i % 3]!;
+      acked.push([`${id}:${i}`, c.send(id, `k${i % 2}`, `${id}:${i}`)]);
+      if (i % 4 === 0) c.round();
+    }
+    const polledBefore = offsetsOf(c.node('n0'), 'k0');
+    for (const id of c.ids) c.start(id);
+    // Nothing is visible until peers have spoken again, and nothing that was visible is reassigned.
+    expect(offsetsOf(c.node('n0'), 'k0')).toEqual([]);
+    const fresh = c.send('n0', 'k0', 'fresh');
+    expect(fresh).toBeGreaterThan(Math.max(-1, ...polledBefore));
+    c.rounds(5);
+    for (const id of c.ids) {
+      const log = new Map([...(poll(c.node(id), { k0: 0, k1: 0 })['k0'] ?? []), ...(poll(c.node(id), { k1: 0 })['k1'] ?? [])].map(([o, m]) => [m, o]));
+      for (const [msg, offset] of acked) expect(log.get(msg)).toBe(offset);
+      expect(log.get('fresh')).toBe(fresh);
+    }
+  });
+
   it('a restarted peer gets everything again, even if it lost all it had', () => {
     const c = new Cluster(['n0', 'n1']);
     for (let i = 0; i < 5; i += 1) c.send('n0', 'k', i);
