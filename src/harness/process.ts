@@ -517,7 +517,8 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
       wake(inbox);
       // The whole group, even when the node itself is gone: what it forked may not be.
       if (pgid !== undefined) killGroup(pgid);
-      else if (!exited) child.kill('SIGKILL');
+      // and the node itself, where process groups do not exist (Windows)
+      if (!exited) child.kill('SIGKILL');
       let timer: NodeJS.Timeout | undefined;
       const within = (promise: Promise<void>, ms: number): Promise<void> =>
         Promise.race([
