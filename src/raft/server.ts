@@ -18,6 +18,7 @@ import {
   type RaftConfig,
   type RaftState,
 } from './raft.js';
+import { createRelay, defaultRelayTimings, probes, receiveWire, route, type RelayState, type WireBody } from './relay.js';
 import type { RaftStorage } from './storage.js';
 
 export interface RaftTimings {
@@ -44,6 +45,7 @@ export function installRaft(
 ): RaftServer {
   let state: RaftState | undefined;
   let storage: RaftStorage | undefined;
+  let relay: RelayState | undefined;
   /** rid -> the client request it answers; entries leave when answered (the core bounds how many) */
   const clients = new Map<string, Message>();
   // Request ids must not repeat across restarts: entries of an earlier life may still be applied.
@@ -55,7 +57,10 @@ export function installRaft(
 
   const run = (out: Output): void => {
     if (storage !== undefined && out.persist.length > 0) storage.write(out.persist);
-    for (const { to, body } of out.messages) node.send(to, body as unknown as OutBody);
+    for (const { to, body } of out.messages) {
+      const routed = relay === undefined ? { to, body: body as unknown as WireBody } : route(relay, to, body as unknown as WireBody, now());
+      node.send(routed.to, routed.body as OutBody);
+    }
     for (const { rid, result } of out.answers) {
       const request = clients.get(rid);
       if (request === undefined) continue;
@@ -90,8 +95,11 @@ export function installRaft(
       now(),
     );
     node.log(`raft: loaded term=${durable.term} vote=${durable.votedFor} snapshot=${durable.snapshot.index} entries=${durable.entries.length}`);
+    relay = createRelay({ id: node.id, peers: node.nodeIds.filter((id) => id !== node.id), ...defaultRelayTimings });
     node.every(timings.tickMs, () => {
-      if (state !== undefined) run(tick(state, now()));
+      if (state === undefined || relay === undefined) return;
+      run(tick(state, now()));
+      for (const probe of probes(relay, now())) node.send(probe.to, probe.body);
     });
   });
 
@@ -113,13 +121,14 @@ export function installRaft(
     clientOp(message, { f: 'cas', key: message.body.key, from: message.body.from, to: message.body.to });
   });
 
-  for (const type of peerMessageTypes) {
-    node.handle(type, { term: 'integer' }, (message) => {
-      // Only servers speak Raft; anything else is ignored rather than answered.
-      if (state === undefined || !node.nodeIds.includes(message.src)) return;
-      run(receive(state, message.src, message.body as unknown as PeerMessage, now()));
-    });
-  }
+  const peerMessage = (message: Message): void => {
+    // Only servers speak Raft; anything else is ignored rather than answered.
+    if (state === undefined || relay === undefined || !node.nodeIds.includes(message.src)) return;
+    const received = receiveWire(relay, message.src, message.body as WireBody, now());
+    if (received.kind === 'forward') node.send(received.to, received.body as OutBody);
+    if (received.kind === 'deliver') run(receive(state, received.from, received.body as unknown as PeerMessage, now()));
+  };
+  for (const type of [...peerMessageTypes, 'raft_relay', 'raft_probe']) node.handle(type, peerMessage);
 
   return { state: () => state };
 }

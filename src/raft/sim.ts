@@ -18,6 +18,7 @@ import {
   type RaftConfig,
   type RaftState,
 } from './raft.js';
+import { createRelay, defaultRelayTimings, probes, receiveWire, route, type RelayState, type WireBody } from './relay.js';
 import { MemoryStorage } from './storage.js';
 
 export function seededRandom(seed: number): () => number {
@@ -47,6 +48,7 @@ export interface HistoryOp {
 interface SimNode {
   id: string;
   state: RaftState;
+  relay: RelayState;
   disk: MemoryStorage;
   up: boolean;
 }
@@ -83,6 +85,8 @@ export class Sim {
   private ridCounter = 0;
   latencyMs: number;
   lossRate = 0;
+  /** route through the relay layer, as the node does */
+  useRelay = true;
   readonly tickMs: number;
 
   constructor(private readonly options: SimOptions) {
@@ -91,8 +95,12 @@ export class Sim {
     this.tickMs = options.tickMs ?? 5;
     for (const id of options.nodeIds) {
       const disk = new MemoryStorage();
-      this.nodes.set(id, { id, disk, up: true, state: this.boot(id, disk) });
+      this.nodes.set(id, { id, disk, up: true, state: this.boot(id, disk), relay: this.newRelay(id) });
     }
+  }
+
+  private newRelay(id: string): RelayState {
+    return createRelay({ id, peers: this.options.nodeIds.filter((peer) => peer !== id), ...defaultRelayTimings });
   }
 
   private boot(id: string, disk: MemoryStorage): RaftState {
@@ -122,6 +130,16 @@ export class Sim {
     this.blocked.add(`${from}>${to}`);
   }
 
+  /** Maelstrom's majorities-ring: nodes in ring order; each window's middle node drops messages from outside it. */
+  majoritiesRing(ring: string[]): void {
+    const size = Math.floor(ring.length / 2) + 1;
+    for (let k = 0; k < ring.length; k++) {
+      const window = Array.from({ length: size }, (_, j) => ring[(k + j) % ring.length] as string);
+      const middle = window[Math.floor(size / 2)] as string;
+      for (const other of ring) if (!window.includes(other)) this.block(other, middle);
+    }
+  }
+
   /** Cuts the nodes in `group` off from everyone else, both ways. */
   isolate(group: string[]): void {
     for (const a of group) for (const b of this.options.nodeIds) if (!group.includes(b)) {
@@ -144,6 +162,7 @@ export class Sim {
   restart(id: string): void {
     const node = this.nodes.get(id) as SimNode;
     node.state = this.boot(id, node.disk);
+    node.relay = this.newRelay(id);
     node.up = true;
   }
 
@@ -172,8 +191,8 @@ export class Sim {
   private apply(node: SimNode, out: Output): void {
     node.disk.write(out.persist);
     for (const { to, body } of out.messages) {
-      this.messagesSent += 1;
-      this.inFlight.push({ atMs: this.nowMs + this.latencyMs, seq: this.seq++, from: node.id, to, text: JSON.stringify(body) });
+      const routed = this.useRelay ? route(node.relay, to, body as unknown as WireBody, this.nowMs) : { to, body };
+      this.transmit(node.id, routed.to, routed.body);
     }
     for (const { rid, result } of out.answers) {
       const entry = this.opsByRid.get(rid);
@@ -195,13 +214,22 @@ export class Sim {
     }
   }
 
+  private transmit(from: string, to: string, body: unknown): void {
+    this.messagesSent += 1;
+    this.inFlight.push({ atMs: this.nowMs + this.latencyMs, seq: this.seq++, from, to, text: JSON.stringify(body) });
+  }
+
   /** Advances virtual time, delivering messages and ticking nodes, checking invariants as it goes. */
   run(durationMs: number): void {
     const end = this.nowMs + durationMs;
     while (this.nowMs < end) {
       this.nowMs = Math.min(end, this.nowMs + this.tickMs);
       this.deliverDue();
-      for (const node of this.nodes.values()) if (node.up) this.apply(node, tick(node.state, this.nowMs));
+      for (const node of this.nodes.values()) {
+        if (!node.up) continue;
+        this.apply(node, tick(node.state, this.nowMs));
+        if (this.useRelay) for (const probe of probes(node.relay, this.nowMs)) this.transmit(node.id, probe.to, probe.body);
+      }
       this.checkSafety();
     }
   }
@@ -216,7 +244,14 @@ export class Sim {
         const target = this.nodes.get(message.to) as SimNode;
         if (!target.up || this.blocked.has(`${message.from}>${message.to}`)) continue;
         if (this.lossRate > 0 && this.random() < this.lossRate) continue;
-        this.apply(target, receive(target.state, message.from, JSON.parse(message.text) as PeerMessage, this.nowMs));
+        const body = JSON.parse(message.text) as WireBody;
+        if (!this.useRelay) {
+          this.apply(target, receive(target.state, message.from, body as unknown as PeerMessage, this.nowMs));
+          continue;
+        }
+        const received = receiveWire(target.relay, message.from, body, this.nowMs);
+        if (received.kind === 'forward') this.transmit(target.id, received.to, received.body);
+        if (received.kind === 'deliver') this.apply(target, receive(target.state, received.from, received.body as unknown as PeerMessage, this.nowMs));
       }
     }
   }
