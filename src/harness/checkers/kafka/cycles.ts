@@ -37,6 +37,10 @@ export class DeadlineTicker {
 class GrowableInt32 {
   data = new Int32Array(1024);
   length = 0;
+  release(): void {
+    this.data = new Int32Array(0);
+    this.length = 0;
+  }
   push(value: number): void {
     if (this.length === this.data.length) {
       const bigger = new Int32Array(this.data.length * 2);
@@ -62,8 +66,10 @@ export class EdgeGraph {
 
   constructor(readonly vertexCount: number) {}
 
+  private edgeTotal = -1;
+
   get edgeCount(): number {
-    return this.from.length;
+    return this.edgeTotal >= 0 ? this.edgeTotal : this.from.length;
   }
 
   addEdge(a: number, b: number, kind: number): void {
@@ -92,6 +98,11 @@ export class EdgeGraph {
     this.start = start;
     this.targets = targets;
     this.kinds = kinds;
+    this.edgeTotal = m;
+    // the adjacency arrays hold everything now; drop the collection buffers
+    this.from.release();
+    this.to.release();
+    this.kind.release();
   }
 
   /** Calls visit(target, kind) for each out-edge of v. */
@@ -124,7 +135,7 @@ export class EdgeGraph {
   }
 
   hasVertexWithEdges(): boolean {
-    return this.from.length > 0;
+    return this.edgeCount > 0;
   }
 }
 

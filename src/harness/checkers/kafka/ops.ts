@@ -17,9 +17,9 @@ export interface KafkaOp {
   op: Op;
   /** position in the client-op array */
   position: number;
-  /** key → messages sent (f send/txn), in mop order; null when none */
+  /** key → messages sent (f send/txn), in mop order; null when none or an invocation */
   writes: Map<string, Pair[]> | null;
-  /** key → messages polled (f poll/txn), in pair order; null when none */
+  /** key → messages polled (f poll/txn), in pair order; null when none or an invocation */
   reads: Map<string, Pair[]> | null;
 }
 
@@ -89,7 +89,9 @@ export function clientHistory(history: readonly Op[]): ClientHistory {
   const ops: KafkaOp[] = [];
   for (const op of history) {
     if (!isClientOp(op)) continue;
-    ops.push({ op, position: ops.length, writes: opWrites(op), reads: opReads(op) });
+    // Invocations carry no offsets or poll results, and every check ignores their writes/reads.
+    const completed = op.type !== 'invoke';
+    ops.push({ op, position: ops.length, writes: completed ? opWrites(op) : null, reads: completed ? opReads(op) : null });
   }
   const completionOf = new Int32Array(ops.length).fill(-1);
   const invocationOf = new Int32Array(ops.length).fill(-1);
