@@ -3,9 +3,16 @@
 // search skips it. Configurations are packed into one Int32Array pool and found through an
 // open-addressing table, because millions of small JS objects would cost several times the memory.
 //
-// Entry layout in the pool: [parent, lastCall, keyLength, ...key]. `parent` is the pool offset of
-// the configuration the search was in when it linearized `lastCall` to get here (-1 for the
-// initial one), so any configuration's linearization order can be read back by following parents.
+// One step further than Porcupine: a configuration is also skipped when it is *dominated*, that
+// is an entered one has the same ok calls linearized, the same register state, and a subset of its
+// pending-forever calls. Those calls may take effect at any later time or never, so the smaller
+// configuration can do everything the larger one can. Without this, every timed-out write doubles
+// the configurations a non-linearizable history has to exhaust. The table is therefore keyed by
+// the key's prefix (state and ok calls); entries with the same prefix form a chain.
+//
+// Entry layout in the pool: [parent, lastCall, keyLength, nextInChain, ...key]. `parent` is the
+// pool offset of the configuration the search was in when it linearized `lastCall` to get here
+// (-1 for the initial one), so any configuration's linearization order can be read back.
 
 export class BudgetExceededError extends Error {
   constructor(message: string) {
@@ -14,7 +21,7 @@ export class BudgetExceededError extends Error {
   }
 }
 
-const HEADER_WORDS = 3;
+const HEADER_WORDS = 4;
 
 export function hashKey(key: Int32Array, length: number): number {
   let h = 0x811c9dc5 ^ length;
@@ -31,6 +38,7 @@ export class ConfigCache {
   private slots: Int32Array; // pool offset + 1, 0 when free
   private slotHashes: Int32Array;
   private count = 0;
+  private chains = 0;
 
   /** @param maxWords bound on the pool and table together, in 4-byte words */
   constructor(private readonly maxWords: number) {
@@ -47,22 +55,35 @@ export class ConfigCache {
     return (this.pool.length + this.slots.length * 2) * 4;
   }
 
-  /** Adds the configuration unless present: its pool offset, or -1 when it was already there. */
-  addIfAbsent(key: Int32Array, length: number, parent: number, lastCall: number): number {
-    const hash = hashKey(key, length);
+  /**
+   * Adds the configuration unless an entered one dominates it (see above): its pool offset, or -1.
+   * `key[0..prefixLength)` is the state and ok part, the rest the pending-forever part.
+   */
+  addUnlessDominated(key: Int32Array, length: number, prefixLength: number, parent: number, lastCall: number): number {
+    const hash = hashKey(key, prefixLength);
     const mask = this.slots.length - 1;
     let slot = hash & mask;
     for (;;) {
       const stored = this.slots[slot]!;
       if (stored === 0) break;
-      if (this.slotHashes[slot] === hash && this.keyEquals(stored - 1, key, length)) return -1;
+      const head = stored - 1;
+      if (this.slotHashes[slot] === hash && this.prefixEquals(head, key, prefixLength)) {
+        for (let entry = head; entry !== -1; entry = this.pool[entry + 3]!) {
+          if (this.pendingSubset(entry, key, prefixLength, length)) return -1;
+        }
+        const offset = this.append(key, length, parent, lastCall);
+        this.pool[offset + 3] = this.pool[head + 3]!;
+        this.pool[head + 3] = offset;
+        this.count++;
+        return offset;
+      }
       slot = (slot + 1) & mask;
     }
     const offset = this.append(key, length, parent, lastCall);
     this.slots[slot] = offset + 1;
     this.slotHashes[slot] = hash;
     this.count++;
-    if (this.count * 2 > this.slots.length) this.growTable();
+    if (++this.chains * 2 > this.slots.length) this.growTable();
     return offset;
   }
 
@@ -85,11 +106,31 @@ export class ConfigCache {
     for (let offset = 0; offset < this.used; offset += HEADER_WORDS + this.pool[offset + 2]!) yield offset;
   }
 
-  private keyEquals(offset: number, key: Int32Array, length: number): boolean {
+  private prefixEquals(offset: number, key: Int32Array, prefixLength: number): boolean {
     const pool = this.pool;
-    if (pool[offset + 2] !== length) return false;
     const base = offset + HEADER_WORDS;
-    for (let i = 0; i < length; i++) if (pool[base + i] !== key[i]) return false;
+    for (let i = 0; i < prefixLength; i++) if (pool[base + i] !== key[i]) return false;
+    return true;
+  }
+
+  /** Is the entry's pending part (a windowed set: [low, ...words]) a subset of the key's? */
+  private pendingSubset(offset: number, key: Int32Array, prefixLength: number, length: number): boolean {
+    const pool = this.pool;
+    const at = offset + HEADER_WORDS + prefixLength;
+    const entryLow = pool[at]!;
+    const keyLow = key[prefixLength]!;
+    if (entryLow > keyLow) return false; // the entry holds keyLow, which the key lacks
+    const entryWords = pool[offset + 2]! - prefixLength - 1;
+    const entryFirst = entryLow >>> 5;
+    const keyFirst = keyLow >>> 5;
+    const keyWords = length - prefixLength - 1;
+    for (let w = 0; w < entryWords; w++) {
+      const word = entryFirst + w;
+      if (word < keyFirst) continue; // the key holds every call below keyLow
+      const k = word - keyFirst;
+      const keyWord = k < keyWords ? key[prefixLength + 1 + k]! : 0;
+      if ((pool[at + 1 + w]! & ~keyWord) !== 0) return false;
+    }
     return true;
   }
 
@@ -101,6 +142,7 @@ export class ConfigCache {
     pool[offset] = parent;
     pool[offset + 1] = lastCall;
     pool[offset + 2] = length;
+    pool[offset + 3] = -1;
     pool.set(key.subarray(0, length), offset + HEADER_WORDS);
     this.used = needed;
     return offset;

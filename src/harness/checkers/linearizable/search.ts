@@ -11,7 +11,7 @@
 // the key of a configuration stays a few words long however long the history is.
 
 import { BudgetExceededError, ConfigCache } from './cache.js';
-import { stepState, type PreparedHistory } from './prepare.js';
+import { OpKind, stepState, type PreparedHistory } from './prepare.js';
 
 export interface SearchLimits {
   /** Date.now() after which the search gives up */
@@ -139,14 +139,22 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
     key[0] = state;
     return pending.encode(key, ok.encode(key, 1, true), false);
   };
+  /** the state and ok part of the last encoded key: [state, okLow, okWords, ...okWords] */
+  const okPrefixLength = (): number => 3 + key[2]!;
+
+  // A read that is legal now changes nothing, and any later place for it could move here (no call
+  // still in the list returned before its invocation), so linearizing it now is never wrong: it
+  // needs no alternative. That partial-order reduction keeps reads from multiplying the search.
+  const isRead = (id: number): boolean => prepared.kind[id] === OpKind.ReadAny || prepared.kind[id] === OpKind.Read;
 
   const cache = new ConfigCache(limits.maxCacheWords);
   const stackNode = new Int32Array(callCount);
   const stackState = new Int32Array(callCount);
   const stackConfig = new Int32Array(callCount);
+  const stackForced = new Uint8Array(callCount);
   let depth = 0;
   let state = 0;
-  let config = cache.addIfAbsent(key, encode(state), -1, -1);
+  let config = cache.addUnlessDominated(key, encode(state), okPrefixLength(), -1, -1);
   let node = next[0]!;
   let iterations = 0;
   let furthestOkLow = 0; // Knossos' "highest contiguous linearized entry", over every configuration
@@ -163,13 +171,16 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
       if (match[node] !== -1) {
         // a call: linearize it here if the register allows it and the configuration is new
         const nextState = stepState(prepared, state, id);
+        let exhausted = false;
         if (nextState >= 0) {
+          const forced = isRead(id);
           linearize(id);
-          const added = cache.addIfAbsent(key, encode(nextState), config, id);
+          const added = cache.addUnlessDominated(key, encode(nextState), okPrefixLength(), config, id);
           if (added >= 0) {
             stackNode[depth] = node;
             stackState[depth] = state;
             stackConfig[depth] = config;
+            stackForced[depth] = forced ? 1 : 0;
             depth++;
             config = added;
             state = nextState;
@@ -179,20 +190,31 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
             continue;
           }
           unlinearize(id);
+          // a legal read was this configuration's only move worth making, and it has failed before
+          exhausted = forced;
         }
-        node = next[node]!;
-        continue;
+        if (!exhausted) {
+          node = next[node]!;
+          continue;
+        }
+      } else if (id >= okCount) {
+        break; // only returns of pending-forever calls are left: those calls may never happen
       }
-      // a return whose call is not linearized yet
-      if (id >= okCount) break; // only pending-forever calls are left: they may never happen
-      if (depth === 0) return { kind: 'invalid', cache, blockedCall: furthestOkLow };
-      depth--;
-      const undone = stackNode[depth]!;
-      state = stackState[depth]!;
-      config = stackConfig[depth]!;
-      unlinearize(callOfNode[undone]!);
-      unlift(undone);
-      node = next[undone]!;
+      // Dead end: undo linearizations back to the last free choice and try the next candidate
+      // after it. Undoing a forced read lands in a configuration that has failed too.
+      for (;;) {
+        if (depth === 0) return { kind: 'invalid', cache, blockedCall: furthestOkLow };
+        depth--;
+        const undone = stackNode[depth]!;
+        state = stackState[depth]!;
+        config = stackConfig[depth]!;
+        unlinearize(callOfNode[undone]!);
+        unlift(undone);
+        if (stackForced[depth] === 0) {
+          node = next[undone]!;
+          break;
+        }
+      }
     }
   } catch (err) {
     if (err instanceof BudgetExceededError) return { kind: 'unknown', cause: err.message };
