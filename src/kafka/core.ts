@@ -466,10 +466,3 @@ function takePending(pending: Map<string, Pending>, mid: number, all: boolean, n
   }
   return taken;
 }
-
-/** Counts for tests and logs. */
-export function peerStatus(state: KafkaState, peer: string): { unacked: number; pendingClaims: number; receivedThrough: number } | undefined {
-  const p = state.peers.get(peer);
-  if (p === undefined) return undefined;
-  return { unacked: state.own.length - p.ackedThrough, pendingClaims: p.claims.size, receivedThrough: p.receivedThrough };
-}
