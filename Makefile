@@ -7,7 +7,7 @@ MAELSTROM ?= $(wildcard maelstrom/maelstrom)
 RUNNER := $(if $(MAELSTROM),$(MAELSTROM) test,bin/glomers test)
 SOURCES := $(shell find src -name '*.ts' ! -name '*.test.ts') build.mjs package.json
 
-.PHONY: all build test typecheck echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e broadcast-e-partition compare bench clean
+.PHONY: all build test typecheck echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e broadcast-e-partition txn-a txn-b txn-c compare bench clean
 
 all: build
 
@@ -53,6 +53,18 @@ broadcast-e: build
 
 broadcast-e-partition: build
 	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100 --nemesis partition -- --overlay star --interval 300
+
+# Challenge 6: txn-rw-register. 6b is two runs; the second must also keep total availability
+# through partitions. Add --strict to make glomers' own findings (G0, altered replies) count.
+txn-a: build
+	$(RUNNER) -w txn-rw-register --bin bin/txn --node-count 1 --time-limit 20 --rate 1000 --concurrency 2n --consistency-models read-uncommitted --availability total
+
+txn-b: build
+	$(RUNNER) -w txn-rw-register --bin bin/txn --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted
+	$(RUNNER) -w txn-rw-register --bin bin/txn --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted --availability total --nemesis partition
+
+txn-c: build
+	$(RUNNER) -w txn-rw-register --bin bin/txn --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition
 
 compare: build
 	node bench/compare.mjs

@@ -5,6 +5,7 @@ import type { Workload } from '../workload.js';
 import { broadcastWorkload } from './broadcast.js';
 import { echoWorkload } from './echo.js';
 import { uniqueIdsWorkload } from './unique-ids.js';
+import { txnListAppendWorkload, txnRwRegisterWorkload } from './txn.js';
 import { gCounterWorkload, gSetWorkload, pnCounterWorkload } from './counters.js';
 import { linKvWorkload } from './lin-kv.js';
 
@@ -12,6 +13,8 @@ export const workloads: Record<string, Workload> = {
   [echoWorkload.name]: echoWorkload,
   [uniqueIdsWorkload.name]: uniqueIdsWorkload,
   [broadcastWorkload.name]: broadcastWorkload,
+  [txnRwRegisterWorkload.name]: txnRwRegisterWorkload,
+  [txnListAppendWorkload.name]: txnListAppendWorkload,
   [gSetWorkload.name]: gSetWorkload,
   [gCounterWorkload.name]: gCounterWorkload,
   [pnCounterWorkload.name]: pnCounterWorkload,
