@@ -1,8 +1,9 @@
 // A small dependency-graph toolkit for the kafka checker's Elle part: a compact graph over
 // vertex numbers with edge-kind bitmasks, Elle's realtime edges (checkers-spec 3.3), Tarjan's
-// strongly connected components (iterative), and a shortest-cycle search. Self-contained on
-// purpose; it should be merged with the general Elle implementation (src/harness/checkers/elle/)
-// once that exists.
+// strongly connected components (iterative), and a shortest-cycle search. Written before the
+// general Elle implementation (src/harness/checkers/elle/) landed; the two should be merged: that
+// one has Elle's full typed search, this one a flat edge list (3 int32 per edge while building)
+// that suits the kafka graph's many realtime edges.
 
 import type { Op } from '../../types.js';
 

@@ -165,7 +165,7 @@ export function realtimeLag(client: ClientHistory, ticker: DeadlineTicker): LagR
     if (offsets) for (const [key, offset] of offsets) expiry.reveal(key, offset, kop.op.time);
   }
   const perProcess = new Map<number, ProcessOffsets>();
-  const buckets = new Map<string, Map<number, [number, number]>>();
+  const series = new Map<string, Array<[number, number]>>();
   let worst: LagPoint | undefined;
   for (const kop of ops) {
     ticker.tick();
@@ -186,29 +186,41 @@ export function realtimeLag(client: ClientHistory, ticker: DeadlineTicker): LagR
       if (state.offsets.size > ARRAY_MAP_MAX) state.hashed = true;
       const invocation = invocationOf[kop.position]!;
       const invokeNs = invocation >= 0 ? ops[invocation]!.op.time : op.time;
-      let best: LagPoint | undefined;
+      // First pass: every key's lag (for the plot) and the poll's maximum. Only when that beats
+      // the worst so far does the tie-break by map order matter, so only then look for the key.
+      let maxLagNs = -1;
       for (const [key, offset] of state.offsets) {
-        const expired = expiry.expiredAt(key, offset + 1);
-        const lagNs = Math.max(0, invokeNs - expired);
-        addToBucket(buckets, key, invokeNs, lagNs);
-        if (!best || lagNs > best.lagNs || (lagNs === best.lagNs && state.hashed && stringOrderKey(key) < stringOrderKey(best.key))) {
-          best = { timeNs: invokeNs, process, key, lagNs };
-        }
+        const lagNs = Math.max(0, invokeNs - expiry.expiredAt(key, offset + 1));
+        addPoint(series, key, invokeNs, lagNs);
+        if (lagNs > maxLagNs) maxLagNs = lagNs;
       }
-      if (best && (!worst || best.lagNs > worst.lagNs)) worst = best;
+      if (maxLagNs < 0 || (worst && maxLagNs <= worst.lagNs)) continue;
+      let chosen: string | undefined;
+      for (const [key, offset] of state.offsets) {
+        if (Math.max(0, invokeNs - expiry.expiredAt(key, offset + 1)) !== maxLagNs) continue;
+        if (chosen === undefined) chosen = key;
+        else if (state.hashed && stringOrderKey(key) < stringOrderKey(chosen)) chosen = key;
+        if (!state.hashed) break;
+      }
+      worst = { timeNs: invokeNs, process, key: chosen!, lagNs: maxLagNs };
     }
   }
-  const perKey = new Map<string, Array<[number, number]>>();
-  for (const [key, byBucket] of buckets) perKey.set(key, [...byBucket.values()].sort((a, b) => a[0] - b[0]));
-  return { worst, perKey };
+  return { worst, perKey: series };
 }
 
-function addToBucket(buckets: Map<string, Map<number, [number, number]>>, key: string, timeNs: number, lagNs: number): void {
-  let byBucket = buckets.get(key);
-  if (!byBucket) buckets.set(key, (byBucket = new Map()));
-  const bucket = Math.floor(timeNs / BUCKET_NS);
-  const point = byBucket.get(bucket);
-  if (!point || lagNs > point[1]) byBucket.set(bucket, [timeNs, lagNs]);
+/** Polls come in time order, so each key's 100 ms buckets arrive in order: keep the highest lag. */
+function addPoint(series: Map<string, Array<[number, number]>>, key: string, timeNs: number, lagNs: number): void {
+  let points = series.get(key);
+  if (!points) series.set(key, (points = []));
+  const last = points[points.length - 1];
+  if (last && Math.floor(last[0] / BUCKET_NS) === Math.floor(timeNs / BUCKET_NS)) {
+    if (lagNs > last[1]) {
+      last[0] = timeNs;
+      last[1] = lagNs;
+    }
+  } else {
+    points.push([timeNs, lagNs]);
+  }
 }
 
 /** An ok assign: listed keys keep their offset or start at -1; others are dropped. */
