@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Throughput of the shared line splitter (src/lib/protocol.ts createLineSplitter), fed the way a
 // pipe feeds it: 64 KB string chunks. Two shapes: many 1 KB lines, and a few 40 MB lines.
-// Usage: node bench/splitter.mjs [shortMB=64] [longLines=2]
+// Usage: node bench/splitter.mjs [shortMB=64] [longLines=2] [protocol.ts to measure, default src/lib/protocol.ts]
+// (e.g. `git show <commit>:src/lib/protocol.ts > /tmp/old.ts` to compare with an older splitter)
 import { build } from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shortMB = Number(process.argv[2] ?? 64);
 const longLines = Number(process.argv[3] ?? 2);
+const sourceFile = path.resolve(process.argv[4] ?? path.join(root, 'src/lib/protocol.ts'));
 const chunkChars = 64 * 1024;
 
 // Bundle the TypeScript source in memory so the bench measures the code as it is in src/.
 const bundled = await build({
-  entryPoints: [path.join(root, 'src/lib/protocol.ts')],
+  entryPoints: [sourceFile],
   bundle: true,
   write: false,
   format: 'esm',
@@ -55,4 +57,4 @@ function measure(label, lineChars, lineCount) {
 }
 
 measure('1 KB lines', 1024, Math.round((shortMB * 1e6) / 1024));
-measure('40 MB lines', 40 * 1024 * 1024, longLines);
+if (longLines > 0) measure('40 MB lines', 40 * 1024 * 1024, longLines);
