@@ -67,28 +67,28 @@ export const MAX_WRITES_PER_KEY = 1_000_000_000;
 export const keyCountOption = intOption(
   'key-count',
   'keyCount',
-  `txn: keys in use at any time, the higher ones exponentially more likely (default ${DEFAULT_KEY_COUNT})`,
+  `keys in use at any time, the higher ones exponentially more likely (default ${DEFAULT_KEY_COUNT})`,
   DEFAULT_KEY_COUNT,
   { min: 1, max: MAX_KEY_COUNT },
 );
 export const maxTxnLengthOption = intOption(
   'max-txn-length',
   'maxTxnLength',
-  'txn: most micro-ops per transaction; lengths are uniform in 1..N (default 4)',
+  'most micro-ops per transaction; lengths are uniform in 1..N (default 4)',
   4,
   { min: 1, max: MAX_TXN_LENGTH },
 );
 export const maxWritesPerKeyOption = intOption(
   'max-writes-per-key',
   'maxWritesPerKey',
-  'txn: writes (values 1..N) per key before the key is replaced by a fresh one (default 16)',
+  'writes (values 1..N) per key before the key is replaced by a fresh one (default 16)',
   16,
   { min: 1, max: MAX_WRITES_PER_KEY },
 );
 export const strictOption = flagOption(
   'strict',
   'strict',
-  "txn: let glomers' own findings (G0 under read-uncommitted in rw-register, txn_ok replies that drop or " +
+  "let glomers' own findings (G0 under read-uncommitted in rw-register, txn_ok replies that drop or " +
     'alter micro-ops, reads answered as writes) make the run invalid; without it they are only reported',
 );
 
