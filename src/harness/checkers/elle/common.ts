@@ -149,7 +149,7 @@ export function findCycles(
         not: c.not,
         subgraph: c.subgraph as Json,
         'scc-size': c.sccSize,
-        scc: c.scc.map((v) => txns[v].completion.index).sort((a, b) => a - b),
+        scc: c.scc.map((v) => (txns[v] as Txn).completion.index).sort((a, b) => a - b),
       });
     }
     for (const c of r.cycles) {
@@ -165,8 +165,8 @@ export function findCycles(
 }
 
 function cycleRecord(c: FoundCycle, txns: readonly Txn[], explainer: StepExplainer): CycleRecord {
-  const cycleTxns = c.vertices.map((v) => txns[v]);
-  const steps = c.kinds.map((kind, i) => explainer.step(cycleTxns[i], cycleTxns[i + 1], kind));
+  const cycleTxns = c.vertices.map((v) => txns[v] as Txn);
+  const steps = c.kinds.map((kind, i) => explainer.step(cycleTxns[i] as Txn, cycleTxns[i + 1] as Txn, kind));
   return { type: c.type, txns: cycleTxns, steps };
 }
 

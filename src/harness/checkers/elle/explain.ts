@@ -35,12 +35,12 @@ function edgeWhy(a: Txn, b: Txn, step: { [key: string]: Json }): string {
 function explainCycle(r: CycleRecord): Json {
   const boxes = r.txns.slice(0, -1);
   const edges = r.steps.map((s, i) => ({
-    from: r.txns[i].completion.index,
-    to: r.txns[i + 1].completion.index,
+    from: (r.txns[i] as Txn).completion.index,
+    to: (r.txns[i + 1] as Txn).completion.index,
     kind: s.type ?? null,
     key: s.key ?? null,
     value: s["value'"] ?? s.value ?? null,
-    why: edgeWhy(r.txns[i], r.txns[i + 1], s),
+    why: edgeWhy(r.txns[i] as Txn, r.txns[i + 1] as Txn, s),
   }));
   return {
     type: r.type,
@@ -50,12 +50,12 @@ function explainCycle(r: CycleRecord): Json {
   };
 }
 
-function opName(op: Json): string {
+function opName(op: Json | undefined): string {
   const o = op as { index?: number; process?: number };
   return `T${String(o.index)} (index ${String(o.index)}, process ${String(o.process)})`;
 }
 
-function opBox(op: Json): Json {
+function opBox(op: Json | undefined): Json {
   const o = op as { index?: number; process?: number; value?: Json };
   return { index: o.index ?? null, process: o.process ?? null, txn: o.value ?? null };
 }

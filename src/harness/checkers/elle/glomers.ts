@@ -3,7 +3,7 @@
 
 import type { Json } from '../../types.js';
 import { valueKey } from '../json-values.js';
-import { type Mop, type Txn, mopsOf } from './common.js';
+import type { Txn } from './common.js';
 import { tarjan } from './graph.js';
 
 export interface GlomersEdge {
@@ -83,14 +83,15 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
     const queue = [start];
     let closing = -1;
     for (let qi = 0; qi < queue.length && closing < 0; qi++) {
-      for (const w of adj(queue[qi])) {
+      const here = queue[qi] as number;
+      for (const w of adj(here)) {
         if (!inScc.has(w)) continue;
         if (w === start) {
-          closing = queue[qi];
+          closing = here;
           break;
         }
         if (!parent.has(w)) {
-          parent.set(w, queue[qi]);
+          parent.set(w, here);
           queue.push(w);
         }
       }
@@ -98,8 +99,8 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
     const path: number[] = [];
     for (let x = closing; x !== -1; x = parent.get(x) as number) path.push(x);
     path.reverse();
-    const cycleEdges = path.map((v, i) => (edges.get(v) as Map<number, GlomersEdge>).get(path[(i + 1) % path.length]) as GlomersEdge);
-    const ops = path.map((v) => txns[v]);
+    const cycleEdges = path.map((v, i) => (edges.get(v) as Map<number, GlomersEdge>).get(path[(i + 1) % path.length] as number) as GlomersEdge);
+    const ops = path.map((v) => txns[v] as Txn);
     findings.push({
       type: 'G0',
       ops,
@@ -110,8 +111,36 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
   return findings;
 }
 
-function mopText(m: Json): string {
+function mopText(m: Json | undefined): string {
   return JSON.stringify(m);
+}
+
+/** Longest common subsequence of two signature lists: which positions of each are matched. */
+function align(a: readonly string[], b: readonly string[]): { aMatched: boolean[]; bMatched: boolean[] } {
+  const n = a.length;
+  const m = b.length;
+  const table: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) {
+    const row = table[i] as number[];
+    const below = table[i + 1] as number[];
+    for (let j = m - 1; j >= 0; j--) row[j] = a[i] === b[j] ? (below[j + 1] as number) + 1 : Math.max(below[j] as number, row[j + 1] as number);
+  }
+  const aMatched = new Array<boolean>(n).fill(false);
+  const bMatched = new Array<boolean>(m).fill(false);
+  for (let i = 0, j = 0; i < n && j < m; ) {
+    if (a[i] === b[j]) {
+      aMatched[i++] = true;
+      bMatched[j++] = true;
+    } else if (((table[i + 1] as number[])[j] as number) >= ((table[i] as number[])[j + 1] as number)) i++;
+    else j++;
+  }
+  return { aMatched, bMatched };
+}
+
+/** what identifies a micro-op regardless of what a read returned */
+function signature(m: Json | undefined, writeF: string): string {
+  if (!Array.isArray(m) || m.length !== 3 || typeof m[0] !== 'string') return `bad:${JSON.stringify(m ?? null)}`;
+  return JSON.stringify([m[0], m[1], m[0] === writeF ? m[2] : null]);
 }
 
 /** ok completions whose micro-ops are not the request's (reads filled in, nothing else changed) */
@@ -120,45 +149,53 @@ export function findMopMismatches(txns: readonly Txn[], workload: 'rw-register' 
   const writeF = workload === 'rw-register' ? 'w' : 'append';
   for (const t of txns) {
     if (t.completion.type !== 'ok') continue;
-    const requested = mopsOf(t.invoke);
-    const answered = Array.isArray(t.completion.value) ? (t.completion.value as Json[]) : [];
+    const requested: Json[] = Array.isArray(t.invoke.value) ? t.invoke.value : [];
+    const answered: Json[] = Array.isArray(t.completion.value) ? t.completion.value : [];
     const problems: string[] = [];
     let typeMismatch = false;
-    for (let i = 0; i < Math.max(requested.length, answered.length); i++) {
-      const q: Mop | undefined = requested[i];
-      const a = answered[i];
-      if (q === undefined) {
-        problems.push(`micro-op ${i} ${mopText(a)} was added (not requested)`);
-        continue;
-      }
-      if (a === undefined) {
-        problems.push(`requested micro-op ${i} ${mopText(q)} was dropped`);
-        continue;
-      }
-      if (!Array.isArray(a) || a.length !== 3 || typeof a[0] !== 'string') {
-        problems.push(`micro-op ${i} answered as ${mopText(a)}, not a [f, key, value] micro-op`);
-        continue;
-      }
-      if (a[0] !== q[0]) {
-        typeMismatch = true;
-        problems.push(`micro-op ${i} ${mopText(q)} was answered as a ${JSON.stringify(a[0])}: ${mopText(a)}`);
-        continue;
-      }
-      if (valueKey(a[1]) !== valueKey(q[1])) problems.push(`micro-op ${i} asked for key ${JSON.stringify(q[1])} but the answer names key ${JSON.stringify(a[1])}`);
-      if (q[0] === writeF && valueKey(a[2]) !== valueKey(q[2])) problems.push(`micro-op ${i} wrote ${JSON.stringify(q[2])} but the answer says ${JSON.stringify(a[2])}`);
-      if (q[0] === 'r' && workload === 'list-append' && a[2] !== null && !Array.isArray(a[2])) {
-        typeMismatch = true;
-        problems.push(`micro-op ${i} read of ${JSON.stringify(q[1])} returned ${JSON.stringify(a[2])}, not a list`);
-      }
+    const reqSigs = requested.map((m) => signature(m, writeF));
+    const ansSigs = answered.map((m) => signature(m, writeF));
+    const sameMultiset = [...reqSigs].sort().join('|') === [...ansSigs].sort().join('|');
+    if (sameMultiset) {
+      if (reqSigs.join('|') !== ansSigs.join('|')) problems.push(`its micro-ops come back reordered: asked ${JSON.stringify(requested)}, answered ${JSON.stringify(answered)}`);
+    } else if (requested.length === answered.length) {
+      // same shape: compare position by position
+      requested.forEach((q, i) => {
+        const a = answered[i];
+        if (reqSigs[i] === ansSigs[i]) return;
+        if (!Array.isArray(q) || !Array.isArray(a) || a.length !== 3) {
+          problems.push(`micro-op ${i} ${mopText(q)} was answered as ${mopText(a)}`);
+        } else if (a[0] !== q[0]) {
+          typeMismatch = true;
+          problems.push(`micro-op ${i} ${mopText(q)} (a ${JSON.stringify(q[0])}) was answered as a ${JSON.stringify(a[0])}: ${mopText(a)}`);
+        } else if (valueKey(a[1]) !== valueKey(q[1])) {
+          problems.push(`micro-op ${i} asked for key ${JSON.stringify(q[1])} but the answer names key ${JSON.stringify(a[1])}`);
+        } else {
+          problems.push(`micro-op ${i} wrote ${JSON.stringify(q[2])} but the answer says ${JSON.stringify(a[2])}`);
+        }
+      });
+    } else {
+      const { aMatched, bMatched } = align(reqSigs, ansSigs);
+      requested.forEach((q, i) => {
+        if (!aMatched[i]) problems.push(`requested micro-op ${i} ${mopText(q)} was dropped`);
+      });
+      answered.forEach((a, i) => {
+        if (!bMatched[i]) problems.push(`micro-op ${i} of the answer, ${mopText(a)}, was never requested`);
+      });
+    }
+    if (workload === 'list-append') {
+      answered.forEach((a, i) => {
+        if (Array.isArray(a) && a[0] === 'r' && a[2] !== null && !Array.isArray(a[2])) {
+          typeMismatch = true;
+          problems.push(`micro-op ${i}, a read of ${JSON.stringify(a[1])}, returned ${JSON.stringify(a[2])}, not a list`);
+        }
+      });
     }
     if (problems.length === 0) continue;
-    // a reordering shows up as several positional differences over the same multiset of mops
-    const sig = (m: Json): string => (Array.isArray(m) && m.length === 3 ? JSON.stringify([m[0], m[1], m[0] === 'r' ? null : m[2]]) : JSON.stringify(m));
-    const reordered = requested.length === answered.length && [...requested.map(sig)].sort().join() === [...answered.map(sig)].sort().join();
     findings.push({
       type: typeMismatch ? 'mop-type-mismatch' : 'mop-mismatch',
       ops: [t],
-      text: `${describe(t)}: the txn_ok does not answer the request${reordered ? ' (its micro-ops are reordered)' : ''}: ${problems.join('; ')}.`,
+      text: `${describe(t)}: the txn_ok does not answer the request: ${problems.join('; ')}.`,
       edges: [],
     });
   }

@@ -9,6 +9,11 @@ export const REALTIME = 16;
 
 export type EdgeKind = 'ww' | 'wr' | 'rw' | 'process' | 'realtime';
 
+/** an element of a typed array or list known to be in range */
+export function at<T>(a: ArrayLike<T>, i: number): T {
+  return a[i] as T;
+}
+
 export const kindOfBit: Readonly<Record<number, EdgeKind>> = { 1: 'ww', 2: 'wr', 4: 'rw', 8: 'process', 16: 'realtime' };
 
 /** Thrown when the caller's deadline passes; the checker answers `unknown`. */
@@ -37,15 +42,15 @@ export class GraphBuilder {
   freeze(): Graph {
     const n = this.vertexCount;
     const offsets = new Int32Array(n + 1);
-    for (let v = 0; v < n; v++) offsets[v + 1] = offsets[v] + (this.out[v]?.size ?? 0);
-    const targets = new Int32Array(offsets[n]);
-    const rels = new Uint8Array(offsets[n]);
+    for (let v = 0; v < n; v++) offsets[v + 1] = at(offsets, v) + (this.out[v]?.size ?? 0);
+    const targets = new Int32Array(at(offsets, n));
+    const rels = new Uint8Array(at(offsets, n));
     for (let v = 0; v < n; v++) {
       const m = this.out[v];
       if (m === undefined) continue;
       // sorted targets: a deterministic search order (Elle's is hash order)
       const sorted = [...m.keys()].sort((a, b) => a - b);
-      let i = offsets[v];
+      let i = at(offsets, v);
       for (const t of sorted) {
         targets[i] = t;
         rels[i] = m.get(t) as number;
@@ -69,7 +74,7 @@ export class Graph {
   }
 
   relsBetween(from: number, to: number): number {
-    for (let i = this.offsets[from]; i < this.offsets[from + 1]; i++) if (this.targets[i] === to) return this.rels[i];
+    for (let i = at(this.offsets, from); i < at(this.offsets, from + 1); i++) if (this.targets[i] === to) return at(this.rels, i);
     return 0;
   }
 }
@@ -82,8 +87,9 @@ export function project(g: Graph, vertices: readonly number[], mask: number): Ad
   const inSet = new Set(vertices);
   return vertices.map((v) => {
     const out: number[] = [];
-    for (let i = g.offsets[v]; i < g.offsets[v + 1]; i++) {
-      if ((g.rels[i] & mask) !== 0 && inSet.has(g.targets[i])) out.push(g.targets[i]);
+    for (let i = at(g.offsets, v); i < at(g.offsets, v + 1); i++) {
+      const to = at(g.targets, i);
+      if ((at(g.rels, i) & mask) !== 0 && inSet.has(to)) out.push(to);
     }
     return Int32Array.from(out);
   });
@@ -111,30 +117,30 @@ export function tarjan(n: number, neighbours: (v: number) => ArrayLike<number>, 
     onStack[root] = 1;
     while (callV.length > 0) {
       const top = callV.length - 1;
-      const v = callV[top];
+      const v = at(callV, top);
       const ns = neighbours(v);
-      const i = callI[top];
+      const i = at(callI, top);
       if (i < ns.length) {
         callI[top] = i + 1;
-        const w = ns[i];
+        const w = at(ns, i);
         if (index[w] === -1) {
           index[w] = low[w] = counter++;
           stack.push(w);
           onStack[w] = 1;
           callV.push(w);
           callI.push(0);
-        } else if (onStack[w] === 1 && index[w] < low[v]) {
-          low[v] = index[w];
+        } else if (onStack[w] === 1 && at(index, w) < at(low, v)) {
+          low[v] = at(index, w);
         }
         continue;
       }
       callV.pop();
       callI.pop();
       if (callV.length > 0) {
-        const parent = callV[callV.length - 1];
-        if (low[v] < low[parent]) low[parent] = low[v];
+        const parent = at(callV, callV.length - 1);
+        if (at(low, v) < at(low, parent)) low[parent] = at(low, v);
       }
-      if (low[v] === index[v]) {
+      if (at(low, v) === at(index, v)) {
         const comp: number[] = [];
         let w: number;
         do {

@@ -42,17 +42,24 @@ function clientHistory(history: readonly Op[]): Op[] {
   return history.filter((op) => typeof op.process === 'number');
 }
 
+function checkDeadline(options: ElleOptions, phase: string): void {
+  if (options.deadlineMs !== undefined && Date.now() > options.deadlineMs) throw new DeadlineError(`deadline passed ${phase}`);
+}
+
 function elleCheck(workload: Workload, history: readonly Op[], options: ElleOptions): { result: CheckResult; txns: Txn[]; records: CycleRecord[]; anomalies: Anomalies } {
   const models = options.consistencyModels;
   anomaliesProhibitedBy(models); // validates the names first, as Elle does
   const client = clientHistory(history);
   const txns = pairTxns(client);
   const anomalies: Anomalies = new Map();
+  checkDeadline(options, 'before the version analysis');
   const analysis = workload === 'rw-register' ? analyzeRwRegister(txns, anomalies) : analyzeListAppend(txns, anomalies);
+  checkDeadline(options, 'after the version analysis');
   const extra = extraEdges(models);
   if (extra === 'realtime') addRealtimeEdges(client, txns, analysis.graph);
   else if (extra === 'process') addProcessEdges(txns, analysis.graph);
   const graph = analysis.graph.freeze();
+  checkDeadline(options, 'after building the graph');
   const records: CycleRecord[] = [];
   findCycles(
     graph,
@@ -81,13 +88,15 @@ function maelstromWrapper(r: CheckResult): CheckResult {
 
 function check(workload: Workload, history: readonly Op[], options: ElleOptions): TxnCheckResult {
   try {
-    if (options.deadlineMs !== undefined && Date.now() > options.deadlineMs) throw new DeadlineError('deadline passed before checking started');
+    checkDeadline(options, 'before checking started');
     const { result, txns, records, anomalies } = elleCheck(workload, history, options);
+    checkDeadline(options, 'before the glomers checks');
     const findings: GlomersFinding[] = [...findMopMismatches(txns, workload)];
     if (workload === 'rw-register') {
-      // only what Maelstrom's own search did not already report
-      if (!anomalies.has('G0')) findings.push(...findWriteCycles(txns, (f) => f === 'w'));
+      // only what Maelstrom's own search did not already report (a G0 cycle, or proof that one exists)
+      if (!anomalies.has('G0') && !anomalies.has('PL-1-cycle-exists')) findings.push(...findWriteCycles(txns, (f) => f === 'w'));
     }
+    checkDeadline(options, 'after the glomers checks');
     const explanations = [...explainAnomalies(anomalies, records, txns), ...findings.map(explainFinding)];
     const findingTypes = [...new Set(findings.map((f) => f.type))].sort();
     const strict = options.strict === true;

@@ -3,7 +3,7 @@
 
 import type { Json } from '../../types.js';
 import { type ValueKey, valueKey } from '../json-values.js';
-import { GraphBuilder, RW, WR, WW, type EdgeKind } from './graph.js';
+import { GraphBuilder, RW, WR, WW, type EdgeKind, at } from './graph.js';
 import { type Anomalies, type Mop, type StepExplainer, type Txn, addAnomaly } from './common.js';
 import { CheckerThrew, g1aCases, lostUpdateCases } from './rw-register.js';
 
@@ -73,7 +73,7 @@ function orders(sorted: Map<ValueKey, { key: Json; values: Json[][] }>): Map<Val
   for (const [kk, { values }] of sorted) {
     const seen = new Set<ValueKey>();
     const vs: Json[] = [];
-    for (const v of values[values.length - 1]) {
+    for (const v of at(values, values.length - 1)) {
       const vk = valueKey(v);
       if (!seen.has(vk)) {
         seen.add(vk);
@@ -116,8 +116,8 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
   const sorted = sortedValues(txns, false);
   for (const [, { key, values }] of sorted) {
     for (let i = 0; i + 1 < values.length; i++) {
-      if (!isPrefix(values[i], values[i + 1])) {
-        addAnomaly(anomalies, 'incompatible-order', { key, values: [values[i], values[i + 1]] });
+      if (!isPrefix(at(values, i), at(values, i + 1))) {
+        addAnomaly(anomalies, 'incompatible-order', { key, values: [at(values, i), at(values, i + 1)] });
         break;
       }
     }
@@ -132,7 +132,7 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
       if (f !== 'r') continue;
       if (t.completion.type === 'info' && v === null) continue;
       const l = listOf(v);
-      const id = l.length === 0 ? `${String(valueKey(k))}\u0000${INIT}` : pairKey(k, l[l.length - 1]);
+      const id = l.length === 0 ? `${String(valueKey(k))}\u0000${INIT}` : pairKey(k, at(l, l.length - 1));
       const list = readIndex.get(id);
       if (list === undefined) readIndex.set(id, [t]);
       else list.push(t);
@@ -142,8 +142,8 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
     const o = order.get(valueKey(k));
     if (o === undefined) return { init: true };
     const i = o.indices.get(valueKey(v));
-    if (i === undefined) return o.values.length === 0 ? { init: true } : { init: false, value: o.values[o.values.length - 1] };
-    return i > 0 ? { init: false, value: o.values[i - 1] } : { init: true };
+    if (i === undefined) return o.values.length === 0 ? { init: true } : { init: false, value: at(o.values, o.values.length - 1) };
+    return i > 0 ? { init: false, value: at(o.values, i - 1) } : { init: true };
   };
   const graph = new GraphBuilder(txns.length);
   for (const t of possible) {
@@ -151,7 +151,7 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
       if (f === 'r') {
         const l = listOf(v);
         if (l.length === 0) continue;
-        const w = possibleWriter.get(pairKey(k, l[l.length - 1]));
+        const w = possibleWriter.get(pairKey(k, at(l, l.length - 1)));
         if (w !== undefined && w !== t) graph.link(w.id, t.id, WR);
         continue;
       }
@@ -196,8 +196,8 @@ function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<string
         if (w !== undefined) addAnomaly(anomalies, 'G1a', { op, mop, writer: w.completion as unknown as Json, element: e });
       }
       if (l.length > 0) {
-        const w = intermediate.get(pairKey(k, l[l.length - 1]));
-        if (w !== undefined && w.index !== t.completion.index) addAnomaly(anomalies, 'G1b', { op, mop, writer: w as unknown as Json, element: l[l.length - 1] });
+        const w = intermediate.get(pairKey(k, at(l, l.length - 1)));
+        if (w !== undefined && w.index !== t.completion.index) addAnomaly(anomalies, 'G1b', { op, mop, writer: w as unknown as Json, element: at(l, l.length - 1) });
       }
     }
     internalCase(t, anomalies);
@@ -210,7 +210,7 @@ function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<string
     let prevTxn: Txn | undefined;
     let vs: Json[] = [];
     const seen = new Set<ValueKey>();
-    for (const v of values[values.length - 1]) {
+    for (const v of at(values, values.length - 1)) {
       if (seen.has(valueKey(v))) continue;
       seen.add(valueKey(v));
       const t2 = writer.get(pairKey(key, v));
@@ -318,11 +318,11 @@ function listExplainer(
         return i < 0 ? null : i;
       };
       for (let bi = 0; bi < b.mops.length; bi++) {
-        const [f, k, v] = b.mops[bi];
+        const [f, k, v] = at(b.mops, bi);
         if (kind === 'wr' && f === 'r') {
           const l = listOf(v);
           if (l.length === 0) continue;
-          const last = l[l.length - 1];
+          const last = at(l, l.length - 1);
           if (writerOf.get(pairKey(k, last)) === a) {
             return { type: 'wr', key: k, value: last, 'a-mop-index': idxOf(a, (m) => m[0] === 'append' && valueKey(m[1]) === valueKey(k) && valueKey(m[2]) === valueKey(last)), 'b-mop-index': bi };
           }

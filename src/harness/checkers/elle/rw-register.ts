@@ -3,7 +3,7 @@
 
 import type { Json } from '../../types.js';
 import { type ValueKey, valueKey } from '../json-values.js';
-import { type Graph, GraphBuilder, RW, tarjan, WR, WW } from './graph.js';
+import { type Graph, GraphBuilder, RW, tarjan, WR, WW, at } from './graph.js';
 import { type Anomalies, type Txn, addAnomaly, type Mop, type StepExplainer } from './common.js';
 import type { EdgeKind } from './graph.js';
 
@@ -228,10 +228,10 @@ export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): R
     }
     const list = [...vertices];
     const local = new Map(list.map((v, i) => [v, i]));
-    const comps = tarjan(list.length, (i) => [...(merged.get(list[i]) ?? [])].map((b) => local.get(b) as number), false);
+    const comps = tarjan(list.length, (i) => [...(merged.get(at(list, i)) ?? [])].map((b) => local.get(b) as number), false);
     for (const c of comps) {
       cyclic = true;
-      const values = c.map((i) => idx.values.get(list[i]) ?? null).sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))));
+      const values = c.map((i) => idx.values.get(at(list, i)) ?? null).sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))));
       addAnomaly(anomalies, 'cyclic-versions', { key: idx.values.size >= 0 ? keyJson(kk) : null, scc: values, sources: ['initial-state', 'wfr-keys'] });
     }
   }
@@ -246,7 +246,7 @@ export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): R
     for (const [vk, readers] of idx.readers) {
       const ws = idx.writers.get(vk);
       if (ws === undefined || ws.length !== 1) continue;
-      for (const r of readers) graph.link(ws[0], r, WR);
+      for (const r of readers) graph.link(at(ws, 0), r, WR);
     }
     for (const [v1, nexts] of idx.versions) {
       for (const v2 of nexts) {

@@ -2,7 +2,7 @@
 // a cycle-exists pass over projections of the graph, then typed searches in Elle's order,
 // skipping types already ruled out or implied, under a per-SCC time limit.
 
-import { DeadlineError, type EdgeKind, type Graph, PROCESS, REALTIME, RW, WR, WW, project, tarjan } from './graph.js';
+import { DeadlineError, type EdgeKind, type Graph, PROCESS, REALTIME, RW, WR, WW, at, project, tarjan } from './graph.js';
 import { allImpliedAnomalies, anomaliesProhibitedBy, friendlyModel, modelsImplying } from './models.js';
 
 /** Edge kinds in the order an explainer tries them; the first one a pair carries names the step. */
@@ -121,7 +121,7 @@ function existsAdjacency(g: Graph, scc: readonly number[], spec: ExistsSpec): In
   const bAdj = toLocal(project(g, scc, b));
   return aAdj.map((ns) => {
     const out = new Set<number>(ns);
-    for (const mid of ns) for (const c of bAdj[mid]) out.add(c);
+    for (const mid of ns) for (const c of at(bAdj, mid)) out.add(c);
     return Int32Array.from([...out].sort((x, y) => x - y));
   });
 }
@@ -132,15 +132,16 @@ function cycleExistsCases(g: Graph, scc: readonly number[], tick: () => void): C
   for (const spec of existsSpecs) {
     if (redundant.has(spec.model)) continue;
     const adj = existsAdjacency(g, scc, spec);
-    const comps = tarjan(adj.length, (v) => adj[v], true, tick).filter((c) => c.length > 1 || adj[c[0]].includes(c[0]));
+    const comps = tarjan(adj.length, (v) => at(adj, v), true, tick).filter((c) => c.length > 1 || at(adj, at(c, 0)).includes(at(c, 0)));
     if (comps.length === 0) continue;
     comps.sort((x, y) => x.length - y.length);
+    const smallest = at(comps, 0);
     cases.push({
       type: `${spec.model}-cycle-exists`,
       not: friendlyModel(spec.model),
       subgraph: spec.subgraph,
-      sccSize: comps[0].length,
-      scc: comps[0].map((i) => scc[i]),
+      sccSize: smallest.length,
+      scc: smallest.map((i) => at(scc, i)),
     });
     for (const m of modelsImplying(spec.model)) redundant.add(m);
   }
@@ -235,7 +236,7 @@ function pathOf(node: PathNode, start: number): { vertices: number[]; kinds: Edg
   const kinds: EdgeKind[] = [];
   for (let n: PathNode | undefined = node; n !== undefined; n = n.parent) {
     vertices.push(n.v);
-    if (n.parent !== undefined) kinds.push(kindName[n.kind]);
+    if (n.parent !== undefined) kinds.push(kindName[n.kind] as EdgeKind);
   }
   vertices.reverse();
   kinds.reverse();
@@ -313,6 +314,11 @@ function searchFrom(
   maxFrontier: number,
 ): PathNode | undefined {
   let frontier: PathNode[] = [initialNode(spec, start)];
+  // Paths reaching the same vertex in the same search state have the same futures except for
+  // the vertices they already used; keeping only the first (shortest) one makes the search
+  // polynomial. It can miss a loop that only a longer path could close; Elle's exhaustive
+  // version is exponential and stops at its time limit instead.
+  const seen = new Set<number>();
   while (frontier.length > 0) {
     const next: PathNode[] = [];
     for (const node of frontier) {
@@ -326,6 +332,9 @@ function searchFrom(
             if (isValid(stepped)) return stepped;
             continue;
           }
+          const state = stepped.v * 64 + stepped.rwLeft * 16 + (stepped.rwTaken ? 8 : 0) + (stepped.usedRwSingle ? 4 : 0) + (stepped.wantMask === 0 ? 0 : stepped.wantMask === spec.required + spec.variant ? 1 : (stepped.wantMask & spec.variant) !== 0 ? 2 : 3);
+          if (seen.has(state)) continue;
+          seen.add(state);
           next.push(stepped);
           if (next.length > maxFrontier) throw new SccTimeout();
         }
@@ -344,10 +353,10 @@ function typedSearch(g: Graph, scc: readonly number[], spec: TypedSpec, order: E
   const adj = new Map<number, Array<[number, number]>>();
   for (const v of scc) {
     const list: Array<[number, number]> = [];
-    for (let i = g.offsets[v]; i < g.offsets[v + 1]; i++) {
-      const to = g.targets[i];
+    for (let i = at(g.offsets, v); i < at(g.offsets, v + 1); i++) {
+      const to = at(g.targets, i);
       if (!inScc.has(to)) continue;
-      const rels = g.rels[i] & (mask | spec.variant);
+      const rels = at(g.rels, i) & (mask | spec.variant);
       if (rels !== 0) list.push([to, rels]);
     }
     adj.set(v, list);
@@ -355,16 +364,16 @@ function typedSearch(g: Graph, scc: readonly number[], spec: TypedSpec, order: E
   // a cycle through a vertex lies in that vertex's component of this projection
   const local = new Map<number, number>();
   scc.forEach((v, i) => local.set(v, i));
-  const comps = tarjan(scc.length, (i) => (adj.get(scc[i]) ?? []).map(([to]) => local.get(to) as number), false, check);
-  const starts = comps.flatMap((c) => c.map((i) => scc[i])).sort((a, b) => a - b);
+  const comps = tarjan(scc.length, (i) => (adj.get(at(scc, i)) ?? []).map(([to]) => local.get(to) as number), false, check);
+  const starts = comps.flatMap((c) => c.map((i) => at(scc, i))).sort((a, b) => a - b);
   const compOf = new Map<number, number>();
-  comps.forEach((c, ci) => c.forEach((i) => compOf.set(scc[i], ci)));
+  comps.forEach((c, ci) => c.forEach((i) => compOf.set(at(scc, i), ci)));
   for (const [v, list] of adj) adj.set(v, list.filter(([to]) => compOf.has(v) && compOf.get(to) === compOf.get(v)));
   for (const start of starts) {
     const found = searchFrom(adj, spec, start, check, limits.maxFrontier);
     if (found === undefined) continue;
     const { vertices } = pathOf(found, start);
-    const kinds = vertices.slice(0, -1).map((a, k) => kindName[effectiveBit(g.relsBetween(a, vertices[k + 1]), order)]);
+    const kinds = vertices.slice(0, -1).map((a, k) => kindName[effectiveBit(g.relsBetween(a, at(vertices, k + 1)), order)] as EdgeKind);
     const type = classify(kinds);
     // Elle takes the first loop and keeps it only when its classification matches
     if (spec.expectType !== undefined && spec.expectType !== type) return undefined;
@@ -380,16 +389,16 @@ function fallbackCycle(g: Graph, scc: readonly number[], order: ExplainOrder): F
   const parent = new Map<number, number>([[start, -1]]);
   const queue = [start];
   for (let qi = 0; qi < queue.length; qi++) {
-    const v = queue[qi];
-    for (let i = g.offsets[v]; i < g.offsets[v + 1]; i++) {
-      const to = g.targets[i];
+    const v = at(queue, qi);
+    for (let i = at(g.offsets, v); i < at(g.offsets, v + 1); i++) {
+      const to = at(g.targets, i);
       if (!inScc.has(to)) continue;
       if (to === start) {
         const vertices: number[] = [];
         for (let x = v; x !== -1; x = parent.get(x) as number) vertices.push(x);
         vertices.reverse();
         vertices.push(start);
-        const kinds = vertices.slice(0, -1).map((a, k) => kindName[effectiveBit(g.relsBetween(a, vertices[k + 1]), order)]);
+        const kinds = vertices.slice(0, -1).map((a, k) => kindName[effectiveBit(g.relsBetween(a, at(vertices, k + 1)), order)] as EdgeKind);
         return { type: classify(kinds), vertices, kinds };
       }
       if (!parent.has(to)) {
@@ -442,7 +451,7 @@ export function searchScc(g: Graph, scc: readonly number[], order: ExplainOrder,
       cycleExists,
       cycles: [fallbackCycle(g, scc, order), ...cycles],
       timeout: {
-        anomalySpecType: searched[searched.length - 1],
+        anomalySpecType: at(searched, searched.length - 1),
         doesNotContain: searched.slice(0, -1).filter((t) => !foundTypes.has(t)),
         sccSize: scc.length,
       },
