@@ -178,7 +178,7 @@ describe.skipIf(!linux)('misbehaving nodes against the supervisor', () => {
     expect(cluster.nodes.get('n1')?.dropped.notDraining).toBe(0);
     // without the bound, 3 s of 4 KB messages from a fast writer is gigabytes
     expect(peakRss - rssBefore).toBeLessThan(150e6);
-    expect(await cluster.stop()).toBeLessThan(2_000);
+    expect(await cluster.stop()).toBeLessThan(3_000);
   });
 
   it('a node that stops reading its stdin is declared not draining, named, and messages to it are dropped and counted', async () => {
@@ -189,7 +189,7 @@ describe.skipIf(!linux)('misbehaving nodes against the supervisor', () => {
     expect(notDraining.detail).toMatch(/is not reading its stdin/);
     await waitFor('drops', () => (cluster.nodes.get('n1')?.dropped.notDraining ?? 0) > 100, 3_000);
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(150e6);
-    expect(await cluster.stop()).toBeLessThan(2_000);
+    expect(await cluster.stop()).toBeLessThan(3_000);
   });
 
   it.each(['fork', 'ignore-signals'])('mode %s: stop() ends the whole process group at once, forked children too', async (mode) => {
@@ -199,7 +199,7 @@ describe.skipIf(!linux)('misbehaving nodes against the supervisor', () => {
       await waitFor('forked children', () => pgids.every((pgid) => groupMembers(pgid).length >= 2), 15_000);
     }
     const stopMs = await cluster.stop();
-    expect(stopMs).toBeLessThan(1_500);
+    expect(stopMs).toBeLessThan(3_000);
     await waitFor('empty groups', () => pgids.every((pgid) => !running(pgid) && groupMembers(pgid).length === 0), 2_000);
   });
 });
