@@ -40,7 +40,7 @@ describe('checkRegisterKey: histories that must be rejected', () => {
     ];
     const result = checkRegisterKey(history(rows), { key: 7 });
     expect(result['valid?']).toBe(false);
-    const lin = result.linearizable as { op: { index: number }; 'previous-ok': { index: number }; 'final-paths': unknown[] };
+    const lin = result.linearizable as unknown as { op: { index: number }; 'previous-ok': { index: number }; 'final-paths': unknown[] };
     expect(lin.op.index).toBe(5); // the read's completion
     expect(lin['previous-ok'].index).toBe(3); // the write of 2
     expect(lin['final-paths']).toEqual([

@@ -44,6 +44,11 @@ export interface PreparedHistory {
   /** state id -> the value it stands for */
   stateValues: Json[];
   /**
+   * For a pending-forever call: the previous pending-forever call (in invocation order) with the
+   * same operation and value, or -1. Such twins are interchangeable.
+   */
+  twinBefore: Int32Array;
+  /**
    * Event list in history order: call id for an invocation, ~id for a completion. Completions of
    * pending-forever calls come last, after every ok completion.
    */
@@ -155,6 +160,14 @@ export function prepareHistory(history: readonly Op[]): PreparedHistory {
     argB[id] = b;
   });
 
+  const twinBefore = new Int32Array(calls.length).fill(-1);
+  const lastTwin = new Map<string, number>();
+  for (let id = ok.length; id < calls.length; id++) {
+    const signature = `${kind[id]}:${argA[id]}:${argB[id]}`;
+    twinBefore[id] = lastTwin.get(signature) ?? -1;
+    lastTwin.set(signature, id);
+  }
+
   const idOf = new Map<PreparedCall, number>(calls.map((c, id) => [c, id]));
   const positioned: Array<[number, number]> = [];
   for (const [call, id] of idOf) {
@@ -167,7 +180,7 @@ export function prepareHistory(history: readonly Op[]): PreparedHistory {
   for (const [, event] of positioned) events[at++] = event;
   for (let id = ok.length; id < calls.length; id++) events[at++] = ~id;
 
-  return { all, calls, okCount: ok.length, kind, argA, argB, stateValues: states.values, events };
+  return { all, calls, okCount: ok.length, kind, argA, argB, stateValues: states.values, twinBefore, events };
 }
 
 /** The register's transition: the next state id, or -1 when the call is impossible in `state`. */

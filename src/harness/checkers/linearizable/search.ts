@@ -152,11 +152,22 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
   const stackState = new Int32Array(callCount);
   const stackConfig = new Int32Array(callCount);
   const stackForced = new Uint8Array(callCount);
+  const stackPhase = new Uint8Array(callCount);
   let depth = 0;
   let state = 0;
   let config = cache.addUnlessDominated(key, encode(state), okPrefixLength(), -1, -1);
   let node = next[0]!;
   let iterations = 0;
+  // Candidates are the calls before the first return. Ok calls are tried first, pending-forever
+  // ones second, so configurations with fewer pending-forever calls are entered first and the
+  // ones with more are then dominated (see cache.ts) instead of explored.
+  let pendingPhase = false;
+  // Pending-forever twins (same operation, same value) are interchangeable, so only orders that
+  // linearize them oldest first are explored: a symmetry reduction.
+  const twinWaiting = (id: number): boolean => {
+    const twin = prepared.twinBefore[id]!;
+    return twin >= 0 && !pending.has(twin - okCount);
+  };
   let furthestOkLow = 0; // Knossos' "highest contiguous linearized entry", over every configuration
 
   try {
@@ -169,6 +180,10 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
       }
       const id = callOfNode[node]!;
       if (match[node] !== -1) {
+        if ((id >= okCount) !== pendingPhase || (pendingPhase && twinWaiting(id))) {
+          node = next[node]!; // not this phase's kind of candidate, or an earlier twin goes first
+          continue;
+        }
         // a call: linearize it here if the register allows it and the configuration is new
         const nextState = stepState(prepared, state, id);
         let exhausted = false;
@@ -181,7 +196,9 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
             stackState[depth] = state;
             stackConfig[depth] = config;
             stackForced[depth] = forced ? 1 : 0;
+            stackPhase[depth] = pendingPhase ? 1 : 0;
             depth++;
+            pendingPhase = false;
             config = added;
             state = nextState;
             if (ok.low > furthestOkLow) furthestOkLow = ok.low;
@@ -199,6 +216,10 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
         }
       } else if (id >= okCount) {
         break; // only returns of pending-forever calls are left: those calls may never happen
+      } else if (!pendingPhase) {
+        pendingPhase = true; // ok candidates tried: now the pending-forever ones, from the front
+        node = next[0]!;
+        continue;
       }
       // Dead end: undo linearizations back to the last free choice and try the next candidate
       // after it. Undoing a forced read lands in a configuration that has failed too.
@@ -212,6 +233,7 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
         unlift(undone);
         if (stackForced[depth] === 0) {
           node = next[undone]!;
+          pendingPhase = stackPhase[depth] === 1;
           break;
         }
       }
