@@ -4,6 +4,7 @@ import { createRng } from '../rng.js';
 import { SchemaError, type Body, type Json, type Rng, type TestOptions } from '../types.js';
 import type { Invocation } from '../generator.js';
 import { UsageError } from '../options.js';
+import { parseTestArgs } from '../cli.js';
 import { getWorkload } from './index.js';
 import { runClientOp, takeOps } from './testing.js';
 import {
@@ -204,6 +205,22 @@ describe('txn options', () => {
     expect(strictOption.default).toBe(false);
     expect(strictOption.valueName).toBe('');
     for (const spec of txnRwRegisterWorkload.options) expect(spec.help.length).toBeGreaterThan(20);
+  });
+
+  it('reaches the workload through the command line', () => {
+    const parse = (...args: string[]) => {
+      const command = parseTestArgs(['-w', 'txn-rw-register', '--bin', 'bin/txn', ...args]);
+      if (command.kind !== 'test') throw new Error('expected a test command');
+      return command.opts.workloadOptions;
+    };
+    expect(parse()).toEqual({ consistencyModels: ['strict-serializable'], keyCount: 10, maxTxnLength: 4, maxWritesPerKey: 16, strict: false });
+    expect(parse('--consistency-models', 'read-committed , serializable', '--strict', '--key-count', '3')).toMatchObject({
+      consistencyModels: ['read-committed', 'serializable'],
+      strict: true,
+      keyCount: 3,
+    });
+    expect(parse('--consistency-models', 'read-committed,serializable').consistencyModels).toEqual(['read-committed,serializable']);
+    expect(() => parse('--max-txn-length', '0')).toThrow(UsageError);
   });
 
   it('registers both workloads under Maelstrom\'s names', () => {
