@@ -3,6 +3,7 @@
 
 import type { Json, Op } from '../../types.js';
 import type { ValueKey } from '../json-values.js';
+import { MinHeap } from '../../heap.js';
 import { ARRAY_MAP_MAX, stringOrderKey } from './clojure-order.js';
 import type { DeadlineTicker } from './cycles.js';
 import { valueOf, type ClientHistory, type KafkaOp } from './ops.js';
@@ -133,11 +134,19 @@ class ExpiryIndex {
   }
 }
 
-/** A process's key → highest offset seen, iterated the way the Clojure map would be. */
+/**
+ * A process's key → highest offset seen, iterated the way the Clojure map would be, plus when
+ * each key's next offset became known (its lag is now − that time) in a lazy min-heap, so a poll
+ * finds its largest lag without visiting every assigned key.
+ */
 interface ProcessOffsets {
   offsets: Map<string, number>;
   /** became a hash map (more than 8 entries at some point): iteration is trie order */
   hashed: boolean;
+  /** key → ns its next offset was known to exist, for keys where that is known */
+  behindSince: Map<string, number>;
+  /** (ns, key) entries of behindSince; stale ones are skipped when they surface */
+  heap: MinHeap<[number, string]>;
 }
 
 export interface LagPoint {
@@ -149,11 +158,18 @@ export interface LagPoint {
 
 export interface LagResult {
   worst: LagPoint | undefined;
-  /** per key: (poll invocation ns, lag ns), the highest lag per 100 ms bucket, for the report */
+  /**
+   * per key: (poll invocation ns, lag ns) wherever a poll advanced the key for its process, the
+   * lag just before and just after; the highest per 100 ms bucket. For the report's plot.
+   */
   perKey: Map<string, Array<[number, number]>>;
 }
 
 const BUCKET_NS = 100_000_000;
+
+function emptyOffsets(): ProcessOffsets {
+  return { offsets: new Map(), hashed: false, behindSince: new Map(), heap: new MinHeap((a, b) => a[0] < b[0]) };
+}
 
 /** Realtime lag of every ok poll (checkers-spec 2.3), keeping the worst and a plot series. */
 export function realtimeLag(client: ClientHistory, ticker: DeadlineTicker): LagResult {
@@ -164,6 +180,15 @@ export function realtimeLag(client: ClientHistory, ticker: DeadlineTicker): LagR
     const offsets = maxOffsets(kop);
     if (offsets) for (const [key, offset] of offsets) expiry.reveal(key, offset, kop.op.time);
   }
+  const track = (state: ProcessOffsets, key: string, offset: number): void => {
+    const since = expiry.expiredAt(key, offset + 1);
+    if (since === Infinity) {
+      state.behindSince.delete(key);
+    } else if (state.behindSince.get(key) !== since) {
+      state.behindSince.set(key, since);
+      state.heap.push([since, key]);
+    }
+  };
   const perProcess = new Map<number, ProcessOffsets>();
   const series = new Map<string, Array<[number, number]>>();
   let worst: LagPoint | undefined;
@@ -173,39 +198,71 @@ export function realtimeLag(client: ClientHistory, ticker: DeadlineTicker): LagR
     if (op.type !== 'ok') continue;
     const process = op.process as number;
     if (op.f === 'assign') {
-      perProcess.set(process, assigned(perProcess.get(process), op));
-    } else if (op.f === 'subscribe') {
-      perProcess.set(process, { offsets: new Map(), hashed: false });
-    } else if (op.f === 'poll' || op.f === 'txn') {
-      const state = perProcess.get(process) ?? { offsets: new Map(), hashed: false };
+      const state = assigned(perProcess.get(process), op);
+      for (const [key, offset] of state.offsets) track(state, key, offset);
       perProcess.set(process, state);
-      const revealed = maxOffsets(kop);
-      if (revealed) {
-        for (const [key, offset] of revealed) state.offsets.set(key, Math.max(state.offsets.get(key) ?? -Infinity, offset));
-      }
-      if (state.offsets.size > ARRAY_MAP_MAX) state.hashed = true;
+    } else if (op.f === 'subscribe') {
+      perProcess.set(process, emptyOffsets());
+    } else if (op.f === 'poll' || op.f === 'txn') {
+      const state = perProcess.get(process) ?? emptyOffsets();
+      perProcess.set(process, state);
       const invocation = invocationOf[kop.position]!;
       const invokeNs = invocation >= 0 ? ops[invocation]!.op.time : op.time;
-      // First pass: every key's lag (for the plot) and the poll's maximum. Only when that beats
-      // the worst so far does the tie-break by map order matter, so only then look for the key.
-      let maxLagNs = -1;
-      for (const [key, offset] of state.offsets) {
-        const lagNs = Math.max(0, invokeNs - expiry.expiredAt(key, offset + 1));
-        addPoint(series, key, invokeNs, lagNs);
-        if (lagNs > maxLagNs) maxLagNs = lagNs;
+      const revealed = maxOffsets(kop);
+      if (revealed) {
+        for (const [key, offset] of revealed) {
+          const before = state.behindSince.get(key);
+          const merged = Math.max(state.offsets.get(key) ?? -Infinity, offset);
+          state.offsets.set(key, merged);
+          track(state, key, merged);
+          const after = state.behindSince.get(key);
+          if (before !== undefined) addPoint(series, key, invokeNs, Math.max(0, invokeNs - before));
+          addPoint(series, key, invokeNs, after === undefined ? 0 : Math.max(0, invokeNs - after));
+        }
       }
-      if (maxLagNs < 0 || (worst && maxLagNs <= worst.lagNs)) continue;
-      let chosen: string | undefined;
-      for (const [key, offset] of state.offsets) {
-        if (Math.max(0, invokeNs - expiry.expiredAt(key, offset + 1)) !== maxLagNs) continue;
-        if (chosen === undefined) chosen = key;
-        else if (state.hashed && stringOrderKey(key) < stringOrderKey(chosen)) chosen = key;
-        if (!state.hashed) break;
-      }
-      worst = { timeNs: invokeNs, process, key: chosen!, lagNs: maxLagNs };
+      if (state.offsets.size > ARRAY_MAP_MAX) state.hashed = true;
+      if (state.offsets.size === 0) continue;
+      const oldest = oldestBehind(state);
+      const maxLagNs = oldest === undefined ? 0 : Math.max(0, invokeNs - oldest);
+      if (worst && maxLagNs <= worst.lagNs) continue;
+      worst = { timeNs: invokeNs, process, key: firstKeyWithLag(state, invokeNs, maxLagNs, oldest), lagNs: maxLagNs };
     }
   }
   return { worst, perKey: series };
+}
+
+/** The smallest live behindSince, dropping stale heap entries on the way. */
+function oldestBehind(state: ProcessOffsets): number | undefined {
+  for (;;) {
+    const top = state.heap.peek();
+    if (!top) return undefined;
+    if (state.behindSince.get(top[1]) === top[0]) return top[0];
+    state.heap.pop();
+  }
+}
+
+/** The first key, in the Clojure map's iteration order, whose lag is maxLagNs. */
+function firstKeyWithLag(state: ProcessOffsets, invokeNs: number, maxLagNs: number, oldest: number | undefined): string {
+  const lagOf = (key: string): number => {
+    const since = state.behindSince.get(key);
+    return since === undefined ? 0 : Math.max(0, invokeNs - since);
+  };
+  if (!state.hashed) {
+    for (const key of state.offsets.keys()) if (lagOf(key) === maxLagNs) return key;
+  }
+  let candidates: Iterable<string>;
+  if (maxLagNs > 0 && oldest !== undefined) {
+    // only keys behind since exactly `oldest` have the maximum: pop them, then put them back
+    const tied: Array<[number, string]> = [];
+    for (let top = state.heap.peek(); top && top[0] === oldest; top = state.heap.peek()) tied.push(state.heap.pop()!);
+    for (const entry of tied) state.heap.push(entry);
+    candidates = tied.filter(([since, key]) => state.behindSince.get(key) === since).map(([, key]) => key);
+  } else {
+    candidates = state.offsets.keys();
+  }
+  let chosen: string | undefined;
+  for (const key of candidates) if (chosen === undefined || stringOrderKey(key) < stringOrderKey(chosen)) chosen = key;
+  return chosen!;
 }
 
 /** Polls come in time order, so each key's 100 ms buckets arrive in order: keep the highest lag. */
@@ -226,9 +283,10 @@ function addPoint(series: Map<string, Array<[number, number]>>, key: string, tim
 /** An ok assign: listed keys keep their offset or start at -1; others are dropped. */
 function assigned(previous: ProcessOffsets | undefined, op: Op): ProcessOffsets {
   const keys = Array.isArray(op.value) ? op.value.map((k: Json) => (typeof k === 'string' ? k : JSON.stringify(k))) : [];
-  const offsets = new Map<string, number>();
-  for (const key of keys) offsets.set(key, previous?.offsets.get(key) ?? -1);
-  return { offsets, hashed: offsets.size > ARRAY_MAP_MAX };
+  const state = emptyOffsets();
+  for (const key of keys) state.offsets.set(key, previous?.offsets.get(key) ?? -1);
+  state.hashed = state.offsets.size > ARRAY_MAP_MAX;
+  return state;
 }
 
 /** Jepsen's lag map: seconds, or {time 0.0, lag 0.0} with no polls. */
