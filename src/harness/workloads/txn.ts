@@ -156,40 +156,35 @@ export function exponentialSlot(rng: Rng, keyCount: number): number {
   return Math.min(Math.max(slot, 0), keyCount - 1);
 }
 
-/** One transaction and the pool after it (Elle's wr-txns step). */
+/** One transaction and the pool after it (Elle's wr-txns step); `pool` itself is left as it was. */
 export function nextTxn(params: TxnParams, pool: KeyPool, rng: Rng): { txn: Mop[]; pool: KeyPool } {
   const length = 1 + rng.int(params.maxTxnLength);
   const txn: Mop[] = [];
-  let activeKeys = pool.activeKeys;
-  let nextValues = pool.nextValues;
-  let freshKey = pool.freshKey;
-  let copied = false;
-  const own = (): void => {
-    if (copied) return;
-    activeKeys = [...activeKeys];
-    nextValues = [...nextValues];
-    copied = true;
-  };
+  // Copied at the first write, so a read-only transaction shares the pool it was given.
+  let draft: { activeKeys: number[]; nextValues: number[]; freshKey: number } | undefined;
+  const writable = (): { activeKeys: number[]; nextValues: number[]; freshKey: number } =>
+    (draft ??= { activeKeys: [...pool.activeKeys], nextValues: [...pool.nextValues], freshKey: pool.freshKey });
   while (txn.length < length) {
     const write = rng.int(2) === 1;
-    const slot = exponentialSlot(rng, activeKeys.length);
-    const key = activeKeys[slot] as number;
+    const current = draft ?? pool;
+    const slot = exponentialSlot(rng, current.activeKeys.length);
+    const key = current.activeKeys[slot] as number;
     if (!write) {
       txn.push(['r', key, null]);
       continue;
     }
-    const value = nextValues[slot] as number;
-    own();
+    const next = writable();
+    const value = next.nextValues[slot] as number;
     if (value > params.maxWritesPerKey) {
       // Retired: the slot takes a fresh key, and this micro-op is drawn again from scratch.
-      (activeKeys as number[])[slot] = freshKey++;
-      (nextValues as number[])[slot] = 1;
+      next.activeKeys[slot] = next.freshKey++;
+      next.nextValues[slot] = 1;
       continue;
     }
-    (nextValues as number[])[slot] = value + 1;
+    next.nextValues[slot] = value + 1;
     txn.push([params.writeF, key, value]);
   }
-  return { txn, pool: copied ? { activeKeys, nextValues, freshKey } : pool };
+  return { txn, pool: draft ?? pool };
 }
 
 /**
