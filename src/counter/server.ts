@@ -49,7 +49,10 @@ export interface CounterOptions {
   durability: Durability;
   /** directory of the local file in disk mode (Maelstrom starts nodes in the shared temp dir) */
   dataDir: string;
-  /** how often pending adds (kv mode) or the local count (disk mode) go to seq-kv in one cas */
+  /**
+   * disk mode: how often the local count goes to seq-kv (one cas). kv mode: adds are written at
+   * once and batched only while a cas is out; this is the retry tick after a failed write.
+   */
   flushMs: number;
   /** how often a node pushes its view to its peers when its own count changed */
   gossipMs: number;
@@ -161,6 +164,7 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
     const current = state;
     const store = kv;
     busy = true;
+    let failed = false;
     try {
       // Too many timed-out writes: find out which (if any) applied before sending more.
       if (current.inDoubt.length >= MAX_WRITES_IN_DOUBT) {
@@ -169,10 +173,13 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
       const write = options.durability === 'kv' ? planWrite(current) : planMirror(current);
       if (write !== undefined) await casWrite(store, current, write);
     } catch (error) {
+      failed = true;
       node.log('seq-kv write failed, retrying at the next flush:', error);
     } finally {
       busy = false;
     }
+    // kv mode: adds that arrived during this write go at once (after a failure, at the next tick).
+    if (!failed && options.durability === 'kv' && current.unacked.size > 0) void flush();
   }
 
   async function startUp(current: CounterState, store: KV): Promise<void> {
@@ -252,6 +259,9 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
     if (options.durability === 'kv') {
       const durable = waitFor(id);
       recordAdd(current, { id, delta });
+      // With one client per node there is rarely a second add to wait for: write now, and let
+      // adds that arrive meanwhile share the next cas.
+      void flush();
       await durable;
     } else {
       if (!ready(current)) await waitFor(id);
