@@ -86,7 +86,7 @@ export const defaultTimings = {
   electionMinMs: 150,
   electionMaxMs: 300,
   checkQuorumMs: 300,
-  requestTimeoutMs: 800,
+  requestTimeoutMs: 750,
 };
 
 export const defaultLimits = {
