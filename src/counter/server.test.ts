@@ -121,6 +121,17 @@ describe('counter node', () => {
     expect(token).not.toBe('some-old-run');
   });
 
+  it('a cas whose reply is lost is recognised by reading the key back, and its add acked once', async () => {
+    const c = await cluster(9, 1);
+    await sleep(60);
+    c.casRepliesToLose = 1;
+    const reply = await c.request('n0', { type: 'add', delta: 6 }, 2000);
+    expect(reply).toMatchObject({ type: 'add_ok' });
+    expect(c.kv.newest(keyFor('n0'))).toEqual([6, 1, expect.any(String)]);
+    expect(await c.request('n0', { type: 'add', delta: 1 }, 2000)).toMatchObject({ type: 'add_ok' });
+    expect(c.kv.newest(keyFor('n0'))).toEqual([7, 2, expect.any(String)]);
+  });
+
   it('rejects a non-integer delta', async () => {
     const c = await cluster(6, 1);
     expect(await c.request('n0', { type: 'add', delta: 1.5 }, 1000)).toMatchObject({ type: 'error', code: 12 });

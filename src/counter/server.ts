@@ -164,7 +164,7 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
     const current = state;
     const store = kv;
     busy = true;
-    let failed = false;
+    const durableBefore = current.durable;
     try {
       // Too many timed-out writes: find out which (if any) applied before sending more.
       if (current.inDoubt.length >= MAX_WRITES_IN_DOUBT) {
@@ -173,13 +173,15 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
       const write = options.durability === 'kv' ? planWrite(current) : planMirror(current);
       if (write !== undefined) await casWrite(store, current, write);
     } catch (error) {
-      failed = true;
       node.log('seq-kv write failed, retrying at the next flush:', error);
     } finally {
       busy = false;
     }
-    // kv mode: adds that arrived during this write go at once (after a failure, at the next tick).
-    if (!failed && options.durability === 'kv' && current.unacked.size > 0) void flush();
+    // kv mode: adds that arrived during this write go at once, provided the key moved on (a write
+    // applied, or a predecessor's was found); otherwise the next tick retries, so a store that keeps
+    // refusing never turns this into a busy loop.
+    const progressed = current.durable !== durableBefore;
+    if (progressed && options.durability === 'kv' && current.unacked.size > 0) void flush();
   }
 
   async function startUp(current: CounterState, store: KV): Promise<void> {

@@ -16,6 +16,8 @@ export class Cluster {
   private readonly waiting = new Map<number, (reply: Body) => void>();
   readonly cut = new Set<string>(); // "a>b": b drops messages from a
   serverMessages = 0;
+  /** the next this-many cas replies from seq-kv are lost */
+  casRepliesToLose = 0;
   private nextMsgId = 1000;
   private pump: NodeJS.Timeout;
 
@@ -69,6 +71,10 @@ export class Cluster {
     if (dest === 'seq-kv') {
       const reply = this.kv.handle(from, body);
       this.serverMessages += 1;
+      if (body.type === 'cas' && this.casRepliesToLose > 0) {
+        this.casRepliesToLose -= 1;
+        return; // applied (or not), but the node never hears: its cas is in doubt
+      }
       this.nodes.get(from)?.deliver({ src: 'seq-kv', dest: from, body: { ...reply, type: String(reply.type), in_reply_to: body.msg_id as number } });
       return;
     }
