@@ -1,6 +1,6 @@
 // Partition shapes and schedule of Maelstrom's `--nemesis partition` (spec section 5), after
 // Jepsen's combined partition package: start/stop alternate with gaps uniform in [0, 2·interval).
-import { EMPTY, nemesis, once, type Gen, type OpSpec } from './generator.js';
+import { EMPTY, any, nemesis, once, seq, type Gen, type OpSpec } from './generator.js';
 import { shuffled } from './rng.js';
 import type { Completion, Json, NemesisFault, Rng } from './types.js';
 
@@ -112,23 +112,32 @@ export interface NemesisTarget {
   readonly nodes: readonly string[];
   setGrudge(grudge: Grudge): void;
   heal(): void;
+  /** SIGKILLs a node's processes; a no-op for a node that is already dead. Returns what happened. */
+  kill(node: string): Promise<string>;
+  /** Starts a dead node again (same id, same working directory) and sends it a fresh init. */
+  start(node: string): Promise<string>;
+  /** SIGSTOP / SIGCONT; no-ops when already paused / running. */
+  pause(node: string): Promise<string>;
+  resume(node: string): Promise<string>;
 }
 
 export interface NemesisPackage {
   /** nemesis operations during load */
   generator: Gen;
-  /** what ends every fault before the final phase (heal) */
+  /** what ends every fault before the final phase: heal, resume all, start all */
   finalGenerator: Gen;
   /** Performs one nemesis operation; the completion is recorded as an :info, as Maelstrom does. */
-  invoke(op: OpSpec): Completion;
+  invoke(op: OpSpec): Completion | Promise<Completion>;
 }
+
+type Entry = { offsetNs: number; spec: OpSpec };
 
 /**
  * A fixed timeline of operations, offsets counted from the first time it is asked. Drawn up
  * front because the schedule does not depend on what clients do, and so asking again never
  * consumes random numbers.
  */
-export function timeline(entries: readonly { offsetNs: number; spec: OpSpec }[], startNs?: number, index = 0): Gen {
+export function timeline(entries: readonly Entry[], startNs?: number, index = 0): Gen {
   return {
     op(ctx) {
       const entry = entries[index];
@@ -144,21 +153,70 @@ export function timeline(entries: readonly { offsetNs: number; spec: OpSpec }[],
   };
 }
 
-/** Start/stop alternating from the beginning, gaps uniform in [0, 2·interval), within limitNs. */
-export function partitionTimeline(intervalS: number, limitNs: number, rng: Rng): { offsetNs: number; spec: OpSpec }[] {
-  const entries: { offsetNs: number; spec: OpSpec }[] = [];
-  let offsetNs = 0;
-  let starting = true;
+/**
+ * Offsets of a staggered schedule within limitNs: the first at once, then gaps uniform in
+ * [0, 2·interval) (Jepsen's stagger), each entry made by next().
+ */
+function staggered(intervalS: number, limitNs: number, rng: Rng, next: () => OpSpec): Entry[] {
+  const entries: Entry[] = [];
   // Bounded by the time limit; a zero interval is refused by the CLI.
-  while (offsetNs < limitNs && entries.length < 1_000_000) {
-    entries.push({
-      offsetNs,
-      spec: starting ? { f: 'start-partition', value: pickShape(rng) } : { f: 'stop-partition', value: null },
-    });
-    starting = !starting;
-    offsetNs += nemesisGapMs(intervalS, rng) * 1e6;
+  for (let offsetNs = 0; offsetNs < limitNs && entries.length < 1_000_000; offsetNs += nemesisGapMs(intervalS, rng) * 1e6) {
+    entries.push({ offsetNs, spec: next() });
   }
   return entries;
+}
+
+/** Start/stop alternating from the beginning, gaps uniform in [0, 2·interval), within limitNs. */
+export function partitionTimeline(intervalS: number, limitNs: number, rng: Rng): Entry[] {
+  let starting = false;
+  return staggered(intervalS, limitNs, rng, () => {
+    starting = !starting;
+    return starting ? { f: 'start-partition', value: pickShape(rng) } : { f: 'stop-partition', value: null };
+  });
+}
+
+/**
+ * Jepsen's db-package target specs for kill and pause, drawn uniformly; null is a random non-empty
+ * subset. Maelstrom passes no targets, so these defaults apply.
+ */
+export const DB_TARGET_SPECS: readonly (string | null)[] = [null, 'one', 'minority-third', 'minority', 'majority', 'all'];
+
+/**
+ * Kills and pauses on one staggered schedule, as Jepsen's db package: each operation comes from a
+ * random one of the enabled modes (kill/start, pause/resume), and each mode alternates strictly.
+ */
+export function processTimeline(faults: readonly NemesisFault[], intervalS: number, limitNs: number, rng: Rng): Entry[] {
+  const modes: { on: string; off: string; down: boolean }[] = [];
+  if (faults.includes('pause')) modes.push({ on: 'pause', off: 'resume', down: false });
+  if (faults.includes('kill')) modes.push({ on: 'kill', off: 'start', down: false });
+  if (modes.length === 0) return [];
+  return staggered(intervalS, limitNs, rng, () => {
+    const mode = modes[rng.int(modes.length)] as (typeof modes)[number];
+    mode.down = !mode.down;
+    return mode.down ? { f: mode.on, value: DB_TARGET_SPECS[rng.int(DB_TARGET_SPECS.length)] ?? null } : { f: mode.off, value: 'all' };
+  });
+}
+
+/** The nodes a kill or pause spec picks (Jepsen's db-nodes). */
+export function targetNodes(spec: Json, nodes: readonly string[], rng: Rng): string[] {
+  const n = nodes.length;
+  const order = shuffled([...nodes], rng);
+  switch (spec) {
+    case null:
+      return order.slice(0, 1 + rng.int(n));
+    case 'one':
+      return order.slice(0, 1);
+    case 'minority':
+      return order.slice(0, majority(n) - 1);
+    case 'majority':
+      return order.slice(0, majority(n));
+    case 'minority-third':
+      return order.slice(0, Math.floor((n - 1) / 3));
+    case 'all':
+      return [...nodes];
+    default:
+      return Array.isArray(spec) ? nodes.filter((node) => spec.includes(node)) : [];
+  }
 }
 
 export interface NemesisOptions {
@@ -168,25 +226,51 @@ export interface NemesisOptions {
   limitNs: number;
 }
 
+/** Runs action on each node, one after another; the completion maps node -> what happened. */
+async function onNodes(nodes: readonly string[], action: (node: string) => Promise<string>): Promise<Json> {
+  const out: { [node: string]: Json } = {};
+  for (const node of nodes) out[node] = await action(node);
+  return out;
+}
+
 export function createNemesis(options: NemesisOptions, target: NemesisTarget, rng: Rng): NemesisPackage {
-  const partitions = options.faults.includes('partition');
+  const { faults, intervalS, limitNs } = options;
+  const partitions = faults.includes('partition');
+  const schedules = [
+    partitions ? timeline(partitionTimeline(intervalS, limitNs, rng)) : EMPTY,
+    timeline(processTimeline(faults, intervalS, limitNs, rng)),
+  ];
+  // Partitions heal first, then paused nodes resume, then dead nodes start: Jepsen's order.
+  const final: OpSpec[] = [
+    ...(partitions ? [{ f: 'stop-partition', value: null }] : []),
+    ...(faults.includes('pause') ? [{ f: 'resume', value: 'all' }] : []),
+    ...(faults.includes('kill') ? [{ f: 'start', value: 'all' }] : []),
+  ];
+  const all = target.nodes;
   return {
-    generator: partitions ? timeline(partitionTimeline(options.intervalS, options.limitNs, rng)) : EMPTY,
-    finalGenerator: partitions ? nemesis(once({ f: 'stop-partition', value: null })) : EMPTY,
-    invoke(op) {
+    generator: any(...schedules),
+    finalGenerator: final.length === 0 ? EMPTY : nemesis(seq(final.map((spec) => once(spec)))),
+    async invoke(op) {
       switch (op.f) {
         case 'start-partition': {
-          const grudge = partitionGrudge(op.value as PartitionShape, [...target.nodes], rng);
+          const grudge = partitionGrudge(op.value as PartitionShape, [...all], rng);
           target.setGrudge(grudge);
           return { type: 'info', value: ['isolated', grudge as unknown as Json] };
         }
         case 'stop-partition':
           target.heal();
           return { type: 'info', value: 'network-healed' };
+        case 'kill':
+          return { type: 'info', value: await onNodes(targetNodes(op.value, all, rng), target.kill) };
+        case 'pause':
+          return { type: 'info', value: await onNodes(targetNodes(op.value, all, rng), target.pause) };
+        case 'start':
+          return { type: 'info', value: await onNodes(all, target.start) };
+        case 'resume':
+          return { type: 'info', value: await onNodes(all, target.resume) };
         default:
           return { type: 'info', value: op.value, error: `unknown nemesis operation ${op.f}` };
       }
     },
   };
 }
-

@@ -9,7 +9,7 @@ import { createClientFactory, type Client, type ClientFactory } from './client.j
 import { any, call, clients, nemesis as onNemesis, phases, sleep, stagger, timeLimit, type Gen } from './generator.js';
 import { interpret, realClock, type Clock } from './interpreter.js';
 import { createJournal } from './journal.js';
-import { createNemesis } from './nemesis.js';
+import { createNemesis, type NemesisTarget } from './nemesis.js';
 import { createNetwork, type Network } from './network.js';
 import { formatProblem, nodeLogPath, startNode, type NodeProcess } from './process.js';
 import { createProgress, type Progress } from './progress.js';
@@ -67,11 +67,18 @@ export async function resolveBinary(bin: string): Promise<string> {
 /** Everything a running test holds, so the phases below stay small. */
 interface Run {
   opts: TestOptions;
+  binPath: string;
+  storeDir: string;
   workload: Workload;
   clock: Clock;
   network: Network;
   clients: ClientFactory;
+  /** the current process of each node */
   nodes: Map<string, NodeProcess>;
+  /** nodes the kill nemesis has taken down and not yet restarted */
+  dead: Set<string>;
+  /** every node process started, restarts included */
+  pids: number[];
   history: Op[];
   problems: NodeProblem[];
   say(line: string): void;
@@ -104,11 +111,15 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
   const problems: NodeProblem[] = [];
   const run: Run = {
     opts,
+    binPath,
+    storeDir,
     workload,
     clock,
     network,
     clients: createClientFactory(network),
     nodes: new Map(),
+    dead: new Set(),
+    pids: [],
     history: [],
     problems,
     say,
@@ -119,8 +130,8 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
   };
 
   startServices(network, deriveRng(opts.seed, 'services'), (line) => say(`glomers: ${line}`));
-  startNodes(run, binPath, storeDir);
-  const pids = [...run.nodes.values()].flatMap((node) => (node.pid === undefined ? [] : [node.pid]));
+  startNodes(run);
+  const { pids } = run;
 
   let progress: Progress | null = null;
   let stoppedEarly: string | undefined;
@@ -176,49 +187,108 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
 
 // ---------------------------------------------------------------------------------------------
 
-function startNodes(run: Run, binPath: string, storeDir: string): void {
+function spawnNode(run: Run, nodeId: string): NodeProcess {
+  const node = startNode({
+    nodeId,
+    binPath: run.binPath,
+    args: run.opts.binArgs,
+    logFile: nodeLogPath(run.storeDir, nodeId),
+    logStderr: run.opts.logStderr,
+    isRegistered: (id) => run.network.isRegistered(id),
+    onMessage: (message) => run.network.send(message.src, message.dest, message.body),
+    onProblem: run.reportProblem,
+  });
+  run.nodes.set(nodeId, node);
+  if (node.pid !== undefined) run.pids.push(node.pid);
+  return node;
+}
+
+function startNodes(run: Run): void {
   // Every node is registered before any starts, so early peer traffic always has a destination.
+  // A node the kill nemesis took down stays registered: messages to it are lost, as on a dead host.
   for (const nodeId of run.opts.nodes) {
     run.network.register(nodeId, { deliver: (message) => run.nodes.get(nodeId)?.write(message) });
   }
-  for (const nodeId of run.opts.nodes) {
-    run.nodes.set(
-      nodeId,
-      startNode({
-        nodeId,
-        binPath,
-        args: run.opts.binArgs,
-        logFile: nodeLogPath(storeDir, nodeId),
-        logStderr: run.opts.logStderr,
-        isRegistered: (id) => run.network.isRegistered(id),
-        onMessage: (message) => run.network.send(message.src, message.dest, message.body),
-        onProblem: run.reportProblem,
-      }),
-    );
+  for (const nodeId of run.opts.nodes) spawnNode(run, nodeId);
+}
+
+/** Sends init from a fresh client; true when the node answers init_ok in time. */
+async function sendInit(run: Run, nodeId: string): Promise<{ ok: true } | { ok: false; kind: 'init-timeout' | 'init-error'; detail: string }> {
+  const client = run.clients.open();
+  const result = await client.rpc(nodeId, { type: 'init', node_id: nodeId, node_ids: run.opts.nodes }, INIT_TIMEOUT_MS);
+  client.close();
+  if (result.kind === 'reply' && result.body.type === 'init_ok') return { ok: true };
+  return result.kind === 'timeout'
+    ? { ok: false, kind: 'init-timeout', detail: `did not answer init with init_ok within ${INIT_TIMEOUT_MS / 1000} s` }
+    : { ok: false, kind: 'init-error', detail: `answered init with ${JSON.stringify(result.body)} instead of init_ok` };
+}
+
+/** SIGSTOP/SIGCONT to a node's whole process group. */
+function signalGroup(node: NodeProcess, signal: NodeJS.Signals): boolean {
+  if (node.pid === undefined || node.exited) return false;
+  try {
+    process.kill(-node.pid, signal);
+    return true;
+  } catch {
+    return false;
   }
 }
 
+/** What the kill and pause nemeses do to node processes (decisions documented in the README). */
+function processControl(run: Run): Pick<NemesisTarget, 'kill' | 'start' | 'pause' | 'resume'> {
+  const paused = new Set<string>();
+  return {
+    async kill(nodeId) {
+      const node = run.nodes.get(nodeId);
+      if (node === undefined || node.exited) return 'already-dead';
+      // A paused process still dies of SIGKILL; it just must not stay marked paused.
+      paused.delete(nodeId);
+      run.dead.add(nodeId);
+      await node.stop();
+      return 'killed';
+    },
+    async start(nodeId) {
+      if (!run.dead.has(nodeId)) return 'already-running';
+      run.dead.delete(nodeId);
+      spawnNode(run, nodeId);
+      const init = await sendInit(run, nodeId);
+      if (init.ok) return 'started';
+      run.reportProblem({
+        node: nodeId,
+        kind: 'restart-failed',
+        detail: `restarted by the kill nemesis, it ${init.detail}`,
+        stderrTail: run.nodes.get(nodeId)?.stderrTail() ?? [],
+      });
+      return 'init-failed';
+    },
+    async pause(nodeId) {
+      const node = run.nodes.get(nodeId);
+      if (node === undefined || run.dead.has(nodeId)) return 'dead';
+      if (paused.has(nodeId)) return 'already-paused';
+      if (!signalGroup(node, 'SIGSTOP')) return 'not-running';
+      paused.add(nodeId);
+      return 'paused';
+    },
+    async resume(nodeId) {
+      const node = run.nodes.get(nodeId);
+      if (node === undefined || !paused.has(nodeId)) return 'not-paused';
+      paused.delete(nodeId);
+      signalGroup(node, 'SIGCONT');
+      return 'resumed';
+    },
+  };
+}
+
 async function initNodes(run: Run): Promise<void> {
-  const { opts } = run;
-  const initClients = opts.nodes.map((nodeId) => ({ nodeId, client: run.clients.open() }));
-  const results = await Promise.all(
-    initClients.map(async ({ nodeId, client }) => {
-      const result = await client.rpc(nodeId, { type: 'init', node_id: nodeId, node_ids: opts.nodes }, INIT_TIMEOUT_MS);
-      client.close();
-      return { nodeId, result };
-    }),
-  );
+  const results = await Promise.all(run.opts.nodes.map(async (nodeId) => ({ nodeId, init: await sendInit(run, nodeId) })));
   let failed = false;
-  for (const { nodeId, result } of results) {
-    if (result.kind === 'reply' && result.body.type === 'init_ok') continue;
+  for (const { nodeId, init } of results) {
+    if (init.ok) continue;
     failed = true;
     run.reportProblem({
       node: nodeId,
-      kind: result.kind === 'timeout' ? 'init-timeout' : 'init-error',
-      detail:
-        result.kind === 'timeout'
-          ? `did not answer init with init_ok within ${INIT_TIMEOUT_MS / 1000} s; the test cannot start`
-          : `answered init with ${JSON.stringify(result.body)} instead of init_ok; the test cannot start`,
+      kind: init.kind,
+      detail: `${init.detail}; the test cannot start`,
       stderrTail: run.nodes.get(nodeId)?.stderrTail() ?? [],
     });
   }
@@ -286,7 +356,7 @@ async function runGenerator(run: Run, progress: Progress, shouldStop: () => bool
   const { opts, workload, clock, network } = run;
   const nemesis = createNemesis(
     { faults: opts.nemesis, intervalS: opts.nemesisIntervalS, limitNs: opts.timeLimitS * 1e9 },
-    { nodes: opts.nodes, setGrudge: (grudge) => network.setGrudge(grudge), heal: () => network.heal() },
+    { nodes: opts.nodes, setGrudge: (grudge) => network.setGrudge(grudge), heal: () => network.heal(), ...processControl(run) },
     deriveRng(opts.seed, 'nemesis'),
   );
   const gen = testGenerator(opts, workload, nemesis, {

@@ -131,7 +131,8 @@ export interface LatenessStats {
 /** Something a node did wrong (crash, garbage on stdout, no init_ok), for the summary. */
 export interface NodeProblem {
   node: string;
-  kind: 'exit' | 'bad-line' | 'init-timeout' | 'init-error' | 'setup-timeout';
+  /** restart-failed: a node the kill nemesis restarted did not answer its new init */
+  kind: 'exit' | 'bad-line' | 'init-timeout' | 'init-error' | 'setup-timeout' | 'restart-failed';
   detail: string;
   exitCode?: number | null;
   signal?: string | null;
