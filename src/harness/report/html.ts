@@ -17,6 +17,7 @@ import {
   svgOpen,
   xPx,
   yPx,
+  type FaultKind,
   type LegendEntry,
   type PlotFrame,
 } from './svg.js';
@@ -71,20 +72,58 @@ export function completedOps(history: Op[]): CompletedOp[] {
   return done;
 }
 
-/** Partition intervals (seconds): from a start-partition to the next stop-partition. */
-export function partitionIntervals(history: Op[], endS: number): Array<{ from: number; to: number }> {
-  const intervals: Array<{ from: number; to: number }> = [];
-  let openedS: number | undefined;
-  for (const op of history) {
-    if (op.process !== 'nemesis') continue;
-    if (op.f === 'start-partition' && openedS === undefined) openedS = op.time / NS_PER_S;
-    if (op.f === 'stop-partition' && openedS !== undefined) {
-      intervals.push({ from: openedS, to: op.time / NS_PER_S });
-      openedS = undefined;
-    }
+/** A span of the test during which a fault held, in seconds. */
+export interface FaultInterval {
+  from: number;
+  to: number;
+  kind: FaultKind;
+}
+
+/** Which nemesis operations open and close each kind of fault span (their invocations). */
+const FAULT_OPS: Record<FaultKind, { open: string; close: string }> = {
+  partition: { open: 'start-partition', close: 'stop-partition' },
+  kill: { open: 'kill', close: 'start' },
+  pause: { open: 'pause', close: 'resume' },
+};
+
+/**
+ * Fault spans (seconds): from the invocation that starts a fault to the next one that ends it,
+ * left open to endS. Kill and pause spans only count operations that hit some node.
+ */
+export function faultIntervals(history: readonly Op[], endS: number): FaultInterval[] {
+  const intervals: FaultInterval[] = [];
+  for (const kind of Object.keys(FAULT_OPS) as FaultKind[]) {
+    const { open, close } = FAULT_OPS[kind];
+    let openedS: number | undefined;
+    const nemesisOps = history.filter((op) => op.process === 'nemesis');
+    nemesisOps.forEach((op, k) => {
+      // Nemesis ops come in pairs: the invocation, then the completion with what happened.
+      const completion = nemesisOps[k + 1];
+      if (k % 2 === 1 || completion === undefined) return;
+      const hitSomething = kind === 'partition' || Object.keys(asMap(completion.value)).length > 0;
+      if (op.f === open && openedS === undefined && hitSomething) openedS = op.time / NS_PER_S;
+      if (op.f === close && openedS !== undefined) {
+        intervals.push({ from: openedS, to: op.time / NS_PER_S, kind });
+        openedS = undefined;
+      }
+    });
+    if (openedS !== undefined) intervals.push({ from: openedS, to: endS, kind });
   }
-  if (openedS !== undefined) intervals.push({ from: openedS, to: endS });
-  return intervals;
+  return intervals.sort((a, b) => a.from - b.from);
+}
+
+function asMap(value: Json | undefined): { [key: string]: Json } {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
+}
+
+/** Partition intervals only (seconds). */
+export function partitionIntervals(history: readonly Op[], endS: number): FaultInterval[] {
+  return faultIntervals(history, endS).filter((interval) => interval.kind === 'partition');
+}
+
+function faultLegend(faults: readonly FaultInterval[]): string {
+  const names: Record<FaultKind, string> = { partition: 'network partitions (red)', kill: 'nodes killed (grey)', pause: 'nodes paused (blue)' };
+  return [...new Set(faults.map((f) => f.kind))].map((kind) => names[kind]).join(', ');
 }
 
 function distinctSorted(values: Iterable<string>): string[] {
@@ -117,14 +156,14 @@ function emptyNote(frame: PlotFrame, text: string): string {
 function timePlot(
   id: string,
   frame: PlotFrame,
-  partitions: Array<{ from: number; to: number }>,
+  faults: FaultInterval[],
   labels: { title: string; x: string; y: string },
   marks: string[],
   entries: LegendEntry[],
 ): string {
   return (
     svgOpen(frame, id) +
-    bands(frame, partitions) +
+    bands(frame, faults) +
     axes(frame, labels.title, labels.x, labels.y) +
     (marks.length === 0 ? emptyNote(frame, 'no completed client operations') : marks.join('')) +
     legend(frame, entries) +
@@ -144,7 +183,7 @@ function dashEntries(fs: string[]): LegendEntry[] {
 // ---------------------------------------------------------------------------------------------
 // Plots
 
-function latencyScatter(ops: CompletedOp[], durationS: number, partitions: Array<{ from: number; to: number }>): string {
+function latencyScatter(ops: CompletedOp[], durationS: number, partitions: FaultInterval[]): string {
   const bounds = logBounds(ops.map((op) => op.latencyMs));
   const frame = makeFrame(durationS, bounds.min, bounds.max, true);
   const fs = distinctSorted(ops.map((op) => op.f));
@@ -168,7 +207,7 @@ function bucketWidthS(durationS: number): number {
   return Math.max(0.1, niceStep(durationS, 30));
 }
 
-function latencyQuantiles(ops: CompletedOp[], durationS: number, partitions: Array<{ from: number; to: number }>): string {
+function latencyQuantiles(ops: CompletedOp[], durationS: number, partitions: FaultInterval[]): string {
   const widthS = bucketWidthS(durationS);
   const fs = distinctSorted(ops.map((op) => op.f));
   const byF = new Map<string, Map<number, number[]>>();
@@ -216,7 +255,7 @@ function latencyQuantiles(ops: CompletedOp[], durationS: number, partitions: Arr
   return timePlot('latency-quantiles', frame, partitions, labels, ops.length === 0 ? [] : lines, entries);
 }
 
-function ratePlot(ops: CompletedOp[], durationS: number, partitions: Array<{ from: number; to: number }>): string {
+function ratePlot(ops: CompletedOp[], durationS: number, partitions: FaultInterval[]): string {
   const widthS = bucketWidthS(durationS);
   const bucketCount = Math.max(1, Math.ceil(durationS / widthS));
   const fs = distinctSorted(ops.map((op) => op.f));
@@ -457,7 +496,7 @@ svg text{font-family:inherit}
 .grid{stroke:#eee}.frame{fill:none;stroke:#999}
 .tick{font-size:11px;fill:#555}.label{font-size:12px;fill:#333}.title{font-size:14px;font-weight:600;fill:#111}
 .legend{font-size:12px;fill:#222}.note{font-size:13px;fill:#888}
-.partition{fill:#fca5a5;fill-opacity:.28}
+.partition{fill:#fca5a5;fill-opacity:.28}.kill{fill:#9ca3af;fill-opacity:.3}.pause{fill:#93c5fd;fill-opacity:.3}
 .node{font-size:12px;font-weight:600;fill:#111}
 .lifeline{stroke:#bbb;stroke-width:1}
 .msg line{stroke:#2563eb;stroke-width:1}.msg.client line{stroke:#16a34a}.msg.dropped line{stroke:#dc2626;stroke-dasharray:3 2}
@@ -470,7 +509,7 @@ export function renderReportHtml(results: Results, run: RunOutput): string {
   let lastNs = 0;
   for (const op of run.history) lastNs = Math.max(lastNs, op.time);
   const durationS = Math.max(1, lastNs / NS_PER_S);
-  const partitions = partitionIntervals(run.history, durationS);
+  const partitions = faultIntervals(run.history, durationS);
   const title = `${run.opts.workload} — ${results['valid?'] === true ? 'valid' : results['valid?'] === false ? 'INVALID' : 'unknown'}`;
   return [
     '<!DOCTYPE html>',
@@ -479,7 +518,7 @@ export function renderReportHtml(results: Results, run: RunOutput): string {
     `<style>${STYLE}</style></head><body>`,
     `<h1>${escapeXml(`glomers report: ${title}`)}</h1>`,
     summaryTable(results, run),
-    partitions.length > 0 ? '<p class="legend">Shaded bands: network partitions.</p>' : '',
+    partitions.length > 0 ? `<p class="legend">Shaded bands: ${faultLegend(partitions)}.</p>` : '',
     '<h2>Latency</h2>',
     `<div class="scroll">${latencyScatter(ops, durationS, partitions)}</div>`,
     `<div class="scroll">${latencyQuantiles(ops, durationS, partitions)}</div>`,

@@ -1,7 +1,7 @@
 // Assembles the results map: the same sections and key names as Maelstrom's results.edn, plus
 // one section of our own under "glomers".
 
-import type { CheckResult, Json, NodeProblem, RunOutput, Validity } from '../types.js';
+import type { CheckResult, Json, NodeProblem, Op, RunOutput, Validity } from '../types.js';
 import type { WorkloadVerdict } from '../workload.js';
 import { timedCheck, type CheckTiming } from '../check.js';
 import { checkAvailability } from '../checkers/availability.js';
@@ -28,6 +28,31 @@ export interface GlomersSection extends CheckResult {
   workload?: { [key: string]: Json };
   'stopped-early'?: string;
   'checker-ms': { [checker: string]: number };
+  /** how many faults the nemesis injected, and on how many nodes */
+  nemesis: { [key: string]: number };
+}
+
+/** Counts of nemesis operations that took effect: partitions started, kills and pauses that hit a node. */
+export function nemesisCounts(history: readonly Op[]): { [key: string]: number } {
+  const counts = { partitions: 0, kills: 0, 'nodes-killed': 0, pauses: 0, 'nodes-paused': 0, restarts: 0 };
+  for (const op of history) {
+    // Completions carry the outcome; invocations carry the plan.
+    if (op.process !== 'nemesis' || op.value === null || typeof op.value !== 'object') continue;
+    if (op.f === 'start-partition' && Array.isArray(op.value)) counts.partitions++;
+    if (Array.isArray(op.value)) continue;
+    const outcomes = Object.values(op.value);
+    const hits = (what: string): number => outcomes.filter((outcome) => outcome === what).length;
+    if (op.f === 'kill' && hits('killed') > 0) {
+      counts.kills++;
+      counts['nodes-killed'] += hits('killed');
+    }
+    if (op.f === 'pause' && hits('paused') > 0) {
+      counts.pauses++;
+      counts['nodes-paused'] += hits('paused');
+    }
+    if (op.f === 'start') counts.restarts += hits('started');
+  }
+  return counts;
 }
 
 /** Keys in Maelstrom's order (the order its console and results.edn show). */
@@ -86,6 +111,7 @@ function glomersSection(run: AnalyzedRun): GlomersSection {
     },
     problems: run.problems.map(problemAsJson),
     'checker-ms': Object.fromEntries(run.timings.map((t) => [t.checker, Math.round(t.ms)])),
+    nemesis: nemesisCounts(run.history),
   };
   if (extra !== undefined) section.workload = extra;
   if (run.stoppedEarly !== undefined) section['stopped-early'] = run.stoppedEarly;

@@ -79,6 +79,12 @@ export function formatSummary(results: Results, run: RunOutput): string {
   if (results.workload['lost-count'] !== undefined) lines.push(`:workload :lost-count ${toEdn(results.workload['lost-count'])}`);
 
   const { lateness } = run;
+  if (run.opts.nemesis.length > 0) {
+    const n = results.glomers.nemesis;
+    lines.push(
+      `Nemesis (${run.opts.nemesis.join(',')}): ${n['partitions'] ?? 0} partitions, ${n['kills'] ?? 0} kills (${n['nodes-killed'] ?? 0} node processes killed, ${n['restarts'] ?? 0} restarted), ${n['pauses'] ?? 0} pauses (${n['nodes-paused'] ?? 0} nodes paused)`,
+    );
+  }
   lines.push(
     `Network lateness: p50 ${lateness.p50Ms} ms, p99 ${lateness.p99Ms} ms, max ${lateness.maxMs} ms over ${lateness.deliveries} deliveries`,
   );

@@ -120,12 +120,17 @@ export function axes(frame: PlotFrame, title: string, xLabel: string, yLabel: st
 }
 
 /** Shaded bands for intervals (in x units), drawn under the data. */
-export function bands(frame: PlotFrame, intervals: Array<{ from: number; to: number }>): string {
+export type FaultKind = 'partition' | 'kill' | 'pause';
+
+const FAULT_TITLES: Record<FaultKind, string> = { partition: 'network partition', kill: 'nodes killed', pause: 'nodes paused' };
+
+/** Shaded spans of the plot for faults (partitions, kills, pauses). */
+export function bands(frame: PlotFrame, intervals: ReadonlyArray<{ from: number; to: number; kind?: FaultKind }>): string {
   return intervals
-    .map(({ from, to }) => {
+    .map(({ from, to, kind = 'partition' }) => {
       const x1 = xPx(frame, Math.max(0, from));
       const x2 = xPx(frame, Math.min(frame.xMax, to));
-      return `<rect x="${px(x1)}" y="${frame.topPx}" width="${px(Math.max(1, x2 - x1))}" height="${px(plotHeight(frame))}" class="partition"><title>network partition</title></rect>`;
+      return `<rect x="${px(x1)}" y="${frame.topPx}" width="${px(Math.max(1, x2 - x1))}" height="${px(plotHeight(frame))}" class="${kind}"><title>${FAULT_TITLES[kind]}</title></rect>`;
     })
     .join('');
 }
