@@ -72,7 +72,7 @@ export function synthesize(kind, txnCount, planted) {
         t.mops = [['r', key, null], [kind === 'rw' ? 'w' : 'append', key, n]];
       }
       const view = done === plantAt ? previous : state;
-      previous = new Map(state);
+      if (done === plantAt - 1) previous = new Map(state);
       const value = t.mops.map(([f, k, v]) => {
         if (f === 'r') {
           const current = view.get(k);
@@ -107,8 +107,10 @@ async function one(kind, txnCount, variant) {
   const history = synthesize(kind, txnCount, variant === 'planted');
   const before = process.memoryUsage().rss;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const result = (kind === 'rw' ? checkRwRegister : checkListAppend)(history, { consistencyModels: ['strict-serializable'] });
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const w = result.workload;
   console.log(
     JSON.stringify({
@@ -116,6 +118,7 @@ async function one(kind, txnCount, variant) {
       txns: txnCount,
       variant,
       ms: Math.round(ms),
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
       txnsPerS: Math.round(txnCount / (ms / 1000)),
       maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       historyRssMb: Math.round(before / 1048576),
@@ -133,11 +136,11 @@ if (!isMain) {
 } else {
   const sizes = (process.argv[2] ?? '10000,100000,1000000').split(',').map(Number);
   const self = fileURLToPath(import.meta.url);
-  console.log('kind    txns      variant  check ms  txns/s     peak RSS MB  valid?  anomaly types');
+  console.log('kind    txns      variant  wall ms  cpu ms  txns/s(wall)  peak RSS MB  valid?  anomaly types');
   for (const kind of ['rw', 'append']) {
     for (const n of sizes) {
       for (const variant of ['clean', 'planted']) {
-        const r = spawnSync(process.execPath, ['--max-old-space-size=4096', '--import', 'tsx', self, '--one', kind, String(n), variant], { encoding: 'utf8' });
+        const r = spawnSync(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', self, '--one', kind, String(n), variant], { encoding: 'utf8' });
         const line = r.stdout.trim().split('\n').pop();
         if (r.status !== 0 || !line) {
           console.log(`${kind} ${n} ${variant}: failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
@@ -145,7 +148,7 @@ if (!isMain) {
         }
         const x = JSON.parse(line);
         console.log(
-          `${x.kind.padEnd(7)} ${String(x.txns).padEnd(9)} ${x.variant.padEnd(8)} ${String(x.ms).padStart(8)}  ${String(x.txnsPerS).padStart(9)}  ${String(x.maxRssMb).padStart(11)}  ${String(x.valid).padEnd(6)}  ${x.types.join(',')}`,
+          `${x.kind.padEnd(7)} ${String(x.txns).padEnd(9)} ${x.variant.padEnd(8)} ${String(x.ms).padStart(7)}  ${String(x.cpuMs).padStart(6)}  ${String(x.txnsPerS).padStart(12)}  ${String(x.maxRssMb).padStart(11)}  ${String(x.valid).padEnd(6)}  ${x.types.join(',')}`,
         );
       }
     }

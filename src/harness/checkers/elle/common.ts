@@ -44,33 +44,33 @@ export function pairTxns(history: readonly Op[]): Txn[] {
 
 /** Elle's realtime edges, transitively reduced; info and fail ops never precede anything. */
 export function addRealtimeEdges(history: readonly Op[], txns: readonly Txn[], g: GraphBuilder): void {
-  const byInvoke = new Map<Op, Txn>();
-  const byCompletion = new Map<Op, Txn>();
+  // ops are identified by their history index (unique in a history)
+  const invokeOf = new Map<number, Txn>();
+  const completionOf = new Map<number, Txn>();
   for (const t of txns) {
-    byInvoke.set(t.invoke, t);
-    byCompletion.set(t.completion, t);
+    invokeOf.set(t.invoke.index, t);
+    completionOf.set(t.completion.index, t);
   }
-  let buffer: Txn[] = [];
-  const predecessors = new Map<number, Set<number>>();
+  let buffer: number[] = [];
+  // the buffer as it stood at each pending transaction's invocation (bounded by concurrency)
+  const predecessors = new Map<number, number[]>();
   for (const op of history) {
     if (typeof op.process !== 'number') continue;
     if (op.type === 'invoke') {
-      const t = byInvoke.get(op);
+      const t = invokeOf.get(op.index);
       if (t === undefined) continue;
-      const preds = new Set<number>();
-      for (const b of buffer) {
-        g.link(b.id, t.id, REALTIME);
-        preds.add(b.id);
-      }
-      predecessors.set(t.id, preds);
+      for (const b of buffer) g.link(b, t.id, REALTIME);
+      predecessors.set(t.id, buffer);
       continue;
     }
-    if (op.type !== 'ok') continue;
-    const t = byCompletion.get(op);
+    const t = completionOf.get(op.index);
     if (t === undefined) continue;
-    const preds = predecessors.get(t.id) ?? new Set<number>();
-    buffer = buffer.filter((b) => !preds.has(b.id));
-    buffer.push(t);
+    const preds = predecessors.get(t.id) ?? [];
+    predecessors.delete(t.id);
+    if (op.type !== 'ok') continue;
+    // a new array each time: snapshots held in `predecessors` stay as they were
+    buffer = buffer.filter((b) => !preds.includes(b));
+    buffer.push(t.id);
   }
 }
 

@@ -19,45 +19,75 @@ export const kindOfBit: Readonly<Record<number, EdgeKind>> = { 1: 'ww', 2: 'wr',
 /** Thrown when the caller's deadline passes; the checker answers `unknown`. */
 export class DeadlineError extends Error {}
 
+/**
+ * Collects edges as a flat list of (from, to*32 + rels) pairs in growable typed arrays (a few
+ * bytes per edge, no per-vertex objects), then merges duplicates when frozen.
+ */
 export class GraphBuilder {
-  private readonly out: Array<Map<number, number> | undefined>;
-  edgeCount = 0;
+  private from = new Int32Array(1024);
+  private packed = new Int32Array(1024);
+  private size = 0;
 
   constructor(readonly vertexCount: number) {
-    this.out = new Array<Map<number, number> | undefined>(vertexCount);
+    if (vertexCount >= 1 << 26) throw new Error('too many transactions for a packed edge list');
   }
 
   link(from: number, to: number, rel: number): void {
     if (from === to) return;
-    let m = this.out[from];
-    if (m === undefined) {
-      m = new Map();
-      this.out[from] = m;
+    if (this.size === this.from.length) {
+      const grownFrom = new Int32Array(this.size * 2);
+      grownFrom.set(this.from);
+      this.from = grownFrom;
+      const grownPacked = new Int32Array(this.size * 2);
+      grownPacked.set(this.packed);
+      this.packed = grownPacked;
     }
-    const old = m.get(to);
-    if (old === undefined) this.edgeCount++;
-    m.set(to, (old ?? 0) | rel);
+    this.from[this.size] = from;
+    this.packed[this.size] = to * 32 + rel;
+    this.size++;
   }
 
   freeze(): Graph {
     const n = this.vertexCount;
+    const counts = new Int32Array(n + 1);
+    for (let i = 0; i < this.size; i++) {
+      const slot = at(this.from, i) + 1;
+      counts[slot] = at(counts, slot) + 1;
+    }
+    for (let v = 0; v < n; v++) counts[v + 1] = at(counts, v + 1) + at(counts, v);
+    const fill = counts.slice(0, n);
+    const byVertex = new Int32Array(this.size);
+    for (let i = 0; i < this.size; i++) {
+      const v = at(this.from, i);
+      byVertex[at(fill, v)] = at(this.packed, i);
+      fill[v] = at(fill, v) + 1;
+    }
+    // sort each vertex's edges by target (a deterministic search order), merging duplicates
     const offsets = new Int32Array(n + 1);
-    for (let v = 0; v < n; v++) offsets[v + 1] = at(offsets, v) + (this.out[v]?.size ?? 0);
-    const targets = new Int32Array(at(offsets, n));
-    const rels = new Uint8Array(at(offsets, n));
+    const targets = new Int32Array(this.size);
+    const rels = new Uint8Array(this.size);
+    let out = 0;
     for (let v = 0; v < n; v++) {
-      const m = this.out[v];
-      if (m === undefined) continue;
-      // sorted targets: a deterministic search order (Elle's is hash order)
-      const sorted = [...m.keys()].sort((a, b) => a - b);
-      let i = at(offsets, v);
-      for (const t of sorted) {
-        targets[i] = t;
-        rels[i] = m.get(t) as number;
-        i++;
+      offsets[v] = out;
+      const segment = byVertex.subarray(at(counts, v), at(counts, v + 1)).sort();
+      let last = -1;
+      for (let i = 0; i < segment.length; i++) {
+        const to = at(segment, i) >> 5;
+        const rel = at(segment, i) & 31;
+        if (to === last) {
+          rels[out - 1] = at(rels, out - 1) | rel;
+        } else {
+          targets[out] = to;
+          rels[out] = rel;
+          out++;
+          last = to;
+        }
       }
     }
-    return new Graph(n, offsets, targets, rels);
+    offsets[n] = out;
+    this.from = new Int32Array(0);
+    this.packed = new Int32Array(0);
+    return new Graph(n, offsets, targets.slice(0, out), rels.slice(0, out));
   }
 }
 
@@ -106,19 +136,22 @@ export function tarjan(n: number, neighbours: (v: number) => ArrayLike<number>, 
   const stack: number[] = [];
   const callV: number[] = [];
   const callI: number[] = [];
+  // each frame keeps its neighbour list, fetched once per vertex
+  const callN: Array<ArrayLike<number>> = [];
   const result: number[][] = [];
   let counter = 0;
   for (let root = 0; root < n; root++) {
     if (index[root] !== -1) continue;
     callV.push(root);
     callI.push(0);
+    callN.push(neighbours(root));
     index[root] = low[root] = counter++;
     stack.push(root);
     onStack[root] = 1;
     while (callV.length > 0) {
       const top = callV.length - 1;
       const v = at(callV, top);
-      const ns = neighbours(v);
+      const ns = callN[top] as ArrayLike<number>;
       const i = at(callI, top);
       if (i < ns.length) {
         callI[top] = i + 1;
@@ -129,6 +162,7 @@ export function tarjan(n: number, neighbours: (v: number) => ArrayLike<number>, 
           onStack[w] = 1;
           callV.push(w);
           callI.push(0);
+          callN.push(neighbours(w));
         } else if (onStack[w] === 1 && at(index, w) < at(low, v)) {
           low[v] = at(index, w);
         }
@@ -136,6 +170,7 @@ export function tarjan(n: number, neighbours: (v: number) => ArrayLike<number>, 
       }
       callV.pop();
       callI.pop();
+      callN.pop();
       if (callV.length > 0) {
         const parent = at(callV, callV.length - 1);
         if (at(low, v) < at(low, parent)) low[parent] = at(low, v);
