@@ -241,6 +241,43 @@ describe('kafka checker: each error type is rejected', () => {
     ]);
   });
 
+  describe('txn ops (several micro-ops; Maelstrom never sends them, Jepsen checks them)', () => {
+    function txn(h: KafkaHistory, process: number, mops: Json[]): Op {
+      h.ops.push({ index: h.ops.length, time: h.ops.length * 1000, process, type: 'invoke', f: 'txn', value: mops });
+      const done: Op = { index: h.ops.length, time: h.ops.length * 1000, process, type: 'ok', f: 'txn', value: mops };
+      h.ops.push(done);
+      return done;
+    }
+
+    it('int-send-skip is reported but allowed', () => {
+      const h = new KafkaHistory();
+      txn(h, 0, [['send', 'a', [0, 1]], ['send', 'a', [2, 3]]]);
+      h.send(1, 'a', 2, 1);
+      h.poll(2, { a: [[0, 1], [1, 2], [2, 3]] });
+      const result = checkKafka(h.ops);
+      expect(result['error-types']).toEqual(['int-send-skip']);
+      expect(result['valid?']).toBe(true);
+      expect(errs(result, 'int-send-skip')).toEqual([expect.objectContaining({ key: 'a', values: [1, 3], delta: 2, skipped: [2] })]);
+    });
+
+    it('int-nonmonotonic-send: two sends of one op landed out of order', () => {
+      const h = new KafkaHistory();
+      txn(h, 0, [['send', 'a', [1, 1]], ['send', 'a', [0, 2]]]);
+      h.poll(2, { a: [[0, 2], [1, 1]] });
+      const result = checkKafka(h.ops);
+      expect(result['bad-error-types']).toEqual(['int-nonmonotonic-send']);
+    });
+
+    it('precommitted-read: an op polled its own send', () => {
+      const h = new KafkaHistory();
+      const op = txn(h, 0, [['send', 'a', [0, 1]], ['poll', { a: [[0, 1]] }]]);
+      h.poll(2, { a: [[0, 1]] });
+      const result = checkKafka(h.ops);
+      expect(result['bad-error-types']).toEqual(['precommitted-read']);
+      expect(errs(result, 'precommitted-read')).toEqual([expect.objectContaining({ key: 'a', value: 1, op: expect.objectContaining({ index: op.index }) })]);
+    });
+  });
+
   it('empty-transaction-graph: no dependencies at all is fatal', () => {
     const h = new KafkaHistory();
     h.poll(1, {});

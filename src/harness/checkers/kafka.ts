@@ -12,10 +12,12 @@ import {
   g1a,
   inconsistentOffsets,
   internalPollCases,
+  internalSendCases,
   KafkaAnalysisError,
   lostWrites,
   nonmonotonicSends,
   pollCases,
+  precommittedReads,
   type KafkaCase,
 } from './kafka/cases.js';
 import { DeadlineError, DeadlineTicker } from './kafka/cycles.js';
@@ -95,7 +97,11 @@ function analyze(history: readonly Op[], options: KafkaCheckOptions): Analysis {
   put('duplicate', duplicates(logs));
   put('int-poll-skip', internal.skip);
   put('int-nonmonotonic-poll', internal.nonmonotonic);
+  const internalSends = internalSendCases(client.ops, logs);
+  put('int-nonmonotonic-send', internalSends.nonmonotonic);
+  put('int-send-skip', internalSends.skip);
   put('inconsistent-offsets', inconsistentOffsets(logs));
+  put('precommitted-read', precommittedReads(client.ops));
   put('G1a', g1a(client.ops, derived));
   put('lost-write', lostWrites(logs, derived, ticker('lost writes')));
   put('nonmonotonic-poll', polls.nonmonotonic);

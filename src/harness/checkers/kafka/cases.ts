@@ -359,3 +359,64 @@ export function nonmonotonicSends(processes: readonly KafkaOp[][], logs: Logs): 
 }
 
 export { stringHashOrder };
+
+/**
+ * Pairs of sends to one key inside one op (txn ops only: Maelstrom's ops carry one micro-op, so
+ * these never occur there). int-send-skip is allowed; int-nonmonotonic-send is not.
+ */
+export function internalSendCases(ops: readonly KafkaOp[], logs: Logs): SkipCases {
+  const result: SkipCases = { skip: [], nonmonotonic: [] };
+  for (const kop of ops) {
+    if (!kop.writes) continue;
+    for (const [key, pairs] of kop.writes) {
+      const order = logs.orders.get(key);
+      for (let j = 1; j < pairs.length; j++) {
+        const v1 = pairs[j - 1]!;
+        const v2 = pairs[j]!;
+        const [delta, i1, i2] = deltaOf(order, v1.vk, v2.vk);
+        if (delta === 1) continue;
+        const isSkip = delta > 1;
+        (isSkip ? result.skip : result.nonmonotonic).push({
+          key,
+          sortBy: delta,
+          offsets: offsetsOf(order, [i1, i2]),
+          opIndices: [kop.op.index],
+          render: () => ({
+            key,
+            values: [v1.value, v2.value],
+            delta,
+            ...(isSkip ? { skipped: skipped(order, i1, i2) } : {}),
+            op: record(kop.op),
+          }),
+          describe: () =>
+            `Op ${kop.op.index} sent ${JSON.stringify(v1.value)} then ${JSON.stringify(v2.value)} to key ${key}, which landed ${isSkip ? `${delta - 1} message(s) apart` : 'out of order'} in the log.`,
+        });
+      }
+    }
+  }
+  return result;
+}
+
+/** An op that polled a message it sent itself (txn ops only). */
+export function precommittedReads(ops: readonly KafkaOp[]): KafkaCase[] {
+  const cases: KafkaCase[] = [];
+  for (const kop of ops) {
+    if (!kop.writes || !kop.reads) continue;
+    for (const [key, pairs] of kop.writes) {
+      const read = new Set((kop.reads.get(key) ?? []).map((pair) => pair.vk));
+      const bad = hashSetOrder(pairs.map((pair) => pair.vk).filter((vk) => read.has(vk)));
+      if (bad.length === 0) continue;
+      const vk = bad[0]!;
+      cases.push({
+        key,
+        sortBy: 0,
+        offsets: [],
+        opIndices: [kop.op.index],
+        render: () => ({ op: record(kop.op), key, value: json(vk) }),
+        describe: () => `Op ${kop.op.index} polled message ${show(vk)} of key ${key} that it sent itself, before committing.`,
+      });
+      break;
+    }
+  }
+  return cases;
+}
