@@ -96,7 +96,7 @@ let handlersInstalled = false;
  * Makes sure no node outlives the harness: on exit, SIGINT, SIGTERM and uncaught errors every
  * child gets SIGKILL. Signals exit with 128+signal; uncaught errors exit 255.
  */
-export function installTeardownHandlers(): void {
+export function installTeardownHandlers(hooks: { onInterrupt?: () => void } = {}): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
   process.on('exit', killAllChildren);
@@ -105,7 +105,14 @@ export function installTeardownHandlers(): void {
     killAllChildren();
     process.exit(code);
   };
-  process.on('SIGINT', onSignal('SIGINT', 130));
+  // The first Ctrl-C stops the run and writes what it recorded; a second one quits at once.
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (hooks.onInterrupt === undefined || interrupts > 1) return onSignal('SIGINT', 130)();
+    process.stderr.write('\nglomers: interrupted; stopping the run and writing the results recorded so far (Ctrl-C again to quit now)\n');
+    hooks.onInterrupt();
+  });
   process.on('SIGTERM', onSignal('SIGTERM', 143));
   process.on('SIGHUP', onSignal('SIGHUP', 129));
   const onCrash = (err: unknown) => {

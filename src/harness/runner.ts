@@ -13,6 +13,7 @@ import { createNemesis, type NemesisTarget } from './nemesis.js';
 import { createNetwork, type Network } from './network.js';
 import { formatProblem, nodeLogPath, startNode, type NodeProcess } from './process.js';
 import { createProgress, type Progress } from './progress.js';
+import { previewJson } from '../lib/protocol.js';
 import { deriveRng } from './rng.js';
 import { startServices } from './services.js';
 import type { NodeProblem, Op, RunOutput, TestOptions, Validity } from './types.js';
@@ -90,7 +91,12 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
   if (workload === undefined) throw new Error(`unknown workload ${opts.workload}`);
   const binPath = await resolveBinary(opts.bin);
   const startedAt = new Date();
-  const storeDir = await deps.createStoreDir(opts, startedAt);
+  let storeDir: string;
+  try {
+    storeDir = await deps.createStoreDir(opts, startedAt);
+  } catch (err) {
+    throw new Error(`--store ${opts.storeDir}: cannot create the results folder there (${err instanceof Error ? err.message : String(err)}); pick a writable directory`);
+  }
   const say = (line: string): void => {
     if (deps.progressStream !== null) (deps.progressStream ?? process.stderr).write(`${line}\n`);
   };
@@ -197,6 +203,8 @@ function spawnNode(run: Run, nodeId: string): NodeProcess {
     isRegistered: (id) => run.network.isRegistered(id),
     onMessage: (message) => run.network.send(message.src, message.dest, message.body),
     onProblem: run.reportProblem,
+    // Reported and shouted, but not a failure of the test (see results.ts).
+    onWarning: (warning) => run.problems.push(warning),
   });
   run.nodes.set(nodeId, node);
   if (node.pid !== undefined) run.pids.push(node.pid);
@@ -220,7 +228,7 @@ async function sendInit(run: Run, nodeId: string): Promise<{ ok: true } | { ok: 
   if (result.kind === 'reply' && result.body.type === 'init_ok') return { ok: true };
   return result.kind === 'timeout'
     ? { ok: false, kind: 'init-timeout', detail: `did not answer init with init_ok within ${INIT_TIMEOUT_MS / 1000} s` }
-    : { ok: false, kind: 'init-error', detail: `answered init with ${JSON.stringify(result.body)} instead of init_ok` };
+    : { ok: false, kind: 'init-error', detail: `answered init with ${previewJson(result.body)} instead of init_ok` };
 }
 
 /** SIGSTOP/SIGCONT to a node's whole process group. */
@@ -315,7 +323,7 @@ async function runSetup(run: Run): Promise<void> {
       detail:
         result.kind === 'timeout'
           ? `did not answer ${request.body.type} with ${request.replyType} within ${SETUP_TIMEOUT_MS / 1000} s; the test cannot start`
-          : `answered ${request.body.type} with ${JSON.stringify(result.body)} instead of ${request.replyType}; the test cannot start`,
+          : `answered ${request.body.type} with ${previewJson(result.body)} instead of ${request.replyType}; the test cannot start`,
       stderrTail: run.nodes.get(request.dest)?.stderrTail() ?? [],
     });
   }

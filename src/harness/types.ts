@@ -131,8 +131,11 @@ export interface LatenessStats {
 /** Something a node did wrong (crash, garbage on stdout, no init_ok), for the summary. */
 export interface NodeProblem {
   node: string;
-  /** restart-failed: a node the kill nemesis restarted did not answer its new init */
-  kind: 'exit' | 'bad-line' | 'init-timeout' | 'init-error' | 'setup-timeout' | 'restart-failed';
+  /**
+   * restart-failed: a node the kill nemesis restarted did not answer its new init; flood and
+   * not-draining: warnings (a node sent faster than its peer read, or stopped reading its stdin)
+   */
+  kind: 'exit' | 'bad-line' | 'init-timeout' | 'init-error' | 'setup-timeout' | 'restart-failed' | 'flood' | 'not-draining';
   detail: string;
   exitCode?: number | null;
   signal?: string | null;

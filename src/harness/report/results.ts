@@ -68,6 +68,8 @@ export interface Results {
   'valid?': Validity;
 }
 
+const WARNING_KINDS: ReadonlySet<NodeProblem['kind']> = new Set(['bad-line', 'flood', 'not-draining']);
+
 const VALIDITY_RANK: Record<string, number> = { true: 0, unknown: 1, false: 2 };
 
 /** Jepsen's merge-valid: false beats "unknown", which beats true. */
@@ -97,7 +99,9 @@ function glomersSection(run: AnalyzedRun): GlomersSection {
   const { lateness } = run;
   const extra = run.verdict.extra;
   const extraValid = extra?.['valid?'];
-  const nodesOk = run.problems.every((problem) => problem.kind === 'bad-line');
+  // Problems Maelstrom would not fail a test for: it stops reading a node after a bad line, and
+  // knows nothing of floods (it would run out of memory instead).
+  const nodesOk = run.problems.every((problem) => WARNING_KINDS.has(problem.kind));
   const section: GlomersSection = {
     // A run stopped early has not shown what it set out to show.
     'valid?': mergeValidity([nodesOk, run.stoppedEarly === undefined ? true : 'unknown', extraValid === false || extraValid === 'unknown' ? extraValid : true]),
