@@ -60,7 +60,6 @@ describe('election', () => {
       failovers.push((served?.completeMs as number) - crashAt);
       expect(sim.node(survivor).term).toBeGreaterThan(0);
     }
-    console.log("failovers", failovers);
     expect(Math.max(...failovers)).toBeLessThanOrEqual(500);
   });
 
@@ -342,7 +341,6 @@ describe('message cost', () => {
     const perOp = (sim.messagesSent - before) / ops.length;
     expect(ops.every((op) => op.outcome === 'ok' || op.code === 20)).toBe(true);
     const latencies = ops.map((op) => (op.completeMs as number) - op.invokeMs).sort((a, b) => a - b);
-    console.log("msgs per op", perOp, "latency p50/max", latencies[Math.floor(latencies.length / 2)], latencies[latencies.length - 1]);
     expect(perOp).toBeLessThanOrEqual(3);
     expect(latencies[Math.floor(latencies.length / 2)]).toBeLessThan(200);
   });

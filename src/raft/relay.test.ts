@@ -16,6 +16,9 @@ describe('relay layer', () => {
     // c's report 20 ms later: too soon to prove anything.
     receiveWire(a, 'c', { type: 'x', heard: [] }, 20);
     expect(linkDead(a, 'c', 20)).toBe(false);
+    // Long after the send (outside c's heard window), not hearing us proves nothing either.
+    receiveWire(a, 'c', { type: 'x', heard: [] }, 10 + defaultRelayTimings.heardWindowMs);
+    expect(linkDead(a, 'c', 10 + defaultRelayTimings.heardWindowMs)).toBe(false);
     receiveWire(a, 'c', { type: 'x', heard: ['b'] }, 100);
     expect(linkDead(a, 'c', 100)).toBe(true);
     // Reports expire: with no news the link is tried again.
@@ -23,6 +26,17 @@ describe('relay layer', () => {
     // A report that includes us clears it at once.
     receiveWire(a, 'c', { type: 'x', heard: ['a', 'b'] }, 150);
     expect(linkDead(a, 'c', 150)).toBe(false);
+  });
+
+  it('keeps a dead-link belief through reports that prove nothing, so routing does not flap', () => {
+    const a = relayFor('a');
+    route(a, 'c', { type: 'raft_append' }, 0);
+    receiveWire(a, 'c', { type: 'x', heard: ['b'] }, 100);
+    expect(route(a, 'c', { type: 'raft_append' }, 105).to).toBe('b'); // relayed: no direct send
+    receiveWire(a, 'c', { type: 'x', heard: ['b'] }, 400);
+    expect(linkDead(a, 'c', 400)).toBe(true);
+    receiveWire(a, 'c', { type: 'x', heard: ['a', 'b'] }, 500);
+    expect(linkDead(a, 'c', 500)).toBe(false);
   });
 
   it('relays through a node the target hears, and the relay hands it on directly', () => {
@@ -42,14 +56,17 @@ describe('relay layer', () => {
     expect(route(c, 'a', { type: 'y' }, 113).body.heard).toEqual(['b']);
   });
 
-  it('falls back to direct when no relay is known, and probes dead links at a bounded rate', () => {
+  it('tries another peer when the target hears nobody, direct when every other link is dead too; probes at a bounded rate', () => {
     const a = relayFor('a');
     route(a, 'c', { type: 'raft_append' }, 0);
     receiveWire(a, 'c', { type: 'x', heard: [] }, 100);
+    expect(route(a, 'c', { type: 'raft_append' }, 105).to).toBe('b');
+    route(a, 'b', { type: 'raft_append' }, 40);
+    receiveWire(a, 'b', { type: 'x', heard: [] }, 100);
     expect(route(a, 'c', { type: 'raft_append' }, 110).to).toBe('c');
-    expect(probes(a, 120).map((p) => p.to)).toEqual(['c']);
+    expect(probes(a, 120).map((p) => p.to)).toEqual(['b', 'c']);
     expect(probes(a, 130)).toEqual([]);
-    expect(probes(a, 120 + defaultRelayTimings.probeEveryMs).map((p) => p.to)).toEqual(['c']);
+    expect(probes(a, 120 + defaultRelayTimings.probeEveryMs).map((p) => p.to)).toEqual(['b', 'c']);
   });
 
   it('ignores messages from non-peers and relays for unknown targets', () => {

@@ -7,8 +7,8 @@
 //   heardWindowMs; that is how a node learns that a peer does not hear it;
 // - X treats its link to Y as dead when Y's latest report (fresh, within reportTtlMs) leaves X
 //   out although X sent Y something directly early enough for Y to have heard it;
-// - a message for a dead link goes, wrapped, to a relay R that Y reports hearing and whose own
-//   link from X is not known dead; R hands it to Y directly (never further: one hop);
+// - a message for a dead link goes, wrapped, to a relay R whose own link from X is not known dead,
+//   preferably one Y reports hearing; R hands it to Y directly (never further: one hop);
 // - while a link is believed dead, a tiny probe goes directly every probeEveryMs so a healed link
 //   is noticed (Y hears the probe, and its next report includes X again).
 // Each message goes one way only (direct or relayed), never both, so nothing is duplicated. In a
@@ -22,11 +22,14 @@ export interface RelayConfig {
   probeEveryMs: number;
 }
 
-export const defaultRelayTimings = { heardWindowMs: 300, reportTtlMs: 1_000, probeEveryMs: 150 };
+/** For latency 0; at latency L the heard window must exceed 2L plus a heartbeat or so. */
+export const defaultRelayTimings = { heardWindowMs: 150, reportTtlMs: 1_000, probeEveryMs: 150 };
 
-/** A sent message should have been heard if it left between these many ms before the report. */
-const evidenceFromMs = 250;
-const evidenceToMs = 50;
+/**
+ * A message we sent should have been heard by the time of a report if it left at least this long
+ * before the report and still inside the reporter's heard window.
+ */
+const evidenceMarginMs = 30;
 /** direct send times remembered per peer */
 const maxSendTimes = 16;
 
@@ -38,6 +41,8 @@ export type WireBody = { type: string; heard?: string[]; [key: string]: unknown 
 interface Report {
   heard: Set<string>;
   atMs: number;
+  /** our direct link to the reporter is believed dead */
+  dead: boolean;
 }
 
 export interface RelayState {
@@ -59,9 +64,20 @@ function heardNow(state: RelayState, nowMs: number): string[] {
 /** Whether our direct link to `peer` is believed dead. */
 export function linkDead(state: RelayState, peer: string, nowMs: number): boolean {
   const report = state.reports.get(peer);
-  if (report === undefined || nowMs - report.atMs > state.config.reportTtlMs || report.heard.has(state.config.id)) return false;
+  return report !== undefined && report.dead && nowMs - report.atMs <= state.config.reportTtlMs;
+}
+
+/**
+ * The belief only changes on evidence: a report that includes us clears it, one that leaves us
+ * out although a direct send of ours should have arrived sets it, and any other report (while we
+ * relay, direct sends are rare) keeps it, so routing does not flap.
+ */
+function judge(state: RelayState, peer: string, heard: Set<string>, nowMs: number): boolean {
+  if (heard.has(state.config.id)) return false;
   const sends = state.directSendsMs.get(peer) ?? [];
-  return sends.some((sentMs) => sentMs >= report.atMs - evidenceFromMs && sentMs <= report.atMs - evidenceToMs);
+  const fromMs = nowMs - state.config.heardWindowMs + evidenceMarginMs;
+  if (sends.some((sentMs) => sentMs >= fromMs && sentMs <= nowMs - evidenceMarginMs)) return true;
+  return linkDead(state, peer, nowMs);
 }
 
 function recordDirect(state: RelayState, peer: string, nowMs: number): void {
@@ -71,10 +87,11 @@ function recordDirect(state: RelayState, peer: string, nowMs: number): void {
   state.directSendsMs.set(peer, sends);
 }
 
+/** A peer the target reports hearing, else any peer our link to is not known dead. */
 function pickRelay(state: RelayState, target: string, nowMs: number): string | undefined {
-  const report = state.reports.get(target);
-  if (report === undefined) return undefined;
-  return state.config.peers.find((peer) => peer !== target && report.heard.has(peer) && !linkDead(state, peer, nowMs));
+  const heard = state.reports.get(target)?.heard ?? new Set<string>();
+  const usable = state.config.peers.filter((peer) => peer !== target && !linkDead(state, peer, nowMs));
+  return usable.find((peer) => heard.has(peer)) ?? usable[0];
 }
 
 /** How to send `body` to `to`: one message, direct or through a relay. */
@@ -100,7 +117,8 @@ export type Received =
 
 function noteReport(state: RelayState, from: string, heard: unknown, nowMs: number): void {
   if (!Array.isArray(heard)) return;
-  state.reports.set(from, { heard: new Set(heard.filter((id): id is string => typeof id === 'string')), atMs: nowMs });
+  const heardSet = new Set(heard.filter((id): id is string => typeof id === 'string'));
+  state.reports.set(from, { heard: heardSet, atMs: nowMs, dead: judge(state, from, heardSet, nowMs) });
 }
 
 /** A message that arrived directly from `from`. */
