@@ -97,7 +97,12 @@ function check(workload: Workload, history: readonly Op[], options: ElleOptions)
       if (!anomalies.has('G0') && !anomalies.has('PL-1-cycle-exists')) findings.push(...findWriteCycles(txns, (f) => f === 'w'));
     }
     checkDeadline(options, 'after the glomers checks');
-    const explanations = [...explainAnomalies(anomalies, records, txns), ...findings.map(explainFinding)];
+    // Elle finds cycles the requested models allow too; `reported` says which ones Maelstrom's result lists
+    const reportedTypes = new Set((result['anomaly-types'] as string[] | undefined) ?? []);
+    const explanations = [
+      ...explainAnomalies(anomalies, records, txns).map((x) => ({ ...(x as { [key: string]: Json }), source: 'workload', reported: reportedTypes.has((x as { type: string }).type) })),
+      ...findings.map((f) => ({ ...(explainFinding(f) as { [key: string]: Json }), source: 'glomers', reported: true })),
+    ];
     const findingTypes = [...new Set(findings.map((f) => f.type))].sort();
     const strict = options.strict === true;
     const glomersValid = findings.length === 0;

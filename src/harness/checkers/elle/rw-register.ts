@@ -232,7 +232,7 @@ export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): R
     for (const c of comps) {
       cyclic = true;
       const values = c.map((i) => idx.values.get(at(list, i)) ?? null).sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))));
-      addAnomaly(anomalies, 'cyclic-versions', { key: idx.values.size >= 0 ? keyJson(kk) : null, scc: values, sources: ['initial-state', 'wfr-keys'] });
+      addAnomaly(anomalies, 'cyclic-versions', { key: keyJson(kk), scc: values, sources: ['initial-state', 'wfr-keys'] });
     }
   }
   if (!cyclic) {
