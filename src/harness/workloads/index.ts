@@ -8,6 +8,7 @@ import { uniqueIdsWorkload } from './unique-ids.js';
 import { txnListAppendWorkload, txnRwRegisterWorkload } from './txn.js';
 import { gCounterWorkload, gSetWorkload, pnCounterWorkload } from './counters.js';
 import { linKvWorkload } from './lin-kv.js';
+import { kafkaWorkload } from './kafka.js';
 
 export const workloads: Record<string, Workload> = {
   [echoWorkload.name]: echoWorkload,
@@ -19,6 +20,7 @@ export const workloads: Record<string, Workload> = {
   [gCounterWorkload.name]: gCounterWorkload,
   [pnCounterWorkload.name]: pnCounterWorkload,
   [linKvWorkload.name]: linKvWorkload,
+  [kafkaWorkload.name]: kafkaWorkload,
 };
 
 export function getWorkload(name: string): Workload | undefined {
