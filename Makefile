@@ -7,7 +7,7 @@ MAELSTROM ?= $(wildcard maelstrom/maelstrom)
 RUNNER := $(if $(MAELSTROM),$(MAELSTROM) test,bin/glomers test)
 SOURCES := $(shell find src -name '*.ts' ! -name '*.test.ts') build.mjs package.json
 
-.PHONY: all build test typecheck echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e broadcast-e-partition txn-a txn-b txn-c compare bench clean
+.PHONY: all build test typecheck echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e broadcast-e-partition txn-a txn-b txn-c kafka-a kafka-b kafka-c kafka-c-kill compare bench clean
 
 all: build
 
@@ -65,6 +65,20 @@ txn-b: build
 
 txn-c: build
 	$(RUNNER) -w txn-rw-register --bin bin/txn --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition
+
+# Challenge 5: kafka. 5b and 5c share a command line (spec section 8). kafka-c-kill adds our kill
+# nemesis, which only bin/glomers has: an acknowledged message must survive its node's SIGKILL.
+kafka-a: build
+	$(RUNNER) -w kafka --bin bin/kafka --node-count 1 --concurrency 2n --time-limit 20 --rate 1000
+
+kafka-b: build
+	$(RUNNER) -w kafka --bin bin/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000
+
+kafka-c: build
+	$(RUNNER) -w kafka --bin bin/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000
+
+kafka-c-kill: build
+	bin/glomers test -w kafka --bin bin/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --nemesis kill
 
 compare: build
 	node bench/compare.mjs
