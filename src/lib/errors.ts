@@ -19,11 +19,39 @@ export type ErrorCodeName = keyof typeof ErrorCode;
 /** Longest text an error reply carries, whatever a handler threw: a reply is not a place for data. */
 export const maxErrorReplyTextChars = 1000;
 
-const definiteCodes: ReadonlySet<number> = new Set([1, 10, 11, 12, 14, 20, 21, 22, 30]);
+export interface ErrorKind {
+  /** Maelstrom's name, as histories record it (e.g. "key-does-not-exist") */
+  name: string;
+  /** certain the operation did not happen */
+  definite: boolean;
+}
+
+/**
+ * Maelstrom's error registry (resources/errors.edn): the one table of codes, used by the runtime,
+ * the harness's services and its clients.
+ */
+export const ERROR_KINDS: Readonly<Record<number, ErrorKind>> = {
+  [ErrorCode.Timeout]: { name: 'timeout', definite: false },
+  [ErrorCode.NodeNotFound]: { name: 'node-not-found', definite: true },
+  [ErrorCode.NotSupported]: { name: 'not-supported', definite: true },
+  [ErrorCode.TemporarilyUnavailable]: { name: 'temporarily-unavailable', definite: true },
+  [ErrorCode.MalformedRequest]: { name: 'malformed-request', definite: true },
+  [ErrorCode.Crash]: { name: 'crash', definite: false },
+  [ErrorCode.Abort]: { name: 'abort', definite: true },
+  [ErrorCode.KeyDoesNotExist]: { name: 'key-does-not-exist', definite: true },
+  [ErrorCode.KeyAlreadyExists]: { name: 'key-already-exists', definite: true },
+  [ErrorCode.PreconditionFailed]: { name: 'precondition-failed', definite: true },
+  [ErrorCode.TxnConflict]: { name: 'txn-conflict', definite: true },
+};
+
+/** Unknown and custom codes are indefinite and named "unknown", as in Maelstrom. */
+export function errorKind(code: number): ErrorKind {
+  return ERROR_KINDS[code] ?? { name: 'unknown', definite: false };
+}
 
 /** Definite errors guarantee the operation did not happen; anything else (custom codes too) may have. */
 export function isDefinite(code: number): boolean {
-  return definiteCodes.has(code);
+  return errorKind(code).definite;
 }
 
 /** An error reply (thrown by a handler to answer with it, or rejected by rpc() when a peer sends one). */

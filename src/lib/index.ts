@@ -13,7 +13,9 @@ export {
   type RpcOptions,
 } from './node.js';
 export {
+  ERROR_KINDS,
   ErrorCode,
+  errorKind,
   KeyDoesNotExistError,
   PreconditionFailedError,
   RPCError,
@@ -22,6 +24,7 @@ export {
   errorFromReply,
   isDefinite,
   type ErrorCodeName,
+  type ErrorKind,
 } from './errors.js';
 export { createKV, defaultKvTimeoutMs, type KV, type KVOptions, type KVService } from './kv.js';
 export type { Body, BodyOf, ErrorBody, FieldKind, FieldSpec, InitBody, Json, Message } from './protocol.js';

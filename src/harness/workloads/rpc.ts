@@ -1,6 +1,7 @@
 // What every Maelstrom workload client shares: closed response schemas, and how an error reply
 // or a timeout becomes a history completion (Maelstrom's client.clj `with-errors`).
 
+import { errorKind } from '../../lib/errors.js';
 import { checkFields, type FieldKind } from '../../lib/protocol.js';
 import type { OpSpec } from '../generator.js';
 import { SchemaError } from '../types.js';
@@ -12,31 +13,6 @@ export const DEFAULT_RPC_TIMEOUT_MS = 5000;
 
 /** The text the engine passes with code 0 when the client itself gave up waiting. */
 export const CLIENT_TIMEOUT_TEXT = 'net-timeout';
-
-export interface ErrorKind {
-  name: string;
-  definite: boolean;
-}
-
-/** Maelstrom's error registry (resources/errors.edn): code -> name and definiteness. */
-export const ERROR_KINDS: Readonly<Record<number, ErrorKind>> = {
-  0: { name: 'timeout', definite: false },
-  1: { name: 'node-not-found', definite: true },
-  10: { name: 'not-supported', definite: true },
-  11: { name: 'temporarily-unavailable', definite: true },
-  12: { name: 'malformed-request', definite: true },
-  13: { name: 'crash', definite: false },
-  14: { name: 'abort', definite: true },
-  20: { name: 'key-does-not-exist', definite: true },
-  21: { name: 'key-already-exists', definite: true },
-  22: { name: 'precondition-failed', definite: true },
-  30: { name: 'txn-conflict', definite: true },
-};
-
-/** Unknown and custom codes are indefinite and named "unknown", as in Maelstrom. */
-export function errorKind(code: number): ErrorKind {
-  return ERROR_KINDS[code] ?? { name: 'unknown', definite: false };
-}
 
 /**
  * The completion Maelstrom records for a failed RPC. A client timeout (code 0 with
