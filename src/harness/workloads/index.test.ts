@@ -3,12 +3,15 @@ import { getWorkload, workloads } from './index.js';
 
 describe('workload registry', () => {
   it('finds each workload by its Maelstrom name', () => {
-    expect(Object.keys(workloads).sort()).toEqual(['broadcast', 'echo', 'unique-ids']);
+    // Every workload Maelstrom has.
+    expect(Object.keys(workloads).sort()).toEqual([
+      'broadcast', 'echo', 'g-counter', 'g-set', 'kafka', 'lin-kv', 'pn-counter', 'txn-list-append', 'txn-rw-register', 'unique-ids',
+    ]);
     for (const name of Object.keys(workloads)) expect(getWorkload(name)?.name).toBe(name);
   });
 
   it('returns undefined for unknown names, including inherited property names', () => {
-    expect(getWorkload('lin-kv')).toBeUndefined();
+    expect(getWorkload('lin_kv')).toBeUndefined();
     expect(getWorkload('constructor')).toBeUndefined();
   });
 });
