@@ -5,9 +5,9 @@
 SHELL := /bin/bash
 MAELSTROM ?= $(wildcard maelstrom/maelstrom)
 RUNNER := $(if $(MAELSTROM),$(MAELSTROM) test,bin/glomers test)
-SOURCES := $(shell find src -name '*.ts' ! -name '*.test.ts') build.mjs package.json
+SOURCES := $(shell find src examples -name '*.ts' ! -name '*.test.ts') build.mjs package.json
 
-.PHONY: all build test typecheck echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e broadcast-e-partition txn-a txn-b txn-c kafka-a kafka-b kafka-c kafka-c-kill compare bench clean
+.PHONY: all build test typecheck echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e broadcast-e-partition counter counter-disk counter-kill pn-counter g-set lin-kv lin-kv-stress lin-kv-kill txn-a txn-b txn-c kafka-a kafka-b kafka-c kafka-c-kill compare bench clean
 
 all: build
 
@@ -56,6 +56,33 @@ broadcast-e-partition: build
 
 # Challenge 6: txn-rw-register. 6b is two runs; the second must also keep total availability
 # through partitions. Add --strict to make glomers' own findings (G0, altered replies) count.
+# Challenge 4. bin/counter acknowledges an add once it is in seq-kv (the challenge's rule);
+# counter-disk acknowledges once it is in the node's file, which a kill leaves in place.
+counter: build
+	$(RUNNER) -w g-counter --bin bin/counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition
+
+counter-disk: build
+	$(RUNNER) -w g-counter --bin bin/counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition -- --durability disk
+
+counter-kill: build
+	$(RUNNER) -w g-counter --bin bin/counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition,kill
+
+pn-counter: build
+	$(RUNNER) -w pn-counter --bin bin/counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition
+
+g-set: build
+	$(RUNNER) -w g-set --bin bin/g-set --node-count 3 --rate 10 --time-limit 20 --nemesis partition
+
+# Maelstrom's Raft tutorial: its final check, its stress line, and five nodes under kills.
+lin-kv: build
+	$(RUNNER) -w lin-kv --bin bin/raft --node-count 3 --concurrency 4n --rate 30 --time-limit 60 --nemesis partition --nemesis-interval 10
+
+lin-kv-stress: build
+	$(RUNNER) -w lin-kv --bin bin/raft --node-count 3 --concurrency 10n --rate 100 --time-limit 60 --nemesis partition --nemesis-interval 3
+
+lin-kv-kill: build
+	$(RUNNER) -w lin-kv --bin bin/raft --node-count 5 --concurrency 4n --rate 30 --time-limit 60 --nemesis partition,kill --nemesis-interval 10
+
 txn-a: build
 	$(RUNNER) -w txn-rw-register --bin bin/txn --node-count 1 --time-limit 20 --rate 1000 --concurrency 2n --consistency-models read-uncommitted --availability total
 

@@ -1,5 +1,5 @@
-// Bundles every program under src/<name>/main.ts into one executable file bin/<name>.
-// The harness (src/harness) is published as bin/glomers.
+// Bundles every program under src/<name>/main.ts into one executable file bin/<name>, and every
+// example node examples/<name>.ts into bin/<name>. The harness (src/harness) is bin/glomers.
 import { build } from 'esbuild';
 import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,6 +17,10 @@ for (const dir of await readdir(srcDir)) {
     continue;
   }
   entries.push({ entry, out: path.join(outDir, programNames[dir] ?? dir) });
+}
+
+for (const file of await readdir('examples')) {
+  if (file.endsWith('.ts')) entries.push({ entry: path.join('examples', file), out: path.join(outDir, file.slice(0, -3)) });
 }
 
 await mkdir(outDir, { recursive: true });
