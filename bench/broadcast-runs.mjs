@@ -1,5 +1,5 @@
-// Shared by bench/compare.mjs and bench/broadcast.mjs: runs bin/glomers on the broadcast
-// workload and reduces its results.json to the figures the challenges are judged on.
+// Shared by the bench scripts: runs bin/glomers on a workload and reduces its results.json to the
+// figures the challenges are judged on.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,9 +18,17 @@ export const latenessLimitMs = 20;
  * Resolves with the summary; never rejects for an invalid verdict (that is data).
  */
 export function runBroadcast({ harnessArgs, nodeArgs = [], storeDir, timeoutMs = 180_000 }) {
+  return runGlomers({ workload: 'broadcast', bin: 'broadcast', harnessArgs, nodeArgs, storeDir, timeoutMs });
+}
+
+/**
+ * Runs one test of any workload with bin/<bin>; resolves with the summary and the whole results
+ * (undefined when the run wrote none).
+ */
+export function runGlomers({ workload, bin, harnessArgs, nodeArgs = [], storeDir, timeoutMs = 300_000 }) {
   mkdirSync(storeDir, { recursive: true });
   const args = [
-    'test', '-w', 'broadcast', '--bin', path.join(repoRoot, 'bin', 'broadcast'),
+    'test', '-w', workload, '--bin', path.join(repoRoot, 'bin', bin),
     '--store', storeDir, ...harnessArgs, '--', ...nodeArgs,
   ];
   return new Promise((resolve) => {
@@ -32,7 +40,7 @@ export function runBroadcast({ harnessArgs, nodeArgs = [], storeDir, timeoutMs =
       clearTimeout(timer);
       try {
         const results = JSON.parse(readFileSync(path.join(storeDir, 'latest', 'results.json'), 'utf8'));
-        resolve({ status, command: commandLine(args), ...summarize(results) });
+        resolve({ status, command: commandLine(args), results, ...summarize(results) });
       } catch (error) {
         resolve({ status, command: commandLine(args), error: `${error.message}; stderr: ${stderr.slice(-500)}` });
       }
@@ -58,6 +66,8 @@ export function summarize(results) {
     p99: latencies['0.99'] ?? NaN,
     max: latencies['1'] ?? NaN,
     lostCount: results.workload?.['lost-count'] ?? NaN,
+    availability: results.availability?.['ok-fraction'] ?? NaN,
+    checkerMs: results.glomers?.['checker-ms']?.workload ?? NaN,
     latenessP99Ms: lateness['p99-ms'] ?? NaN,
     latenessMaxMs: lateness['max-ms'] ?? NaN,
     harnessBehind: lateness['behind?'] === true || (lateness['p99-ms'] ?? 0) > latenessLimitMs,
