@@ -32,19 +32,70 @@ export function hashKey(key: Int32Array, length: number): number {
   return h | 0;
 }
 
+/** Open addressing from a 32-bit hash to pool offsets; equality is decided by the caller. */
+class OffsetTable {
+  slots = new Int32Array(1 << 12); // pool offset + 1, 0 when free
+  hashes = new Int32Array(1 << 12);
+  count = 0;
+
+  /** The matching entry's offset, or ~slot of the free slot where it would go. */
+  find(hash: number, matches: (offset: number) => boolean): number {
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    for (;;) {
+      const stored = this.slots[slot]!;
+      if (stored === 0) return ~slot;
+      if (this.hashes[slot] === hash && matches(stored - 1)) return stored - 1;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  insertAt(freeSlot: number, hash: number, offset: number): void {
+    this.slots[freeSlot] = offset + 1;
+    this.hashes[freeSlot] = hash;
+    this.count++;
+  }
+
+  get needsGrowth(): boolean {
+    return this.count * 2 > this.slots.length;
+  }
+
+  grow(): void {
+    const capacity = this.slots.length * 2;
+    const slots = new Int32Array(capacity);
+    const hashes = new Int32Array(capacity);
+    const mask = capacity - 1;
+    for (let i = 0; i < this.slots.length; i++) {
+      const stored = this.slots[i]!;
+      if (stored === 0) continue;
+      const hash = this.hashes[i]!;
+      let slot = hash & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = stored;
+      hashes[slot] = hash;
+    }
+    this.slots = slots;
+    this.hashes = hashes;
+  }
+}
+
+/**
+ * How many configurations of a chain are tried as dominators (the oldest first: the search enters
+ * those with fewer pending-forever calls first). Chains can grow long; exact repeats are found
+ * through their own table whatever the chain length.
+ */
+const DOMINANCE_CHECKS = 16;
+
 export class ConfigCache {
   private pool: Int32Array;
   private used = 0;
-  private slots: Int32Array; // pool offset + 1, 0 when free
-  private slotHashes: Int32Array;
+  private readonly exact = new OffsetTable();
+  private readonly chains = new OffsetTable();
   private count = 0;
-  private chains = 0;
 
-  /** @param maxWords bound on the pool and table together, in 4-byte words */
+  /** @param maxWords bound on the pool and tables together, in 4-byte words */
   constructor(private readonly maxWords: number) {
     this.pool = new Int32Array(1 << 16);
-    this.slots = new Int32Array(1 << 12);
-    this.slotHashes = new Int32Array(1 << 12);
   }
 
   get size(): number {
@@ -52,38 +103,39 @@ export class ConfigCache {
   }
 
   get bytes(): number {
-    return (this.pool.length + this.slots.length * 2) * 4;
+    return (this.pool.length + (this.exact.slots.length + this.chains.slots.length) * 2) * 4;
   }
 
   /**
-   * Adds the configuration unless an entered one dominates it (see above): its pool offset, or -1.
-   * `key[0..prefixLength)` is the state and ok part, the rest the pending-forever part.
+   * Adds the configuration unless an entered one equals or dominates it (see above): its pool
+   * offset, or -1. `key[0..prefixLength)` is the state and ok part, the rest the pending part.
    */
   addUnlessDominated(key: Int32Array, length: number, prefixLength: number, parent: number, lastCall: number): number {
-    const hash = hashKey(key, prefixLength);
-    const mask = this.slots.length - 1;
-    let slot = hash & mask;
-    for (;;) {
-      const stored = this.slots[slot]!;
-      if (stored === 0) break;
-      const head = stored - 1;
-      if (this.slotHashes[slot] === hash && this.prefixEquals(head, key, prefixLength)) {
-        for (let entry = head; entry !== -1; entry = this.pool[entry + 3]!) {
-          if (this.pendingSubset(entry, key, prefixLength, length)) return -1;
-        }
-        const offset = this.append(key, length, parent, lastCall);
-        this.pool[offset + 3] = this.pool[head + 3]!;
-        this.pool[head + 3] = offset;
-        this.count++;
-        return offset;
+    const fullHash = hashKey(key, length);
+    const exactSlot = this.exact.find(fullHash, (offset) => this.keyEquals(offset, key, length));
+    if (exactSlot >= 0) return -1;
+    const prefixHash = length === prefixLength ? fullHash : hashKey(key, prefixLength);
+    const head = this.chains.find(prefixHash, (offset) => this.prefixEquals(offset, key, prefixLength));
+    if (head >= 0) {
+      let checks = 0;
+      for (let entry = head; entry !== -1 && checks < DOMINANCE_CHECKS; entry = this.pool[entry + 3]!, checks++) {
+        if (this.pendingSubset(entry, key, prefixLength, length)) return -1;
       }
-      slot = (slot + 1) & mask;
     }
     const offset = this.append(key, length, parent, lastCall);
-    this.slots[slot] = offset + 1;
-    this.slotHashes[slot] = hash;
+    this.exact.insertAt(~exactSlot, fullHash, offset);
+    if (head >= 0) {
+      // after the head and the checked ones, so the oldest stay the ones checked
+      let at = head;
+      for (let i = 1; i < DOMINANCE_CHECKS && this.pool[at + 3] !== -1; i++) at = this.pool[at + 3]!;
+      this.pool[offset + 3] = this.pool[at + 3]!;
+      this.pool[at + 3] = offset;
+    } else {
+      this.chains.insertAt(~head, prefixHash, offset);
+    }
     this.count++;
-    if (++this.chains * 2 > this.slots.length) this.growTable();
+    if (this.exact.needsGrowth) this.growTable(this.exact);
+    if (this.chains.needsGrowth) this.growTable(this.chains);
     return offset;
   }
 
@@ -148,8 +200,8 @@ export class ConfigCache {
     return offset;
   }
 
-  private ensureWithinBudget(poolWords: number, slotCount: number): void {
-    if (poolWords + slotCount * 2 > this.maxWords) {
+  private ensureWithinBudget(poolWords: number, tableSlots: number): void {
+    if (poolWords + tableSlots * 2 > this.maxWords) {
       throw new BudgetExceededError(
         `memory budget exhausted: ${this.count} configurations need more than ${Math.round((this.maxWords * 4) / 2 ** 20)} MB`,
       );
@@ -159,28 +211,18 @@ export class ConfigCache {
   private growPool(needed: number): void {
     let length = this.pool.length * 2;
     while (length < needed) length *= 2;
-    this.ensureWithinBudget(length, this.slots.length);
+    this.ensureWithinBudget(length, this.exact.slots.length + this.chains.slots.length);
     const pool = new Int32Array(length);
     pool.set(this.pool.subarray(0, this.used));
     this.pool = pool;
   }
 
-  private growTable(): void {
-    const capacity = this.slots.length * 2;
-    this.ensureWithinBudget(this.pool.length, capacity);
-    const slots = new Int32Array(capacity);
-    const hashes = new Int32Array(capacity);
-    const mask = capacity - 1;
-    for (let i = 0; i < this.slots.length; i++) {
-      const stored = this.slots[i]!;
-      if (stored === 0) continue;
-      const hash = this.slotHashes[i]!;
-      let slot = hash & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = stored;
-      hashes[slot] = hash;
-    }
-    this.slots = slots;
-    this.slotHashes = hashes;
+  private growTable(table: OffsetTable): void {
+    this.ensureWithinBudget(this.pool.length, this.exact.slots.length + this.chains.slots.length + table.slots.length);
+    table.grow();
+  }
+
+  private keyEquals(offset: number, key: Int32Array, length: number): boolean {
+    return this.pool[offset + 2] === length && this.prefixEquals(offset, key, length);
   }
 }

@@ -3,8 +3,12 @@
 // the register and lifts the call and its return out of the list) whenever the register allows it
 // and the resulting configuration is new; meeting a return whose call is still in the list means
 // the current order cannot go on, so it backtracks: it puts the last linearized call back and tries
-// the next candidate after it. Returns of calls that are pending forever sit at the end of the
-// list, so meeting one means every ok call is linearized.
+// the next candidate after it. When no ok call is left in the list, the history is linearizable.
+//
+// Calls that are pending forever have no return; they live in a second list in invocation order,
+// and are candidates while their invocation comes before the first return of the main list. They
+// are tried after the ok candidates (see cache.ts for why), and keeping them out of the main list
+// means the common scan does not walk past every timed-out call the search left unlinearized.
 //
 // Call ids are ok calls in completion order, then pending-forever calls. The linearized set is kept
 // as "every ok id below okLow" plus a bitmap window above it, and the same for pending-forever ids:
@@ -92,42 +96,56 @@ class WindowedSet {
 export function searchLinearization(prepared: PreparedHistory, limits: SearchLimits): SearchOutcome {
   const { calls, okCount, events } = prepared;
   const callCount = calls.length;
-  const nodeCount = events.length + 1; // node 0 is the head
-  const next = new Int32Array(nodeCount);
-  const prev = new Int32Array(nodeCount);
+  // Node i+1 is events[i], so node numbers follow history order. Node 0 heads the main list (ok
+  // calls and their returns); node `pendingHead` heads the list of pending-forever calls.
+  const pendingHead = events.length + 1;
+  const nodeCount = events.length + 2;
+  const next = new Int32Array(nodeCount).fill(-1);
+  const prev = new Int32Array(nodeCount).fill(-1);
   const match = new Int32Array(nodeCount).fill(-1);
   const callOfNode = new Int32Array(nodeCount);
-  const returnNode = new Int32Array(callCount);
+  const returnNode = new Int32Array(callCount).fill(-1);
   const callNode = new Int32Array(callCount);
+  let mainTail = 0;
+  let pendingTail = pendingHead;
   for (let i = 0; i < events.length; i++) {
     const node = i + 1;
     const event = events[i]!;
-    prev[node] = node - 1;
-    next[node - 1] = node;
-    if (event >= 0) {
-      callOfNode[node] = event;
-      callNode[event] = node;
-    } else {
-      callOfNode[node] = ~event;
-      returnNode[~event] = node;
+    const id = event >= 0 ? event : ~event;
+    callOfNode[node] = id;
+    if (id >= okCount) {
+      if (event < 0) continue; // a pending-forever call has no return
+      callNode[id] = node;
+      prev[node] = pendingTail;
+      next[pendingTail] = node;
+      pendingTail = node;
+      continue;
     }
+    if (event >= 0) callNode[id] = node;
+    else returnNode[id] = node;
+    prev[node] = mainTail;
+    next[mainTail] = node;
+    mainTail = node;
   }
-  next[nodeCount - 1] = -1;
-  for (let id = 0; id < callCount; id++) match[callNode[id]!] = returnNode[id]!;
+  for (let id = 0; id < okCount; id++) match[callNode[id]!] = returnNode[id]!;
 
   const lift = (node: number): void => {
-    next[prev[node]!] = next[node]!;
-    prev[next[node]!] = prev[node]!;
+    const after = next[node]!;
+    next[prev[node]!] = after;
+    if (after !== -1) prev[after] = prev[node]!;
     const ret = match[node]!;
+    if (ret === -1) return;
     next[prev[ret]!] = next[ret]!;
     if (next[ret] !== -1) prev[next[ret]!] = prev[ret]!;
   };
   const unlift = (node: number): void => {
     const ret = match[node]!;
-    next[prev[ret]!] = ret;
-    if (next[ret] !== -1) prev[next[ret]!] = ret;
+    if (ret !== -1) {
+      next[prev[ret]!] = ret;
+      if (next[ret] !== -1) prev[next[ret]!] = ret;
+    }
     next[prev[node]!] = node;
-    prev[next[node]!] = node;
+    if (next[node] !== -1) prev[next[node]!] = node;
   };
 
   const ok = new WindowedSet(okCount);
@@ -152,7 +170,7 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
   const stackState = new Int32Array(callCount);
   const stackConfig = new Int32Array(callCount);
   const stackForced = new Uint8Array(callCount);
-  const stackPhase = new Uint8Array(callCount);
+  const stackFirstReturn = new Int32Array(callCount);
   let depth = 0;
   let state = 0;
   let config = cache.addUnlessDominated(key, encode(state), okPrefixLength(), -1, -1);
@@ -162,6 +180,7 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
   // ones second, so configurations with fewer pending-forever calls are entered first and the
   // ones with more are then dominated (see cache.ts) instead of explored.
   let pendingPhase = false;
+  let firstReturn = -1; // in the pending phase: the main list's first return node
   // Pending-forever twins (same operation, same value) are interchangeable, so only orders that
   // linearize them oldest first are explored: a symmetry reduction.
   const twinWaiting = (id: number): boolean => {
@@ -178,15 +197,15 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
           cause: `time budget exhausted after ${iterations} steps and ${cache.size} configurations (${callCount} calls)`,
         };
       }
-      const id = callOfNode[node]!;
-      if (match[node] !== -1) {
-        if ((id >= okCount) !== pendingPhase || (pendingPhase && twinWaiting(id))) {
-          node = next[node]!; // not this phase's kind of candidate, or an earlier twin goes first
+      let exhausted = false;
+      if (pendingPhase ? node !== -1 && node < firstReturn : match[node] !== -1) {
+        const id = callOfNode[node]!;
+        if (pendingPhase && twinWaiting(id)) {
+          node = next[node]!; // an earlier twin goes first
           continue;
         }
         // a call: linearize it here if the register allows it and the configuration is new
         const nextState = stepState(prepared, state, id);
-        let exhausted = false;
         if (nextState >= 0) {
           const forced = isRead(id);
           linearize(id);
@@ -196,7 +215,7 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
             stackState[depth] = state;
             stackConfig[depth] = config;
             stackForced[depth] = forced ? 1 : 0;
-            stackPhase[depth] = pendingPhase ? 1 : 0;
+            stackFirstReturn[depth] = pendingPhase ? firstReturn : -1;
             depth++;
             pendingPhase = false;
             config = added;
@@ -214,11 +233,11 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
           node = next[node]!;
           continue;
         }
-      } else if (id >= okCount) {
-        break; // only returns of pending-forever calls are left: those calls may never happen
       } else if (!pendingPhase) {
-        pendingPhase = true; // ok candidates tried: now the pending-forever ones, from the front
-        node = next[0]!;
+        // the first return: ok candidates are tried, now the pending-forever ones invoked before it
+        pendingPhase = true;
+        firstReturn = node;
+        node = next[pendingHead]!;
         continue;
       }
       // Dead end: undo linearizations back to the last free choice and try the next candidate
@@ -233,7 +252,8 @@ export function searchLinearization(prepared: PreparedHistory, limits: SearchLim
         unlift(undone);
         if (stackForced[depth] === 0) {
           node = next[undone]!;
-          pendingPhase = stackPhase[depth] === 1;
+          firstReturn = stackFirstReturn[depth]!;
+          pendingPhase = firstReturn !== -1;
           break;
         }
       }
