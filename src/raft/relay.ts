@@ -10,7 +10,8 @@
 // - a message for a dead link goes, wrapped, to a relay R whose own link from X is not known dead,
 //   preferably one Y reports hearing; R hands it to Y directly (never further: one hop);
 // - while a link is believed dead, a tiny probe goes directly every probeEveryMs so a healed link
-//   is noticed (Y hears the probe, and its next report includes X again).
+//   is noticed (Y hears the probe, and its next report includes X again). Probes are rare on
+//   purpose: while relaying, each one is a message per dead link that serves no request.
 // Each message goes one way only (direct or relayed), never both, so nothing is duplicated. In a
 // healthy network no link is believed dead and the layer adds no messages at all.
 
@@ -23,7 +24,7 @@ export interface RelayConfig {
 }
 
 /** For latency 0; at latency L the heard window must exceed 2L plus a heartbeat or so. */
-export const defaultRelayTimings = { heardWindowMs: 150, reportTtlMs: 1_000, probeEveryMs: 150 };
+export const defaultRelayTimings = { heardWindowMs: 150, reportTtlMs: 1_000, probeEveryMs: 500 };
 
 /**
  * A message we sent should have been heard by the time of a report if it left at least this long
