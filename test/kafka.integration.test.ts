@@ -1,0 +1,64 @@
+// Kafka challenges 5a and 5c under bin/glomers at reduced time limits, and 5c with the kill
+// nemesis: no acknowledged message may be lost when nodes are SIGKILLed and restarted. Full
+// 20 s runs are `make kafka-a`, `make kafka-c`, `make kafka-c-kill`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from './spawn.js';
+
+const glomers = path.join(repoRoot, 'bin', 'glomers');
+const kafka = path.join(repoRoot, 'bin', 'kafka');
+const built = existsSync(glomers) && existsSync(kafka);
+
+const store = mkdtempSync(path.join(tmpdir(), 'kafka-it-'));
+afterAll(() => rmSync(store, { recursive: true, force: true }));
+
+interface Results {
+  'valid?': boolean | string;
+  net: { servers: { 'msgs-per-op': number } };
+  availability: { 'ok-fraction': number };
+  workload: { 'valid?': boolean | string; 'error-types': string[] };
+  stats: { 'by-f': { [f: string]: { 'ok-count': number } } };
+}
+
+function runGlomers(args: string[]): { status: number | null; results: Results; history: string; output: string } {
+  const run = spawnSync(glomers, ['test', '-w', 'kafka', '--bin', kafka, '--concurrency', '2n', '--rate', '1000', '--store', store, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const latest = path.join(store, 'latest');
+  const results = JSON.parse(readFileSync(path.join(latest, 'results.json'), 'utf8')) as Results;
+  return { status: run.status, results, history: readFileSync(path.join(latest, 'history.jsonl'), 'utf8'), output: `${run.stdout}\n${run.stderr}` };
+}
+
+/** The run is valid, sends and polls succeeded, and the final phase polled from the beginning. */
+function expectValid(run: ReturnType<typeof runGlomers>): void {
+  expect(run.results.workload['error-types'], run.output).toEqual([]);
+  expect(run.results['valid?'], run.output).toBe(true);
+  expect(run.status).toBe(0);
+  expect(run.results.stats['by-f']['send']?.['ok-count']).toBeGreaterThan(100);
+  expect(run.results.stats['by-f']['poll']?.['ok-count']).toBeGreaterThan(100);
+  expect(run.history).toContain('"seek-to-beginning?":true');
+}
+
+describe.skipIf(!built)('kafka under bin/glomers', () => {
+  it('5a: one node', () => {
+    const run = runGlomers(['--node-count', '1', '--time-limit', '5', '--final-wait', '1']);
+    expectValid(run);
+  }, 60_000);
+
+  it('5c: two nodes', () => {
+    const run = runGlomers(['--node-count', '2', '--time-limit', '5', '--final-wait', '1']);
+    expectValid(run);
+    expect(run.results.net.servers['msgs-per-op']).toBeLessThan(0.5);
+  }, 60_000);
+
+  it('5c with the kill nemesis: no acknowledged message is lost', () => {
+    const run = runGlomers(['--node-count', '2', '--time-limit', '8', '--nemesis', 'kill', '--nemesis-interval', '2', '--final-wait', '3']);
+    expect(run.history).toMatch(/"f":"kill"/);
+    expect(run.history).toMatch(/"f":"start"/);
+    expectValid(run);
+  }, 60_000);
+});
