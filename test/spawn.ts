@@ -1,6 +1,6 @@
 // Spawns a built node binary and talks JSON lines to it over real pipes.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,4 +68,35 @@ export function spawnNode(name: string, args: string[] = []): SpawnedNode {
       return exited;
     },
   };
+}
+
+export interface GlomersRun<R> {
+  status: number | null;
+  results: R;
+  history: string;
+  /** what the harness printed, for assertion messages */
+  output: string;
+}
+
+/**
+ * One `bin/glomers test` of a workload against bin/<node>, with results in `store`; the results
+ * and history of that run (the workload's latest folder).
+ */
+export function runGlomersTest<R = Record<string, unknown>>(
+  store: string,
+  workload: string,
+  node: string,
+  args: string[],
+  nodeArgs: string[] = [],
+  timeoutMs = 90_000,
+): GlomersRun<R> {
+  const run = spawnSync(
+    binPath('glomers'),
+    ['test', '-w', workload, '--bin', binPath(node), '--store', store, ...args, '--', ...nodeArgs],
+    { encoding: 'utf8', timeout: timeoutMs },
+  );
+  const latest = path.join(store, workload, 'latest');
+  const output = `${run.stdout}${run.stderr}`;
+  const results = JSON.parse(readFileSync(path.join(latest, 'results.json'), 'utf8')) as R;
+  return { status: run.status, results, history: readFileSync(path.join(latest, 'history.jsonl'), 'utf8'), output };
 }
