@@ -1,6 +1,7 @@
 // Command-line settings of the Raft lin-kv node (everything after `--` on a Maelstrom command line).
 
 import { defaultLimits, defaultTimings } from './raft.js';
+import { defaultRelayTimings } from './relay.js';
 import type { RaftTimings } from './server.js';
 
 export interface RaftOptions {
@@ -13,7 +14,7 @@ export interface RaftOptions {
 }
 
 export const defaultOptions: RaftOptions = {
-  timings: { ...defaultTimings, tickMs: 10, compactEvery: defaultLimits.compactEvery },
+  timings: { ...defaultTimings, tickMs: 10, compactEvery: defaultLimits.compactEvery, heardWindowMs: defaultRelayTimings.heardWindowMs },
   dir: '.',
   runId: undefined,
   fsync: true,
@@ -30,6 +31,9 @@ vote and log on disk (raft-<node>-<run>.jsonl in --dir) so a killed node restart
                          (default ${defaultOptions.timings.checkQuorumMs})
   --request-timeout MS   answer a client request with an error after MS; keep it below the
                          client's timeout (1 s in lin-kv) (default ${defaultOptions.timings.requestTimeoutMs})
+  --heard-window MS      relaying around one-way link failures: a peer silent this long is
+                         reported as not heard (default ${defaultOptions.timings.heardWindowMs}; at
+                         --latency L use about 2L more, and scale the other timings too)
   --compact-every N      snapshot after N applied entries (default ${defaultOptions.timings.compactEvery})
   --tick MS              timer granularity (default ${defaultOptions.timings.tickMs})
   --dir DIR              where the journal lives (default: working directory)
@@ -49,6 +53,7 @@ const numericFlags: Record<string, { field: keyof RaftTimings; min: number }> = 
   '--request-timeout': { field: 'requestTimeoutMs', min: 1 },
   '--compact-every': { field: 'compactEvery', min: 1 },
   '--tick': { field: 'tickMs', min: 1 },
+  '--heard-window': { field: 'heardWindowMs', min: 1 },
 };
 
 export function parseArgs(argv: readonly string[]): ParseResult {

@@ -30,6 +30,8 @@ export interface RaftTimings {
   /** how often the core is given the time; bounds timer lateness */
   tickMs: number;
   compactEvery: number;
+  /** relay layer: a peer not heard from directly for this long is reported as not heard */
+  heardWindowMs: number;
 }
 
 export interface RaftServer {
@@ -95,7 +97,12 @@ export function installRaft(
       now(),
     );
     node.log(`raft: loaded term=${durable.term} vote=${durable.votedFor} snapshot=${durable.snapshot.index} entries=${durable.entries.length}`);
-    relay = createRelay({ id: node.id, peers: node.nodeIds.filter((id) => id !== node.id), ...defaultRelayTimings });
+    relay = createRelay({
+      id: node.id,
+      peers: node.nodeIds.filter((id) => id !== node.id),
+      ...defaultRelayTimings,
+      heardWindowMs: timings.heardWindowMs,
+    });
     node.every(timings.tickMs, () => {
       if (state === undefined || relay === undefined) return;
       run(tick(state, now()));
