@@ -93,8 +93,8 @@ txn-b: build
 txn-c: build
 	$(RUNNER) -w txn-rw-register --bin bin/txn --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition
 
-# Challenge 5: kafka. 5b and 5c share a command line (spec section 8). kafka-c-kill adds our kill
-# nemesis, which only bin/glomers has: an acknowledged message must survive its node's SIGKILL.
+# Challenge 5: kafka. 5b and 5c share a command line (spec section 8). kafka-c-kill adds the kill
+# nemesis (Maelstrom's since July 2026): an acknowledged message must survive its node's SIGKILL.
 kafka-a: build
 	$(RUNNER) -w kafka --bin bin/kafka --node-count 1 --concurrency 2n --time-limit 20 --rate 1000
 
@@ -105,7 +105,7 @@ kafka-c: build
 	$(RUNNER) -w kafka --bin bin/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000
 
 kafka-c-kill: build
-	bin/glomers test -w kafka --bin bin/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --nemesis kill
+	$(RUNNER) -w kafka --bin bin/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --nemesis kill
 
 compare: build
 	node bench/compare.mjs

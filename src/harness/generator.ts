@@ -288,6 +288,15 @@ export function timeLimit(dtNs: number, gen: Gen, cutoffNs?: number): Gen {
 }
 
 /**
+ * How late an operation may come to its stagger slot and still count as on time. Jepsen's
+ * interpreter wakes within microseconds; ours waits on timers of millisecond resolution, and
+ * without this the schedule would drift by a timer's lateness on every wait (at --rate 1000, a
+ * third of the operations lost). Later than this, every thread was busy, and the schedule slips
+ * as Jepsen's does.
+ */
+export const STAGGER_ON_TIME_NS = 10e6;
+
+/**
  * Spaces operations by gaps uniform in [0, 2·meanGapNs) across all threads (Jepsen's stagger):
  * an op is held until its slot; an op that is already late goes now and the next slot counts
  * from it.
@@ -299,7 +308,7 @@ export function stagger(meanGapNs: number, gen: Gen, slotNs?: number): Gen {
       if (step.kind === 'done') return step;
       if (step.kind === 'pending') return { ...step, next: stagger(meanGapNs, step.next, slotNs) };
       const slot = slotNs ?? ctx.timeNs;
-      const at = Math.max(slot, step.op.timeNs);
+      const at = step.op.timeNs - slot <= STAGGER_ON_TIME_NS ? slot : step.op.timeNs;
       const gapNs = ctx.rng.next() * 2 * meanGapNs;
       return { kind: 'op', op: { ...step.op, timeNs: at }, next: stagger(meanGapNs, step.next, at + gapNs) };
     },

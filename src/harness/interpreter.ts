@@ -151,8 +151,8 @@ export async function interpret(initial: Gen, deps: InterpreterDeps): Promise<vo
       await waitFor(step.wakeNs);
       continue;
     }
-    // Node's timers have ms resolution: an op due within half a ms goes now.
-    if (step.op.timeNs > clock.nowNs() + 500_000) {
+    // Node's timers have ms resolution: an op due within a ms goes now.
+    if (step.op.timeNs > clock.nowNs() + 1e6) {
       await waitFor(step.op.timeNs);
       continue;
     }
