@@ -216,6 +216,18 @@ describe('one-way partitions', () => {
     }
   });
 
+  it('costs fewer messages per tick in a ring than a healthy cluster does, thanks to bundling', () => {
+    const perSecond = (ring: boolean): number => {
+      const sim = electedSim(three, 9);
+      if (ring) sim.majoritiesRing(['n0', 'n1', 'n2']);
+      sim.run(2_000);
+      const before = sim.messagesSent;
+      sim.run(5_000);
+      return (sim.messagesSent - before) / 5;
+    };
+    expect(perSecond(true)).toBeLessThanOrEqual(perSecond(false) * 1.1);
+  });
+
   it('without the relay layer the same partition serves nothing (the control)', () => {
     const { ok } = ringRun(false, 1);
     expect(ok).toBe(0);

@@ -69,7 +69,7 @@ function checkKey(history: HistoryOp[], budget: number): boolean {
       invokeMs: op.invokeMs,
       completeMs: op.outcome === 'ok' ? (op.completeMs as number) : Infinity,
     }));
-  if (ops.length > 60) throw new Error(`too many ops on one key for the brute-force checker: ${ops.length}`);
+  if (ops.length > 128) throw new Error(`too many ops on one key for the brute-force checker: ${ops.length}`);
   const requiredCount = ops.filter((op) => op.required).length;
   const seen = new Set<string>();
   let explored = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRelay, defaultRelayTimings, linkDead, probes, receiveWire, route, type RelayState } from './relay.js';
+import { bundle, createRelay, defaultRelayTimings, linkDead, probes, receiveWire, route, unbundle, type RelayState } from './relay.js';
 
 const relayFor = (id: string): RelayState => createRelay({ id, peers: ['a', 'b', 'c'].filter((p) => p !== id), ...defaultRelayTimings });
 
@@ -73,5 +73,20 @@ describe('relay layer', () => {
     const a = relayFor('a');
     expect(receiveWire(a, 'c9', { type: 'raft_append' }, 0)).toEqual({ kind: 'none' });
     expect(receiveWire(a, 'b', { type: 'raft_relay', origin: 'b', target: 'zz', inner: { type: 'q' }, heard: [] }, 0)).toEqual({ kind: 'none' });
+  });
+
+  it('bundles messages for the same peer in order, and unbundles one level only', () => {
+    const out = bundle([
+      { to: 'b', body: { type: 'p1' } },
+      { to: 'c', body: { type: 'q' } },
+      { to: 'b', body: { type: 'p2' } },
+    ]);
+    expect(out).toEqual([
+      { to: 'b', body: { type: 'raft_bundle', parts: [{ type: 'p1' }, { type: 'p2' }] } },
+      { to: 'c', body: { type: 'q' } },
+    ]);
+    expect(unbundle(out[0]?.body as never)).toEqual([{ type: 'p1' }, { type: 'p2' }]);
+    expect(unbundle({ type: 'q' })).toEqual([{ type: 'q' }]);
+    expect(unbundle({ type: 'raft_bundle', parts: [{ type: 'raft_bundle', parts: [] }, 7, { type: 'ok' }] })).toEqual([{ type: 'ok' }]);
   });
 });

@@ -18,7 +18,7 @@ import {
   type RaftConfig,
   type RaftState,
 } from './raft.js';
-import { createRelay, defaultRelayTimings, probes, receiveWire, route, type RelayState, type WireBody } from './relay.js';
+import { bundle, createRelay, defaultRelayTimings, probes, receiveWire, route, unbundle, type RelayState, type WireBody } from './relay.js';
 import type { RaftStorage } from './storage.js';
 
 export interface RaftTimings {
@@ -57,11 +57,23 @@ export function installRaft(
   let lastRole = '';
   let lastTerm = -1;
 
+  // Peer messages of one synchronous stretch (a chunk of input, a tick) leave together, one per peer.
+  let outbox: Array<{ to: string; body: WireBody }> = [];
+  const flushOutbox = (): void => {
+    const messages = outbox;
+    outbox = [];
+    for (const { to, body } of bundle(messages)) node.send(to, body as OutBody);
+  };
+  const sendPeer = (to: string, body: WireBody): void => {
+    if (outbox.length === 0) queueMicrotask(flushOutbox);
+    outbox.push({ to, body });
+  };
+
   const run = (out: Output): void => {
     if (storage !== undefined && out.persist.length > 0) storage.write(out.persist);
     for (const { to, body } of out.messages) {
       const routed = relay === undefined ? { to, body: body as unknown as WireBody } : route(relay, to, body as unknown as WireBody, now());
-      node.send(routed.to, routed.body as OutBody);
+      sendPeer(routed.to, routed.body);
     }
     for (const { rid, result } of out.answers) {
       const request = clients.get(rid);
@@ -106,7 +118,7 @@ export function installRaft(
     node.every(timings.tickMs, () => {
       if (state === undefined || relay === undefined) return;
       run(tick(state, now()));
-      for (const probe of probes(relay, now())) node.send(probe.to, probe.body);
+      for (const probe of probes(relay, now())) sendPeer(probe.to, probe.body);
     });
   });
 
@@ -131,11 +143,13 @@ export function installRaft(
   const peerMessage = (message: Message): void => {
     // Only servers speak Raft; anything else is ignored rather than answered.
     if (state === undefined || relay === undefined || !node.nodeIds.includes(message.src)) return;
-    const received = receiveWire(relay, message.src, message.body as WireBody, now());
-    if (received.kind === 'forward') node.send(received.to, received.body as OutBody);
-    if (received.kind === 'deliver') run(receive(state, received.from, received.body as unknown as PeerMessage, now()));
+    for (const part of unbundle(message.body as WireBody)) {
+      const received = receiveWire(relay, message.src, part, now());
+      if (received.kind === 'forward') sendPeer(received.to, received.body);
+      if (received.kind === 'deliver') run(receive(state, received.from, received.body as unknown as PeerMessage, now()));
+    }
   };
-  for (const type of [...peerMessageTypes, 'raft_relay', 'raft_probe']) node.handle(type, peerMessage);
+  for (const type of [...peerMessageTypes, 'raft_relay', 'raft_probe', 'raft_bundle']) node.handle(type, peerMessage);
 
   return { state: () => state };
 }

@@ -18,7 +18,7 @@ import {
   type RaftConfig,
   type RaftState,
 } from './raft.js';
-import { createRelay, defaultRelayTimings, probes, receiveWire, route, type RelayState, type WireBody } from './relay.js';
+import { bundle, createRelay, defaultRelayTimings, probes, receiveWire, route, unbundle, type RelayState, type WireBody } from './relay.js';
 import { MemoryStorage } from './storage.js';
 
 export function seededRandom(seed: number): () => number {
@@ -178,6 +178,7 @@ export class Sim {
     const rid = `${nodeId}.${++this.ridCounter}`;
     this.opsByRid.set(rid, entry);
     this.apply(node, submit(node.state, rid, op, this.nowMs));
+    this.flush();
     return entry;
   }
 
@@ -214,9 +215,24 @@ export class Sim {
     }
   }
 
+  /** Messages produced in the current step, sent (bundled per destination, as the node does) by flush(). */
+  private outbox: Array<{ from: string; to: string; body: WireBody }> = [];
+
   private transmit(from: string, to: string, body: unknown): void {
-    this.messagesSent += 1;
-    this.inFlight.push({ atMs: this.nowMs + this.latencyMs, seq: this.seq++, from, to, text: JSON.stringify(body) });
+    this.outbox.push({ from, to, body: body as WireBody });
+  }
+
+  private flush(): void {
+    const senders = new Set(this.outbox.map((m) => m.from));
+    for (const from of senders) {
+      const mine = this.outbox.filter((m) => m.from === from);
+      const grouped = this.useRelay ? bundle(mine) : mine;
+      for (const { to, body } of grouped) {
+        this.messagesSent += 1;
+        this.inFlight.push({ atMs: this.nowMs + this.latencyMs, seq: this.seq++, from, to, text: JSON.stringify(body) });
+      }
+    }
+    this.outbox = [];
   }
 
   /** Advances virtual time, delivering messages and ticking nodes, checking invariants as it goes. */
@@ -229,6 +245,7 @@ export class Sim {
         if (!node.up) continue;
         this.apply(node, tick(node.state, this.nowMs));
         if (this.useRelay) for (const probe of probes(node.relay, this.nowMs)) this.transmit(node.id, probe.to, probe.body);
+        this.flush();
       }
       this.checkSafety();
     }
@@ -247,11 +264,15 @@ export class Sim {
         const body = JSON.parse(message.text) as WireBody;
         if (!this.useRelay) {
           this.apply(target, receive(target.state, message.from, body as unknown as PeerMessage, this.nowMs));
+          this.flush();
           continue;
         }
-        const received = receiveWire(target.relay, message.from, body, this.nowMs);
-        if (received.kind === 'forward') this.transmit(target.id, received.to, received.body);
-        if (received.kind === 'deliver') this.apply(target, receive(target.state, received.from, received.body as unknown as PeerMessage, this.nowMs));
+        for (const part of unbundle(body)) {
+          const received = receiveWire(target.relay, message.from, part, this.nowMs);
+          if (received.kind === 'forward') this.transmit(target.id, received.to, received.body);
+          if (received.kind === 'deliver') this.apply(target, receive(target.state, received.from, received.body as unknown as PeerMessage, this.nowMs));
+        }
+        this.flush();
       }
     }
   }
