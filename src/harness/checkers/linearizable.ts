@@ -43,13 +43,18 @@ function errorText(err: unknown): string {
 
 /** One key's check: `ops` is that key's sub-history with values already unwrapped from [k, v]. */
 export function checkRegisterKey(ops: readonly Op[], options: LinearizableOptions = {}): KeyResult {
+  const deadlineMs = options.deadlineMs ?? Number.POSITIVE_INFINITY;
+  const timeline = { 'valid?': true } as const;
+  if (Date.now() > deadlineMs) {
+    const cause = 'time budget exhausted before this key was checked';
+    return { 'valid?': 'unknown', linearizable: { 'valid?': 'unknown', cause }, timeline };
+  }
   try {
     const prepared = prepareHistory(ops);
     const outcome = searchLinearization(prepared, {
-      deadlineMs: options.deadlineMs ?? Number.POSITIVE_INFINITY,
+      deadlineMs,
       maxCacheWords: Math.floor((options.maxCacheBytes ?? DEFAULT_MAX_CACHE_BYTES) / 4),
     });
-    const timeline = { 'valid?': true } as const;
     switch (outcome.kind) {
       case 'valid':
         return { 'valid?': true, linearizable: validAnalysis(prepared, outcome.order, outcome.finalState), timeline };

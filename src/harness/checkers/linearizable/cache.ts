@@ -84,7 +84,7 @@ class OffsetTable {
  * those with fewer pending-forever calls first). Chains can grow long; exact repeats are found
  * through their own table whatever the chain length.
  */
-const DOMINANCE_CHECKS = 16;
+const DOMINANCE_CHECKS = 64;
 
 export class ConfigCache {
   private pool: Int32Array;
