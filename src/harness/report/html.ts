@@ -4,6 +4,7 @@
 
 import type { JournalEvent, Json, Op, RunOutput } from '../types.js';
 import type { Results } from './results.js';
+import { workloadViewHtml } from './views/index.js';
 import {
   axes,
   bands,
@@ -519,6 +520,8 @@ export function renderReportHtml(results: Results, run: RunOutput): string {
     `<h1>${escapeXml(`glomers report: ${title}`)}</h1>`,
     summaryTable(results, run),
     partitions.length > 0 ? `<p class="legend">Shaded bands: ${faultLegend(partitions)}.</p>` : '',
+    // the workload's own findings (lag, anomalies, non-linearizable keys) come first: they say why
+    workloadViewHtml(results, run),
     '<h2>Latency</h2>',
     `<div class="scroll">${latencyScatter(ops, durationS, partitions)}</div>`,
     `<div class="scroll">${latencyQuantiles(ops, durationS, partitions)}</div>`,

@@ -4,6 +4,7 @@
 import type { Json, NodeProblem, RunOutput } from '../types.js';
 import { toEdn } from './edn.js';
 import type { Results } from './results.js';
+import { workloadViewSummary } from './views/index.js';
 
 export const VERDICT_VALID = 'Everything looks good! ヽ(‘ー`)ノ';
 export const VERDICT_INVALID = 'Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻';
@@ -94,6 +95,11 @@ export function formatSummary(results: Results, run: RunOutput): string {
   if (run.problems.length > 0) {
     lines.push(`Node problems (${run.problems.length}):`);
     for (const problem of run.problems) lines.push(...problemLines(problem));
+  }
+  const findings = workloadViewSummary(results, run);
+  if (findings.length > 0) {
+    lines.push('Findings:');
+    for (const finding of findings) lines.push(`  ${finding}`);
   }
   lines.push(`Results in ${run.storeDir}`);
   lines.push('');

@@ -1,0 +1,377 @@
+// The transaction view (txn-rw-register, txn-list-append): every anomaly the checker explained,
+// in words (which transaction wrote, which read, which edge is ww, wr or rw and why) and drawn
+// the way Elle draws its cycles: transactions as boxes, dependency edges as labelled arrows.
+// The data is results.glomers.workload.explanations (src/harness/checkers/elle/explain.ts),
+// which holds Maelstrom's anomalies and our own findings (G0 under read-uncommitted, replies
+// that drop or alter micro-ops, list-append reads answered as appends).
+
+import type { Json } from '../../types.js';
+import type { Results } from '../results.js';
+import { escapeXml, px } from '../svg.js';
+import { asArray, asMap, asNumber, asString, boundLines, capNote, clip, isMap, showValue, SUMMARY_LINE_LIMIT, type JsonMap } from './common.js';
+import type { WorkloadView } from './types.js';
+
+/** Explanations listed in words, and of those, how many are drawn (per type and in all). */
+export const LISTED_LIMIT = 200;
+export const LISTED_PER_TYPE = 30;
+export const DRAWN_LIMIT = 24;
+const DRAWN_PER_TYPE = 3;
+/** Cycles longer than this are explained in words only: a drawing of them would not be read. */
+export const BOXES_PER_DRAWING = 12;
+const MOPS_PER_BOX = 8;
+const MOP_CHARS = 30;
+
+const BOX_WIDTH_PX = 220;
+const LINE_PX = 14;
+
+const EDGE_COLOURS: { readonly [kind: string]: string } = {
+  ww: '#b91c1c',
+  wr: '#1d4ed8',
+  rw: '#c2410c',
+  realtime: '#475569',
+  process: '#047857',
+};
+
+export interface TxnBox {
+  index: number;
+  process: Json;
+  txn: Json;
+}
+
+export interface TxnEdge {
+  from: number;
+  to: number;
+  kind: string;
+  key: Json;
+  value: Json;
+  why: string;
+}
+
+export interface Explained {
+  type: string;
+  text: string;
+  boxes: TxnBox[];
+  edges: TxnEdge[];
+  /** 'workload' for Maelstrom's (Elle's) anomalies, 'glomers' for our own findings */
+  source: string;
+  /** whether Maelstrom's anomaly-types lists this type (Elle also finds what the models allow) */
+  reported: boolean;
+}
+
+export function readExplanations(extra: JsonMap): Explained[] {
+  return asArray(extra['explanations'])
+    .filter(isMap)
+    .map((x) => ({
+      type: asString(x['type']) ?? '?',
+      text: asString(x['text']) ?? '',
+      boxes: asArray(x['cycle'])
+        .filter(isMap)
+        .map((b) => ({ index: asNumber(b['index']) ?? -1, process: b['process'] ?? null, txn: b['txn'] ?? null })),
+      edges: asArray(x['edges'])
+        .filter(isMap)
+        .map((e) => ({
+          from: asNumber(e['from']) ?? -1,
+          to: asNumber(e['to']) ?? -1,
+          kind: asString(e['kind']) ?? '?',
+          key: e['key'] ?? null,
+          value: e['value'] ?? null,
+          why: asString(e['why']) ?? '',
+        })),
+      source: asString(x['source']) ?? 'workload',
+      reported: x['reported'] !== false,
+    }));
+}
+
+/** Ours first, then what Maelstrom reports, then what Elle found that the models allow. */
+function rank(x: Explained): number {
+  return x.source === 'glomers' ? 0 : x.reported ? 1 : 2;
+}
+
+function ordered(all: Explained[]): Explained[] {
+  return all.map((x, i) => ({ x, i })).sort((a, b) => rank(a.x) - rank(b.x) || a.x.type.localeCompare(b.x.type) || a.i - b.i).map(({ x }) => x);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Words
+
+const T = (index: number): string => `T${index}`;
+const k = (key: Json): string => showValue(key, 30);
+
+/** An edge in a short phrase: "T12 wrote 3=1, T40 read it (wr)". */
+export function edgePhrase(e: TxnEdge): string {
+  switch (e.kind) {
+    case 'wr':
+      return `${T(e.from)} wrote ${k(e.key)}=${showValue(e.value, 30)}, ${T(e.to)} read it (wr)`;
+    case 'ww':
+      return `${T(e.from)} wrote key ${k(e.key)}, ${T(e.to)} overwrote it with ${k(e.key)}=${showValue(e.value, 30)} (ww)`;
+    case 'rw':
+      return `${T(e.from)} read key ${k(e.key)}, ${T(e.to)} then wrote ${k(e.key)}=${showValue(e.value, 30)}, which ${T(e.from)} did not see (rw)`;
+    case 'realtime':
+      return `${T(e.from)} finished before ${T(e.to)} began (realtime)`;
+    case 'process':
+      return `${T(e.from)} then ${T(e.to)} on one process (process)`;
+    default:
+      return `${T(e.from)} before ${T(e.to)} (${e.kind})`;
+  }
+}
+
+function label(x: Explained): string {
+  if (x.source === 'glomers') return `${x.type} (glomers finding)`;
+  return x.reported ? x.type : `${x.type} (allowed by the models checked)`;
+}
+
+export function summaryLine(x: Explained): string {
+  const body = x.edges.length > 0 ? x.edges.map(edgePhrase).join('; ') : x.text;
+  return clip(`${label(x)}: ${body}`, 300);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drawing
+
+function mopText(mop: Json): string {
+  if (!Array.isArray(mop)) return showValue(mop, MOP_CHARS);
+  const [f, key, value] = mop;
+  const v = value === null ? 'nil' : showValue(value, MOP_CHARS);
+  return clip(`${typeof f === 'string' ? f : showValue(f)} ${showValue(key, 12)} ${v}`, MOP_CHARS);
+}
+
+function boxLines(box: TxnBox): Array<{ text: string; key: Json | undefined }> {
+  const mops = Array.isArray(box.txn) ? box.txn : [box.txn];
+  const lines = mops.slice(0, MOPS_PER_BOX).map((m) => ({ text: mopText(m), key: Array.isArray(m) ? m[1] : undefined }));
+  if (mops.length > MOPS_PER_BOX) lines.push({ text: `… ${mops.length - MOPS_PER_BOX} more`, key: undefined });
+  return lines;
+}
+
+interface Placed {
+  box: TxnBox;
+  cx: number;
+  cy: number;
+  w: number;
+  h: number;
+}
+
+function boxHeight(box: TxnBox): number {
+  return 24 + boxLines(box).length * LINE_PX;
+}
+
+/** Boxes in a row for one or two, on an ellipse (cycle order, clockwise) for more. */
+function layout(boxes: TxnBox[]): { placed: Placed[]; width: number; height: number } {
+  const hMax = Math.max(...boxes.map(boxHeight));
+  const n = boxes.length;
+  if (n <= 2) {
+    const gap = 200;
+    const width = n * BOX_WIDTH_PX + (n - 1) * gap + 40;
+    const height = hMax + 150;
+    const placed = boxes.map((box, i) => ({ box, cx: 20 + BOX_WIDTH_PX / 2 + i * (BOX_WIDTH_PX + gap), cy: height / 2, w: BOX_WIDTH_PX, h: boxHeight(box) }));
+    return { placed, width, height };
+  }
+  // the ellipse's circumference leaves room for each box plus an arrow and its label
+  const rx = Math.max(260, (n * (BOX_WIDTH_PX + 90)) / (2 * Math.PI) + 60);
+  const ry = Math.max(150, (n * (hMax + 70)) / (2 * Math.PI) + 30);
+  const width = 2 * rx + BOX_WIDTH_PX + 40;
+  const height = 2 * ry + hMax + 40;
+  const placed = boxes.map((box, i) => {
+    const angle = -Math.PI / 2 + (2 * Math.PI * i) / n;
+    return { box, cx: width / 2 + rx * Math.cos(angle), cy: height / 2 + ry * Math.sin(angle), w: BOX_WIDTH_PX, h: boxHeight(box) };
+  });
+  return { placed, width, height };
+}
+
+/** Where the segment from the box centre towards (tx, ty) leaves the box. */
+function borderPoint(p: Placed, tx: number, ty: number): [number, number] {
+  const dx = tx - p.cx;
+  const dy = ty - p.cy;
+  const scale = 1 / Math.max(Math.abs(dx) / (p.w / 2 + 4), Math.abs(dy) / (p.h / 2 + 4), 1e-9);
+  return [p.cx + dx * Math.min(1, scale), p.cy + dy * Math.min(1, scale)];
+}
+
+function drawBox(p: Placed, edgeKeys: Set<string>): string {
+  const x = p.cx - p.w / 2;
+  const y = p.cy - p.h / 2;
+  const head = `${T(p.box.index)} · process ${showValue(p.box.process, 12)}`;
+  const lines = boxLines(p.box)
+    .map((line, i) => {
+      const touched = line.key !== undefined && edgeKeys.has(JSON.stringify(line.key));
+      return `<text x="${px(x + 10)}" y="${px(y + 36 + i * LINE_PX)}" class="txmop"${touched ? ' font-weight="700"' : ''}>${escapeXml(line.text)}</text>`;
+    })
+    .join('');
+  return (
+    `<g class="tx" data-index="${p.box.index}"><title>${escapeXml(`${T(p.box.index)} (history index ${p.box.index}, process ${showValue(p.box.process)}): ${showValue(p.box.txn, 400)}`)}</title>` +
+    `<rect x="${px(x)}" y="${px(y)}" width="${px(p.w)}" height="${px(p.h)}" rx="6" class="txbox"/>` +
+    `<text x="${px(x + 10)}" y="${px(y + 17)}" class="txhead">${escapeXml(head)}</text>${lines}</g>`
+  );
+}
+
+function drawEdge(e: TxnEdge, from: Placed, to: Placed, bend: number, markerId: string): string {
+  const colour = EDGE_COLOURS[e.kind] ?? '#6b21a8';
+  // a control point off the centre line, so opposite edges between two boxes do not overlap
+  const mx = (from.cx + to.cx) / 2;
+  const my = (from.cy + to.cy) / 2;
+  const dx = to.cx - from.cx;
+  const dy = to.cy - from.cy;
+  const length = Math.hypot(dx, dy) || 1;
+  const cx = mx + (-dy / length) * bend;
+  const cy = my + (dx / length) * bend;
+  const [x1, y1] = borderPoint(from, cx, cy);
+  const [x2, y2] = borderPoint(to, cx, cy);
+  // the curve's midpoint, for the label
+  const lx = 0.25 * x1 + 0.5 * cx + 0.25 * x2;
+  const ly = 0.25 * y1 + 0.5 * cy + 0.25 * y2;
+  const text = e.key === null || e.kind === 'realtime' || e.kind === 'process' ? e.kind : `${e.kind} ${clip(showValue(e.key, 12), 12)}`;
+  const labelWidth = text.length * 7 + 8;
+  return (
+    `<g class="edge-${escapeXml(e.kind)}"><title>${escapeXml(e.why)}</title>` +
+    `<path d="M${px(x1)} ${px(y1)}Q${px(cx)} ${px(cy)} ${px(x2)} ${px(y2)}" class="edge" stroke="${colour}" marker-end="url(#${markerId})"/>` +
+    `<rect x="${px(lx - labelWidth / 2)}" y="${px(ly - 10)}" width="${labelWidth}" height="16" rx="3" class="edgebg"/>` +
+    `<text x="${px(lx)}" y="${px(ly + 2)}" text-anchor="middle" class="edgelabel" fill="${colour}">${escapeXml(text)}</text></g>`
+  );
+}
+
+/** The drawing of one explanation, or '' when there is nothing to draw. */
+export function drawExplanation(x: Explained, id: string): string {
+  if (x.boxes.length === 0 || x.boxes.length > BOXES_PER_DRAWING) return '';
+  const { placed, width, height } = layout(x.boxes);
+  const byIndex = new Map(placed.map((p) => [p.box.index, p]));
+  const kinds = [...new Set(x.edges.map((e) => e.kind))];
+  const markerId = (kind: string): string => `${id}-${kinds.indexOf(kind)}`;
+  const defs = kinds
+    .map(
+      (kind) =>
+        `<marker id="${markerId(kind)}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="${EDGE_COLOURS[kind] ?? '#6b21a8'}"/></marker>`,
+    )
+    .join('');
+  const pairCount = new Map<string, number>();
+  const edges = x.edges
+    .map((e) => {
+      const from = byIndex.get(e.from);
+      const to = byIndex.get(e.to);
+      if (from === undefined || to === undefined || from === to) return '';
+      // several edges between one pair (either way) bend further apart
+      const pair = [Math.min(e.from, e.to), Math.max(e.from, e.to)].join(':');
+      const nth = pairCount.get(pair) ?? 0;
+      pairCount.set(pair, nth + 1);
+      const base = placed.length <= 2 ? 55 : 28;
+      return drawEdge(e, from, to, base + nth * 34, markerId(e.kind));
+    })
+    .join('');
+  const edgeKeysOf = (index: number): Set<string> =>
+    new Set(x.edges.filter((e) => (e.from === index || e.to === index) && e.key !== null).map((e) => JSON.stringify(e.key)));
+  const boxes = placed.map((p) => drawBox(p, edgeKeysOf(p.box.index))).join('');
+  const w = Math.ceil(width);
+  const h = Math.ceil(height);
+  return `<svg id="${escapeXml(id)}" class="cycle" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><defs>${defs}</defs>${boxes}${edges}</svg>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sections
+
+function card(x: Explained, drawing: string): string {
+  const tags =
+    (x.source === 'glomers' ? '<span class="tag extra">glomers finding</span>' : '') +
+    (x.source !== 'glomers' && !x.reported ? '<span class="tag">allowed by the models checked</span>' : '') +
+    (x.source !== 'glomers' && x.reported ? '<span class="tag bad">reported by Maelstrom</span>' : '');
+  const words =
+    x.edges.length > 0
+      ? `<p>${escapeXml(`A cycle of ${x.boxes.length} transaction${x.boxes.length === 1 ? '' : 's'} that no order of execution allows:`)}</p><ul>${x.edges.map((e) => `<li>${escapeXml(clip(e.why, 600))}</li>`).join('')}</ul>`
+      : `<p>${escapeXml(clip(x.text, 1200))}</p>`;
+  const drawn = drawing === '' ? '' : `<div class="scroll">${drawing}</div>`;
+  return `<div class="finding"><h3>${escapeXml(x.type)}${tags}</h3>${words}${drawn}</div>`;
+}
+
+function countsTable(all: Explained[]): string {
+  const rows = new Map<string, { n: number; source: string; reported: boolean }>();
+  for (const x of all) {
+    const row = rows.get(x.type) ?? { n: 0, source: x.source, reported: x.reported };
+    row.n++;
+    rows.set(x.type, row);
+  }
+  const body = [...rows.entries()]
+    .map(([type, r]) => `<tr><td class="l">${escapeXml(type)}</td><td>${r.n}</td><td class="l">${r.source === 'glomers' ? 'glomers finding' : r.reported ? 'reported by Maelstrom' : 'allowed by the models checked'}</td></tr>`)
+    .join('');
+  return `<table class="view"><tr><th>anomaly</th><th>explained</th><th>source</th></tr>${body}</table>`;
+}
+
+function glomersNote(extra: JsonMap): string {
+  const types = asArray(extra['finding-types']).filter((t): t is string => typeof t === 'string');
+  const strict = extra['strict'] === true;
+  if (types.length === 0) {
+    return '<p class="explain">Beyond Maelstrom\'s checks (G0 under read-uncommitted, replies that drop or alter micro-ops, list-append reads answered as appends): nothing found.</p>';
+  }
+  const counts = strict ? 'they count toward the verdict (--strict)' : 'they do not count toward the verdict without --strict, so the verdict stays Maelstrom\'s';
+  return `<p class="explain">${escapeXml(`Beyond Maelstrom's checks glomers found ${types.join(', ')}; ${counts}.`)}</p>`;
+}
+
+function render(results: Results): string {
+  const parts: string[] = ['<h2>Transactions: anomalies explained</h2>'];
+  const extraJson = results.glomers.workload;
+  if (!isMap(extraJson)) {
+    parts.push('<p class="note">The transaction checker left no explanations (results.glomers.workload) for this run.</p>');
+    return parts.join('\n');
+  }
+  const extra = asMap(extraJson);
+  const error = asString(extra['error']);
+  if (error !== undefined) parts.push(`<p class="note">${escapeXml(`The checker could not finish: ${error}`)}</p>`);
+  parts.push(glomersNote(extra));
+  const all = ordered(readExplanations(extra));
+  if (all.length === 0) {
+    parts.push('<p>No anomalies to explain.</p>');
+    return parts.join('\n');
+  }
+  parts.push(
+    '<p class="explain">Each box is a transaction (T&lt;history index&gt;, its process and its micro-ops; the ones on the keys of its edges in bold). An arrow A → B means A must come before B: <b style="color:#b91c1c">ww</b> B overwrote what A wrote, <b style="color:#1d4ed8">wr</b> B read what A wrote, <b style="color:#c2410c">rw</b> A read a version that B then overwrote, <b style="color:#475569">realtime</b> A finished before B began, <b style="color:#047857">process</b> A came before B on one process. Hover an arrow for the reason.</p>',
+    countsTable(all),
+  );
+  const main = all.filter((x) => rank(x) < 2);
+  const allowed = all.filter((x) => rank(x) === 2);
+  const listedPerType = new Map<string, number>();
+  const drawnPerType = new Map<string, number>();
+  let listed = 0;
+  let drawn = 0;
+  const cards = (xs: Explained[], drawAllowed: boolean): string[] => {
+    const out: string[] = [];
+    for (const x of xs) {
+      const nType = listedPerType.get(x.type) ?? 0;
+      if (listed >= LISTED_LIMIT || nType >= LISTED_PER_TYPE) continue;
+      listedPerType.set(x.type, nType + 1);
+      listed++;
+      let drawing = '';
+      const dType = drawnPerType.get(x.type) ?? 0;
+      if (drawAllowed && drawn < DRAWN_LIMIT && dType < DRAWN_PER_TYPE) {
+        drawing = drawExplanation(x, `txn-cycle-${listed}`);
+        if (drawing !== '') {
+          drawn++;
+          drawnPerType.set(x.type, dType + 1);
+        }
+      }
+      out.push(card(x, drawing));
+    }
+    return out;
+  };
+  parts.push(...cards(main, true));
+  const mainListed = listed;
+  if (allowed.length > 0) {
+    const inner = cards(allowed, false);
+    parts.push(
+      `<details><summary>${escapeXml(`${allowed.length} more found by Elle's search that the consistency models checked allow (not in Maelstrom's anomaly-types)`)}</summary>${inner.join('')}${capNote(inner.length, allowed.length, 'of these')}</details>`,
+    );
+  }
+  parts.push(capNote(mainListed, main.length, `explanations (at most ${LISTED_PER_TYPE} per anomaly type, ${DRAWN_PER_TYPE} per type and ${DRAWN_LIMIT} in all drawn)`));
+  return parts.join('\n');
+}
+
+function summary(results: Results): string[] {
+  const extra = results.glomers.workload;
+  if (!isMap(extra)) return [];
+  const main = ordered(readExplanations(extra)).filter((x) => rank(x) < 2);
+  // one line per anomaly type first, so ten lines name as many types as there are
+  const nth = new Map<string, number>();
+  const withRound = main.map((x, i) => {
+    const n = nth.get(x.type) ?? 0;
+    nth.set(x.type, n + 1);
+    return { x, round: n, i };
+  });
+  withRound.sort((a, b) => rank(a.x) - rank(b.x) || a.round - b.round || a.i - b.i);
+  return boundLines(withRound.map(({ x }) => summaryLine(x)), SUMMARY_LINE_LIMIT);
+}
+
+export const txnView: WorkloadView = { render, summary };
