@@ -73,6 +73,10 @@ Options of glomers only:
   --store DIR                 where results go (default store)
   --check-budget S            seconds the workload checker may take; past it the verdict is
                               unknown with the reason (default ${DEFAULT_CHECK_BUDGET_S})
+  --sim                       deterministic simulation: nodes built on src/lib run inside the
+                              harness on a virtual clock; the same seed gives the same files
+  --seeds N                   with --sim: run seeds --seed .. --seed+N-1, print each failing
+                              seed's replay command and a summary
   -h, --help                  this help
 `;
 
@@ -107,6 +111,7 @@ type ValueFlag =
   | 'seed'
   | 'final-wait'
   | 'store'
+  | 'seeds'
   | 'username'
   | 'password'
   | 'ssh-private-key';
@@ -131,6 +136,7 @@ const VALUE_FLAGS = new Set<string>([
   'seed',
   'final-wait',
   'store',
+  'seeds',
   'username',
   'password',
   'ssh-private-key',
@@ -146,11 +152,13 @@ const BOOLEAN_FLAGS = new Set<string>([
   'no-ssh',
   'dummy-ssh',
   'strict-host-key-checking',
+  'sim',
 ]);
 
 const SHORT_FLAGS: Record<string, string> = { w: 'workload', n: 'node', h: 'help' };
 
-export type TestCommand = { kind: 'help' } | { kind: 'test'; opts: TestOptions };
+/** sim: run in the deterministic simulation; seeds: how many consecutive seeds (--seeds), or one */
+export type TestCommand = { kind: 'help' } | { kind: 'test'; opts: TestOptions; sim?: { seeds: number | null } };
 
 /** Parses the arguments after `test`. Throws UsageError on anything it cannot accept. */
 export function parseTestArgs(args: string[], knownWorkloads?: readonly string[], mode: { requireBin?: boolean } = {}): TestCommand {
@@ -320,7 +328,10 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
   };
   const problem = getWorkload(workload)?.validate?.(opts);
   if (problem !== undefined) throw new UsageError(problem);
-  return { kind: 'test', opts };
+  const seedsRaw = last('seeds');
+  const seeds = seedsRaw === undefined ? null : parseNumber('seeds', seedsRaw, { integer: true, min: 1, max: 1_000_000 });
+  if (seeds !== null && !booleans.has('sim')) throw new UsageError('--seeds N runs the deterministic simulation: add --sim');
+  return booleans.has('sim') ? { kind: 'test', opts, sim: { seeds } } : { kind: 'test', opts };
 }
 
 /** The chosen workload's flags, parsed by its own specs; Maelstrom's other workload flags are ignored. */

@@ -1,6 +1,7 @@
 // Maelstrom's synchronous network client: a fresh id per connection (c0, c1, ...), msg_id from
 // 1, one outstanding request, replies matched by in_reply_to and everything else dropped.
-import type { Network } from './network.js';
+import type { Clock } from './interpreter.js';
+import { realTimer, type Network } from './network.js';
 import type { Body } from './types.js';
 
 export type RpcResult = { kind: 'reply'; body: Body } | { kind: 'timeout' };
@@ -19,7 +20,8 @@ export interface ClientFactory {
   readonly opened: number;
 }
 
-export function createClientFactory(network: Network): ClientFactory {
+/** setTimer: the run's clock (virtual in a simulation); default Node's timers. */
+export function createClientFactory(network: Network, setTimer: Clock['setTimer'] = realTimer): ClientFactory {
   let nextClientId = 0;
 
   return {
@@ -29,15 +31,15 @@ export function createClientFactory(network: Network): ClientFactory {
     open(): Client {
       const id = `c${nextClientId++}`;
       let nextMsgId = 1;
-      let waiting: { msgId: number; resolve: (result: RpcResult) => void; timer: NodeJS.Timeout } | null = null;
+      let waiting: { msgId: number; resolve: (result: RpcResult) => void; cancelTimer: () => void } | null = null;
       let closed = false;
 
       network.register(id, {
         deliver(message) {
           if (waiting === null || message.body.in_reply_to !== waiting.msgId) return;
-          const { resolve, timer } = waiting;
+          const { resolve, cancelTimer } = waiting;
           waiting = null;
-          clearTimeout(timer);
+          cancelTimer();
           resolve({ kind: 'reply', body: message.body });
         },
       });
@@ -49,11 +51,11 @@ export function createClientFactory(network: Network): ClientFactory {
           if (waiting !== null) throw new Error(`client ${id} already has a request outstanding`);
           const msgId = nextMsgId++;
           return new Promise<RpcResult>((resolve) => {
-            const timer = setTimeout(() => {
+            const cancelTimer = setTimer(timeoutMs, () => {
               waiting = null;
               resolve({ kind: 'timeout' });
-            }, timeoutMs);
-            waiting = { msgId, resolve, timer };
+            });
+            waiting = { msgId, resolve, cancelTimer };
             network.send(id, dest, { ...body, msg_id: msgId });
           });
         },
@@ -61,7 +63,7 @@ export function createClientFactory(network: Network): ClientFactory {
           if (closed) return;
           closed = true;
           if (waiting !== null) {
-            clearTimeout(waiting.timer);
+            waiting.cancelTimer();
             waiting.resolve({ kind: 'timeout' });
             waiting = null;
           }

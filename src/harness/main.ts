@@ -5,7 +5,9 @@ import { analyzeStoredRun } from './analyze.js';
 import { isCheckWorker, runCheckWorker } from './check-worker.js';
 import { installTeardownHandlers, killAllChildren } from './process.js';
 import { finishRun, createStoreDir } from './report/index.js';
-import { runTest } from './runner.js';
+import { resolveBinary, runTest } from './runner.js';
+import { isSimWorker, runSimInWorker, runSimWorker } from './sim/worker.js';
+import { runSweep } from './sim/sweep.js';
 import { getWorkload } from './workloads/index.js';
 import type { TestOptions } from './types.js';
 
@@ -28,13 +30,14 @@ export function knownWorkloads(): string[] {
 }
 
 /** Parses a command's flags, or returns the exit status for help and bad usage. */
-function parseOrExit(args: string[], requireBin: boolean): TestOptions | number {
+function parseOrExit(args: string[], requireBin: boolean, sim?: { seeds: number | null }[]): TestOptions | number {
   try {
     const parsed = parseTestArgs(args, knownWorkloads(), { requireBin });
     if (parsed.kind === 'help') {
       process.stdout.write(testHelp());
       return 0;
     }
+    if (parsed.sim !== undefined) sim?.push(parsed.sim);
     return parsed.opts;
   } catch (err) {
     if (err instanceof UsageError) {
@@ -48,10 +51,16 @@ function parseOrExit(args: string[], requireBin: boolean): TestOptions | number 
 let interrupted = false;
 
 async function test(args: string[]): Promise<number> {
-  const opts = parseOrExit(args, true);
+  const sim: { seeds: number | null }[] = [];
+  const opts = parseOrExit(args, true, sim);
   if (typeof opts === 'number') return opts;
   installTeardownHandlers({ onInterrupt: () => (interrupted = true) });
   try {
+    const seeds = sim[0]?.seeds;
+    // A bad --bin is a usage error before any worker starts.
+    if (seeds !== undefined) await resolveBinary(opts.bin);
+    if (seeds !== undefined && seeds !== null) return (await runSweep(opts, seeds, args)).exitCode;
+    if (seeds === null) return await runSimInWorker(opts);
     const outcome = await runTest(opts, { getWorkload, createStoreDir, finishRun, stopRequested: () => interrupted });
     return interrupted ? 130 : outcome.exitCode;
   } catch (err) {
@@ -103,6 +112,8 @@ export async function main(argv: string[]): Promise<number> {
 const entry = process.argv[1] ?? '';
 if (isCheckWorker()) {
   void runCheckWorker();
+} else if (isSimWorker()) {
+  runSimWorker();
 } else if (/(?:^|[\\/])(?:glomers|main\.ts|main\.js)$/.test(entry)) {
   main(process.argv.slice(2)).then(
     (code) => {

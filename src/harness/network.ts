@@ -2,6 +2,7 @@
 // message in flight per destination, partitions enforced by the receiver when it dequeues,
 // and a journal of every send and delivery.
 import { MinHeap } from './heap.js';
+import type { Clock } from './interpreter.js';
 import { isClientId, type Body, type JournalEvent, type LatencyDist, type LatenessStats, type Message, type Rng } from './types.js';
 
 /** Something that can receive messages: a node's stdin, a service, or a client. */
@@ -15,6 +16,8 @@ export interface NetworkOptions {
   rng: Rng;
   /** ns since the test started */
   nowNs: () => number;
+  /** the timers deliveries wait on (the run's clock); default Node's own */
+  setTimer?: Clock['setTimer'];
   logSend?: (message: Message) => void;
   logRecv?: (message: Message) => void;
   /** every send (even if later dropped) and every delivery, in order */
@@ -87,6 +90,12 @@ export function drawLatencyMs(dist: LatencyDist, meanMs: number, rng: Rng): numb
   }
 }
 
+/** Node's timers, for networks built without a run's clock. */
+export function realTimer(delayMs: number, fn: () => void): () => void {
+  const handle = setTimeout(fn, delayMs);
+  return () => clearTimeout(handle);
+}
+
 /** Quantile as Maelstrom computes them elsewhere: sorted[min(n-1, floor(n*p))]. */
 function quantile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0;
@@ -95,6 +104,7 @@ function quantile(sorted: Float64Array, p: number): number {
 
 export function createNetwork(options: NetworkOptions): Network {
   const { nowNs, rng } = options;
+  const setTimer = options.setTimer ?? realTimer;
   const maxQueued = options.maxQueuedPerDest ?? DEFAULT_MAX_QUEUED_PER_DEST;
   // Overflow drops per destination; a line is printed at the 1st, 10th, 100th… so a flood cannot
   // turn into a flood of warnings.
@@ -121,7 +131,8 @@ export function createNetwork(options: NetworkOptions): Network {
   const inFlight = new MinHeap<{ deadlineNs: number; seq: number; dest: string }>(
     (a, b) => a.deadlineNs < b.deadlineNs || (a.deadlineNs === b.deadlineNs && a.seq < b.seq),
   );
-  let timer: NodeJS.Timeout | null = null;
+  /** cancels the armed timer */
+  let timer: (() => void) | null = null;
   let timerDeadlineNs = Infinity;
 
   function recordLateness(ms: number): void {
@@ -137,10 +148,10 @@ export function createNetwork(options: NetworkOptions): Network {
     const head = inFlight.peek();
     if (closed || head === undefined) return;
     if (timer !== null && head.deadlineNs >= timerDeadlineNs) return;
-    if (timer !== null) clearTimeout(timer);
+    if (timer !== null) timer();
     const delayMs = Math.max(0, Math.ceil((head.deadlineNs - nowNs()) / 1e6));
     timerDeadlineNs = head.deadlineNs;
-    timer = setTimeout(onTimer, delayMs);
+    timer = setTimer(delayMs, onTimer);
   }
 
   function onTimer(): void {
@@ -274,7 +285,7 @@ export function createNetwork(options: NetworkOptions): Network {
     },
     close() {
       closed = true;
-      if (timer !== null) clearTimeout(timer);
+      if (timer !== null) timer();
       timer = null;
       inFlight.clear();
     },

@@ -11,7 +11,7 @@ import { interpret, realClock, type Clock } from './interpreter.js';
 import { createJournal } from './journal.js';
 import { createNemesis, type NemesisTarget } from './nemesis.js';
 import { createNetwork, type Network } from './network.js';
-import { formatProblem, nodeLogPath, startNode, type NodeProcess } from './process.js';
+import { formatProblem, nodeLogPath, startNode, type NodeProcess, type NodeProcessOptions } from './process.js';
 import { createProgress, type Progress } from './progress.js';
 import { previewJson } from '../lib/protocol.js';
 import { deriveRng } from './rng.js';
@@ -24,6 +24,33 @@ export const SETUP_TIMEOUT_MS = 5_000;
 /** Exit status when the test errors (a node crashed, or init/setup failed), as Maelstrom does. */
 export const EXIT_TEST_ERRORED = 255;
 
+/**
+ * Where nodes run: real processes on the wall clock (a test), or module instances in this thread
+ * on a virtual clock (the simulation, sim/). Everything else about a run is the same code.
+ */
+export interface NodeBackend {
+  readonly kind: 'process' | 'sim';
+  /** the clock of the whole run: network, clients, generator and nemesis */
+  readonly clock: Clock;
+  start(options: NodeProcessOptions): NodeProcess;
+  /** stops a node's execution until resume (true if it was running) */
+  pause(node: NodeProcess): boolean;
+  resume(node: NodeProcess): boolean;
+  /** called once every node has stopped, before the checking stage */
+  afterNodes?(): void;
+}
+
+/** Node processes, SIGSTOP/SIGCONT for pauses, real time. */
+export function processBackend(): NodeBackend {
+  return {
+    kind: 'process',
+    clock: realClock(),
+    start: startNode,
+    pause: (node) => signalGroup(node, 'SIGSTOP'),
+    resume: (node) => signalGroup(node, 'SIGCONT'),
+  };
+}
+
 export interface RunDeps {
   getWorkload(name: string): Workload | undefined;
   createStoreDir(opts: TestOptions, startedAt: Date): Promise<string>;
@@ -33,6 +60,8 @@ export interface RunDeps {
   progressStream?: NodeJS.WriteStream | null;
   /** true once the run should stop early (Ctrl-C); results are still written */
   stopRequested?: () => boolean;
+  /** where nodes run (default: processes, processBackend()) */
+  backend?: NodeBackend;
 }
 
 export interface TestOutcome {
@@ -71,6 +100,7 @@ interface Run {
   binPath: string;
   storeDir: string;
   workload: Workload;
+  backend: NodeBackend;
   clock: Clock;
   network: Network;
   clients: ClientFactory;
@@ -102,7 +132,8 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
   };
   say(`glomers: ${opts.workload} on ${opts.nodes.length} node(s), seed ${opts.seed}, results in ${storeDir}`);
 
-  const clock = realClock();
+  const backend = deps.backend ?? processBackend();
+  const { clock } = backend;
   const journal = createJournal(storeDir);
   const logLine = (tag: string) => (message: unknown) => say(`${tag} ${JSON.stringify(message)}`);
   const network = createNetwork({
@@ -110,6 +141,7 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
     latencyDist: opts.latencyDist,
     rng: deriveRng(opts.seed, 'network'),
     nowNs: clock.nowNs,
+    setTimer: clock.setTimer,
     journal: journal.record,
     ...(opts.logNetSend ? { logSend: logLine(':send') } : {}),
     ...(opts.logNetRecv ? { logRecv: logLine(':recv') } : {}),
@@ -120,9 +152,10 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
     binPath,
     storeDir,
     workload,
+    backend,
     clock,
     network,
-    clients: createClientFactory(network),
+    clients: createClientFactory(network, clock.setTimer),
     nodes: new Map(),
     dead: new Set(),
     pids: [],
@@ -144,7 +177,9 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
   try {
     await initNodes(run);
     await runSetup(run);
-    progress = createProgress(deps.progressStream === undefined ? process.stderr : deps.progressStream, () => ({
+    // A simulated run takes a fraction of a second of real time: no progress line.
+    const progressStream = backend.kind === 'sim' ? null : deps.progressStream === undefined ? process.stderr : deps.progressStream;
+    progress = createProgress(progressStream, () => ({
       history: run.history,
       messages: network.counters.sent,
     }));
@@ -159,6 +194,7 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
     progress?.stop();
     network.close();
     await Promise.all([...run.nodes.values()].map((node) => node.stop()));
+    backend.afterNodes?.();
     journal.close();
   }
 
@@ -194,7 +230,7 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
 // ---------------------------------------------------------------------------------------------
 
 function spawnNode(run: Run, nodeId: string): NodeProcess {
-  const node = startNode({
+  const node = run.backend.start({
     nodeId,
     binPath: run.binPath,
     args: run.opts.binArgs,
@@ -273,7 +309,7 @@ function processControl(run: Run): Pick<NemesisTarget, 'kill' | 'start' | 'pause
       const node = run.nodes.get(nodeId);
       if (node === undefined || run.dead.has(nodeId)) return 'dead';
       if (paused.has(nodeId)) return 'already-paused';
-      if (!signalGroup(node, 'SIGSTOP')) return 'not-running';
+      if (!run.backend.pause(node)) return 'not-running';
       paused.add(nodeId);
       return 'paused';
     },
@@ -281,7 +317,7 @@ function processControl(run: Run): Pick<NemesisTarget, 'kill' | 'start' | 'pause
       const node = run.nodes.get(nodeId);
       if (node === undefined || !paused.has(nodeId)) return 'not-paused';
       paused.delete(nodeId);
-      signalGroup(node, 'SIGCONT');
+      run.backend.resume(node);
       return 'resumed';
     },
   };

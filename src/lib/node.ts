@@ -24,6 +24,7 @@ import {
   lineMayBeTooDeep,
   previewJson,
 } from './protocol.js';
+import { streamHost, takeInstalledHost, type NodeHost, type TimerHandle } from './host.js';
 
 /** A body the node sends: the runtime adds msg_id (and in_reply_to for replies). */
 export interface OutBody {
@@ -58,6 +59,11 @@ export interface NodeOptions {
   stdin?: Readable;
   stdout?: Writable;
   stderr?: Writable;
+  /**
+   * Time, timers, randomness and transport (src/lib/host.ts). Default: the streams above (or the
+   * process's), unless no stream is given and a simulation installed a host for this node.
+   */
+  host?: NodeHost;
 }
 
 export interface Node {
@@ -97,7 +103,7 @@ export const defaultRpcTimeoutMs = 5_000;
 interface PendingRpc {
   resolve(body: Body): void;
   reject(error: RPCError): void;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 interface Registration {
@@ -106,13 +112,11 @@ interface Registration {
 }
 
 export function createNode(options: NodeOptions = {}): Node {
-  const stdin = options.stdin ?? process.stdin;
-  const stdout = options.stdout ?? process.stdout;
-  const stderr = options.stderr ?? process.stderr;
+  const host = options.host ?? chooseHost(options);
 
   const handlers = new Map<string, Registration>();
   const pending = new Map<number, PendingRpc>();
-  const timers = new Set<NodeJS.Timeout>();
+  const timers = new Set<TimerHandle>();
   const initHooks: Array<() => void | Promise<void>> = [];
   let nodeId: string | undefined;
   let nodeIds: readonly string[] | undefined;
@@ -129,7 +133,7 @@ export function createNode(options: NodeOptions = {}): Node {
     if (outBuffer.length === 0) return;
     const text = outBuffer;
     outBuffer = '';
-    stdout.write(text);
+    host.write(text);
   }
   function emit(src: string, dest: string, body: OutBody, msgId?: number, inReplyTo?: number): void {
     if (stopped) return;
@@ -164,7 +168,7 @@ export function createNode(options: NodeOptions = {}): Node {
     const text = parts
       .map((part) => (typeof part === 'string' ? part : part instanceof Error ? (part.stack ?? part.message) : safeJson(part)))
       .join(' ');
-    stderr.write(`${nodeId ?? 'node'}: ${text}\n`);
+    host.writeLog(`${nodeId ?? 'node'}: ${text}\n`);
   }
 
   function send(dest: string, body: OutBody): number {
@@ -200,11 +204,11 @@ export function createNode(options: NodeOptions = {}): Node {
         return;
       }
       const msgId = nextMsgId;
-      const timer = setTimeout(() => {
+      const timer = host.setTimer(timeoutMs, () => {
         // Removing the entry on timeout is what keeps the table bounded when peers never answer.
         pending.delete(msgId);
         reject(new TimeoutError(`no reply from ${dest} to ${body.type} within ${timeoutMs} ms`));
-      }, timeoutMs);
+      });
       pending.set(msgId, { resolve, reject, timer });
       send(dest, body);
     });
@@ -228,12 +232,12 @@ export function createNode(options: NodeOptions = {}): Node {
   ): Promise<{ from: string; body: Body }> {
     if (nodes.length === 0) throw new RPCError(ErrorCode.TemporarilyUnavailable, 'askAny needs at least one node');
     const timeoutMs = askOptions.timeoutMs ?? defaultRpcTimeoutMs;
-    const deadline = Date.now() + (askOptions.deadlineMs ?? timeoutMs * nodes.length);
+    const deadline = host.now() + (askOptions.deadlineMs ?? timeoutMs * nodes.length);
     const maxAttempts = askOptions.maxAttempts ?? nodes.length * 3;
     const start = nextAskAnyStart++;
     let lastError: RPCError = new TimeoutError('askAny deadline passed before any attempt');
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const remainingMs = deadline - Date.now();
+      const remainingMs = deadline - host.now();
       if (remainingMs <= 0) break;
       const target = nodes[(start + attempt) % nodes.length] as string;
       try {
@@ -276,23 +280,23 @@ export function createNode(options: NodeOptions = {}): Node {
   function every(intervalMs: number, fn: () => void | Promise<void>): () => void {
     if (!(intervalMs > 0)) throw new RangeError(`every() needs a positive interval, got ${intervalMs}`);
     if (stopped) return () => {};
-    const timer = setInterval(() => guard('timer', fn), intervalMs);
+    const timer = host.setRepeating(intervalMs, () => guard('timer', fn));
     timers.add(timer);
     return () => {
-      clearInterval(timer);
+      host.clearTimer(timer);
       timers.delete(timer);
     };
   }
 
   function after(delayMs: number, fn: () => void | Promise<void>): () => void {
     if (stopped) return () => {};
-    const timer = setTimeout(() => {
+    const timer = host.setTimer(Math.max(0, delayMs), () => {
       timers.delete(timer);
       guard('timer', fn);
-    }, Math.max(0, delayMs));
+    });
     timers.add(timer);
     return () => {
-      clearTimeout(timer);
+      host.clearTimer(timer);
       timers.delete(timer);
     };
   }
@@ -356,7 +360,7 @@ export function createNode(options: NodeOptions = {}): Node {
       const waiting = pending.get(body.in_reply_to);
       if (waiting) {
         pending.delete(body.in_reply_to);
-        clearTimeout(waiting.timer);
+        host.clearTimer(waiting.timer);
         if (body.type === 'error') {
           waiting.reject(errorFromReply(Number(body.code), typeof body.text === 'string' ? body.text : undefined));
         } else {
@@ -459,10 +463,10 @@ export function createNode(options: NodeOptions = {}): Node {
     if (stopped) return;
     flush();
     stopped = true;
-    for (const timer of timers) clearTimeout(timer);
+    for (const timer of timers) host.clearTimer(timer);
     timers.clear();
     for (const [msgId, waiting] of pending) {
-      clearTimeout(waiting.timer);
+      host.clearTimer(waiting.timer);
       pending.delete(msgId);
       waiting.reject(new RPCError(ErrorCode.Crash, 'node stopped before the reply arrived'));
     }
@@ -471,17 +475,18 @@ export function createNode(options: NodeOptions = {}): Node {
   function run(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const splitter = createLineSplitter(onLine, (bytes) => log(`dropping a line of more than ${bytes} bytes`));
-      stdin.setEncoding('utf8');
-      stdin.on('data', (chunk: string) => splitter.push(chunk));
-      stdin.on('error', reject);
-      stdin.on('end', () => {
-        splitter.end();
-        // Replies of handlers that finish in this turn still go out before the final flush.
-        setImmediate(() => {
-          stop();
-          stdout.write('', () => resolve());
-        });
-      });
+      host.listen(
+        (chunk) => splitter.push(chunk),
+        () => {
+          splitter.end();
+          // Replies of handlers that finish in this turn still go out before the final flush.
+          host.afterTurn(() => {
+            stop();
+            host.flush(resolve);
+          });
+        },
+        reject,
+      );
     });
   }
 
@@ -523,6 +528,12 @@ export function createNode(options: NodeOptions = {}): Node {
     log,
     run,
   } as Node;
+}
+
+/** The process's streams, unless none was given and a simulation installed a host for this node. */
+function chooseHost(options: NodeOptions): NodeHost {
+  const streamsGiven = options.stdin !== undefined || options.stdout !== undefined || options.stderr !== undefined;
+  return (streamsGiven ? undefined : takeInstalledHost()) ?? streamHost(options);
 }
 
 /**

@@ -1,0 +1,136 @@
+// For the duration of a simulated run, the globals a node might read time or randomness from
+// directly (Date, performance.now, process.hrtime, Math.random, setTimeout and friends) answer from
+// the virtual clock and a seeded generator. The run is in a worker thread of its own, so the patch
+// never reaches the parent's realm, and restore() puts everything back before the checking stage.
+import type { Rng } from '../types.js';
+import type { SimClock } from './clock.js';
+
+/** Virtual wall-clock time at the start of every simulated run (2026-01-01T00:00:00Z): fixed, so replays match. */
+export const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
+
+/** What a node's own timers go through: the node decides whether a timer still runs (killed, paused). */
+export interface TimerScope {
+  schedule(delayMs: number, fn: () => void, repeatMs: number | null): () => void;
+}
+
+/** A node called process.exit: the call throws this out of the node's code instead of ending the worker. */
+export class SimExit extends Error {
+  constructor(readonly code: number) {
+    super(`process.exit(${code}) called by a simulated node`);
+    this.name = 'SimExit';
+  }
+}
+
+export interface SimGlobals {
+  /** The node whose code runs now (its timers belong to it); null between nodes. */
+  current: TimerScope | null;
+  install(): void;
+  restore(): void;
+}
+
+interface FakeTimeout {
+  cancel: () => void;
+  ref(): FakeTimeout;
+  unref(): FakeTimeout;
+  hasRef(): boolean;
+  refresh(): FakeTimeout;
+  [Symbol.toPrimitive](): number;
+}
+
+export function createSimGlobals(clock: SimClock, rng: Rng, onUncaught: (error: unknown) => void): SimGlobals {
+  const saved: Array<() => void> = [];
+  const nowMs = (): number => SIM_EPOCH_MS + Math.floor(clock.nowNs() / 1e6);
+  let nextTimerId = 1;
+
+  const globals: SimGlobals = {
+    current: null,
+    install() {
+      const g = globalThis as unknown as Record<string, unknown>;
+      const replace = (target: Record<string, unknown>, key: string, value: unknown): void => {
+        const had = Object.prototype.hasOwnProperty.call(target, key);
+        const old = target[key];
+        Object.defineProperty(target, key, { value, configurable: true, writable: true });
+        saved.push(() => {
+          if (had) Object.defineProperty(target, key, { value: old, configurable: true, writable: true });
+          else delete target[key];
+        });
+      };
+
+      const RealDate = Date;
+      class SimDate extends RealDate {
+        constructor(...args: unknown[]) {
+          if (args.length === 0) super(nowMs());
+          else super(...(args as [string]));
+        }
+        static override now(): number {
+          return nowMs();
+        }
+      }
+      replace(g, 'Date', SimDate);
+      replace(Math as unknown as Record<string, unknown>, 'random', () => rng.next());
+      replace(performance as unknown as Record<string, unknown>, 'now', () => clock.nowNs() / 1e6);
+      const hrtime = Object.assign(
+        (previous?: [number, number]): [number, number] => {
+          const ns = clock.nowNs() - (previous === undefined ? 0 : previous[0] * 1e9 + previous[1]);
+          return [Math.floor(ns / 1e9), ns % 1e9];
+        },
+        { bigint: (): bigint => BigInt(clock.nowNs()) },
+      );
+      replace(process as unknown as Record<string, unknown>, 'hrtime', hrtime);
+      replace(process as unknown as Record<string, unknown>, 'exit', (code?: number) => {
+        throw new SimExit(typeof code === 'number' ? code : 0);
+      });
+
+      const timer = (delayMs: unknown, fn: unknown, args: unknown[], repeat: boolean): FakeTimeout => {
+        if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
+        // Node's rule: a delay below 1 ms (or not a number) is 1 ms; setImmediate's is 0 (next turn).
+        const delay = delayMs === 'immediate' ? 0 : typeof delayMs === 'number' && delayMs >= 1 ? delayMs : 1;
+        const run = (): void => {
+          try {
+            (fn as (...a: unknown[]) => void)(...args);
+          } catch (error) {
+            onUncaught(error);
+          }
+        };
+        const scope = globals.current;
+        const cancel = scope !== null ? scope.schedule(delay, run, repeat ? delay : null) : unscopedTimer(clock, delay, run, repeat);
+        const id = nextTimerId++;
+        const handle: FakeTimeout = {
+          cancel,
+          ref: () => handle,
+          unref: () => handle,
+          hasRef: () => true,
+          refresh: () => handle,
+          [Symbol.toPrimitive]: () => id,
+        };
+        return handle;
+      };
+      const clear = (handle: unknown): void => {
+        if (typeof handle === 'object' && handle !== null && typeof (handle as FakeTimeout).cancel === 'function') (handle as FakeTimeout).cancel();
+      };
+      replace(g, 'setTimeout', (fn: unknown, delayMs?: unknown, ...args: unknown[]) => timer(delayMs, fn, args, false));
+      replace(g, 'setInterval', (fn: unknown, delayMs?: unknown, ...args: unknown[]) => timer(delayMs, fn, args, true));
+      replace(g, 'setImmediate', (fn: unknown, ...args: unknown[]) => timer('immediate', fn, args, false));
+      replace(g, 'clearTimeout', clear);
+      replace(g, 'clearInterval', clear);
+      replace(g, 'clearImmediate', clear);
+    },
+    restore() {
+      while (saved.length > 0) (saved.pop() as () => void)();
+    },
+  };
+  return globals;
+}
+
+/** A timer set outside any node's event (after an await): it belongs to no node and always runs. */
+function unscopedTimer(clock: SimClock, delayMs: number, run: () => void, repeat: boolean): () => void {
+  let cancel = (): void => {};
+  const arm = (): void => {
+    cancel = clock.setTimer(delayMs, () => {
+      if (repeat) arm();
+      run();
+    });
+  };
+  arm();
+  return () => cancel();
+}

@@ -1,0 +1,84 @@
+// One simulated test: runTest (the same runner as a real test) with the simulation's backend:
+// nodes as module instances in this thread, everything on one virtual clock. Call it in a thread
+// of its own (worker.ts): while the nodes run, this realm's time, timer and randomness globals
+// are the simulation's.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runTest, type RunDeps, type TestOutcome } from '../runner.js';
+import { deriveRng } from '../rng.js';
+import type { TestOptions } from '../types.js';
+import { createSimClock } from './clock.js';
+import { createSimGlobals } from './globals.js';
+import { createSimBackend } from './nodes.js';
+
+let runsInThisThread = 0;
+
+export async function runSimTest(opts: TestOptions, deps: RunDeps): Promise<TestOutcome> {
+  const clock = createSimClock();
+  const globals = createSimGlobals(clock, deriveRng(opts.seed, 'node-globals'), (error) => {
+    process.stderr.write(`glomers --sim: uncaught exception in a node timer: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  });
+  const runTag = `${process.pid}-${++runsInThisThread}`;
+  // Files nodes write under os.tmpdir() go to a folder of this run (a worker's env is its own).
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'glomers-sim-'));
+  const savedTmpDir = process.env.TMPDIR;
+  const savedPpid = Object.getOwnPropertyDescriptor(process, 'ppid');
+  const savedArgv = process.argv;
+  const simBackend = createSimBackend({ clock, globals, seed: opts.seed, runTag });
+  let installed = false;
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    globals.restore();
+    clock.close();
+  };
+  const backend = {
+    ...simBackend,
+    start(...args: Parameters<typeof simBackend.start>) {
+      // The globals change only once the run's real I/O is done (store folder, binary check).
+      if (!installed) {
+        installed = true;
+        globals.install();
+      }
+      return simBackend.start(...args);
+    },
+    afterNodes: restore,
+  };
+  // Nodes that tell test runs apart by their parent process (raft, kafka) see one parent per run.
+  Object.defineProperty(process, 'ppid', { value: 4_000_000 + runsInThisThread, configurable: true });
+  process.env.TMPDIR = tmpDir;
+  const onRejection = (reason: unknown): void => {
+    process.stderr.write(`glomers --sim: unhandled promise rejection in a node: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+  };
+  process.on('unhandledRejection', onRejection);
+  try {
+    const finishRun: RunDeps['finishRun'] = (run, workload) => withFrozenPerformanceNow(() => deps.finishRun(run, workload));
+    return await clock.drive(runTest(opts, { ...deps, finishRun, backend }));
+  } finally {
+    restore();
+    process.off('unhandledRejection', onRejection);
+    if (savedTmpDir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmpDir;
+    if (savedPpid !== undefined) Object.defineProperty(process, 'ppid', savedPpid);
+    process.argv = savedArgv;
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * results.json must be the same bytes for the same seed, and its glomers.checker-ms would hold
+ * wall-clock durations: while the results are assembled, performance.now stands still (the
+ * checkers' own budgets use Date.now in the checking worker and are unaffected).
+ */
+async function withFrozenPerformanceNow<T>(work: () => Promise<T>): Promise<T> {
+  const descriptor = Object.getOwnPropertyDescriptor(performance, 'now');
+  Object.defineProperty(performance, 'now', { value: () => 0, configurable: true, writable: true });
+  try {
+    return await work();
+  } finally {
+    if (descriptor === undefined) delete (performance as unknown as Record<string, unknown>).now;
+    else Object.defineProperty(performance, 'now', descriptor);
+  }
+}

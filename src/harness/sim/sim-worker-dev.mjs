@@ -1,0 +1,6 @@
+// The simulation's worker when the harness runs from TypeScript sources (tests, tsx): Node's
+// workers do not take the tsx loader from execArgv, so this plain module loads it and the worker.
+import { tsImport } from 'tsx/esm/api';
+
+const worker = await tsImport('./worker.ts', import.meta.url);
+worker.runSimWorker();

@@ -1,0 +1,231 @@
+// Simulated tests run in worker threads: each worker is a realm of its own, so the simulation's
+// patched globals never reach the harness's main thread (nor the checking stage's worker), and a
+// sweep over many seeds (`--seeds N`) spreads over the machine's cores. In the bundle, bin/glomers
+// itself is the worker script (main.ts calls runSimWorker); from the TypeScript sources,
+// sim-worker-dev.mjs is.
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { DEFAULT_CHECK_BUDGET_S, checkWorkload } from '../check.js';
+import { assembleResults, createStoreDir, exitCodeFor, finishRun, formatStoreTimestamp, writeResults } from '../report/index.js';
+import type { Workload } from '../workload.js';
+import { getWorkload } from '../workloads/index.js';
+import type { RunDeps } from '../runner.js';
+import type { Json, RunOutput, TestOptions, Validity } from '../types.js';
+import { runSimTest } from './run.js';
+
+export interface SimWorkerData {
+  kind: 'glomers-sim';
+}
+
+/** One simulated test for a worker: a plain run, or one seed of a sweep (quiet, its own folder). */
+export interface SimJob {
+  opts: TestOptions;
+  /** sweep: the folder the seed's run writes into; its files are kept only if the seed fails */
+  sweepDir?: string;
+}
+
+export interface SimJobResult {
+  seed: number;
+  exitCode: number;
+  valid: boolean | 'unknown' | null;
+  msgsPerOp: number | null;
+  latencyMedianMs: number | null;
+  latencyMaxMs: number | null;
+  wallMs: number;
+  storeDir: string | null;
+  /** the harness failed (not the test) */
+  error?: string;
+}
+
+export function isSimWorker(): boolean {
+  return !isMainThread && (workerData as SimWorkerData | undefined)?.kind === 'glomers-sim';
+}
+
+/** The worker's loop: one job at a time until the port closes. */
+export function runSimWorker(): void {
+  parentPort?.on('message', (job: SimJob | { close: true }) => {
+    if ('close' in job) {
+      parentPort?.close();
+      return;
+    }
+    runJob(job).then(
+      (result) => parentPort?.postMessage(result),
+      (error: unknown) =>
+        parentPort?.postMessage({
+          seed: job.opts.seed,
+          exitCode: 255,
+          valid: null,
+          msgsPerOp: null,
+          latencyMedianMs: null,
+          latencyMaxMs: null,
+          wallMs: 0,
+          storeDir: null,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        } satisfies SimJobResult),
+    );
+  });
+}
+
+const sink = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() });
+
+async function runJob(job: SimJob): Promise<SimJobResult> {
+  const started = performance.now();
+  const { opts, sweepDir } = job;
+  let figures: Figures = { msgsPerOp: null, latencyMedianMs: null, latencyMaxMs: null };
+  const deps: RunDeps =
+    sweepDir === undefined
+      ? { getWorkload, createStoreDir, finishRun }
+      : {
+          getWorkload,
+          createStoreDir: async () => {
+            await mkdir(path.join(sweepDir, 'node-logs'), { recursive: true });
+            return sweepDir;
+          },
+          finishRun: async (run, workload) => {
+            const finished = await finishSweepRun(run, workload);
+            figures = finished.figures;
+            return finished;
+          },
+          progressStream: null,
+        };
+  const outcome = await runSimTest(opts, deps);
+  const wallMs = performance.now() - started;
+  if (sweepDir === undefined) figures = await readFigures(outcome.storeDir);
+  const failed = outcome.exitCode !== 0;
+  if (sweepDir !== undefined && !failed) await rm(sweepDir, { recursive: true, force: true });
+  return {
+    seed: opts.seed,
+    exitCode: outcome.exitCode,
+    valid: outcome.valid ?? null,
+    ...figures,
+    wallMs,
+    storeDir: sweepDir !== undefined && !failed ? null : outcome.storeDir,
+  };
+}
+
+type Figures = Pick<SimJobResult, 'msgsPerOp' | 'latencyMedianMs' | 'latencyMaxMs'>;
+
+/**
+ * The checking stage of one seed of a sweep: the same checkers and results as finishRun, checked in
+ * this thread (the worker is already off the main thread; a checker's own worker would cost more
+ * than most checks), and the results files written only when the seed did not pass.
+ */
+async function finishSweepRun(run: RunOutput, workload: Workload): Promise<{ valid: Validity; exitCode: number; figures: Figures }> {
+  const budgetMs = (run.opts.checkBudgetS ?? DEFAULT_CHECK_BUDGET_S) * 1000;
+  const { verdict, timing } = await checkWorkload(workload, run.history, run.opts, { budgetMs, inWorker: false });
+  const results = assembleResults({ ...run, verdict, timings: [timing] });
+  const valid = results['valid?'];
+  if (valid !== true) await writeResults({ ...run, verdict, timings: [timing] }, { out: sink() });
+  return { valid, exitCode: exitCodeFor(valid), figures: figuresOf(results as unknown as { [key: string]: Json }) };
+}
+
+async function readFigures(storeDir: string): Promise<Figures> {
+  try {
+    return figuresOf(JSON.parse(await readFile(path.join(storeDir, 'results.json'), 'utf8')) as { [key: string]: Json });
+  } catch {
+    return { msgsPerOp: null, latencyMedianMs: null, latencyMaxMs: null };
+  }
+}
+
+function figuresOf(results: { [key: string]: Json }): Figures {
+  const at = (...keys: string[]): number | null => {
+    let value: Json | undefined = results;
+    for (const key of keys) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+      value = value[key];
+    }
+    return typeof value === 'number' ? value : null;
+  };
+  return {
+    msgsPerOp: at('net', 'servers', 'msgs-per-op'),
+    latencyMedianMs: at('workload', 'stable-latencies', '0.5'),
+    latencyMaxMs: at('workload', 'stable-latencies', '1'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parent's side.
+
+function workerEntry(): string {
+  const self = fileURLToPath(import.meta.url);
+  return self.endsWith('.ts') ? path.join(path.dirname(self), 'sim-worker-dev.mjs') : self;
+}
+
+/** A worker that runs jobs one at a time. */
+export class SimWorker {
+  private readonly worker: Worker;
+  private waiting: ((result: SimJobResult) => void) | null = null;
+  private failure: string | null = null;
+  private readonly exited: Promise<void>;
+
+  constructor() {
+    const file = workerEntry();
+    if (!existsSync(file)) throw new Error(`--sim: the simulation's worker script ${file} is missing (run \`make build\`)`);
+    const data: SimWorkerData = { kind: 'glomers-sim' };
+    this.worker = new Worker(file, { workerData: data });
+    this.worker.on('message', (result: SimJobResult) => this.settle(result));
+    this.worker.on('error', (err) => {
+      this.failure = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    });
+    this.exited = new Promise<void>((resolve) => this.worker.on('exit', () => resolve()));
+    void this.exited.then(() => {
+      if (this.waiting === null) return;
+      const reason = this.failure ?? 'the simulation worker exited';
+      this.settle({ seed: -1, exitCode: 255, valid: null, msgsPerOp: null, latencyMedianMs: null, latencyMaxMs: null, wallMs: 0, storeDir: null, error: reason });
+    });
+  }
+
+  private settle(result: SimJobResult): void {
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.(result);
+  }
+
+  run(job: SimJob): Promise<SimJobResult> {
+    if (this.waiting !== null) throw new Error('a simulation worker runs one job at a time');
+    return new Promise<SimJobResult>((resolve) => {
+      this.waiting = (result) => resolve(result.seed === -1 ? { ...result, seed: job.opts.seed } : result);
+      this.worker.postMessage(job);
+    });
+  }
+
+  /** Lets the worker finish writing its output and end; ends it after graceMs otherwise. */
+  async close(graceMs = 2_000): Promise<void> {
+    this.worker.postMessage({ close: true });
+    const timer = setTimeout(() => void this.worker.terminate(), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** `glomers test --sim`: one simulated run in a worker; the exit status as for a real run. */
+export async function runSimInWorker(opts: TestOptions): Promise<number> {
+  const worker = new SimWorker();
+  try {
+    const result = await worker.run({ opts });
+    if (result.error !== undefined) {
+      process.stderr.write(`glomers --sim: the simulation failed: ${result.error}\n`);
+      return 255;
+    }
+    return result.exitCode;
+  } finally {
+    await worker.close();
+  }
+}
+
+/** The folder of a sweep: one subfolder per seed, kept only for seeds that failed. */
+export async function createSweepDir(opts: TestOptions): Promise<string> {
+  const dir = path.join(path.resolve(opts.storeDir), opts.workload, `sweep-${formatStoreTimestamp(new Date())}`);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** Workers for a sweep: one per core, at most one per seed. */
+export function sweepParallelism(seeds: number): number {
+  return Math.max(1, Math.min(seeds, os.availableParallelism()));
+}
