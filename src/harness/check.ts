@@ -21,7 +21,7 @@ export interface CheckTiming {
 
 export interface CheckOptions {
   budgetMs: number;
-  /** false: run in this thread (unit tests); default true */
+  /** where to check: default in a worker for workloads with a slow checker, in this thread otherwise */
   inWorker?: boolean;
   /** how long past the budget a checker may take to say itself that it ran out (default 5 s) */
   graceMs?: number;
@@ -128,8 +128,9 @@ export async function checkWorkload(
 ): Promise<{ verdict: WorkloadVerdict; timing: CheckTiming }> {
   const start = performance.now();
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  const inWorker = options.inWorker ?? workload.slowChecker === true;
   const verdict =
-    options.inWorker === false
+    !inWorker
       ? await checkInThread(workload, history, opts, options.budgetMs, graceMs)
       : await checkInWorker(workload, history, opts, options.budgetMs, graceMs);
   return { verdict, timing: { checker: 'workload', ms: performance.now() - start } };

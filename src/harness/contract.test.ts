@@ -195,7 +195,7 @@ describe('the checking stage', () => {
     const { getWorkload } = await import('./workloads/index.js');
     const echo = getWorkload('echo') as Workload;
     const run = runOutput({ storeDir: dir, opts: testOptions({ workload: 'echo', checkBudgetS: 0.001 }) });
-    const outcome = await finishRun(run, echo, { graceMs: 0 });
+    const outcome = await finishRun(run, echo, { inWorker: true, graceMs: 0 });
     expect(outcome.exitCode).toBe(2);
     const results = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8')) as { workload: Record<string, Json> };
     expect(String(results.workload.error)).toMatch(/did not finish within its budget/);
@@ -211,7 +211,7 @@ describe('the checking stage', () => {
       { index: 1, time: 1, type: 'ok', process: 0, f: 'echo', value: { type: 'echo_ok', echo: 'b' } },
     ];
     const run = runOutput({ storeDir: dir, history, opts: testOptions({ workload: 'echo', checkBudgetS: 60 }) });
-    const outcome = await finishRun(run, echo);
+    const outcome = await finishRun(run, echo, { inWorker: true });
     const results = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8')) as { workload: Record<string, Json> };
     expect(results.workload['error']).toBeUndefined();
     expect(results.workload).toMatchObject({ 'valid?': false });

@@ -71,6 +71,12 @@ export interface Workload {
   openClient(conn: Connection, opts: TestOptions): WorkloadClient;
   /** true: keep the client when its process crashes (Jepsen's Reusable; lin-kv) */
   readonly reusableClient?: boolean;
-  /** Runs in the checking stage (a worker thread), on the whole history. */
+  /**
+   * true: the checker can take long (cycle search, linearizability), so it runs in a worker
+   * thread that can be stopped at its budget; false or absent: it is linear in the history and
+   * runs in the harness's thread, saving the worker's memory.
+   */
+  readonly slowChecker?: boolean;
+  /** Runs in the checking stage, on the whole history. */
   check(history: readonly Op[], ctx: CheckContext): WorkloadVerdict | Promise<WorkloadVerdict>;
 }

@@ -437,5 +437,6 @@ export const kafkaWorkload: Workload = {
   openClient: (conn) => new KafkaClient(conn),
   // Jepsen's kafka client is not reusable: a crashed process gets a fresh client with no offsets.
   reusableClient: false,
+  slowChecker: true,
   check: (history, ctx) => checkKafkaWorkload(history, ctx.deadlineMs),
 };

@@ -62,5 +62,6 @@ export const linKvWorkload: Workload = {
   openClient: linKvClient,
   // Jepsen's Reusable: the lin-kv client keeps its connection when its process crashes.
   reusableClient: true,
+  slowChecker: true,
   check: (history, ctx) => ({ workload: checkLinKv(history, { deadlineMs: ctx.deadlineMs }) }),
 };

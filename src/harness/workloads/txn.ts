@@ -293,6 +293,7 @@ function txnWorkload(kind: TxnKind): Workload {
     openClient: txnClient(kind),
     // Maelstrom's txn clients are Reusable: a crashed process keeps its connection.
     reusableClient: true,
+    slowChecker: true,
     check: (history, ctx) => checkTxn(kind, history, ctx.opts, ctx.deadlineMs),
   };
 }
