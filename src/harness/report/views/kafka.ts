@@ -255,7 +255,7 @@ function render(results: Results, context: ViewContext): string {
   const bad = new Set(asArray(results.workload['bad-error-types']).filter((t): t is string => typeof t === 'string'));
   parts.push('<h2>Kafka: errors</h2>');
   if (Object.keys(counts).length === 0 && errors.length === 0) {
-    parts.push('<p>The checker found no errors.</p>');
+    parts.push('<p class="explain">The checker found no errors.</p>');
     return parts.join('\n');
   }
   const shownByType = new Map<string, number>();

@@ -270,7 +270,7 @@ function render(results: Results): string {
   const parts: string[] = ['<h2>Linearizability</h2>'];
   if (outcomes.length === 0) {
     const count = Object.keys(asMap(results.workload['results'])).length;
-    parts.push(`<p>${escapeXml(`Every key (${count}) is linearizable.`)}</p>`);
+    parts.push(`<p class="explain">${escapeXml(`Every key (${count}) is linearizable.`)}</p>`);
     return parts.join('\n');
   }
   parts.push(LEGEND_HTML);

@@ -7,7 +7,7 @@ import { renderReportHtml } from '../html.js';
 import { assembleResults } from '../results.js';
 import { runOutput, testOptions } from '../test-fixtures.js';
 import { workloadViewHtml, workloadViewSummary } from './index.js';
-import { BOXES_PER_DRAWING, DRAWN_LIMIT, LISTED_PER_TYPE, drawExplanation, edgePhrase, type Explained } from './txn.js';
+import { BOXES_PER_DRAWING, DRAWN_LIMIT, EDGES_IN_WORDS, LISTED_LIMIT, LISTED_PER_TYPE, drawExplanation, edgePhrase, type Explained } from './txn.js';
 
 type Mop = [string, Json, Json];
 
@@ -170,6 +170,16 @@ describe('txn view: bounds and escaping', () => {
     const long = explained(1, 'G2-item', BOXES_PER_DRAWING + 1);
     expect(drawExplanation(long, 'x')).toBe('');
     expect(drawExplanation(explained(1, 'G2-item', BOXES_PER_DRAWING), 'x')).toContain('<svg');
+  });
+
+  it('keeps a page of many long cycles small', () => {
+    const long = Array.from({ length: 400 }, (_, i) => explained(i, `G${i % 20}`, 500, [['w', 'x'.repeat(5000), i]]));
+    const { results, out } = resultsWith(long);
+    const html = workloadViewHtml(results, out);
+    expect(html.match(/<div class="finding">/g)).toHaveLength(LISTED_LIMIT);
+    expect(html).toContain(`<li>… and ${500 - EDGES_IN_WORDS} more edges</li>`);
+    expect(html.length).toBeLessThan(2_000_000);
+    for (const line of workloadViewSummary(results, out)) expect(line.length).toBeLessThanOrEqual(300);
   });
 
   it('escapes values chosen by nodes', () => {

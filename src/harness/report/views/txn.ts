@@ -19,6 +19,8 @@ const DRAWN_PER_TYPE = 3;
 /** Cycles longer than this are explained in words only: a drawing of them would not be read. */
 export const BOXES_PER_DRAWING = 12;
 const MOPS_PER_BOX = 8;
+/** Edges explained in words per cycle (a cycle may run through hundreds of transactions). */
+export const EDGES_IN_WORDS = 20;
 const MOP_CHARS = 30;
 
 const BOX_WIDTH_PX = 220;
@@ -121,7 +123,8 @@ function label(x: Explained): string {
 }
 
 export function summaryLine(x: Explained): string {
-  const body = x.edges.length > 0 ? x.edges.map(edgePhrase).join('; ') : x.text;
+  // the line is clipped anyway: phrase only the edges that can show
+  const body = x.edges.length > 0 ? x.edges.slice(0, 8).map(edgePhrase).join('; ') : x.text;
   return clip(`${label(x)}: ${body}`, 300);
 }
 
@@ -151,7 +154,7 @@ interface Placed {
 }
 
 function boxHeight(box: TxnBox): number {
-  return 24 + boxLines(box).length * LINE_PX;
+  return 30 + boxLines(box).length * LINE_PX;
 }
 
 /** Boxes in a row for one or two, on an ellipse (cycle order, clockwise) for more. */
@@ -161,13 +164,13 @@ function layout(boxes: TxnBox[]): { placed: Placed[]; width: number; height: num
   if (n <= 2) {
     const gap = 200;
     const width = n * BOX_WIDTH_PX + (n - 1) * gap + 40;
-    const height = hMax + 150;
+    const height = hMax + 110;
     const placed = boxes.map((box, i) => ({ box, cx: 20 + BOX_WIDTH_PX / 2 + i * (BOX_WIDTH_PX + gap), cy: height / 2, w: BOX_WIDTH_PX, h: boxHeight(box) }));
     return { placed, width, height };
   }
   // the ellipse's circumference leaves room for each box plus an arrow and its label
-  const rx = Math.max(260, (n * (BOX_WIDTH_PX + 90)) / (2 * Math.PI) + 60);
-  const ry = Math.max(150, (n * (hMax + 70)) / (2 * Math.PI) + 30);
+  const rx = Math.max(260, (n * (BOX_WIDTH_PX + 50)) / (2 * Math.PI) + 60);
+  const ry = Math.max(150, (n * (hMax + 80)) / (2 * Math.PI) + 30);
   const width = 2 * rx + BOX_WIDTH_PX + 40;
   const height = 2 * ry + hMax + 40;
   const placed = boxes.map((box, i) => {
@@ -272,7 +275,10 @@ function card(x: Explained, drawing: string): string {
     (x.source !== 'glomers' && x.reported ? '<span class="tag bad">reported by Maelstrom</span>' : '');
   const words =
     x.edges.length > 0
-      ? `<p>${escapeXml(`A cycle of ${x.boxes.length} transaction${x.boxes.length === 1 ? '' : 's'} that no order of execution allows:`)}</p><ul>${x.edges.map((e) => `<li>${escapeXml(clip(e.why, 600))}</li>`).join('')}</ul>`
+      ? `<p>${escapeXml(`A cycle of ${x.boxes.length} transaction${x.boxes.length === 1 ? '' : 's'} that no order of execution allows:`)}</p><ul>${x.edges
+          .slice(0, EDGES_IN_WORDS)
+          .map((e) => `<li>${escapeXml(clip(e.why, 600))}</li>`)
+          .join('')}${x.edges.length > EDGES_IN_WORDS ? `<li>${escapeXml(`… and ${x.edges.length - EDGES_IN_WORDS} more edges`)}</li>` : ''}</ul>`
       : `<p>${escapeXml(clip(x.text, 1200))}</p>`;
   const drawn = drawing === '' ? '' : `<div class="scroll">${drawing}</div>`;
   return `<div class="finding"><h3>${escapeXml(x.type)}${tags}</h3>${words}${drawn}</div>`;
@@ -314,7 +320,7 @@ function render(results: Results): string {
   parts.push(glomersNote(extra));
   const all = ordered(readExplanations(extra));
   if (all.length === 0) {
-    parts.push('<p>No anomalies to explain.</p>');
+    parts.push('<p class="explain">No anomalies to explain.</p>');
     return parts.join('\n');
   }
   parts.push(
