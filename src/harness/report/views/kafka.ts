@@ -246,7 +246,7 @@ function render(results: Results, context: ViewContext): string {
   }
   const series = lagSeries(extra);
   parts.push(
-    '<p class="explain">How long after a message was acknowledged a poll of its key could still miss it: for each poll, the time since the oldest acknowledged message it should have been able to see was sent.</p>',
+    '<p class="explain">Realtime lag, as Jepsen computes it: at each poll, for each key the polling process is assigned, how long ago the first message past the highest offset that process has seen on the key became known (an operation completed that revealed it). One line per key, the worst lag per 100 ms; a line that keeps rising means some process never caught up on that key. Hover a line for its key.</p>',
     `<div class="scroll">${lagPlot(series)}</div>`,
     capNote(Math.min(series.length, LAG_KEY_LIMIT), series.length, 'keys (the ones with the worst lag are drawn)'),
   );
