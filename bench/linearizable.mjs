@@ -2,20 +2,20 @@
 // Speed and memory of the lin-kv linearizability checker (src/harness/checkers/linearizable.ts) on
 // random compare-and-set register histories, all on ONE key (the worst case: keys are checked
 // separately). Histories are linearizable by construction (lin-kv's mix: half the threads read,
-// half write or cas values 0..4; 2% of writes/cas time out as info); the "invalid" variant turns
+// half write or cas values 0..4; by default 2% of writes/cas time out as info); the "invalid" variant turns
 // the ok read nearest the middle into a read of a value never written. Each case runs in its own
 // child process so its peak RSS is its own.
-// Usage: node --import tsx bench/linearizable.mjs [budgetS=10] [sizes=1000,10000,100000] [threads=5,10,20,50]
+// Usage: node --import tsx bench/linearizable.mjs [budgetS=10] [sizes=1000,10000,100000] [threads=5,10,20,50] [infoRate=0.02]
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const self = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === '--case') {
-  const [ops, threads, invalid, budgetS] = process.argv.slice(3).map(Number);
+  const [ops, threads, invalid, budgetS, infoRate] = process.argv.slice(3).map(Number);
   const { checkRegisterKey } = await import('../src/harness/checkers/linearizable.ts');
   const { randomRegisterHistory, withImpossibleRead } = await import('../src/harness/checkers/linearizable/random-history.ts');
-  const base = randomRegisterHistory({ threads, ops, seed: ops + threads });
+  const base = randomRegisterHistory({ threads, ops, seed: ops + threads, infoRate });
   const history = invalid ? withImpossibleRead(base) : base;
   const infos = history.filter((op) => op.type === 'info').length;
   global.gc?.();
@@ -32,15 +32,16 @@ if (process.argv[2] === '--case') {
 const budgetS = Number(process.argv[2] ?? 10);
 const sizes = (process.argv[3] ?? '1000,10000,100000').split(',').map(Number);
 const threadCounts = (process.argv[4] ?? '5,10,20,50').split(',').map(Number);
+const infoRate = Number(process.argv[5] ?? 0.02);
 
-console.log(`one key, budget ${budgetS} s per case; times are checking only (not generation)`);
+console.log(`one key, ${infoRate * 100}% of writes/cas end in info, budget ${budgetS} s per case; times are checking only`);
 console.log('ops      threads  history   expected  verdict   time        RSS before→peak   infos');
 for (const ops of sizes) {
   for (const threads of threadCounts) {
     for (const invalid of [0, 1]) {
       const out = execFileSync(
         process.execPath,
-        ['--import', 'tsx', '--expose-gc', self, '--case', String(ops), String(threads), String(invalid), String(budgetS)],
+        ['--import', 'tsx', '--expose-gc', self, '--case', String(ops), String(threads), String(invalid), String(budgetS), String(infoRate)],
         { encoding: 'utf8', maxBuffer: 1 << 20 },
       );
       const r = JSON.parse(out.trim().split('\n').pop());
