@@ -62,6 +62,8 @@ export interface RunDeps {
   stopRequested?: () => boolean;
   /** where nodes run (default: processes, processBackend()) */
   backend?: NodeBackend;
+  /** false: keep the network journal's counts and head only, no net-journal.jsonl (seed sweeps) */
+  journalFile?: boolean;
 }
 
 export interface TestOutcome {
@@ -134,7 +136,7 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
 
   const backend = deps.backend ?? processBackend();
   const { clock } = backend;
-  const journal = createJournal(storeDir);
+  const journal = createJournal(deps.journalFile === false ? null : storeDir);
   const logLine = (tag: string) => (message: unknown) => say(`${tag} ${JSON.stringify(message)}`);
   const network = createNetwork({
     latencyMs: opts.latencyMs,

@@ -12,6 +12,7 @@ import type { NodeBackend } from '../runner.js';
 import type { Message } from '../types.js';
 import type { SimClock } from './clock.js';
 import { SimExit, type SimGlobals, type TimerScope } from './globals.js';
+import { nodeFactory } from './load.js';
 
 /** Log text buffered per node before it is appended to the node's log file. */
 const LOG_FLUSH_CHARS = 64 * 1024;
@@ -209,11 +210,12 @@ function createSimNode(
         },
       });
     });
+    const factory = await nodeFactory(options.binPath).catch(() => null);
     const url = `${pathToFileURL(options.binPath).href}?sim=${encodeURIComponent(sim.runTag)}&node=${encodeURIComponent(nodeId)}&start=${incarnation}`;
     process.argv = [process.argv[0] ?? 'node', options.binPath, ...options.args];
     globals.current = node;
     // Not awaited: the bundle's top level ends in `await node.run()`, which settles only when the node stops.
-    const evaluated = import(url).then(
+    const evaluated = (factory !== null ? factory() : import(url)).then(
       () => 'finished' as const,
       (error: unknown) => {
         crashed(error);

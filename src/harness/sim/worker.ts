@@ -92,6 +92,8 @@ async function runJob(job: SimJob): Promise<SimJobResult> {
             return finished;
           },
           progressStream: null,
+          // A failing seed is replayed for its journal; the others' would only be deleted.
+          journalFile: false,
         };
   const outcome = await runSimTest(opts, deps);
   const wallMs = performance.now() - started;
