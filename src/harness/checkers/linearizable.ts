@@ -134,23 +134,35 @@ export function keyResultJson(result: KeyResult): { [key: string]: Json } {
   return json;
 }
 
-/**
- * Maelstrom's whole `workload` result for lin-kv: {valid?, results: {key -> per-key result},
- * failures: [keys whose valid? is false]} (unknown keys are not failures, as in Jepsen).
- */
-export function checkLinKv(history: readonly Op[], options: LinearizableOptions = {}): CheckResult {
-  const subhistories = [...splitByKey(history)]
-    .map(([text, ops]) => ({ text, key: JSON.parse(text) as Json, ops }))
+/** One key's sub-history, as splitByKey makes them, with the key parsed back from its text. */
+export interface KeyTask {
+  key: Json;
+  ops: Op[];
+}
+
+/** The keys' sub-histories in Jepsen's order (sorted by key): the independent tasks of a check. */
+export function keyTasks(history: readonly Op[]): KeyTask[] {
+  return [...splitByKey(history)]
+    .map(([text, ops]) => ({ key: JSON.parse(text) as Json, ops }))
     .sort((a, b) => compareKeys(a.key, b.key));
+}
+
+/**
+ * Assembles per-key results (in keyTasks order) into the workload result: {valid?, results,
+ * failures: keys whose valid? is false} (unknown keys are not failures, as in Jepsen).
+ */
+export function linKvResult(perKey: ReadonlyArray<{ key: Json; result: KeyResult }>): CheckResult {
   const results: { [key: string]: Json } = {};
   const failures: Json[] = [];
-  const validities: Validity[] = [];
-  for (const { text, key, ops } of subhistories) {
-    const result = checkRegisterKey(ops, { ...options, key });
+  for (const { key, result } of perKey) {
     // results.json names keys by their text, as Cheshire prints a map key: "0", not 0
-    results[typeof key === 'string' ? key : text] = keyResultJson(result);
-    validities.push(result['valid?']);
+    results[typeof key === 'string' ? key : keyText(key)] = keyResultJson(result);
     if (result['valid?'] === false) failures.push(key);
   }
-  return { 'valid?': mergeValidity(validities), results, failures };
+  return { 'valid?': mergeValidity(perKey.map(({ result }) => result['valid?'])), results, failures };
+}
+
+/** Maelstrom's whole `workload` result for lin-kv, checking the keys one after another. */
+export function checkLinKv(history: readonly Op[], options: LinearizableOptions = {}): CheckResult {
+  return linKvResult(keyTasks(history).map(({ key, ops }) => ({ key, result: checkRegisterKey(ops, { ...options, key }) })));
 }
