@@ -7,7 +7,7 @@ import { renderReportHtml } from '../html.js';
 import { assembleResults } from '../results.js';
 import { runOutput, testOptions } from '../test-fixtures.js';
 import { workloadViewHtml, workloadViewSummary } from './index.js';
-import { BOXES_PER_DRAWING, DRAWN_LIMIT, EDGES_IN_WORDS, LISTED_LIMIT, LISTED_PER_TYPE, drawExplanation, edgePhrase, type Explained } from './txn.js';
+import { alignMops, BOXES_PER_DRAWING, DRAWN_LIMIT, EDGES_IN_WORDS, LISTED_LIMIT, LISTED_PER_TYPE, drawExplanation, edgePhrase, type Explained } from './txn.js';
 
 type Mop = [string, Json, Json];
 
@@ -50,7 +50,9 @@ describe('txn view: a G1c cycle of two transactions', () => {
     expect(drawing.match(/<g class="edge-wr">/g)).toHaveLength(2);
     expect(drawing).toContain('>wr &quot;x&quot;</text>');
     expect(drawing).toContain('>wr &quot;y&quot;</text>');
-    expect(drawing).toContain('append &quot;x&quot; 1'); // the box lists its micro-ops
+    // the box lists its micro-ops; the append and the read each wr edge is about in the edge's colour
+    expect(drawing).toContain('style="font-weight:700;fill:#1d4ed8">append &quot;x&quot; 1</text>');
+    expect(drawing).toContain('style="font-weight:700;fill:#1d4ed8">r &quot;x&quot; [1]</text>');
   });
 
   it('says in words which transaction wrote and which read', () => {
@@ -123,7 +125,30 @@ describe('txn view: ww edges and our own findings', () => {
     const html = workloadViewHtml(results, out);
     expect(html).toContain('<h3>mop-mismatch');
     expect(html).toMatch(/was dropped/);
+    // drawn as the request beside the reply, the dropped read in red
+    const drawing = html.match(/<svg id="txn-cycle-\d+" class="mismatch"[\s\S]*?<\/svg>/)?.[0] ?? '';
+    expect(drawing).toContain('asked: op 0, process 0');
+    expect(drawing).toContain('answered: T1');
+    expect(drawing).toContain('style="font-weight:700;fill:#b91c1c">r &quot;x&quot; nil  ✕</text>');
+    expect(drawing).toMatch(/class="txmop">w &quot;y&quot; 1<\/text>/); // kept on both sides, not marked
     expect(workloadViewSummary(results, out)[0]).toMatch(/^mop-mismatch \(glomers finding\): T1 .*dropped/);
+  });
+});
+
+describe('txn view: a list-append read answered as an append (maelstrom#14)', () => {
+  it('marks the altered micro-op in the reply', () => {
+    const history = concurrent([{ process: 0, request: [['r', 'x', null]], result: [['append', 'x', 1]] }]);
+    const r = checkListAppend(history, { consistencyModels: ['read-committed'] });
+    const { results, out } = run('txn-list-append', history, r);
+    const html = workloadViewHtml(results, out);
+    expect(r.glomers['finding-types']).toEqual(['mop-type-mismatch']);
+    expect(html).toContain('fill:#b91c1c">append &quot;x&quot; 1  ✕</text>');
+    expect(workloadViewSummary(results, out)[0]).toMatch(/^mop-type-mismatch \(glomers finding\): /);
+  });
+
+  it('aligns request and reply by their longest common subsequence', () => {
+    expect(alignMops(['a', 'b', 'c'], ['a', 'c'])).toEqual({ aKept: [true, false, true], bKept: [true, true] });
+    expect(alignMops(['a', 'b'], ['b', 'a']).aKept.filter(Boolean)).toHaveLength(1); // a reorder loses one
   });
 });
 

@@ -5,11 +5,11 @@
 // which holds Maelstrom's anomalies and our own findings (G0 under read-uncommitted, replies
 // that drop or alter micro-ops, list-append reads answered as appends).
 
-import type { Json } from '../../types.js';
+import type { Json, Op } from '../../types.js';
 import type { Results } from '../results.js';
 import { escapeXml, px } from '../svg.js';
-import { asArray, asMap, asNumber, asString, boundLines, capNote, clip, isMap, showValue, SUMMARY_LINE_LIMIT, type JsonMap } from './common.js';
-import type { WorkloadView } from './types.js';
+import { asArray, asMap, asNumber, asString, boundLines, capNote, clip, isMap, opFinder, showValue, SUMMARY_LINE_LIMIT, type JsonMap } from './common.js';
+import type { ViewContext, WorkloadView } from './types.js';
 
 /** Explanations listed in words, and of those, how many are drawn (per type and in all). */
 export const LISTED_LIMIT = 200;
@@ -22,6 +22,8 @@ const MOPS_PER_BOX = 8;
 /** Edges explained in words per cycle (a cycle may run through hundreds of transactions). */
 export const EDGES_IN_WORDS = 20;
 const MOP_CHARS = 30;
+/** Micro-ops shown per side of a request/reply comparison. */
+const MAX_MISMATCH_MOPS = 40;
 
 const BOX_WIDTH_PX = 220;
 const LINE_PX = 14;
@@ -138,11 +140,27 @@ function mopText(mop: Json): string {
   return clip(`${typeof f === 'string' ? f : showValue(f)} ${showValue(key, 12)} ${v}`, MOP_CHARS);
 }
 
-function boxLines(box: TxnBox): Array<{ text: string; key: Json | undefined }> {
+function boxLines(box: TxnBox): Array<{ text: string; mop: Json }> {
   const mops = Array.isArray(box.txn) ? box.txn : [box.txn];
-  const lines = mops.slice(0, MOPS_PER_BOX).map((m) => ({ text: mopText(m), key: Array.isArray(m) ? m[1] : undefined }));
-  if (mops.length > MOPS_PER_BOX) lines.push({ text: `… ${mops.length - MOPS_PER_BOX} more`, key: undefined });
+  const lines = mops.slice(0, MOPS_PER_BOX).map((m) => ({ text: mopText(m), mop: m }));
+  if (mops.length > MOPS_PER_BOX) lines.push({ text: `… ${mops.length - MOPS_PER_BOX} more`, mop: null });
   return lines;
+}
+
+const same = (a: Json | undefined, b: Json | undefined): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * How a micro-op takes part in the box's edges: 'exact' when it is on an edge's key with the
+ * edge's value (the write or the read the edge is about; a list read counts if it holds the
+ * value), 'key' when it is only on an edge's key.
+ */
+function involvement(mop: Json, edges: readonly TxnEdge[]): { edge: TxnEdge; exact: boolean } | undefined {
+  if (!Array.isArray(mop)) return undefined;
+  const [, key, value] = mop;
+  const onKey = edges.filter((e) => e.key !== null && same(e.key, key));
+  const exact = onKey.find((e) => same(e.value, value) || (Array.isArray(value) && value.some((v) => same(v, e.value))));
+  if (exact) return { edge: exact, exact: true };
+  return onKey[0] ? { edge: onKey[0], exact: false } : undefined;
 }
 
 interface Placed {
@@ -188,14 +206,16 @@ function borderPoint(p: Placed, tx: number, ty: number): [number, number] {
   return [p.cx + dx * Math.min(1, scale), p.cy + dy * Math.min(1, scale)];
 }
 
-function drawBox(p: Placed, edgeKeys: Set<string>): string {
+function drawBox(p: Placed, edges: readonly TxnEdge[]): string {
   const x = p.cx - p.w / 2;
   const y = p.cy - p.h / 2;
   const head = `${T(p.box.index)} · process ${showValue(p.box.process, 12)}`;
   const lines = boxLines(p.box)
     .map((line, i) => {
-      const touched = line.key !== undefined && edgeKeys.has(JSON.stringify(line.key));
-      return `<text x="${px(x + 10)}" y="${px(y + 36 + i * LINE_PX)}" class="txmop"${touched ? ' font-weight="700"' : ''}>${escapeXml(line.text)}</text>`;
+      const part = involvement(line.mop, edges);
+      // inline style: the class's fill would beat a presentation attribute
+      const style = part === undefined ? '' : part.exact ? ` style="font-weight:700;fill:${EDGE_COLOURS[part.edge.kind] ?? '#111'}"` : ' style="font-weight:700"';
+      return `<text x="${px(x + 10)}" y="${px(y + 36 + i * LINE_PX)}" class="txmop"${style}>${escapeXml(line.text)}</text>`;
     })
     .join('');
   return (
@@ -257,16 +277,104 @@ export function drawExplanation(x: Explained, id: string): string {
       return drawEdge(e, from, to, base + nth * 34, markerId(e.kind));
     })
     .join('');
-  const edgeKeysOf = (index: number): Set<string> =>
-    new Set(x.edges.filter((e) => (e.from === index || e.to === index) && e.key !== null).map((e) => JSON.stringify(e.key)));
-  const boxes = placed.map((p) => drawBox(p, edgeKeysOf(p.box.index))).join('');
+  const edgesOf = (index: number): TxnEdge[] => x.edges.filter((e) => e.from === index || e.to === index);
+  const boxes = placed.map((p) => drawBox(p, edgesOf(p.box.index))).join('');
   const w = Math.ceil(width);
   const h = Math.ceil(height);
   return `<svg id="${escapeXml(id)}" class="cycle" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><defs>${defs}</defs>${boxes}${edges}</svg>`;
 }
 
 // ---------------------------------------------------------------------------------------------
+// A reply that does not answer its request: the request and the reply side by side
+
+/** The invocation of a completion: the same process's latest invoke before it. */
+function invocationOf(history: readonly Op[], completionIndex: number): Op | undefined {
+  const findOp = opFinder(history);
+  const completion = findOp(completionIndex);
+  if (completion === undefined) return undefined;
+  const at = history[completionIndex] === completion ? completionIndex : history.indexOf(completion);
+  // bounded walk: a process has one operation outstanding, so its invoke is never far back in practice
+  for (let i = at - 1; i >= 0 && i >= at - 100_000; i--) {
+    const op = history[i] as Op;
+    if (op.process === completion.process) return op.type === 'invoke' ? op : undefined;
+  }
+  return undefined;
+}
+
+function signature(mop: Json): string {
+  if (!Array.isArray(mop)) return JSON.stringify(mop);
+  // a read's value is filled in by the reply; everything else must come back as asked
+  return JSON.stringify(mop[0] === 'r' ? [mop[0], mop[1]] : mop);
+}
+
+/** Which entries of a and b a longest common subsequence keeps (the rest were dropped, added or moved). */
+export function alignMops(a: readonly string[], b: readonly string[]): { aKept: boolean[]; bKept: boolean[] } {
+  const n = a.length;
+  const m = b.length;
+  const table: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      table[i]![j] = a[i] === b[j] ? table[i + 1]![j + 1]! + 1 : Math.max(table[i + 1]![j]!, table[i]![j + 1]!);
+    }
+  }
+  const aKept = new Array<boolean>(n).fill(false);
+  const bKept = new Array<boolean>(m).fill(false);
+  for (let i = 0, j = 0; i < n && j < m; ) {
+    if (a[i] === b[j]) {
+      aKept[i++] = true;
+      bKept[j++] = true;
+    } else if (table[i + 1]![j]! >= table[i]![j + 1]!) i++;
+    else j++;
+  }
+  return { aKept, bKept };
+}
+
+/** Request and reply as two boxes, the micro-ops that do not correspond in red. */
+export function drawMismatch(asked: Op, answered: TxnBox, listAppend: boolean, id: string): string {
+  const requested = (Array.isArray(asked.value) ? asked.value : []).slice(0, MAX_MISMATCH_MOPS);
+  const replied = (Array.isArray(answered.txn) ? answered.txn : []).slice(0, MAX_MISMATCH_MOPS);
+  const { aKept, bKept } = alignMops(requested.map(signature), replied.map(signature));
+  // a list-append read must return a list (maelstrom#14: reads answered like appends)
+  const badRead = (mop: Json): boolean => listAppend && Array.isArray(mop) && mop[0] === 'r' && mop[2] !== null && !Array.isArray(mop[2]);
+  const column = (x: number, title: string, mops: Json[], kept: boolean[]): string => {
+    const h = 30 + mops.length * LINE_PX;
+    const lines = mops
+      .map((mop, i) => {
+        const wrong = !kept[i] || badRead(mop);
+        const text = `${mopText(mop)}${wrong ? '  ✕' : ''}`;
+        return `<text x="${x + 10}" y="${36 + 20 + i * LINE_PX}" class="txmop"${wrong ? ' style="font-weight:700;fill:#b91c1c"' : ''}>${escapeXml(text)}</text>`;
+      })
+      .join('');
+    return `<rect x="${x}" y="20" width="${BOX_WIDTH_PX}" height="${h}" rx="6" class="txbox"/><text x="${x + 10}" y="${20 + 17}" class="txhead">${escapeXml(title)}</text>${lines}`;
+  };
+  const gap = 140;
+  const height = 60 + Math.max(requested.length, replied.length, 1) * LINE_PX;
+  const width = 2 * BOX_WIDTH_PX + gap + 40;
+  const leftX = 20;
+  const rightX = 20 + BOX_WIDTH_PX + gap;
+  const arrowY = 20 + 12;
+  return (
+    `<svg id="${escapeXml(id)}" class="mismatch" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
+    `<defs><marker id="${escapeXml(id)}-a" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto"><path d="M0 0L10 5L0 10z" fill="#475569"/></marker></defs>` +
+    column(leftX, `asked: op ${asked.index}, process ${showValue(asked.process, 12)}`, requested, aKept) +
+    column(rightX, `answered: ${T(answered.index)}`, replied, bKept) +
+    `<path d="M${leftX + BOX_WIDTH_PX + 6} ${arrowY}L${rightX - 6} ${arrowY}" class="edge" stroke="#475569" marker-end="url(#${escapeXml(id)}-a)"/>` +
+    `<text x="${px(leftX + BOX_WIDTH_PX + gap / 2)}" y="${arrowY - 6}" text-anchor="middle" class="edgelabel" fill="#475569">txn_ok</text></svg>`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 // The sections
+
+/** A request/reply comparison for a reply that does not answer its request, else the cycle. */
+function drawFor(x: Explained, id: string, context: ViewContext): string {
+  const only = x.boxes[0];
+  if (x.source === 'glomers' && x.edges.length === 0 && x.boxes.length === 1 && only !== undefined) {
+    const asked = invocationOf(context.history, only.index);
+    if (asked !== undefined) return drawMismatch(asked, only, context.opts.workload === 'txn-list-append', id);
+  }
+  return drawExplanation(x, id);
+}
 
 function card(x: Explained, drawing: string): string {
   const tags =
@@ -307,7 +415,7 @@ function glomersNote(extra: JsonMap): string {
   return `<p class="explain">${escapeXml(`Beyond Maelstrom's checks glomers found ${types.join(', ')}; ${counts}.`)}</p>`;
 }
 
-function render(results: Results): string {
+function render(results: Results, context: ViewContext): string {
   const parts: string[] = ['<h2>Transactions: anomalies explained</h2>'];
   const extraJson = results.glomers.workload;
   if (!isMap(extraJson)) {
@@ -324,7 +432,7 @@ function render(results: Results): string {
     return parts.join('\n');
   }
   parts.push(
-    '<p class="explain">Each box is a transaction (T&lt;history index&gt;, its process and its micro-ops; the ones on the keys of its edges in bold). An arrow A → B means A must come before B: <b style="color:#b91c1c">ww</b> B overwrote what A wrote, <b style="color:#1d4ed8">wr</b> B read what A wrote, <b style="color:#c2410c">rw</b> A read a version that B then overwrote, <b style="color:#475569">realtime</b> A finished before B began, <b style="color:#047857">process</b> A came before B on one process. Hover an arrow for the reason.</p>',
+    '<p class="explain">Each box is a transaction (T&lt;history index&gt;, its process and its micro-ops; those on the keys of its edges in bold, the write or read an edge is about in the edge&#39;s colour). An arrow A → B means A must come before B: <b style="color:#b91c1c">ww</b> B overwrote what A wrote, <b style="color:#1d4ed8">wr</b> B read what A wrote, <b style="color:#c2410c">rw</b> A read a version that B then overwrote, <b style="color:#475569">realtime</b> A finished before B began, <b style="color:#047857">process</b> A came before B on one process. Hover an arrow for the reason.</p>',
     countsTable(all),
   );
   const main = all.filter((x) => rank(x) < 2);
@@ -343,7 +451,7 @@ function render(results: Results): string {
       let drawing = '';
       const dType = drawnPerType.get(x.type) ?? 0;
       if (drawAllowed && drawn < DRAWN_LIMIT && dType < DRAWN_PER_TYPE) {
-        drawing = drawExplanation(x, `txn-cycle-${listed}`);
+        drawing = drawFor(x, `txn-cycle-${listed}`, context);
         if (drawing !== '') {
           drawn++;
           drawnPerType.set(x.type, dType + 1);
