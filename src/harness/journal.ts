@@ -2,14 +2,12 @@
 // on disk; so do we: events are streamed to net-journal.jsonl in the store folder, and only the
 // counts :net needs and the first events (for the message-flow diagram) stay in memory, so the
 // harness's memory grows with the history, not with every message body.
-import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { createLineFile } from './line-file.js';
 import { isClientId, type JournalEvent, type NetCounts } from './types.js';
 
 /** Events kept in memory for the report's message-flow diagram (it draws the first 300 messages). */
 export const JOURNAL_HEAD_EVENTS = 2_000;
-/** Bytes buffered before a write to the journal file. */
-const FLUSH_BYTES = 1 << 20;
 
 export interface Journal {
   record(event: JournalEvent): void;
@@ -44,33 +42,17 @@ export function countJournal(events: Iterable<JournalEvent>): NetCounts {
 export function createJournal(dir: string | null): Journal {
   const counts = emptyNetCounts();
   const head: JournalEvent[] = [];
-  const fd = dir === null ? null : openSync(path.join(dir, 'net-journal.jsonl'), 'w');
-  let buffer = '';
-  let failed = false;
-  const flush = (): void => {
-    if (fd === null || buffer.length === 0 || failed) return;
-    try {
-      writeSync(fd, buffer);
-    } catch (err) {
-      // A full disk must not end the test; the counts for :net are still exact.
-      failed = true;
-      process.stderr.write(`glomers: cannot write the network journal any more (${String(err)}); counts stay exact\n`);
-    }
-    buffer = '';
-  };
+  const file = dir === null ? null : createLineFile(path.join(dir, 'net-journal.jsonl'), 'the network journal');
   return {
     counts,
     head,
     record(event) {
       countEvent(counts, event);
       if (head.length < JOURNAL_HEAD_EVENTS) head.push(event);
-      if (fd === null || failed) return;
-      buffer += `${eventLine(event)}\n`;
-      if (buffer.length >= FLUSH_BYTES) flush();
+      file?.append(eventLine(event));
     },
     close() {
-      flush();
-      if (fd !== null) closeSync(fd);
+      file?.close();
     },
   };
 }

@@ -9,6 +9,8 @@ import { createClientFactory, type Client, type ClientFactory } from './client.j
 import { any, call, clients, nemesis as onNemesis, phases, sleep, stagger, timeLimit, type Gen } from './generator.js';
 import { interpret, realClock, type Clock } from './interpreter.js';
 import { createJournal } from './journal.js';
+import { createLineFile, type LineFile } from './line-file.js';
+import { historyLine } from './report/history-file.js';
 import { createNemesis, type NemesisTarget } from './nemesis.js';
 import { createNetwork, type Network } from './network.js';
 import { formatProblem, nodeLogPath, startNode, type NodeProcess, type NodeProcessOptions } from './process.js';
@@ -62,7 +64,10 @@ export interface RunDeps {
   stopRequested?: () => boolean;
   /** where nodes run (default: processes, processBackend()) */
   backend?: NodeBackend;
-  /** false: keep the network journal's counts and head only, no net-journal.jsonl (seed sweeps) */
+  /**
+   * false: stream neither net-journal.jsonl (only its counts and head are kept) nor history.jsonl
+   * (written at the end if results are) as the run goes (seed sweeps)
+   */
   journalFile?: boolean;
 }
 
@@ -113,6 +118,7 @@ interface Run {
   /** every node process started, restarts included */
   pids: number[];
   history: Op[];
+  historyFile: LineFile | null;
   problems: NodeProblem[];
   say(line: string): void;
   reportProblem(problem: NodeProblem): void;
@@ -137,6 +143,9 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
   const backend = deps.backend ?? processBackend();
   const { clock } = backend;
   const journal = createJournal(deps.journalFile === false ? null : storeDir);
+  // Streamed as the run goes, so the end of a long run does not build it whole in memory, and an
+  // interrupted run leaves what it recorded.
+  const historyFile = deps.journalFile === false ? null : createLineFile(path.join(storeDir, 'history.jsonl'), 'the history');
   const logLine = (tag: string) => (message: unknown) => say(`${tag} ${JSON.stringify(message)}`);
   const network = createNetwork({
     latencyMs: opts.latencyMs,
@@ -162,6 +171,7 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
     dead: new Set(),
     pids: [],
     history: [],
+    historyFile,
     problems,
     say,
     reportProblem(problem) {
@@ -198,6 +208,7 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
     await Promise.all([...run.nodes.values()].map((node) => node.stop()));
     backend.afterNodes?.();
     journal.close();
+    historyFile?.close();
   }
 
   const aborted = problems.some((p) => p.kind === 'init-timeout' || p.kind === 'init-error' || p.kind === 'setup-timeout');
@@ -208,6 +219,7 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
     startedAt,
     storeDir,
     history: run.history,
+    historyWritten: historyFile !== null,
     netCounts: journal.counts,
     journalHead: journal.head,
     lateness: network.lateness(),
@@ -437,6 +449,7 @@ async function runGenerator(run: Run, progress: Progress, shouldStop: () => bool
       record: (op) => {
         const full = { index: run.history.length, ...op } as Op;
         run.history.push(full);
+        run.historyFile?.append(historyLine(full));
         return full;
       },
       onProcessCrash(thread) {

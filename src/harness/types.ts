@@ -156,6 +156,8 @@ export interface RunOutput {
   /** the folder this run writes into (created by createStoreDir) */
   storeDir: string;
   history: Op[];
+  /** true: history.jsonl was streamed to the store folder as the run went */
+  historyWritten?: boolean;
   /** message counts for :net (the whole journal is streamed to the store folder) */
   netCounts: NetCounts;
   /** the first events of the journal, for the message-flow diagram */

@@ -16,10 +16,15 @@ function sortKeysDeep(value: unknown): unknown {
   return value;
 }
 
+/** One op as a history.jsonl line, keys sorted as in the reference runs. */
+export function historyLine(op: Op): string {
+  return JSON.stringify(sortKeysDeep(op));
+}
+
 /** One op per line, keys sorted as in the reference runs' history.jsonl. */
-export function formatHistoryJsonl(history: Op[]): string {
+export function formatHistoryJsonl(history: readonly Op[]): string {
   let out = '';
-  for (const op of history) out += JSON.stringify(sortKeysDeep(op)) + '\n';
+  for (const op of history) out += historyLine(op) + '\n';
   return out;
 }
 

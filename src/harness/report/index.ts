@@ -54,7 +54,7 @@ export async function writeResults(run: AnalyzedRun, options: FinishOptions = {}
     writeFile(path.join(dir, 'results.edn'), toEdn(results) + '\n'),
     writeFile(path.join(dir, 'report.html'), renderReportHtml(results, run)),
   ];
-  if (options.writeHistory !== false) writes.push(writeFile(path.join(dir, 'history.jsonl'), formatHistoryJsonl(run.history)));
+  if (options.writeHistory !== false && run.historyWritten !== true) writes.push(writeFile(path.join(dir, 'history.jsonl'), formatHistoryJsonl(run.history)));
   await Promise.all(writes);
   (options.out ?? process.stdout).write(formatSummary(results, run));
   const valid = results['valid?'];
