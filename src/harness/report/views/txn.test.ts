@@ -207,6 +207,20 @@ describe('txn view: bounds and escaping', () => {
     for (const line of workloadViewSummary(results, out)) expect(line.length).toBeLessThanOrEqual(300);
   });
 
+  it('draws a G1a read as an arrow from the failed writer to the reader', () => {
+    const history = [
+      { index: 0, time: 1e6, type: 'invoke', process: 0, f: 'txn', value: [['w', 'x', 1]] },
+      { index: 1, time: 2e6, type: 'fail', process: 0, f: 'txn', value: [['w', 'x', 1]] },
+      ...concurrent([{ process: 1, request: [['r', 'x', null]], result: [['r', 'x', 1]] }], 2).map((op) => ({ ...op, time: op.time + 2e6 })),
+    ] as Op[];
+    const r = checkRwRegister(history, { consistencyModels: ['read-committed'] });
+    expect(r.workload['anomaly-types']).toContain('G1a');
+    const { results, out } = run('txn-rw-register', history, r);
+    const drawing = svgs(workloadViewHtml(results, out), /txn-cycle-\d+/)[0] ?? '';
+    expect(drawing.match(/<g class="tx"/g)).toHaveLength(2);
+    expect(drawing).toContain('>read an aborted write</text>');
+  });
+
   it('escapes values chosen by nodes', () => {
     const evil = explained(1, 'G2-item', 2, [['w', '<script>k</script>', '<img src=x>']]);
     evil.edges[0]!.why = '<b>why</b>';

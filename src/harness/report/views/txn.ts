@@ -251,7 +251,16 @@ function drawEdge(e: TxnEdge, from: Placed, to: Placed, bend: number, markerId: 
 }
 
 /** The drawing of one explanation, or '' when there is nothing to draw. */
-export function drawExplanation(x: Explained, id: string): string {
+/** Elle's G1a and G1b entries name the reader first, then the writer it read from. */
+const READ_FROM: { readonly [type: string]: string } = { G1a: 'read an aborted write', G1b: 'read an intermediate write' };
+
+export function drawExplanation(explained: Explained, id: string): string {
+  const readFrom = READ_FROM[explained.type];
+  const [reader, writer] = explained.boxes;
+  const x: Explained =
+    readFrom !== undefined && explained.edges.length === 0 && explained.boxes.length === 2 && reader !== undefined && writer !== undefined
+      ? { ...explained, edges: [{ from: writer.index, to: reader.index, kind: readFrom, key: null, value: null, why: explained.text }] }
+      : explained;
   if (x.boxes.length === 0 || x.boxes.length > BOXES_PER_DRAWING) return '';
   const { placed, width, height } = layout(x.boxes);
   const byIndex = new Map(placed.map((p) => [p.box.index, p]));
