@@ -126,6 +126,14 @@ describe('kafka view: bounds and escaping', () => {
     expect(html).toContain('&lt;script&gt;x&lt;/script&gt;');
   });
 
+  it('says when the checker could not finish', () => {
+    const { results, out } = run([], { 'valid?': 'unknown', error: 'deadline passed in <lost writes>' }, { 'realtime-lag': [], errors: [], 'error-counts': {} });
+    const page = workloadViewHtml(results, out);
+    expect(page).toContain('The checker could not finish: deadline passed in &lt;lost writes&gt;');
+    expect(page).toContain('No errors were found before it stopped.');
+    expect(page).not.toContain('The checker found no errors.');
+  });
+
   it('notes when the checker left no report data', () => {
     const bare = runOutput({ opts: testOptions({ workload: 'kafka', nemesis: [] }) }, { 'valid?': 'unknown', error: 'deadline' });
     expect(workloadViewHtml(assembleResults(bare), bare)).toContain('left no report data');

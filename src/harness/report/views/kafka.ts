@@ -254,8 +254,12 @@ function render(results: Results, context: ViewContext): string {
   const counts = asMap(extra['error-counts']);
   const bad = new Set(asArray(results.workload['bad-error-types']).filter((t): t is string => typeof t === 'string'));
   parts.push('<h2>Kafka: errors</h2>');
+  const unfinished = results.workload['valid?'] === 'unknown';
+  if (unfinished) {
+    parts.push(`<p class="note">${escapeXml(`The checker could not finish: ${asString(results.workload['error']) ?? 'no reason given'}`)}</p>`);
+  }
   if (Object.keys(counts).length === 0 && errors.length === 0) {
-    parts.push('<p class="explain">The checker found no errors.</p>');
+    parts.push(`<p class="explain">${unfinished ? 'No errors were found before it stopped.' : 'The checker found no errors.'}</p>`);
     return parts.join('\n');
   }
   const shownByType = new Map<string, number>();
