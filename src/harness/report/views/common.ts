@@ -66,8 +66,3 @@ export function opFinder(history: readonly Op[]): (index: number) => Op | undefi
     return byIndex.get(index);
   };
 }
-
-/** "ok send of [5 3] by process 7 at 4.210 s" */
-export function describeOp(op: Op, maxValueChars = 80): string {
-  return `${op.type} ${op.f} of ${showValue(op.value, maxValueChars)} by process ${String(op.process)} at ${seconds(op.time)}`;
-}

@@ -30,7 +30,6 @@ table.view tr.blocked td{background:#fee2e2}
 .order{font-size:9px;fill:#1d4ed8}
 .rowlabel{font-size:11px;fill:#333}
 .rowline{stroke:#eee}
-.callout{font-size:12px;fill:#7f1d1d;font-weight:600}
 div.scroll.from-right{direction:rtl}
 div.scroll.from-right>div{direction:ltr;display:inline-block}
 `;
