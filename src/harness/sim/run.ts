@@ -1,7 +1,7 @@
 // One simulated test: runTest (the same runner as a real test) with the simulation's backend:
-// nodes as module instances in this thread, everything on one virtual clock. Call it in a thread
-// of its own (worker.ts): while the nodes run, this realm's time, timer and randomness globals
-// are the simulation's.
+// nodes as module instances in this process, everything on one virtual clock. Call it in a
+// process of its own (worker.ts): while the nodes run, this realm's time, timer and randomness
+// globals are the simulation's, and the working directory is a folder of this run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,10 +20,11 @@ export async function runSimTest(opts: TestOptions, deps: RunDeps): Promise<Test
     process.stderr.write(`glomers --sim: uncaught exception in a node timer: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   });
   const runTag = `${process.pid}-${++runsInThisThread}`;
-  // Files nodes write under os.tmpdir() go to a folder of this run (a worker's env is its own).
+  // Files nodes write in their working directory or under os.tmpdir() go to a folder of this run,
+  // so no run (or seed) sees another's: a replay starts from the same empty folder.
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'glomers-sim-'));
   const savedTmpDir = process.env.TMPDIR;
-  const savedPpid = Object.getOwnPropertyDescriptor(process, 'ppid');
+  const savedCwd = process.cwd();
   const savedArgv = process.argv;
   const simBackend = createSimBackend({ clock, globals, seed: opts.seed, runTag });
   let installed = false;
@@ -33,6 +34,9 @@ export async function runSimTest(opts: TestOptions, deps: RunDeps): Promise<Test
     restored = true;
     globals.restore();
     clock.close();
+    process.chdir(savedCwd);
+    if (savedTmpDir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmpDir;
   };
   const backend = {
     ...simBackend,
@@ -40,15 +44,14 @@ export async function runSimTest(opts: TestOptions, deps: RunDeps): Promise<Test
       // The globals change only once the run's real I/O is done (store folder, binary check).
       if (!installed) {
         installed = true;
+        process.chdir(tmpDir);
+        process.env.TMPDIR = tmpDir;
         globals.install();
       }
       return simBackend.start(...args);
     },
     afterNodes: restore,
   };
-  // Nodes that tell test runs apart by their parent process (raft, kafka) see one parent per run.
-  Object.defineProperty(process, 'ppid', { value: 4_000_000 + runsInThisThread, configurable: true });
-  process.env.TMPDIR = tmpDir;
   const onRejection = (reason: unknown): void => {
     process.stderr.write(`glomers --sim: unhandled promise rejection in a node: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
   };
@@ -59,9 +62,6 @@ export async function runSimTest(opts: TestOptions, deps: RunDeps): Promise<Test
   } finally {
     restore();
     process.off('unhandledRejection', onRejection);
-    if (savedTmpDir === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = savedTmpDir;
-    if (savedPpid !== undefined) Object.defineProperty(process, 'ppid', savedPpid);
     process.argv = savedArgv;
     rmSync(tmpDir, { recursive: true, force: true });
   }

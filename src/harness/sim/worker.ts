@@ -1,15 +1,16 @@
-// Simulated tests run in worker threads: each worker is a realm of its own, so the simulation's
-// patched globals never reach the harness's main thread (nor the checking stage's worker), and a
-// sweep over many seeds (`--seeds N`) spreads over the machine's cores. In the bundle, bin/glomers
-// itself is the worker script (main.ts calls runSimWorker); from the TypeScript sources,
-// sim-worker-dev.mjs is.
+// Simulated tests run in child processes of the harness ("sim workers"): each is a realm of its
+// own, so the simulation's patched globals never reach the harness (nor the checking stage's
+// worker thread), each run gets a working directory of its own (process.chdir, which worker
+// threads cannot do: the nodes' default data directories are relative), and a sweep over many
+// seeds (`--seeds N`) spreads over the machine's cores. In the bundle, bin/glomers itself is the
+// child's script (main.ts calls runSimWorker); from the TypeScript sources, sim-worker-dev.mjs is.
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
 import { DEFAULT_CHECK_BUDGET_S, checkWorkload } from '../check.js';
 import { assembleResults, createStoreDir, exitCodeFor, finishRun, formatStoreTimestamp, writeResults } from '../report/index.js';
 import type { Workload } from '../workload.js';
@@ -18,9 +19,8 @@ import type { RunDeps } from '../runner.js';
 import type { Json, RunOutput, TestOptions, Validity } from '../types.js';
 import { runSimTest } from './run.js';
 
-export interface SimWorkerData {
-  kind: 'glomers-sim';
-}
+/** The argument that makes bin/glomers a sim worker. */
+export const SIM_WORKER_FLAG = '--glomers-sim-worker';
 
 /** One simulated test for a worker: a plain run, or one seed of a sweep (quiet, its own folder). */
 export interface SimJob {
@@ -43,20 +43,23 @@ export interface SimJobResult {
 }
 
 export function isSimWorker(): boolean {
-  return !isMainThread && (workerData as SimWorkerData | undefined)?.kind === 'glomers-sim';
+  return process.argv[2] === SIM_WORKER_FLAG && typeof process.send === 'function';
 }
 
-/** The worker's loop: one job at a time until the port closes. */
+/** The worker's loop: one job at a time until the harness disconnects. */
 export function runSimWorker(): void {
-  parentPort?.on('message', (job: SimJob | { close: true }) => {
+  const reply = (result: SimJobResult): void => {
+    process.send?.(result);
+  };
+  process.on('message', (job: SimJob | { close: true }) => {
     if ('close' in job) {
-      parentPort?.close();
+      process.disconnect();
       return;
     }
     runJob(job).then(
-      (result) => parentPort?.postMessage(result),
+      reply,
       (error: unknown) =>
-        parentPort?.postMessage({
+        reply({
           seed: job.opts.seed,
           exitCode: 255,
           valid: null,
@@ -158,9 +161,9 @@ function workerEntry(): string {
   return self.endsWith('.ts') ? path.join(path.dirname(self), 'sim-worker-dev.mjs') : self;
 }
 
-/** A worker that runs jobs one at a time. */
+/** A sim worker process that runs jobs one at a time. */
 export class SimWorker {
-  private readonly worker: Worker;
+  private readonly worker: ChildProcess;
   private waiting: ((result: SimJobResult) => void) | null = null;
   private failure: string | null = null;
   private readonly exited: Promise<void>;
@@ -168,13 +171,15 @@ export class SimWorker {
   constructor() {
     const file = workerEntry();
     if (!existsSync(file)) throw new Error(`--sim: the simulation's worker script ${file} is missing (run \`make build\`)`);
-    const data: SimWorkerData = { kind: 'glomers-sim' };
-    this.worker = new Worker(file, { workerData: data });
+    this.worker = fork(file, [SIM_WORKER_FLAG], { stdio: 'inherit', execArgv: [] });
     this.worker.on('message', (result: SimJobResult) => this.settle(result));
     this.worker.on('error', (err) => {
       this.failure = err instanceof Error ? (err.stack ?? err.message) : String(err);
     });
-    this.exited = new Promise<void>((resolve) => this.worker.on('exit', () => resolve()));
+    this.exited = new Promise<void>((resolve) => this.worker.on('exit', (code, signal) => {
+      if (code !== 0) this.failure ??= `the simulation worker exited with ${signal ?? `status ${code}`}`;
+      resolve();
+    }));
     void this.exited.then(() => {
       if (this.waiting === null) return;
       const reason = this.failure ?? 'the simulation worker exited';
@@ -192,14 +197,14 @@ export class SimWorker {
     if (this.waiting !== null) throw new Error('a simulation worker runs one job at a time');
     return new Promise<SimJobResult>((resolve) => {
       this.waiting = (result) => resolve(result.seed === -1 ? { ...result, seed: job.opts.seed } : result);
-      this.worker.postMessage(job);
+      this.worker.send(job);
     });
   }
 
   /** Lets the worker finish writing its output and end; ends it after graceMs otherwise. */
   async close(graceMs = 2_000): Promise<void> {
-    this.worker.postMessage({ close: true });
-    const timer = setTimeout(() => void this.worker.terminate(), graceMs);
+    if (this.worker.connected) this.worker.send({ close: true });
+    const timer = setTimeout(() => this.worker.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
   }
