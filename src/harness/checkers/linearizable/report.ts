@@ -43,7 +43,11 @@ export type Bar = {
 export type Explanation = {
   key: Json;
   summary: string;
+  /** the key's operations nearest the blocked one, at most MAX_EXPLANATION_BARS */
   bars: Bar[];
+  /** how many operations the key has, and the position of the first kept bar among them */
+  'bar-count': number;
+  'bars-from': number;
   /** one order in which every operation that completed before the blocked one could take effect */
   'linearized-prefix': Array<{ id: number; 'value-after': Json }>;
   /** how many operations completed before the blocked one: all of them must be in the prefix */
@@ -52,6 +56,16 @@ export type Explanation = {
   /** the register values possible after any linearizable order of those operations */
   'possible-values': Json[];
 };
+
+/** Bars kept in the results for a key: enough to draw around the blocked op, bounded whatever the history. */
+export const MAX_EXPLANATION_BARS = 200;
+
+/** The bars nearest the blocked op (by position), so results.json does not grow with the key's history. */
+function barsAround(bars: Bar[], blockedIndex: number): { bars: Bar[]; 'bar-count': number; 'bars-from': number } {
+  const at = Math.max(0, bars.findIndex((bar) => bar.id === blockedIndex));
+  const from = Math.max(0, Math.min(bars.length - MAX_EXPLANATION_BARS, at - MAX_EXPLANATION_BARS / 2));
+  return { bars: bars.slice(from, from + MAX_EXPLANATION_BARS), 'bar-count': bars.length, 'bars-from': from };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Register semantics on values, with Knossos' messages, for paths shown to people.
@@ -351,7 +365,7 @@ function explain(
   return {
     key,
     summary,
-    bars: prepared.all.map(toBar),
+    ...barsAround(prepared.all.map(toBar), blocked.invoke.index),
     'linearized-prefix': prefix,
     'required-before': blockedCall,
     'blocked-op': blocked.invoke.index,

@@ -43,6 +43,9 @@ export interface KeyExplanation {
   key: Json;
   summary: string;
   bars: Bar[];
+  /** the key's operations in all, and the position of the first of `bars` among them (the checker keeps a window) */
+  barCount: number;
+  barsFrom: number;
   prefix: Array<{ id: number; valueAfter: Json }>;
   requiredBefore: number;
   blockedOp: number;
@@ -70,6 +73,8 @@ function readExplanation(x: JsonMap): KeyExplanation {
     key: x['key'] ?? null,
     summary: asString(x['summary']) ?? '',
     bars,
+    barCount: asNumber(x['bar-count']) ?? bars.length,
+    barsFrom: asNumber(x['bars-from']) ?? 0,
     prefix: asArray(x['linearized-prefix'])
       .filter(isMap)
       .map((p) => ({ id: asNumber(p['id']) ?? -1, valueAfter: p['value-after'] ?? null })),
@@ -246,7 +251,10 @@ function keySection(outcome: KeyOutcome, index: number, draw: boolean): string {
     `<p>${escapeXml(`The longest linearizable prefix found takes ${x.prefix.length} operation${x.prefix.length === 1 ? '' : 's'} (${x.requiredBefore} completed before the blocked one and must all be in it).`)}</p>`,
   ];
   if (draw) {
-    const { window, first, total } = barWindow(x.bars, x.blockedOp);
+    const shown = barWindow(x.bars, x.blockedOp);
+    const { window } = shown;
+    const first = shown.first + x.barsFrom;
+    const total = Math.max(shown.total, x.barCount);
     // starts scrolled to the right end, where the blocked operation is (no script needed)
     parts.push(`<p class="explain">${escapeXml(`Operations on key ${outcome.name}, one row per process. The x axis is the order of invocations and completions, not to scale (times at the gridlines); the drawing opens at its right end, where the operation that cannot be placed is: scroll left for earlier ones.`)}</p>`);
     parts.push(`<div class="scroll from-right"><div>${drawKey(x, `lin-key-${index}`)}</div></div>`);
