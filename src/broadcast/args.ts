@@ -1,6 +1,7 @@
 // Command-line settings of the broadcast node (everything after `--` on a Maelstrom command
 // line). The defaults pass every broadcast challenge (3a-3e) unchanged.
 
+import type { ArgsResult } from '../lib/args.js';
 import { overlayKinds, type OverlayKind, type OverlaySpec } from './overlay.js';
 
 export interface BroadcastOptions {
@@ -46,10 +47,7 @@ gossips batches of values to its overlay neighbours and resends them until ackno
   -h, --help           print this and exit
 `;
 
-export type ParseResult =
-  | { kind: 'options'; options: BroadcastOptions }
-  | { kind: 'help' }
-  | { kind: 'error'; message: string };
+export type ParseResult = ArgsResult<BroadcastOptions>;
 
 function parseNumber(flag: string, raw: string | undefined, integer: boolean, min: number): number | string {
   if (raw === undefined) return `${flag} needs a value`;

@@ -1,6 +1,7 @@
 // Command-line settings of the counter node (everything after `--` on a Maelstrom command line).
 // The defaults are the ones measured on challenge 4.
 
+import type { ArgsResult } from '../lib/args.js';
 import { defaultCounterOptions, type CounterOptions } from './server.js';
 
 export const usage = `usage: counter [options]
@@ -19,10 +20,7 @@ durable (survives a kill); reads sum the durable counts that nodes push to each 
   -h, --help       print this and exit
 `;
 
-export type ParseResult =
-  | { kind: 'options'; options: CounterOptions }
-  | { kind: 'help' }
-  | { kind: 'error'; message: string };
+export type ParseResult = ArgsResult<CounterOptions>;
 
 const numericFlags: Readonly<Record<string, (options: CounterOptions, valueMs: number) => void>> = {
   '--flush': (o, v) => void (o.flushMs = v),

@@ -1,5 +1,6 @@
 // Command-line settings of the kafka node (everything after `--` on a Maelstrom command line).
 
+import type { ArgsResult } from '../lib/args.js';
 import { storageModes, type StorageMode } from './storage.js';
 
 export interface KafkaOptions {
@@ -58,10 +59,7 @@ offset below which it knows every offset that exists, so no poll ever skips one.
   -h, --help         print this and exit
 `;
 
-export type ParseResult =
-  | { kind: 'options'; options: KafkaOptions }
-  | { kind: 'help' }
-  | { kind: 'error'; message: string };
+export type ParseResult = ArgsResult<KafkaOptions>;
 
 interface NumericFlag {
   integer: boolean;

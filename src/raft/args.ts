@@ -1,5 +1,6 @@
 // Command-line settings of the Raft lin-kv node (everything after `--` on a Maelstrom command line).
 
+import type { ArgsResult } from '../lib/args.js';
 import { defaultLimits, defaultTimings } from './raft.js';
 import { defaultRelayTimings } from './relay.js';
 import type { RaftTimings } from './server.js';
@@ -43,7 +44,7 @@ vote and log on disk (raft-<node>-<run>.jsonl in --dir) so a killed node restart
   -h, --help             print this and exit
 `;
 
-export type ParseResult = { kind: 'options'; options: RaftOptions } | { kind: 'help' } | { kind: 'error'; message: string };
+export type ParseResult = ArgsResult<RaftOptions>;
 
 const numericFlags: Record<string, { field: keyof RaftTimings; min: number }> = {
   '--heartbeat': { field: 'heartbeatMs', min: 1 },

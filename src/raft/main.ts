@@ -1,22 +1,13 @@
 // Raft lin-kv node. Settings: see `bin/raft --help`.
 
 import fs from 'node:fs';
-import { createNode } from '../lib/index.js';
+import { createNode, optionsOrExit } from '../lib/index.js';
 import { parseArgs, usage } from './args.js';
 import { defaultLimits } from './raft.js';
 import { installRaft } from './server.js';
 import { FileStorage, removeStaleJournals } from './storage.js';
 
-const parsed = parseArgs(process.argv.slice(2));
-if (parsed.kind === 'help') {
-  process.stdout.write(usage);
-  process.exit(0);
-}
-if (parsed.kind === 'error') {
-  process.stderr.write(`raft: ${parsed.message}\n\n${usage}`);
-  process.exit(2);
-}
-const options = parsed.options;
+const options = optionsOrExit('raft', parseArgs(process.argv.slice(2)), usage);
 
 /**
  * The test run, as seen from here: the process that started us (Maelstrom's JVM or our harness)

@@ -1,6 +1,7 @@
 // Command-line settings of the txn node (everything after `--` on a Maelstrom command line).
 // The defaults are meant for challenges 6a-6c unchanged.
 
+import type { ArgsResult } from '../lib/args.js';
 import { defaultReplicationConfig, validateReplicationConfig, type ReplicationConfig } from './replication.js';
 
 export type TxnOptions = ReplicationConfig;
@@ -22,10 +23,7 @@ every peer in batches, resent until acknowledged.
   -h, --help           print this and exit
 `;
 
-export type ParseResult =
-  | { kind: 'options'; options: TxnOptions }
-  | { kind: 'help' }
-  | { kind: 'error'; message: string };
+export type ParseResult = ArgsResult<TxnOptions>;
 
 interface NumericFlag {
   integer: boolean;
