@@ -108,6 +108,18 @@ export function repeat(make: (ctx: GenContext) => OpSpec | undefined): Gen {
   return gen;
 }
 
+/** Operations made from the integers from n on, one integer per operation taken (0, 1, 2, …). */
+export function counting(make: (n: number) => OpSpec, n = 0): Gen {
+  return {
+    op(ctx) {
+      const step = once(make(n)).op(ctx);
+      if (step.kind === 'op') return { ...step, next: counting(make, n + 1) };
+      return step.kind === 'pending' ? { ...step, next: counting(make, n) } : step;
+    },
+    update: ignoresUpdates,
+  };
+}
+
 /** One operation on a free thread, then done. */
 export function once(spec: OpSpec): Gen {
   return {

@@ -4,7 +4,7 @@
 
 import type { CheckResult, Op, TestOptions } from '../types.js';
 import type { SetupRequest, Workload } from '../workload.js';
-import { eachThread, mix, once, repeat, type Gen } from '../generator.js';
+import { counting, eachThread, mix, once, repeat } from '../generator.js';
 import { choiceOption, optionValue } from '../options.js';
 import { gridTopology, lineTopology, totalTopology, treeTopology, type Topology } from '../../lib/topology.js';
 import { checkSetFull } from '../checkers/set-full.js';
@@ -42,19 +42,6 @@ export function checkBroadcast(history: readonly Op[]): CheckResult {
 /** Maelstrom's --topology: the neighbour map each node gets before load. */
 export const topologyOption = choiceOption('topology', 'topology', 'broadcast topology', TOPOLOGY_NAMES, 'grid');
 
-/** The integers from n on, one per operation. */
-function broadcasts(n: number): Gen {
-  return {
-    op(ctx) {
-      const step = once({ f: 'broadcast', value: n }).op(ctx);
-      return step.kind === 'op' ? { ...step, next: broadcasts(n + 1) } : step.kind === 'pending' ? { ...step, next: broadcasts(n) } : step;
-    },
-    update() {
-      return this;
-    },
-  };
-}
-
 export const broadcastWorkload: Workload = {
   name: 'broadcast',
   options: [topologyOption],
@@ -66,7 +53,7 @@ export const broadcastWorkload: Workload = {
 
   // Maelstrom mixes an endless broadcast sequence with endless reads, choosing uniformly per op;
   // the sequence only advances when a broadcast is chosen.
-  generator: () => mix([broadcasts(0), repeat(() => ({ f: 'read', value: null }))]),
+  generator: () => mix([counting((n) => ({ f: 'broadcast', value: n })), repeat(() => ({ f: 'read', value: null }))]),
   finalGenerator: () => eachThread(() => once({ f: 'read', value: null, final: true })),
 
   openClient: singleRpcClient({

@@ -3,65 +3,41 @@
 // clients for these have no error handling: any error or timeout makes the op :info.
 import { checkCounter } from '../checkers/counter.js';
 import { checkSetFull } from '../checkers/set-full.js';
-import { eachThread, filter, mix, once, repeat, type Gen } from '../generator.js';
+import { counting, eachThread, filter, mix, once, repeat, type Gen } from '../generator.js';
 import type { Completion } from '../types.js';
 import type { Connection, Workload, WorkloadClient } from '../workload.js';
 import { DEFAULT_RPC_TIMEOUT_MS, call, validateReply } from './rpc.js';
 
-/** The integers from n on, one per add (g-set's elements). */
-function elements(n: number): Gen {
-  return {
-    op(ctx) {
-      const step = once({ f: 'add', value: n }).op(ctx);
-      return step.kind === 'op' ? { ...step, next: elements(n + 1) } : step.kind === 'pending' ? { ...step, next: elements(n) } : step;
-    },
-    update() {
-      return this;
-    },
-  };
-}
-
 const reads = (): Gen => repeat(() => ({ f: 'read', value: null }));
 
-function gSetClient(conn: Connection): WorkloadClient {
-  return {
+/**
+ * Maelstrom's clients for the CRDT workloads: add sends the value under `addField`, read expects
+ * `value` of `readKind`; no error handling (any error or timeout throws, so the op is :info).
+ */
+function addReadClient(addField: 'element' | 'delta', readKind: 'array' | 'integer'): (conn: Connection) => WorkloadClient {
+  return (conn) => ({
     async invoke(op): Promise<Completion> {
       if (op.f === 'add') {
-        const request = { type: 'add', element: op.value };
+        const request = { type: 'add', [addField]: op.value };
         validateReply(request, await call(conn, request, DEFAULT_RPC_TIMEOUT_MS), 'add_ok', {});
         return { type: 'ok', value: op.value };
       }
       const reply = await call(conn, { type: 'read' }, DEFAULT_RPC_TIMEOUT_MS);
-      validateReply({ type: 'read' }, reply, 'read_ok', { value: 'array' });
+      validateReply({ type: 'read' }, reply, 'read_ok', { value: readKind });
       return { type: 'ok', value: reply.value ?? null };
     },
-  };
+  });
 }
 
 export const gSetWorkload: Workload = {
   name: 'g-set',
   options: [],
-  generator: () => mix([elements(0), reads()]),
+  generator: () => mix([counting((n) => ({ f: 'add', value: n })), reads()]),
   // Maelstrom's g-set final reads are not marked final?.
   finalGenerator: () => eachThread(() => once({ f: 'read', value: null })),
-  openClient: gSetClient,
+  openClient: addReadClient('element', 'array'),
   check: (history) => ({ workload: checkSetFull(history) }),
 };
-
-function counterClient(conn: Connection): WorkloadClient {
-  return {
-    async invoke(op): Promise<Completion> {
-      if (op.f === 'add') {
-        const request = { type: 'add', delta: op.value };
-        validateReply(request, await call(conn, request, DEFAULT_RPC_TIMEOUT_MS), 'add_ok', {});
-        return { type: 'ok', value: op.value };
-      }
-      const reply = await call(conn, { type: 'read' }, DEFAULT_RPC_TIMEOUT_MS);
-      validateReply({ type: 'read' }, reply, 'read_ok', { value: 'integer' });
-      return { type: 'ok', value: reply.value ?? null };
-    },
-  };
-}
 
 /** Deltas uniform in -5..4, half the operations; the other half reads. */
 const pnOps = (): Gen => mix([repeat((ctx) => ({ f: 'add', value: ctx.rng.int(10) - 5 })), reads()]);
@@ -71,7 +47,7 @@ export const pnCounterWorkload: Workload = {
   options: [],
   generator: pnOps,
   finalGenerator: () => eachThread(() => once({ f: 'read', value: null, final: true })),
-  openClient: counterClient,
+  openClient: addReadClient('delta', 'integer'),
   check: (history) => ({ workload: checkCounter(history) }),
 };
 
