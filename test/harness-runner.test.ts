@@ -1,35 +1,19 @@
 // Process supervision through runTest, with plain-JS fixture nodes (test/fixtures/fixture-node.js).
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseTestArgs } from '../src/harness/cli.js';
-import { runTest, type RunDeps } from '../src/harness/runner.js';
-import { readFileSync } from 'node:fs';
-import { checkInThread } from '../src/harness/check.js';
+import { runTest } from '../src/harness/runner.js';
+import { alive, engineDeps } from './engine.js';
+import { readFileSync, rmSync } from 'node:fs';
 import type { JournalEvent, RunOutput, TestOptions } from '../src/harness/types.js';
-import { getWorkload } from '../src/harness/workloads/index.js';
 
 const fixture = path.resolve('test/fixtures/fixture-node.js');
-const tmpRoots: string[] = [];
 
-// Stand-ins for the results stage, so these tests exercise only the engine.
-const deps: RunDeps = {
-  getWorkload,
-  async createStoreDir(opts: TestOptions) {
-    const dir = await mkdtemp(path.join(os.tmpdir(), `glomers-${opts.workload}-`));
-    tmpRoots.push(dir);
-    await mkdir(path.join(dir, 'node-logs'), { recursive: true });
-    return dir;
-  },
-  async finishRun(run, workload) {
-    const valid = (await checkInThread(workload, run.history, run.opts, 60_000)).workload['valid?'];
-    return { valid, exitCode: valid === true ? 0 : valid === false ? 1 : 2 };
-  },
-  progressStream: null,
-};
+const { deps, cleanup } = engineDeps('glomers');
 
 function options(args: string[]): TestOptions {
   const parsed = parseTestArgs(['--bin', fixture, '--seed', '7', ...args], ['echo', 'broadcast', 'unique-ids']);
@@ -43,17 +27,9 @@ function journalOf(run: RunOutput): JournalEvent[] {
   return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as JournalEvent);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 afterAll(async () => {
-  await Promise.all(tmpRoots.map((dir) => rm(dir, { recursive: true, force: true })));
+  await cleanup();
 });
 
 describe('runTest with fixture nodes', () => {
@@ -158,12 +134,12 @@ describe('built CLI', () => {
     expect(unknown.status).toBe(254);
     expect(unknown.stderr).toMatch(/known workloads: .*echo/);
     const store = path.join(os.tmpdir(), `glomers-cli-${process.pid}`);
-    tmpRoots.push(store);
     const ok = spawnSync(
       'bin/glomers',
       ['test', '-w', 'echo', '--bin', fixture, '--node-count', '1', '--time-limit', '1', '--store', store],
       { encoding: 'utf8', timeout: 30_000 },
     );
+    rmSync(store, { recursive: true, force: true });
     expect(ok.status).toBe(0);
   });
 });

@@ -2,33 +2,18 @@
 // only in memory is caught by a kill, that one keeping it on disk survives, and that paused nodes
 // come back.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkInThread } from '../src/harness/check.js';
 import { parseTestArgs } from '../src/harness/cli.js';
-import { runTest, type RunDeps } from '../src/harness/runner.js';
+import { runTest } from '../src/harness/runner.js';
+import { alive, engineDeps } from './engine.js';
 import type { Json, Op, RunOutput, TestOptions } from '../src/harness/types.js';
-import { getWorkload } from '../src/harness/workloads/index.js';
 
 const fixture = path.resolve('test/fixtures/fixture-node.js');
-const tmpRoots: string[] = [];
 
-const deps: RunDeps = {
-  getWorkload,
-  async createStoreDir(opts: TestOptions) {
-    const dir = await mkdtemp(path.join(os.tmpdir(), `glomers-nemesis-${opts.workload}-`));
-    tmpRoots.push(dir);
-    await mkdir(path.join(dir, 'node-logs'), { recursive: true });
-    return dir;
-  },
-  async finishRun(run, workload) {
-    const valid = (await checkInThread(workload, run.history, run.opts, 60_000)).workload['valid?'];
-    return { valid, exitCode: valid === true ? 0 : valid === false ? 1 : 2 };
-  },
-  progressStream: null,
-};
+const { deps, cleanup } = engineDeps('glomers-nemesis');
 
 function options(args: string[]): TestOptions {
   const parsed = parseTestArgs(['--seed', '11', ...args], undefined);
@@ -37,19 +22,11 @@ function options(args: string[]): TestOptions {
   return parsed.opts;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const nemesisOps = (run: RunOutput, f: string): Op[] => run.history.filter((op) => op.process === 'nemesis' && op.f === f);
 
 afterAll(async () => {
-  await Promise.all(tmpRoots.map((dir) => rm(dir, { recursive: true, force: true })));
+  await cleanup();
   const leftovers = (await readdir(os.tmpdir())).filter((name) => name.startsWith(`fixture-ids-`) && name.endsWith(`-${process.pid}`));
   await Promise.all(leftovers.map((name) => rm(path.join(os.tmpdir(), name), { force: true })));
 });
