@@ -1,12 +1,11 @@
 // Kafka challenges 5a and 5c under bin/glomers at reduced time limits, and 5c with the kill
 // nemesis: no acknowledged message may be lost when nodes are SIGKILLed and restarted. Full
 // 20 s runs are `make kafka-a`, `make kafka-c`, `make kafka-c-kill`.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot } from './spawn.js';
+import { repoRoot, runGlomersTest, type GlomersRun } from './spawn.js';
 
 const glomers = path.join(repoRoot, 'bin', 'glomers');
 const kafka = path.join(repoRoot, 'bin', 'kafka');
@@ -23,14 +22,8 @@ interface Results {
   stats: { 'by-f': { [f: string]: { 'ok-count': number } } };
 }
 
-function runGlomers(args: string[]): { status: number | null; results: Results; history: string; output: string } {
-  const run = spawnSync(glomers, ['test', '-w', 'kafka', '--bin', kafka, '--concurrency', '2n', '--rate', '1000', '--store', store, ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  const latest = path.join(store, 'latest');
-  const results = JSON.parse(readFileSync(path.join(latest, 'results.json'), 'utf8')) as Results;
-  return { status: run.status, results, history: readFileSync(path.join(latest, 'history.jsonl'), 'utf8'), output: `${run.stdout}\n${run.stderr}` };
+function runGlomers(args: string[]): GlomersRun<Results> {
+  return runGlomersTest<Results>(store, 'kafka', 'kafka', ['--concurrency', '2n', '--rate', '1000', ...args], [], 60_000);
 }
 
 /** The run is valid, sends and polls succeeded, and the final phase polled from the beginning. */

@@ -1,12 +1,11 @@
 // Challenge 6a and 6c under bin/glomers at reduced time limits: bin/txn against the
 // txn-rw-register workload and the Elle checker, end to end. Full 20 s runs are `make txn-a`,
 // `make txn-b`, `make txn-c`.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { binPath } from './spawn.js';
+import { runGlomersTest, type GlomersRun } from './spawn.js';
 
 const store = mkdtempSync(path.join(tmpdir(), 'txn-it-'));
 afterAll(() => rmSync(store, { recursive: true, force: true }));
@@ -20,15 +19,8 @@ interface Results {
   glomers: { workload?: { strict?: boolean; 'finding-types'?: string[]; 'valid?'?: boolean | string } };
 }
 
-function runTxn(args: string[]): { status: number | null; results: Results; history: string; output: string } {
-  const run = spawnSync(
-    binPath('glomers'),
-    ['test', '-w', 'txn-rw-register', '--bin', binPath('txn'), '--store', store, '--time-limit', '5', '--rate', '1000', ...args],
-    { encoding: 'utf8', timeout: 60_000 },
-  );
-  const latest = path.join(store, 'txn-rw-register', 'latest');
-  const results = JSON.parse(readFileSync(path.join(latest, 'results.json'), 'utf8')) as Results;
-  return { status: run.status, results, history: readFileSync(path.join(latest, 'history.jsonl'), 'utf8'), output: run.stdout + run.stderr };
+function runTxn(args: string[]): GlomersRun<Results> {
+  return runGlomersTest<Results>(store, 'txn-rw-register', 'txn', ['--time-limit', '5', '--rate', '1000', ...args], [], 60_000);
 }
 
 describe('txn-rw-register under bin/glomers', () => {
