@@ -1,7 +1,7 @@
 // Process supervision through runTest, with plain-JS fixture nodes (test/fixtures/fixture-node.js).
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { parseTestArgs } from '../src/harness/cli.js';
 import { runTest } from '../src/harness/runner.js';
 import { alive, engineDeps } from './engine.js';
 import { readFileSync, rmSync } from 'node:fs';
-import type { JournalEvent, RunOutput, TestOptions } from '../src/harness/types.js';
+import type { JournalEvent, Json, RunOutput, TestOptions } from '../src/harness/types.js';
 
 const fixture = path.resolve('test/fixtures/fixture-node.js');
 
@@ -142,4 +142,29 @@ describe('built CLI', () => {
     rmSync(store, { recursive: true, force: true });
     expect(ok.status).toBe(0);
   });
+});
+
+describe('Ctrl-C', () => {
+  it.skipIf(!existsSync('bin/glomers'))('stops the run and writes what it recorded, marked as interrupted', async () => {
+    const store = path.join(os.tmpdir(), `glomers-interrupt-${process.pid}`);
+    const harness = spawn('bin/glomers', ['test', '-w', 'echo', '--bin', fixture, '--node-count', '1', '--time-limit', '30', '--rate', '20', '--store', store], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    harness.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => harness.on('exit', (code) => resolve(code)));
+    const started = Date.now();
+    while (!stderr.includes('results in') && Date.now() - started < 15_000) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1500));
+    harness.kill('SIGINT');
+    const code = await exited;
+    const latest = path.join(store, 'latest');
+    const results = JSON.parse(readFileSync(path.join(latest, 'results.json'), 'utf8')) as Record<string, Json>;
+    const history = readFileSync(path.join(latest, 'history.jsonl'), 'utf8').trim().split('\n');
+    rmSync(store, { recursive: true, force: true });
+    expect(code, stderr).toBe(130);
+    expect((results['glomers'] as Record<string, Json>)['stopped-early']).toBe('interrupted');
+    expect(results['valid?']).toBe('unknown');
+    expect(history.length).toBeGreaterThan(10);
+  }, 40_000);
 });
