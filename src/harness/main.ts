@@ -6,7 +6,7 @@ import { isCheckWorker, runCheckWorker } from './check-worker.js';
 import { installTeardownHandlers, killAllChildren } from './process.js';
 import { finishRun, createStoreDir } from './report/index.js';
 import { resolveBinary, runTest } from './runner.js';
-import { isSimWorker, runSimInWorker, runSimWorker } from './sim/worker.js';
+import { isSimWorker, runSimHere, runSimWorker } from './sim/worker.js';
 import { runSweep } from './sim/sweep.js';
 import { getWorkload } from './workloads/index.js';
 import type { TestOptions } from './types.js';
@@ -60,7 +60,7 @@ async function test(args: string[]): Promise<number> {
     // A bad --bin is a usage error before any worker starts.
     if (seeds !== undefined) await resolveBinary(opts.bin);
     if (seeds !== undefined && seeds !== null) return (await runSweep(opts, seeds, args)).exitCode;
-    if (seeds === null) return await runSimInWorker(opts);
+    if (seeds === null) return await runSimHere(opts);
     const outcome = await runTest(opts, { getWorkload, createStoreDir, finishRun, stopRequested: () => interrupted });
     return interrupted ? 130 : outcome.exitCode;
   } catch (err) {

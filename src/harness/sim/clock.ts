@@ -59,8 +59,6 @@ export function createSimClock(): SimClock {
     }
   };
 
-  const turn = (): Promise<void> => new Promise<void>((resolve) => realSetImmediate(resolve));
-  const realPause = (ms: number): Promise<void> => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
 
   return {
     nowNs: () => nowNs,
@@ -79,7 +77,7 @@ export function createSimClock(): SimClock {
         holds--;
       };
     },
-    async drive<T>(work: Promise<T>): Promise<T> {
+    drive<T>(work: Promise<T>): Promise<T> {
       let settled = false;
       work.then(
         () => (settled = true),
@@ -87,28 +85,48 @@ export function createSimClock(): SimClock {
       );
       let sameInstant = 0;
       let idleTurns = 0;
-      for (;;) {
-        await turn();
-        if (settled) return work;
-        if (holds > 0 || live === 0) {
-          // Waiting for real I/O (a node's module loading, the store folder): no virtual time passes.
-          if (++idleTurns > 100) await realPause(1);
-          continue;
-        }
-        idleTurns = 0;
-        const timer = popLive() as Timer;
-        live--;
-        timer.cancelled = true;
-        if (timer.atNs === nowNs) {
-          if (++sameInstant > MAX_EVENTS_AT_ONE_INSTANT) {
-            throw new Error(`the simulation is stuck: over ${MAX_EVENTS_AT_ONE_INSTANT} events at virtual time ${nowNs / 1e6} ms`);
+      // One timer per setImmediate callback: Node drains the microtask queue after each callback,
+      // so every promise chain a timer starts settles before the next timer runs.
+      return new Promise<T>((resolve, reject) => {
+        let failed = false;
+        const fail = (error: unknown): void => {
+          failed = true;
+          reject(error);
+        };
+        const step = (): void => {
+          if (failed) return;
+          if (settled) {
+            resolve(work);
+            return;
           }
-        } else {
-          sameInstant = 0;
-          nowNs = timer.atNs;
-        }
-        timer.fn();
-      }
+          if (holds > 0 || live === 0) {
+            // Waiting for real I/O (a node's module loading, the store folder): no virtual time passes.
+            if (++idleTurns > 100) realSetTimeout(step, 1);
+            else realSetImmediate(step);
+            return;
+          }
+          idleTurns = 0;
+          const timer = popLive() as Timer;
+          live--;
+          timer.cancelled = true;
+          if (timer.atNs === nowNs) {
+            if (++sameInstant > MAX_EVENTS_AT_ONE_INSTANT) {
+              fail(new Error(`the simulation is stuck: over ${MAX_EVENTS_AT_ONE_INSTANT} events at virtual time ${nowNs / 1e6} ms`));
+              return;
+            }
+          } else {
+            sameInstant = 0;
+            nowNs = timer.atNs;
+          }
+          realSetImmediate(step);
+          try {
+            timer.fn();
+          } catch (error) {
+            fail(error);
+          }
+        };
+        realSetImmediate(step);
+      });
     },
     close() {
       closed = true;

@@ -210,19 +210,13 @@ export class SimWorker {
   }
 }
 
-/** `glomers test --sim`: one simulated run in a worker; the exit status as for a real run. */
-export async function runSimInWorker(opts: TestOptions): Promise<number> {
-  const worker = new SimWorker();
-  try {
-    const result = await worker.run({ opts });
-    if (result.error !== undefined) {
-      process.stderr.write(`glomers --sim: the simulation failed: ${result.error}\n`);
-      return 255;
-    }
-    return result.exitCode;
-  } finally {
-    await worker.close();
-  }
+/**
+ * `glomers test --sim`: one simulated run, in this process (a worker process would only add its
+ * start-up: this process has nothing else to do while the run's globals are patched, and they are
+ * restored before the checking stage); the exit status as for a real run.
+ */
+export async function runSimHere(opts: TestOptions): Promise<number> {
+  return (await runJob({ opts })).exitCode;
 }
 
 /** The folder of a sweep: one subfolder per seed, kept only for seeds that failed. */
