@@ -3,13 +3,28 @@
 // TypeScript sources, check-worker-dev.mjs does.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { checkInThread, type CheckWorkerData } from './check.js';
+import { checkLinKvTask } from './workloads/lin-kv.js';
+import type { TaskWorkerData } from './parallel.js';
 import { getWorkload } from './workloads/index.js';
 
+/** The tasks checkers may spread over worker threads (parallel.ts), by name. */
+const TASKS: Record<string, (input: never) => unknown> = {
+  'lin-kv-key': checkLinKvTask,
+};
+
 export function isCheckWorker(): boolean {
-  return !isMainThread && (workerData as CheckWorkerData | undefined)?.kind === 'glomers-check';
+  const kind = (workerData as { kind?: string } | undefined)?.kind;
+  return !isMainThread && (kind === 'glomers-check' || kind === 'glomers-task');
 }
 
 export async function runCheckWorker(): Promise<void> {
+  if ((workerData as { kind: string }).kind === 'glomers-task') {
+    const data = workerData as TaskWorkerData;
+    const task = TASKS[data.task];
+    if (task === undefined) throw new Error(`unknown task ${data.task}`);
+    parentPort?.postMessage(data.inputs.map((input) => task(input as never)));
+    return;
+  }
   const data = workerData as CheckWorkerData;
   const workload = getWorkload(data.workload);
   const verdict =

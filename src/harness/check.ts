@@ -70,7 +70,7 @@ export async function checkInThread(
 }
 
 /** Where the worker's code is: this bundle itself (bin/glomers), or the TypeScript entry under tsx. */
-function workerEntry(): { file: string; execArgv: string[] } {
+export function workerEntry(): { file: string; execArgv: string[] } {
   const self = fileURLToPath(import.meta.url);
   if (self.endsWith('.ts')) {
     return { file: path.join(path.dirname(self), 'check-worker-dev.mjs'), execArgv: [] };

@@ -1,9 +1,10 @@
 // Maelstrom's lin-kv workload: a linearizable key-value store. Keys are handed to groups of 2·N
 // threads (N nodes), N reading and N writing (1/3) or cas-ing (2/3) values 0..4; a key is dropped
 // once more than 20 processes have used it. Checked key by key against a compare-and-set register.
-import { checkLinKv } from '../checkers/linearizable.js';
+import { checkRegisterKey, keyTasks, linKvResult, type KeyResult } from '../checkers/linearizable.js';
+import { runTasks } from '../parallel.js';
 import { concurrentKeys, mix, processLimit, repeat, reserve } from '../generator.js';
-import type { Completion, Json, TestOptions } from '../types.js';
+import type { Completion, Json, Op, TestOptions } from '../types.js';
 import type { Connection, Workload, WorkloadClient } from '../workload.js';
 import { call, validateReply, withErrors } from './rpc.js';
 
@@ -63,5 +64,15 @@ export const linKvWorkload: Workload = {
   // Jepsen's Reusable: the lin-kv client keeps its connection when its process crashes.
   reusableClient: true,
   slowChecker: true,
-  check: (history, ctx) => ({ workload: checkLinKv(history, { deadlineMs: ctx.deadlineMs }) }),
+  // Keys are independent (Knossos' P-compositionality): they are checked in parallel.
+  async check(history, ctx) {
+    const tasks = keyTasks(history).map(({ key, ops }) => ({ key, ops, deadlineMs: ctx.deadlineMs }));
+    const results = await runTasks('lin-kv-key', tasks, checkLinKvTask, (task) => task.ops.length);
+    return { workload: linKvResult(tasks.map(({ key }, k) => ({ key, result: results[k] as KeyResult }))) };
+  },
 };
+
+/** One key's linearizability check, as a task a worker thread can run (plain data in and out). */
+export function checkLinKvTask(task: { key: Json; ops: readonly Op[]; deadlineMs: number }): KeyResult {
+  return checkRegisterKey(task.ops, { deadlineMs: task.deadlineMs, key: task.key });
+}
