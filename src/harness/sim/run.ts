@@ -52,16 +52,19 @@ export async function runSimTest(opts: TestOptions, deps: RunDeps): Promise<Test
     },
     afterNodes: restore,
   };
-  const onRejection = (reason: unknown): void => {
-    process.stderr.write(`glomers --sim: unhandled promise rejection in a node: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
-  };
-  process.on('unhandledRejection', onRejection);
+  // What a node's code leaves unhandled would end a node process; here it would end the harness
+  // (its teardown handlers treat these as internal errors). During the run they are logged instead.
+  const text = (reason: unknown): string => (reason instanceof Error ? (reason.stack ?? reason.message) : String(reason));
+  const swapped = swapListeners({
+    unhandledRejection: (reason: unknown) => process.stderr.write(`glomers --sim: unhandled promise rejection in a node: ${text(reason)}\n`),
+    uncaughtException: (error: unknown) => process.stderr.write(`glomers --sim: uncaught exception in a node: ${text(error)}\n`),
+  });
   try {
     const finishRun: RunDeps['finishRun'] = (run, workload) => withFrozenPerformanceNow(() => deps.finishRun(run, workload));
     return await clock.drive(runTest(opts, { ...deps, finishRun, backend }));
   } finally {
     restore();
-    process.off('unhandledRejection', onRejection);
+    swapped.restore();
     process.argv = savedArgv;
     rmSync(tmpDir, { recursive: true, force: true });
   }
@@ -81,4 +84,24 @@ async function withFrozenPerformanceNow<T>(work: () => Promise<T>): Promise<T> {
     if (descriptor === undefined) delete (performance as unknown as Record<string, unknown>).now;
     else Object.defineProperty(performance, 'now', descriptor);
   }
+}
+
+type ProcessEvent = 'unhandledRejection' | 'uncaughtException';
+
+/** Replaces the process's listeners for these events until restore(). */
+function swapListeners(handlers: Record<ProcessEvent, (reason: unknown) => void>): { restore(): void } {
+  const saved = new Map<ProcessEvent, Array<(...args: unknown[]) => void>>();
+  for (const [event, handler] of Object.entries(handlers) as Array<[ProcessEvent, (reason: unknown) => void]>) {
+    saved.set(event, process.listeners(event as 'unhandledRejection') as Array<(...args: unknown[]) => void>);
+    process.removeAllListeners(event);
+    process.on(event as 'unhandledRejection', handler);
+  }
+  return {
+    restore() {
+      for (const [event, listeners] of saved) {
+        process.removeAllListeners(event);
+        for (const listener of listeners) process.on(event as 'unhandledRejection', listener);
+      }
+    },
+  };
 }
