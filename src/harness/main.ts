@@ -59,7 +59,10 @@ async function test(args: string[]): Promise<number> {
     const seeds = sim[0]?.seeds;
     // A bad --bin is a usage error before any worker starts.
     if (seeds !== undefined) await resolveBinary(opts.bin);
-    if (seeds !== undefined && seeds !== null) return (await runSweep(opts, seeds, args)).exitCode;
+    if (seeds !== undefined && seeds !== null) {
+      const swept = await runSweep(opts, seeds, args, process.stdout, () => interrupted);
+      return interrupted ? 130 : swept.exitCode;
+    }
     if (seeds === null) return await runSimHere(opts);
     const outcome = await runTest(opts, { getWorkload, createStoreDir, finishRun, stopRequested: () => interrupted });
     return interrupted ? 130 : outcome.exitCode;

@@ -50,6 +50,7 @@ export async function runSweep(
   count: number,
   testArgs: readonly string[],
   out: NodeJS.WritableStream = process.stdout,
+  stopRequested: () => boolean = () => false,
 ): Promise<SweepOutcome> {
   const sweepDir = await createSweepDir(opts);
   const started = performance.now();
@@ -60,7 +61,7 @@ export async function runSweep(
     let worker: SimWorker | null = null;
     let used = 0;
     try {
-      while (next < count) {
+      while (next < count && !stopRequested()) {
         const seed = opts.seed + next++;
         if (worker === null || used >= SEEDS_PER_WORKER) {
           await worker?.close();
@@ -69,6 +70,8 @@ export async function runSweep(
         }
         used++;
         const result = await worker.run({ opts: { ...opts, seed }, sweepDir: path.join(sweepDir, `seed-${seed}`) });
+        // A worker killed by the Ctrl-C that stops the sweep did not fail its seed.
+        if (stopRequested()) break;
         results.push(result);
         if (result.exitCode !== 0) {
           out.write(`seed ${seed}: ${verdictWord(result)} (exit ${result.exitCode})${result.error === undefined ? '' : `: ${result.error.split('\n')[0]}`}\n  replay: ${replayCommand(testArgs, seed)}\n`);
@@ -80,6 +83,7 @@ export async function runSweep(
   };
   await Promise.all(Array.from({ length: sweepParallelism(count) }, lane));
   results.sort((a, b) => a.seed - b.seed);
+  if (stopRequested()) out.write(`glomers: sweep interrupted after ${results.length} of ${count} seed(s)\n`);
   out.write(formatSweepSummary(results, performance.now() - started));
   const words = results.map(verdictWord);
   const exitCode = words.some((w) => w === 'error' || w === 'errored')
