@@ -5,7 +5,8 @@
 //   3. a sweep of --seeds seeds of the 3c line (--sim --seeds N), wall time
 //   4. the same node under --sim and as real processes, --compare seeds each (the 3d line, no
 //      nemesis): servers msgs-per-op and stable latency median, mean of each side and their ratio
-// Usage: node bench/sim.mjs [--runs 5] [--seeds 1000] [--compare 5] [--skip-real] [--bin bin/broadcast]
+//   5. replay: --replays seeds of the 3c line run twice each; history.jsonl and results.json compared
+// Usage: node bench/sim.mjs [--runs 5] [--seeds 1000] [--compare 5] [--replays 10] [--skip-real] [--bin bin/broadcast]
 //        [-- node args for the 3d line (default: --overlay star --interval 15, make broadcast-d)]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,6 +26,7 @@ const flag = (name, fallback) => {
 const runs = Number(flag('runs', '5'));
 const sweepSeeds = Number(flag('seeds', '1000'));
 const compareSeeds = Number(flag('compare', '5'));
+const replays = Number(flag('replays', '10'));
 const skipReal = own.includes('--skip-real');
 const bin = flag('bin', 'bin/broadcast');
 
@@ -55,10 +57,12 @@ function timeLine(name, args, target) {
   rows.push([`${name} line, --sim, whole command (median of ${runs})`, `${median(walls).toFixed(2)} s`, target, `min ${Math.min(...walls).toFixed(2)} s, max ${Math.max(...walls).toFixed(2)} s`]);
 }
 
-timeLine('3d', [...line3d, '--', ...nodeArgs], '≤ 2 s');
-timeLine('3c', line3c, '≤ 0.3 s');
+if (runs > 0) {
+  timeLine('3d', [...line3d, '--', ...nodeArgs], '≤ 2 s');
+  timeLine('3c', line3c, '≤ 0.3 s');
+}
 
-{
+if (sweepSeeds > 0) {
   const sweep = glomers(['--sim', '--seeds', String(sweepSeeds), '--seed', '1', '--store', path.join(store, 'sweep'), ...line3c]);
   const valid = /^valid\s+(\d+)$/m.exec(sweep.stdout)?.[1] ?? '?';
   rows.push([`${sweepSeeds} seeds of 3c (--seeds), ${os.availableParallelism()} workers`, `${sweep.wallS.toFixed(1)} s`, '≤ 60 s (1,000 seeds)', `${valid} valid; ${(sweep.wallS * 1000 / sweepSeeds).toFixed(0)} ms per seed`]);
@@ -86,6 +90,19 @@ if (compareSeeds > 0) {
     rows.push(['sim / real msgs-per-op', `${((ratio('msgsPerOp') - 1) * 100).toFixed(1)} %`, '±5 %', '']);
     rows.push(['sim / real stable latency median', `${((ratio('medianMs') - 1) * 100).toFixed(1)} %`, '±10 %', '']);
   }
+}
+
+if (replays > 0) {
+  let same = 0;
+  for (let seed = 1; seed <= replays; seed++) {
+    const files = ['a', 'b'].map((side) => {
+      const dir = path.join(store, `replay-${seed}-${side}`);
+      glomers(['--sim', '--seed', String(seed), '--store', dir, ...line3c]);
+      return ['history.jsonl', 'results.json'].map((file) => readFileSync(path.join(dir, 'broadcast', 'latest', file)));
+    });
+    if (files[0].every((bytes, k) => bytes.equals(files[1][k]))) same++;
+  }
+  rows.push([`replay: 3c seeds 1..${replays}, run twice each`, `${same}/${replays} byte-identical`, `${replays}/${replays}`, 'history.jsonl and results.json']);
 }
 
 rmSync(store, { recursive: true, force: true });
