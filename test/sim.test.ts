@@ -2,7 +2,7 @@
 // bytes, sweeps over seeds pass for nodes that are right and catch (and replay) a node that is
 // wrong, and the nodes of this project run under --sim with the nemeses they are tested with.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -102,6 +102,41 @@ describe.skipIf(!built)('glomers test --sim', () => {
       for (const file of ['results.json', 'history.jsonl']) {
         expect(readFileSync(path.join(replayStore, 'unique-ids', 'latest', file)).equals(readFileSync(path.join(kept, file))), file).toBe(true);
       }
+    }, 40_000);
+  });
+
+  describe('the broadcast recovery bug fixed in 4385e7f/7dc8ae8', () => {
+    // The node as it was before the fix, built from git history with today's runtime (the
+    // simulation needs its host): a value sent to a cut-off neighbour just after its resend slot
+    // waited two retry intervals after the heal. With every value one hop from its origin
+    // (--overlay total) and 4 s between the heal and the final reads, one interval passes and
+    // two do not.
+    const oldNode = path.join(root, 'old-broadcast', 'bin', 'broadcast');
+    const files = ['args.ts', 'gossip.ts', 'main.ts', 'overlay.ts', 'ranges.ts', 'server.ts'];
+    const history = spawnSync('git', ['cat-file', '-e', '4385e7f^:src/broadcast/gossip.ts'], { cwd: repoRoot });
+    const line = ['-w', 'broadcast', '--node-count', '5', '--time-limit', '20', '--rate', '10', '--nemesis', 'partition', '--final-wait', '4'];
+
+    beforeAll(async () => {
+      if (history.status !== 0) return;
+      const dir = path.join(root, 'old-broadcast');
+      mkdirSync(path.join(dir, 'src', 'broadcast'), { recursive: true });
+      cpSync(path.join(repoRoot, 'src', 'lib'), path.join(dir, 'src', 'lib'), { recursive: true });
+      for (const file of files) {
+        const text = spawnSync('git', ['show', `4385e7f^:src/broadcast/${file}`], { cwd: repoRoot, encoding: 'utf8' }).stdout;
+        writeFileSync(path.join(dir, 'src', 'broadcast', file), text);
+      }
+      await build({ entryPoints: [path.join(dir, 'src', 'broadcast', 'main.ts')], outfile: oldNode, bundle: true, platform: 'node', format: 'esm', target: 'node20', banner: { js: '#!/usr/bin/env node' }, logLevel: 'warning' });
+      writeFileSync(path.join(dir, 'bin', 'package.json'), '{ "type": "module" }\n');
+      chmodSync(oldNode, 0o755);
+    });
+
+    it.skipIf(history.status !== 0)('a sweep over 20 seeds catches the node before the fix; the node now passes them', () => {
+      const old = glomersTest(['--sim', '--seeds', '20', '--seed', '1', '--store', path.join(root, 'sweep-old'), ...line, '--bin', oldNode, '--', '--overlay', 'total']);
+      expect(old.status, old.stdout + old.stderr).toBe(1);
+      expect(old.stdout).toMatch(/^seed \d+: invalid/m);
+      const now = glomersTest(['--sim', '--seeds', '20', '--seed', '1', '--store', path.join(root, 'sweep-now'), ...line, '--bin', 'bin/broadcast', '--', '--overlay', 'total']);
+      expect(now.status, now.stdout + now.stderr).toBe(0);
+      expect(now.stdout).toMatch(/^valid\s+20$/m);
     }, 40_000);
   });
 
