@@ -33,7 +33,7 @@ interface SimNode extends NodeProcess, TimerScope {
 }
 
 export function createSimBackend(options: SimBackendOptions): NodeBackend {
-  const { clock, globals } = options;
+  const { clock } = options;
   const simNodes = new WeakMap<NodeProcess, SimNode>();
   const incarnations = new Map<string, number>();
   // Nodes load one at a time: each import runs the bundle's top-level code with its own host installed.

@@ -12,14 +12,14 @@ import { createSimClock } from './clock.js';
 import { createSimGlobals } from './globals.js';
 import { createSimBackend } from './nodes.js';
 
-let runsInThisThread = 0;
+let runsInThisProcess = 0;
 
 export async function runSimTest(opts: TestOptions, deps: RunDeps): Promise<TestOutcome> {
   const clock = createSimClock();
   const globals = createSimGlobals(clock, deriveRng(opts.seed, 'node-globals'), (error) => {
     process.stderr.write(`glomers --sim: uncaught exception in a node timer: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   });
-  const runTag = `${process.pid}-${++runsInThisThread}`;
+  const runTag = `${process.pid}-${++runsInThisProcess}`;
   // Files nodes write in their working directory or under os.tmpdir() go to a folder of this run,
   // so no run (or seed) sees another's: a replay starts from the same empty folder.
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'glomers-sim-'));

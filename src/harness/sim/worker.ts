@@ -1,9 +1,9 @@
-// Simulated tests run in child processes of the harness ("sim workers"): each is a realm of its
-// own, so the simulation's patched globals never reach the harness (nor the checking stage's
-// worker thread), each run gets a working directory of its own (process.chdir, which worker
-// threads cannot do: the nodes' default data directories are relative), and a sweep over many
-// seeds (`--seeds N`) spreads over the machine's cores. In the bundle, bin/glomers itself is the
-// child's script (main.ts calls runSimWorker); from the TypeScript sources, sim-worker-dev.mjs is.
+// Where simulated tests run. One `--sim` run: in the glomers process itself (it has nothing else to
+// do while the run's globals are patched). A sweep (`--seeds N`): on child processes of the harness
+// ("sim workers"), one per core, each a realm of its own that can give every run its own working
+// directory (process.chdir, which worker threads cannot do; the nodes' default data directories
+// are relative). In the bundle, bin/glomers itself is the child's script (main.ts calls
+// runSimWorker); from the TypeScript sources, sim-worker-dev.mjs is.
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
