@@ -7,7 +7,7 @@ MAELSTROM ?= $(wildcard maelstrom/maelstrom)
 RUNNER := $(if $(MAELSTROM),$(MAELSTROM) test,bin/glomers test)
 SOURCES := $(shell find src examples -name '*.ts' ! -name '*.test.ts') build.mjs package.json
 
-.PHONY: all build test typecheck echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e broadcast-e-partition counter counter-disk counter-kill pn-counter g-set lin-kv lin-kv-stress lin-kv-kill txn-a txn-b txn-c kafka-a kafka-b kafka-c kafka-c-kill compare bench clean
+.PHONY: all build test typecheck echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e broadcast-e-partition counter counter-disk counter-kill pn-counter g-set lin-kv lin-kv-stress lin-kv-kill txn-a txn-b txn-c kafka-a kafka-b kafka-c kafka-c-kill sim-sweep bench-sim compare bench clean
 
 all: build
 
@@ -107,12 +107,20 @@ kafka-c: build
 kafka-c-kill: build
 	$(RUNNER) -w kafka --bin bin/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --nemesis kill
 
+# The deterministic simulation: 1,000 seeds of challenge 3c, and the simulation's benchmarks.
+sim-sweep: build
+	bin/glomers test --sim --seeds 1000 -w broadcast --bin bin/broadcast --node-count 5 --time-limit 20 --rate 10 --nemesis partition
+
+bench-sim: build
+	node bench/sim.mjs
+
 compare: build
 	node bench/compare.mjs
 
 bench: build
 	node bench/throughput.mjs
 	node bench/startup.mjs
+	node bench/splitter.mjs
 
 clean:
 	rm -rf bin store

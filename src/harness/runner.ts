@@ -223,6 +223,7 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
     netCounts: journal.counts,
     journalHead: journal.head,
     lateness: network.lateness(),
+    ...(backend.kind === 'sim' ? { simulated: true } : {}),
     problems,
     ...(stoppedEarly === undefined ? {} : { stoppedEarly }),
   };

@@ -166,6 +166,8 @@ export interface RunOutput {
   problems: NodeProblem[];
   /** why the run stopped before its end (interrupted, a node flooded the harness), if it did */
   stoppedEarly?: string;
+  /** true: run in the deterministic simulation (virtual time) */
+  simulated?: boolean;
   /** why :net counts are not what the network saw (analyze of a folder without our journal) */
   netNote?: string;
 }

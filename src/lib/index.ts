@@ -27,6 +27,7 @@ export {
   type ErrorKind,
 } from './errors.js';
 export { optionsOrExit, type ArgsResult } from './args.js';
+export { streamHost, type NodeHost, type StreamHostOptions } from './host.js';
 export { createKV, defaultKvTimeoutMs, type KV, type KVOptions, type KVService } from './kv.js';
 export type { Body, BodyOf, ErrorBody, FieldKind, FieldSpec, InitBody, Json, Message } from './protocol.js';
 export {

@@ -87,7 +87,9 @@ export function formatSummary(results: Results, run: RunOutput): string {
     );
   }
   lines.push(
-    `Network lateness: p50 ${lateness.p50Ms} ms, p99 ${lateness.p99Ms} ms, max ${lateness.maxMs} ms over ${lateness.deliveries} deliveries`,
+    run.simulated === true
+      ? `Simulated on virtual time (seed ${run.opts.seed}): every delivery on its deadline; replay with the same --seed`
+      : `Network lateness: p50 ${lateness.p50Ms} ms, p99 ${lateness.p99Ms} ms, max ${lateness.maxMs} ms over ${lateness.deliveries} deliveries`,
   );
   if (lateness.behind) {
     lines.push('  WARNING: the harness fell behind schedule; measured latencies are inflated. Try a lower --rate or fewer nodes.');

@@ -60,29 +60,12 @@ export async function runSimTest(opts: TestOptions, deps: RunDeps): Promise<Test
     uncaughtException: (error: unknown) => process.stderr.write(`glomers --sim: uncaught exception in a node: ${text(error)}\n`),
   });
   try {
-    const finishRun: RunDeps['finishRun'] = (run, workload) => withFrozenPerformanceNow(() => deps.finishRun(run, workload));
-    return await clock.drive(runTest(opts, { ...deps, finishRun, backend }));
+    return await clock.drive(runTest(opts, { ...deps, backend }));
   } finally {
     restore();
     swapped.restore();
     process.argv = savedArgv;
     rmSync(tmpDir, { recursive: true, force: true });
-  }
-}
-
-/**
- * results.json must be the same bytes for the same seed, and its glomers.checker-ms would hold
- * wall-clock durations: while the results are assembled, performance.now stands still (the
- * checkers' own budgets use Date.now in the checking worker and are unaffected).
- */
-async function withFrozenPerformanceNow<T>(work: () => Promise<T>): Promise<T> {
-  const descriptor = Object.getOwnPropertyDescriptor(performance, 'now');
-  Object.defineProperty(performance, 'now', { value: () => 0, configurable: true, writable: true });
-  try {
-    return await work();
-  } finally {
-    if (descriptor === undefined) delete (performance as unknown as Record<string, unknown>).now;
-    else Object.defineProperty(performance, 'now', descriptor);
   }
 }
 
