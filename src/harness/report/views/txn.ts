@@ -10,6 +10,7 @@ import type { Results } from '../results.js';
 import { escapeXml, px } from '../svg.js';
 import { asArray, asMap, asNumber, asString, boundLines, capNote, clip, isMap, opFinder, showValue, SUMMARY_LINE_LIMIT, type JsonMap } from './common.js';
 import type { ViewContext, WorkloadView } from './types.js';
+import type { GlomersEdge } from '../../checkers/elle/glomers.js';
 
 /** Explanations listed in words, and of those, how many are drawn (per type and in all). */
 export const LISTED_LIMIT = 200;
@@ -42,14 +43,8 @@ export interface TxnBox {
   txn: Json;
 }
 
-export interface TxnEdge {
-  from: number;
-  to: number;
-  kind: string;
-  key: Json;
-  value: Json;
-  why: string;
-}
+/** An edge as the checker explains it (`glomers.workload.explanations[].edges`). */
+export type TxnEdge = GlomersEdge;
 
 export interface Explained {
   type: string;
