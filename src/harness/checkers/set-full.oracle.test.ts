@@ -5,21 +5,11 @@ import { describe, expect, it } from 'vitest';
 import type { Json, Op } from '../types.js';
 import { historyBuilder } from './history-builder.js';
 import { checkSetFull, latencyQuantiles } from './set-full.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './linearizable/random-history.js';
 
 /** Concurrent clients adding 0, 1, 2, ... and reading a random subset of what was invoked. */
 function randomHistory(seed: number): Op[] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const h = historyBuilder();
   const processes = 4;
   const inFlight = new Map<number, { f: string; value: Json }>();

@@ -7,6 +7,7 @@
 // (Jepsen's rule: process + thread count), as a crashed Jepsen worker does.
 
 import type { Json, Op, OpType } from '../../types.js';
+import { createRng } from '../../rng.js';
 
 export interface RandomHistoryOptions {
   /** concurrent threads on the key */
@@ -23,16 +24,10 @@ export interface RandomHistoryOptions {
   keys?: Json[];
 }
 
-/** Mulberry32: small, fast, seedable. */
+/** Uniform in [0, 1) from a seed: the harness's generator (rng.ts), as a plain function. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = createRng(seed);
+  return () => rng.next();
 }
 
 interface Planned {
