@@ -1,18 +1,18 @@
-// A small dependency-graph toolkit for the kafka checker's Elle part: a compact graph over
-// vertex numbers with edge-kind bitmasks, Elle's realtime edges (checkers-spec 3.3), Tarjan's
-// strongly connected components (iterative), and a shortest-cycle search. Written before the
-// general Elle implementation (src/harness/checkers/elle/) landed; the two should be merged: that
-// one has Elle's full typed search, this one a flat edge list (3 int32 per edge while building)
-// that suits the kafka graph's many realtime edges.
+// The kafka checker's graph for its Elle part: a compact graph over vertex numbers with a flat
+// edge list (3 int32 per edge while building, which suits kafka's many realtime edges), Elle's
+// realtime edges (checkers-spec 3.3) and a shortest-cycle search. Edge bits and the strongly
+// connected components are Elle's own (elle/graph.ts); Elle's typed search is not needed here,
+// since kafka's graph only has wr and realtime edges.
 
 import type { Op } from '../../types.js';
+import { PROCESS, REALTIME, RW, tarjan, WR, WW } from '../elle/graph.js';
 
-/** Edge kinds, as bits, so one pair can carry several relationships. */
-export const EDGE_WW = 1;
-export const EDGE_WR = 2;
-export const EDGE_RW = 4;
-export const EDGE_PROCESS = 8;
-export const EDGE_REALTIME = 16;
+/** Edge kinds, as bits, so one pair can carry several relationships: Elle's bits (elle/graph.ts). */
+export const EDGE_WW = WW;
+export const EDGE_WR = WR;
+export const EDGE_RW = RW;
+export const EDGE_PROCESS = PROCESS;
+export const EDGE_REALTIME = REALTIME;
 
 /** Thrown by long loops when the caller's wall-clock deadline has passed. */
 export class DeadlineError extends Error {
@@ -119,6 +119,12 @@ export class EdgeGraph {
     return [this.start![v]!, this.start![v + 1]!];
   }
 
+  /** v's out-edge targets, as a view (no copy). */
+  targetsOf(v: number): Int32Array {
+    this.freeze();
+    return this.targets!.subarray(this.start![v]!, this.start![v + 1]!);
+  }
+
   targetAt(i: number): number {
     return this.targets![i]!;
   }
@@ -188,59 +194,9 @@ export function addRealtimeEdges(
  */
 export function stronglyConnectedComponents(graph: EdgeGraph, ticker?: DeadlineTicker): number[][] {
   graph.freeze();
-  const n = graph.vertexCount;
-  const index = new Int32Array(n).fill(-1);
-  const low = new Int32Array(n);
-  const onStack = new Uint8Array(n);
-  const stack: number[] = [];
-  const callVertex: number[] = [];
-  const callEdge: number[] = [];
-  const components: number[][] = [];
-  let counter = 0;
-  for (let root = 0; root < n; root++) {
-    if (index[root] !== -1) continue;
-    const [rootLo] = graph.outRange(root);
-    index[root] = low[root] = counter++;
-    stack.push(root);
-    onStack[root] = 1;
-    callVertex.push(root);
-    callEdge.push(rootLo);
-    while (callVertex.length > 0) {
-      ticker?.tick();
-      const v = callVertex[callVertex.length - 1]!;
-      const edge = callEdge[callEdge.length - 1]!;
-      const [, hi] = graph.outRange(v);
-      if (edge < hi) {
-        callEdge[callEdge.length - 1] = edge + 1;
-        const w = graph.targetAt(edge);
-        if (index[w] === -1) {
-          index[w] = low[w] = counter++;
-          stack.push(w);
-          onStack[w] = 1;
-          callVertex.push(w);
-          callEdge.push(graph.outRange(w)[0]);
-        } else if (onStack[w]) {
-          low[v] = Math.min(low[v]!, index[w]!);
-        }
-        continue;
-      }
-      callVertex.pop();
-      callEdge.pop();
-      const parent = callVertex[callVertex.length - 1];
-      if (parent !== undefined) low[parent] = Math.min(low[parent]!, low[v]!);
-      if (low[v] === index[v]) {
-        const component: number[] = [];
-        let w: number;
-        do {
-          w = stack.pop()!;
-          onStack[w] = 0;
-          component.push(w);
-        } while (w !== v);
-        if (component.length > 1) components.push(component.sort((a, b) => a - b));
-      }
-    }
-  }
-  return components.sort((a, b) => a[0]! - b[0]!);
+  const components = tarjan(graph.vertexCount, (v) => graph.targetsOf(v), false, ticker === undefined ? undefined : () => ticker.tick());
+  for (const component of components) component.sort((a, b) => a - b);
+  return components.sort((a, b) => (a[0] as number) - (b[0] as number));
 }
 
 export type CycleSearchOutcome = { cycle: number[] } | { timedOut: true };
