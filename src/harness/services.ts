@@ -2,6 +2,7 @@
 // handles one request at a time and replies with in_reply_to and no msg_id; an unknown request
 // type gets no reply, only a log line.
 import { isDeepStrictEqual } from 'node:util';
+import { ErrorCode } from '../lib/errors.js';
 import type { Network } from './network.js';
 import type { Body, Json, Rng } from './types.js';
 
@@ -22,7 +23,7 @@ function sameValue(a: Json | undefined, b: Json | undefined): boolean {
   return isDeepStrictEqual(a ?? null, b ?? null);
 }
 
-const notFound = (): Reply => ({ type: 'error', code: 20, text: 'key does not exist' });
+const notFound = (): Reply => ({ type: 'error', code: ErrorCode.KeyDoesNotExist, text: 'key does not exist' });
 
 /** Applies a kv request to a state; returns the reply and the new state (same object if unchanged). */
 function applyKv(state: KvState, body: Body, createIfMissing: boolean): { reply: Reply; next: KvState } | null {
@@ -53,7 +54,7 @@ function applyKv(state: KvState, body: Body, createIfMissing: boolean): { reply:
         return {
           reply: {
             type: 'error',
-            code: 22,
+            code: ErrorCode.PreconditionFailed,
             text: `current value ${JSON.stringify(current)} is not ${JSON.stringify(body.from ?? null)}`,
           },
           next: state,
@@ -126,7 +127,7 @@ function lwwKv(rng: Rng): Handler {
       case 'cas':
         if (entry === undefined) return notFound();
         if (!sameValue(entry.value, body.from)) {
-          return { type: 'error', code: 22, text: `current value ${JSON.stringify(entry.value)} is not ${JSON.stringify(body.from ?? null)}` };
+          return { type: 'error', code: ErrorCode.PreconditionFailed, text: `current value ${JSON.stringify(entry.value)} is not ${JSON.stringify(body.from ?? null)}` };
         }
         replica.state.set(key, { value: body.to ?? null, ts: replica.clock });
         return { type: 'cas_ok' };
