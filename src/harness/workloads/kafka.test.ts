@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkKafka, checkKafkaWithReport } from '../checkers/kafka.js';
 import { loadReferenceHistory } from '../checkers/reference-runs.js';
-import { EMPTY, type Gen, type GenContext, type Invocation, type Thread } from '../generator.js';
+import { EMPTY, type Gen, type Invocation } from '../generator.js';
 import { interpret, realClock } from '../interpreter.js';
 import { createRng } from '../rng.js';
 import { testGenerator } from '../runner.js';
@@ -15,7 +15,7 @@ import {
   MAX_LAG_POINTS,
   SeenOffsets,
 } from './kafka.js';
-import { runClientOp } from './testing.js';
+import { driveGenerator, runClientOp, type DriveSetup, type Driven } from './testing.js';
 
 const options = (overrides: Partial<TestOptions> = {}, workloadOptions: Record<string, Json> = {}): TestOptions =>
   ({
@@ -30,59 +30,10 @@ const options = (overrides: Partial<TestOptions> = {}, workloadOptions: Record<s
     ...overrides,
   }) as unknown as TestOptions;
 
-// ---------------------------------------------------------------------------------------------
-// A virtual-time driver: every thread free, every operation completed at once by `complete`.
-
-interface Driven {
-  inv: Invocation;
-  process: number;
-  completion: Completion;
-}
-
-function drive(
-  gen: Gen,
-  setup: { concurrency: number; maxOps: number; untilNs?: number; seed?: number; stepNs?: number; complete?: (inv: Invocation, process: number) => Completion },
-): Driven[] {
-  const { concurrency } = setup;
-  const rng = createRng(setup.seed ?? 3);
-  const threads: Thread[] = Array.from({ length: concurrency }, (_, k) => k);
-  const processes = threads.map((t) => t as number);
-  let timeNs = 0;
-  let index = 0;
-  const ctx = (): GenContext => ({
-    timeNs,
-    threads,
-    freeThreads: threads,
-    process: (t) => processes[t as number] as number,
-    thread: (p) => (p === 'nemesis' ? 'nemesis' : p % concurrency),
-    rng,
-  });
-  const out: Driven[] = [];
-  const complete = setup.complete ?? ((inv) => ({ type: 'ok', value: inv.value }));
-  for (let asks = 0; out.length < setup.maxOps && asks < setup.maxOps * 100 + 1000; asks++) {
-    const step = gen.op(ctx());
-    if (step.kind === 'done') break;
-    if (step.kind === 'pending') {
-      gen = step.next;
-      timeNs = Math.max(timeNs + 1e6, step.wakeNs ?? 0);
-      if (setup.untilNs !== undefined && timeNs > setup.untilNs) break;
-      continue;
-    }
-    timeNs = Math.max(timeNs, step.op.timeNs);
-    if (setup.untilNs !== undefined && timeNs > setup.untilNs) break;
-    gen = step.next;
-    const thread = step.op.thread as number;
-    const process = processes[thread] as number;
-    const attrs = step.op.attrs ?? {};
-    const base = { process, f: step.op.f, ...attrs };
-    gen = gen.update(ctx(), { ...base, index: index++, time: timeNs, type: 'invoke', value: step.op.value } as Op);
-    const completion = complete(step.op, process);
-    gen = gen.update(ctx(), { ...base, index: index++, time: timeNs, type: completion.type, value: completion.value } as Op);
-    if (completion.type === 'info') processes[thread] = process + concurrency;
-    out.push({ inv: step.op, process, completion });
-    timeNs += setup.stepNs ?? 1e6;
-  }
-  return out;
+/** The shared virtual-time driver, with kafka's default seed. */
+function drive(gen: Gen, setup: Omit<DriveSetup, 'rng'> & { concurrency: number; seed?: number }): Driven[] {
+  const { seed, ...rest } = setup;
+  return driveGenerator(gen, { ...rest, rng: createRng(seed ?? 3) });
 }
 
 /** An in-memory log: dense offsets per key, polls return everything from the asked offset. */
