@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkKafka, checkKafkaWithReport } from '../checkers/kafka.js';
 import { loadReferenceHistory } from '../checkers/reference-runs.js';
-import { EMPTY, type Gen, type Invocation } from '../generator.js';
+import { EMPTY, type Gen, type GenContext, type Invocation } from '../generator.js';
 import { interpret, realClock } from '../interpreter.js';
 import { createRng } from '../rng.js';
 import { testGenerator } from '../runner.js';
