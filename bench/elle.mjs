@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Speed and peak memory of the transaction checker (src/harness/checkers/elle) on synthetic
+// Speed and peak memory of the transaction checker (src/harness/check/checkers/elle) on synthetic
 // histories of 10k, 100k and 1M transactions: strict-serializable ones, and ones with a planted
 // lost update (which Elle also reports as a G2-item / G-single-item cycle). Each case runs in its
 // own child process so that its peak RSS is its own.
@@ -103,7 +103,7 @@ function fixInvocations(history) {
 }
 
 async function one(kind, txnCount, variant) {
-  const { checkRwRegister, checkListAppend } = await import('../src/harness/checkers/elle/index.ts');
+  const { checkRwRegister, checkListAppend } = await import('../src/harness/check/checkers/elle/index.ts');
   const history = synthesize(kind, txnCount, variant === 'planted');
   const before = process.memoryUsage().rss;
   const t0 = performance.now();

@@ -116,10 +116,10 @@ export function synthesize({ timeLimitS, rate, concurrency = 10, offsetBase = 0,
 }
 
 async function runOne(spec) {
-  const { checkKafka } = await import('../src/harness/checkers/kafka.ts');
+  const { checkKafka } = await import('../src/harness/check/checkers/kafka.ts');
   let history;
   if (spec.reference) {
-    const { loadReferenceHistory } = await import('../src/harness/checkers/reference-runs.ts');
+    const { loadReferenceHistory } = await import('../test/support/reference-runs.ts');
     history = loadReferenceHistory(spec.reference);
   } else {
     history = synthesize(spec);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Speed and memory of the lin-kv linearizability checker (src/harness/checkers/linearizable.ts) on
+// Speed and memory of the lin-kv linearizability checker (src/harness/check/checkers/linearizable.ts) on
 // random compare-and-set register histories, all on ONE key (the worst case: keys are checked
 // separately). Histories are linearizable by construction (lin-kv's mix: half the threads read,
 // half write or cas values 0..4; by default 2% of writes/cas time out as info); the "invalid" variant turns
@@ -13,8 +13,8 @@ const self = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === '--case') {
   const [ops, threads, invalid, budgetS, infoRate] = process.argv.slice(3).map(Number);
-  const { checkRegisterKey } = await import('../src/harness/checkers/linearizable.ts');
-  const { randomRegisterHistory, withImpossibleRead } = await import('../src/harness/checkers/linearizable/random-history.ts');
+  const { checkRegisterKey } = await import('../src/harness/check/checkers/linearizable.ts');
+  const { randomRegisterHistory, withImpossibleRead } = await import('../src/harness/check/checkers/linearizable/random-history.ts');
   const base = randomRegisterHistory({ threads, ops, seed: ops + threads, infoRate });
   const history = invalid ? withImpossibleRead(base) : base;
   const infos = history.filter((op) => op.type === 'info').length;

@@ -5,11 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { analyzeStoredRun } from '../src/harness/analyze.js';
-import { loadReferenceResults } from '../src/harness/checkers/reference-runs.js';
-import { parseTestArgs } from '../src/harness/cli.js';
+import { loadReferenceResults } from './support/reference-runs.js';
+import { parseTestArgs } from '../src/harness/cli/cli.js';
 import { finishRun, createStoreDir } from '../src/harness/report/index.js';
 import { parseEdn, parseHistoryEdn } from '../src/harness/report/edn-read.js';
-import { runTest } from '../src/harness/runner.js';
+import { runTest } from '../src/harness/run/runner.js';
 import type { Json, TestOptions } from '../src/harness/types.js';
 import { getWorkload } from '../src/harness/workloads/index.js';
 
@@ -112,7 +112,7 @@ describe('glomers analyze', () => {
 // Keep the fixture folder honest: it is the reference run's history, written as EDN.
 describe('the Maelstrom-format fixture', () => {
   it('holds the reference history', async () => {
-    const { loadReferenceHistory } = await import('../src/harness/checkers/reference-runs.js');
+    const { loadReferenceHistory } = await import('./support/reference-runs.js');
     const fromEdn = parseHistoryEdn(readFileSync('test/fixtures/maelstrom-store/broadcast-gossip-partition/history.edn', 'utf8'));
     expect(fromEdn).toEqual(loadReferenceHistory('broadcast-gossip-partition'));
   });

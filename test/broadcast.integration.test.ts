@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { binPath } from './spawn.js';
+import { binPath } from './support/spawn.js';
 
 const store = mkdtempSync(path.join(tmpdir(), 'broadcast-it-'));
 afterAll(() => rmSync(store, { recursive: true, force: true }));

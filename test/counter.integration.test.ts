@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runGlomersTest } from './spawn.js';
+import { runGlomersTest } from './support/spawn.js';
 
 const store = mkdtempSync(path.join(tmpdir(), 'counter-it-'));
 afterAll(() => rmSync(store, { recursive: true, force: true }));

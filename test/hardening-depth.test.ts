@@ -2,9 +2,9 @@
 // safe for every recursive walk the harness applies to node-supplied values downstream.
 import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../src/lib/protocol.js';
-import { compareValues, jsonEqual, valueKey } from '../src/harness/checkers/json-values.js';
+import { compareValues, jsonEqual, valueKey } from '../src/harness/check/checkers/json-values.js';
 import { toEdn } from '../src/harness/report/edn.js';
-import { checkLine } from '../src/harness/process.js';
+import { checkLine } from '../src/harness/nodes/process.js';
 import type { Json } from '../src/harness/types.js';
 
 function nested(depth: number, leaf: Json): Json {

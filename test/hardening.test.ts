@@ -1,4 +1,4 @@
-// Misbehaving nodes against the process supervisor (src/harness/process.ts), with real processes:
+// Misbehaving nodes against the process supervisor (src/harness/nodes/process.ts), with real processes:
 // deep and huge lines, floods, a node that stops reading, forks, ignored signals, and a harness
 // that is SIGKILLed. Each asserts bounded time, a message naming the node, and no process left.
 import { spawn } from 'node:child_process';
@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startNode, type NodeProcess, type SupervisionWarning } from '../src/harness/process.js';
+import { startNode, type NodeProcess, type SupervisionWarning } from '../src/harness/nodes/process.js';
 import type { Message, NodeProblem } from '../src/harness/types.js';
 
 const fixture = path.resolve('test/fixtures/fixture-node.js');

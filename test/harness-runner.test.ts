@@ -5,9 +5,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseTestArgs } from '../src/harness/cli.js';
-import { runTest } from '../src/harness/runner.js';
-import { alive, engineDeps } from './engine.js';
+import { parseTestArgs } from '../src/harness/cli/cli.js';
+import { runTest } from '../src/harness/run/runner.js';
+import { alive, engineDeps } from './support/engine.js';
 import { readFileSync, rmSync } from 'node:fs';
 import type { JournalEvent, Json, RunOutput, TestOptions } from '../src/harness/types.js';
 

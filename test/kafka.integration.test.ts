@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot, runGlomersTest, type GlomersRun } from './spawn.js';
+import { repoRoot, runGlomersTest, type GlomersRun } from './support/spawn.js';
 
 const glomers = path.join(repoRoot, 'bin', 'glomers');
 const kafka = path.join(repoRoot, 'bin', 'kafka');

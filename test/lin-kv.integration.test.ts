@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot, runGlomersTest } from './spawn.js';
+import { repoRoot, runGlomersTest } from './support/spawn.js';
 
 const store = mkdtempSync(path.join(tmpdir(), 'lin-kv-it-'));
 afterAll(() => rmSync(store, { recursive: true, force: true }));

@@ -6,9 +6,9 @@ import { readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseTestArgs } from '../src/harness/cli.js';
-import { runTest } from '../src/harness/runner.js';
-import { alive, engineDeps } from './engine.js';
+import { parseTestArgs } from '../src/harness/cli/cli.js';
+import { runTest } from '../src/harness/run/runner.js';
+import { alive, engineDeps } from './support/engine.js';
 import type { Json, Op, RunOutput, TestOptions } from '../src/harness/types.js';
 
 const fixture = path.resolve('test/fixtures/fixture-node.js');

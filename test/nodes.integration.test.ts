@@ -1,6 +1,6 @@
 // The real bundles over real pipes: what Maelstrom (or bin/glomers) sees.
 import { describe, expect, it } from 'vitest';
-import { spawnNode } from './spawn.js';
+import { spawnNode } from './support/spawn.js';
 
 const init = (id: string, ids: string[]) => ({
   src: 'c0',

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from './spawn.js';
+import { repoRoot } from './support/spawn.js';
 
 describe('README', () => {
   it('shows examples/g-set.ts verbatim', () => {

@@ -1,7 +1,7 @@
 // The simulation's parts on their own: the virtual clock's order and holds, the bundle rewrite
 // that loads a node once per start, and the global patches with their restore.
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../src/harness/rng.js';
+import { createRng } from '../src/harness/util/rng.js';
 import { createSimClock } from '../src/harness/sim/clock.js';
 import { createSimGlobals, SIM_EPOCH_MS, SimExit } from '../src/harness/sim/globals.js';
 import { rewriteBundle } from '../src/harness/sim/load.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from './spawn.js';
+import { repoRoot } from './support/spawn.js';
 
 const glomers = path.join(repoRoot, 'bin', 'glomers');
 const built = ['glomers', 'broadcast', 'counter', 'kafka', 'txn', 'raft'].every((name) => existsSync(path.join(repoRoot, 'bin', name)));

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runGlomersTest, type GlomersRun } from './spawn.js';
+import { runGlomersTest, type GlomersRun } from './support/spawn.js';
 
 const store = mkdtempSync(path.join(tmpdir(), 'txn-it-'));
 afterAll(() => rmSync(store, { recursive: true, force: true }));

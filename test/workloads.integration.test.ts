@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { binPath, repoRoot } from './spawn.js';
+import { binPath, repoRoot } from './support/spawn.js';
 
 const storeRoot = mkdtempSync(path.join(os.tmpdir(), 'glomers-it-'));
 afterAll(() => rmSync(storeRoot, { recursive: true, force: true }));

@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkCounter } from '../harness/checkers/counter.js';
+import { checkCounter } from '../harness/check/checkers/counter.js';
 import type { Op } from '../harness/types.js';
 import { keyFor } from './counter.js';
 import { localFilePath, saveLocal } from './disk.js';
 import { defaultCounterOptions, RUN_KEY, type CounterOptions } from './server.js';
-import { Cluster } from './test-cluster.js';
+import { Cluster } from '../../test/support/counter-cluster.js';
 
 const fast: CounterOptions = {
   ...defaultCounterOptions,

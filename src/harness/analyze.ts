@@ -4,11 +4,11 @@
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { checkWorkload } from './check.js';
-import { countEvent, emptyNetCounts } from './journal.js';
+import { checkWorkload } from './check/check.js';
+import { countEvent, emptyNetCounts } from './net/journal.js';
 import { parseHistoryEdn } from './report/edn-read.js';
 import { writeResults } from './report/index.js';
-import { EXIT_USAGE } from './cli.js';
+import { EXIT_USAGE } from './cli/cli.js';
 import { getWorkload } from './workloads/index.js';
 import type { JournalEvent, NetCounts, Op, TestOptions } from './types.js';
 

@@ -1,11 +1,11 @@
 // Entry of bin/glomers, our local Maelstrom: `glomers test ...` and `glomers analyze DIR ...`.
 // The same bundle is the checking stage's worker thread (check.ts).
-import { EXIT_USAGE, MAIN_HELP, UsageError, parseTestArgs, testHelp } from './cli.js';
+import { EXIT_USAGE, MAIN_HELP, UsageError, parseTestArgs, testHelp } from './cli/cli.js';
 import { analyzeStoredRun } from './analyze.js';
-import { isCheckWorker, runCheckWorker } from './check-worker.js';
-import { installTeardownHandlers, killAllChildren } from './process.js';
+import { isCheckWorker, runCheckWorker } from './check/check-worker.js';
+import { installTeardownHandlers, killAllChildren } from './nodes/process.js';
 import { finishRun, createStoreDir } from './report/index.js';
-import { resolveBinary, runTest } from './runner.js';
+import { resolveBinary, runTest } from './run/runner.js';
 import { isSimWorker, runSimHere, runSimWorker } from './sim/worker.js';
 import { runSweep } from './sim/sweep.js';
 import { getWorkload } from './workloads/index.js';

@@ -1,8 +1,8 @@
 // The contract every workload module fulfils, in the shape of Maelstrom's own workloads: a
 // generator (operations as values, see generator.ts), a client opened per process that turns an
 // operation into RPCs and a completion, and a checker run once over the finished history.
-import type { Gen, OpSpec } from './generator.js';
-import type { OptionSpec } from './options.js';
+import type { Gen, OpSpec } from './run/generator.js';
+import type { OptionSpec } from './cli/options.js';
 import type { Body, CheckResult, Completion, Json, Op, TestOptions } from './types.js';
 
 export type RpcResult = { kind: 'reply'; body: Body } | { kind: 'timeout' };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkKafka } from '../harness/checkers/kafka.js';
+import { checkKafka } from '../harness/check/checkers/kafka.js';
 import type { Json, Op } from '../harness/types.js';
 
 const bin = path.resolve('bin/kafka');

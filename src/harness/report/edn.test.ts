@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ednKey, toEdn } from './edn.js';
-import { loadReferenceResults } from './test-fixtures.js';
+import { loadReferenceResults } from '../../../test/support/report-fixtures.js';
 
 describe('toEdn scalars and keys', () => {
   it('writes map keys as keywords and quantile keys as numbers', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { exitCodeFor, writeResults } from './index.js';
-import { exchange, loadReferenceHistory, runOutput } from './test-fixtures.js';
+import { exchange, loadReferenceHistory, runOutput } from '../../../test/support/report-fixtures.js';
 
 describe('writeResults', () => {
   let dir: string;

@@ -3,18 +3,18 @@
 
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkWorkload, DEFAULT_CHECK_BUDGET_S } from '../check.js';
+import { checkWorkload, DEFAULT_CHECK_BUDGET_S } from '../check/check.js';
 import type { RunOutput, Validity } from '../types.js';
 import type { Workload } from '../workload.js';
 import { toEdn } from './edn.js';
-import { formatHistoryJsonl, formatResultsJson } from './history-file.js';
+import { formatHistoryJsonl, formatResultsJson } from '../run/history-file.js';
 import { renderReportHtml } from './html.js';
 import { assembleResults, type AnalyzedRun } from './results.js';
 import { formatSummary } from './summary.js';
 
 export { createStoreDir, formatStoreTimestamp } from './store.js';
 export { assembleResults, mergeValidity, type AnalyzedRun, type Results } from './results.js';
-export { netStats } from './net-stats.js';
+export { netStats } from '../check/net-stats.js';
 export { toEdn } from './edn.js';
 export { formatSummary } from './summary.js';
 export { renderReportHtml } from './html.js';

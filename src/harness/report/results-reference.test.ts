@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../types.js';
 import { assembleResults } from './results.js';
-import { loadReferenceHistory, loadReferenceResults, runOutput } from './test-fixtures.js';
+import { loadReferenceHistory, loadReferenceResults, runOutput } from '../../../test/support/report-fixtures.js';
 
 describe('assembleResults against reference runs', () => {
   for (const name of ['broadcast-gossip-partition', 'lin-kv-raft', 'kafka-single']) {

@@ -1,15 +1,15 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CheckResult, Validity } from '../types.js';
 import { assembleResults, mergeValidity } from './results.js';
-import { exchange, runOutput } from './test-fixtures.js';
+import { exchange, runOutput } from '../../../test/support/report-fixtures.js';
 
 // The shared checkers are stubbed so each test decides their verdicts.
 const verdicts: { stats: () => CheckResult; availability: () => CheckResult } = {
   stats: () => ({ 'valid?': true }),
   availability: () => ({ 'valid?': true, 'ok-fraction': 1 }),
 };
-vi.mock('../checkers/stats.js', () => ({ checkStats: () => verdicts.stats() }));
-vi.mock('../checkers/availability.js', () => ({ checkAvailability: () => verdicts.availability() }));
+vi.mock('../check/checkers/stats.js', () => ({ checkStats: () => verdicts.stats() }));
+vi.mock('../check/checkers/availability.js', () => ({ checkAvailability: () => verdicts.availability() }));
 
 beforeEach(() => {
   verdicts.stats = () => ({ 'valid?': true });

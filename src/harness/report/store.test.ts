@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStoreDir, formatStoreTimestamp } from './store.js';
-import { testOptions } from './test-fixtures.js';
+import { testOptions } from '../../../test/support/report-fixtures.js';
 
 describe('formatStoreTimestamp', () => {
   const originalTz = process.env['TZ'];

@@ -2,8 +2,8 @@
 // run (network, clients, interpreter, every node's timers). drive() pops the next timer, moves
 // virtual time to it, runs it, and lets every microtask and promise chain settle (a real
 // setImmediate turn) before the next, as Node runs one macrotask at a time.
-import { MinHeap } from '../heap.js';
-import type { Clock } from '../interpreter.js';
+import { MinHeap } from '../util/heap.js';
+import type { Clock } from '../run/interpreter.js';
 
 // Captured when this module loads, before the simulation patches the globals.
 const realSetImmediate = globalThis.setImmediate;

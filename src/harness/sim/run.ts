@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runTest, type RunDeps, type TestOutcome } from '../runner.js';
-import { deriveRng } from '../rng.js';
+import { runTest, type RunDeps, type TestOutcome } from '../run/runner.js';
+import { deriveRng } from '../util/rng.js';
 import type { TestOptions } from '../types.js';
 import { createSimClock } from './clock.js';
 import { createSimGlobals } from './globals.js';

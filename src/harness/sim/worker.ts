@@ -11,11 +11,11 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { fork, type ChildProcess } from 'node:child_process';
-import { DEFAULT_CHECK_BUDGET_S, checkWorkload } from '../check.js';
+import { DEFAULT_CHECK_BUDGET_S, checkWorkload } from '../check/check.js';
 import { assembleResults, createStoreDir, exitCodeFor, finishRun, formatStoreTimestamp, writeResults } from '../report/index.js';
 import type { Workload } from '../workload.js';
 import { getWorkload } from '../workloads/index.js';
-import type { RunDeps } from '../runner.js';
+import type { RunDeps } from '../run/runner.js';
 import type { Json, RunOutput, TestOptions, Validity } from '../types.js';
 import { runSimTest } from './run.js';
 

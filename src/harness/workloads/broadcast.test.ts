@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { historyBuilder } from '../checkers/history-builder.js';
+import { historyBuilder } from '../../../test/support/history-builder.js';
 import { SchemaError, type Body, type Json, type Rng, type TestOptions } from '../types.js';
-import type { Gen } from '../generator.js';
-import { runClientOp, specs, takeOps } from './testing.js';
+import type { Gen } from '../run/generator.js';
+import { runClientOp, specs, takeOps } from '../../../test/support/workload-testing.js';
 import { broadcastWorkload, buildTopology, TOPOLOGY_NAMES } from './broadcast.js';
 
 const nodeIds = (n: number): string[] => Array.from({ length: n }, (_, i) => `n${i}`);

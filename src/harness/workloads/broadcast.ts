@@ -4,10 +4,10 @@
 
 import type { CheckResult, Op, TestOptions } from '../types.js';
 import type { SetupRequest, Workload } from '../workload.js';
-import { counting, eachThread, mix, once, repeat } from '../generator.js';
-import { choiceOption, optionValue } from '../options.js';
+import { counting, eachThread, mix, once, repeat } from '../run/generator.js';
+import { choiceOption, optionValue } from '../cli/options.js';
 import { gridTopology, lineTopology, totalTopology, treeTopology, type Topology } from '../../lib/topology.js';
-import { checkSetFull } from '../checkers/set-full.js';
+import { checkSetFull } from '../check/checkers/set-full.js';
 import { singleRpcClient, validateReply } from './rpc.js';
 
 export type { Topology };

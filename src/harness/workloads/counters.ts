@@ -1,9 +1,9 @@
 // The CRDT workloads of Maelstrom: g-set (add elements, read the set; set-full), and g-counter /
 // pn-counter (add deltas, read the total; final reads in the acceptable set of sums). Maelstrom's
 // clients for these have no error handling: any error or timeout makes the op :info.
-import { checkCounter } from '../checkers/counter.js';
-import { checkSetFull } from '../checkers/set-full.js';
-import { counting, eachThread, filter, mix, once, repeat, type Gen } from '../generator.js';
+import { checkCounter } from '../check/checkers/counter.js';
+import { checkSetFull } from '../check/checkers/set-full.js';
+import { counting, eachThread, filter, mix, once, repeat, type Gen } from '../run/generator.js';
 import type { Completion } from '../types.js';
 import type { Connection, Workload, WorkloadClient } from '../workload.js';
 import { DEFAULT_RPC_TIMEOUT_MS, call, validateReply } from './rpc.js';

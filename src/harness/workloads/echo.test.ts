@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { historyBuilder } from '../checkers/history-builder.js';
+import { historyBuilder } from '../../../test/support/history-builder.js';
 import { SchemaError, type Body, type Rng, type TestOptions } from '../types.js';
 import { checkEcho, echoWorkload } from './echo.js';
-import { runClientOp, specs, takeOps } from './testing.js';
+import { runClientOp, specs, takeOps } from '../../../test/support/workload-testing.js';
 
 function scriptedRng(ints: number[]): Rng {
   let i = 0;

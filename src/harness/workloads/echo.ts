@@ -2,8 +2,8 @@
 
 import type { CheckResult, Json, Op } from '../types.js';
 import type { Workload } from '../workload.js';
-import { repeat } from '../generator.js';
-import { isClientOp, jsonEqual } from '../checkers/json-values.js';
+import { repeat } from '../run/generator.js';
+import { isClientOp, jsonEqual } from '../check/checkers/json-values.js';
 import { singleRpcClient, validateReply } from './rpc.js';
 
 /** Maelstrom's payload: "Please echo " and a number in 0..127. */

@@ -1,6 +1,6 @@
 // The registry of workloads the harness can run, by Maelstrom's `--workload` name.
 
-import type { OptionSpec } from '../options.js';
+import type { OptionSpec } from '../cli/options.js';
 import type { Workload } from '../workload.js';
 import { broadcastWorkload } from './broadcast.js';
 import { echoWorkload } from './echo.js';

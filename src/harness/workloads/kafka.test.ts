@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkKafka, checkKafkaWithReport } from '../checkers/kafka.js';
-import { loadReferenceHistory } from '../checkers/reference-runs.js';
-import { EMPTY, type Gen, type GenContext, type Invocation } from '../generator.js';
-import { interpret, realClock } from '../interpreter.js';
-import { createRng } from '../rng.js';
-import { testGenerator } from '../runner.js';
+import { checkKafka, checkKafkaWithReport } from '../check/checkers/kafka.js';
+import { loadReferenceHistory } from '../../../test/support/reference-runs.js';
+import { EMPTY, type Gen, type GenContext, type Invocation } from '../run/generator.js';
+import { interpret, realClock } from '../run/interpreter.js';
+import { createRng } from '../util/rng.js';
+import { testGenerator } from '../run/runner.js';
 import { SchemaError, type Body, type Completion, type Json, type Op, type TestOptions } from '../types.js';
 import type { Connection, RpcResult, WorkloadClient, WorkloadVerdict } from '../workload.js';
 import {
@@ -15,7 +15,7 @@ import {
   MAX_LAG_POINTS,
   SeenOffsets,
 } from './kafka.js';
-import { driveGenerator, runClientOp, type DriveSetup, type Driven } from './testing.js';
+import { driveGenerator, runClientOp, type DriveSetup, type Driven } from '../../../test/support/workload-testing.js';
 
 const options = (overrides: Partial<TestOptions> = {}, workloadOptions: Record<string, Json> = {}): TestOptions =>
   ({

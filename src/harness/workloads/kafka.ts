@@ -8,9 +8,9 @@
 // Keys are integers inside the generator (Elle's key pool) and strings on the wire and in the
 // history, as Maelstrom's StringKeys wrapper does; events are parsed back to integers.
 
-import { checkKafkaWithReport, type KafkaReportData } from '../checkers/kafka.js';
-import { any, eachThread, once, repeat, seq, stagger, timeLimit, type Gen, type GenContext, type OpSpec, type Step } from '../generator.js';
-import { optionValue, UsageError, type OptionSpec } from '../options.js';
+import { checkKafkaWithReport, type KafkaReportData } from '../check/checkers/kafka.js';
+import { any, eachThread, once, repeat, seq, stagger, timeLimit, type Gen, type GenContext, type OpSpec, type Step } from '../run/generator.js';
+import { optionValue, UsageError, type OptionSpec } from '../cli/options.js';
 import type { Body, Completion, Json, Op, TestOptions } from '../types.js';
 import { SchemaError } from '../types.js';
 import type { ClientOp, Connection, Workload, WorkloadClient, WorkloadVerdict } from '../workload.js';

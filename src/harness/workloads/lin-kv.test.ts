@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { checkLinKv } from '../checkers/linearizable.js';
-import { randomRegisterHistory, withImpossibleRead } from '../checkers/linearizable/random-history.js';
-import { MIN_PARALLEL_WORK } from '../parallel.js';
-import { runClientOp, takeOps } from './testing.js';
+import { checkLinKv } from '../check/checkers/linearizable.js';
+import { randomRegisterHistory, withImpossibleRead } from '../check/checkers/linearizable/random-history.js';
+import { MIN_PARALLEL_WORK } from '../check/parallel.js';
+import { runClientOp, takeOps } from '../../../test/support/workload-testing.js';
 import { linKvWorkload } from './lin-kv.js';
 import type { Json, TestOptions } from '../types.js';
 

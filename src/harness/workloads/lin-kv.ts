@@ -1,9 +1,9 @@
 // Maelstrom's lin-kv workload: a linearizable key-value store. Keys are handed to groups of 2·N
 // threads (N nodes), N reading and N writing (1/3) or cas-ing (2/3) values 0..4; a key is dropped
 // once more than 20 processes have used it. Checked key by key against a compare-and-set register.
-import { checkRegisterKey, keyTasks, linKvResult, type KeyResult } from '../checkers/linearizable.js';
-import { runTasks } from '../parallel.js';
-import { concurrentKeys, mix, processLimit, repeat, reserve } from '../generator.js';
+import { checkRegisterKey, keyTasks, linKvResult, type KeyResult } from '../check/checkers/linearizable.js';
+import { runTasks } from '../check/parallel.js';
+import { concurrentKeys, mix, processLimit, repeat, reserve } from '../run/generator.js';
 import type { Completion, Json, Op, TestOptions } from '../types.js';
 import type { Connection, Workload, WorkloadClient } from '../workload.js';
 import { call, validateReply, withErrors } from './rpc.js';

@@ -3,7 +3,7 @@
 
 import { errorKind } from '../../lib/errors.js';
 import { checkFields, type FieldKind } from '../../lib/protocol.js';
-import type { OpSpec } from '../generator.js';
+import type { OpSpec } from '../run/generator.js';
 import { SchemaError } from '../types.js';
 import type { Body, Completion, Json, TestOptions } from '../types.js';
 import type { ClientOp, Connection, WorkloadClient } from '../workload.js';

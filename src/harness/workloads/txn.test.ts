@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { historyBuilder } from '../checkers/history-builder.js';
-import { createRng } from '../rng.js';
+import { historyBuilder } from '../../../test/support/history-builder.js';
+import { createRng } from '../util/rng.js';
 import { SchemaError, type Body, type Json, type Rng, type TestOptions } from '../types.js';
-import type { Invocation } from '../generator.js';
-import { UsageError } from '../options.js';
-import { parseTestArgs } from '../cli.js';
+import type { Invocation } from '../run/generator.js';
+import { UsageError } from '../cli/options.js';
+import { parseTestArgs } from '../cli/cli.js';
 import { getWorkload } from './index.js';
-import { runClientOp, takeOps } from './testing.js';
+import { runClientOp, takeOps } from '../../../test/support/workload-testing.js';
 import {
   consistencyModels,
   consistencyModelsOption,

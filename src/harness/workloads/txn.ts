@@ -11,9 +11,9 @@
 import type { Json, Op, Rng, TestOptions } from '../types.js';
 import { SchemaError } from '../types.js';
 import type { Workload, WorkloadVerdict } from '../workload.js';
-import { once, type Gen } from '../generator.js';
-import { flagOption, intOption, optionValue, UsageError, type OptionSpec } from '../options.js';
-import { checkListAppend, checkRwRegister, type ElleOptions, type TxnCheckResult } from '../checkers/elle/index.js';
+import { once, type Gen } from '../run/generator.js';
+import { flagOption, intOption, optionValue, UsageError, type OptionSpec } from '../cli/options.js';
+import { checkListAppend, checkRwRegister, type ElleOptions, type TxnCheckResult } from '../check/checkers/elle/index.js';
 import { singleRpcClient, validateReply } from './rpc.js';
 
 /** A micro-operation: [f, key, value]; reads go out with a null value. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { historyBuilder } from '../checkers/history-builder.js';
+import { historyBuilder } from '../../../test/support/history-builder.js';
 import { SchemaError, type Body, type Json, type TestOptions } from '../types.js';
 import { checkUniqueIds, uniqueIdsWorkload } from './unique-ids.js';
-import { runClientOp, specs, takeOps } from './testing.js';
+import { runClientOp, specs, takeOps } from '../../../test/support/workload-testing.js';
 
 const opts = { nodes: ['n0'], workloadOptions: {} } as unknown as TestOptions;
 

@@ -2,8 +2,8 @@
 
 import type { CheckResult, Json, Op } from '../types.js';
 import type { Workload } from '../workload.js';
-import { repeat } from '../generator.js';
-import { checkSafely, compareValues, valueKey, type ValueKey } from '../checkers/json-values.js';
+import { repeat } from '../run/generator.js';
+import { checkSafely, compareValues, valueKey, type ValueKey } from '../check/checkers/json-values.js';
 import { singleRpcClient, validateReply } from './rpc.js';
 
 /** How many duplicated ids the result lists (Jepsen keeps the 48 most frequent). */

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Json, Op } from '../../types.js';
-import { checkKafkaWithReport, type KafkaReportData } from '../../checkers/kafka.js';
-import { KafkaHistory } from '../../checkers/kafka/test-history.js';
+import { checkKafkaWithReport, type KafkaReportData } from '../../check/checkers/kafka.js';
+import { KafkaHistory } from '../../../../test/support/kafka-history.js';
 import { formatSummary } from '../summary.js';
 import { renderReportHtml } from '../html.js';
 import { assembleResults } from '../results.js';
-import { runOutput, testOptions } from '../test-fixtures.js';
+import { runOutput, testOptions } from '../../../../test/support/report-fixtures.js';
 import { workloadViewHtml, workloadViewSummary } from './index.js';
 import { ERROR_ROW_LIMIT, LAG_KEY_LIMIT, LAG_POINT_LIMIT } from './kafka.js';
 

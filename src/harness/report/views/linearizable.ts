@@ -3,7 +3,7 @@
 // short operations stay visible), the longest linearizable prefix found (bars in blue, numbered
 // in their linearization order with the register's value after each), and the operation that
 // cannot be placed (red) with the values the register could hold at that point. The data is each
-// key's `explanation` in results.workload.results (src/harness/checkers/linearizable/report.ts).
+// key's `explanation` in results.workload.results (src/harness/check/checkers/linearizable/report.ts).
 
 import type { Json } from '../../types.js';
 import type { Results } from '../results.js';

@@ -1,7 +1,7 @@
 // The transaction view (txn-rw-register, txn-list-append): every anomaly the checker explained,
 // in words (which transaction wrote, which read, which edge is ww, wr or rw and why) and drawn
 // the way Elle draws its cycles: transactions as boxes, dependency edges as labelled arrows.
-// The data is results.glomers.workload.explanations (src/harness/checkers/elle/explain.ts),
+// The data is results.glomers.workload.explanations (src/harness/check/checkers/elle/explain.ts),
 // which holds Maelstrom's anomalies and our own findings (G0 under read-uncommitted, replies
 // that drop or alter micro-ops, list-append reads answered as appends).
 
@@ -10,7 +10,7 @@ import type { Results } from '../results.js';
 import { escapeXml, px } from '../svg.js';
 import { asArray, asMap, asNumber, asString, boundLines, capNote, clip, isMap, opFinder, showValue, SUMMARY_LINE_LIMIT, type JsonMap } from './common.js';
 import type { ViewContext, WorkloadView } from './types.js';
-import type { GlomersEdge } from '../../checkers/elle/glomers.js';
+import type { GlomersEdge } from '../../check/checkers/elle/glomers.js';
 
 /** Explanations listed in words, and of those, how many are drawn (per type and in all). */
 export const LISTED_LIMIT = 200;

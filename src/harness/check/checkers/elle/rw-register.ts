@@ -1,0 +1,299 @@
+// Elle's rw-register analysis (txn-rw-register): version inference from the initial state and
+// writes-follow-reads, wr/ww/rw edges between ok transactions, and the non-cycle anomalies.
+
+import type { Json } from '../../../types.js';
+import { type ValueKey, valueKey } from '../json-values.js';
+import { type Graph, GraphBuilder, RW, tarjan, WR, WW, at } from './graph.js';
+import { type Anomalies, type Txn, addAnomaly, type Mop, type StepExplainer } from './common.js';
+import type { EdgeKind } from './graph.js';
+
+export class CheckerThrew extends Error {}
+
+/** per key: the versions and who ext-wrote / ext-read each (ok transactions only) */
+interface KeyIndex {
+  writers: Map<ValueKey, number[]>;
+  readers: Map<ValueKey, number[]>;
+  /** version edges v1 -> v2 */
+  versions: Map<ValueKey, Set<ValueKey>>;
+  values: Map<ValueKey, Json>;
+}
+
+export interface RwAnalysis {
+  graph: GraphBuilder;
+  explainer: StepExplainer;
+  keys: Map<ValueKey, KeyIndex>;
+}
+
+const isWrite = (f: string): boolean => f === 'w';
+
+/** first mop touching each key, if a read: key -> value */
+export function extReads(mops: readonly Mop[]): Map<ValueKey, { key: Json; value: Json; mopIndex: number }> {
+  const seen = new Set<ValueKey>();
+  const out = new Map<ValueKey, { key: Json; value: Json; mopIndex: number }>();
+  mops.forEach(([f, k, v], i) => {
+    const kk = valueKey(k);
+    if (seen.has(kk)) return;
+    seen.add(kk);
+    if (f === 'r') out.set(kk, { key: k, value: v, mopIndex: i });
+  });
+  return out;
+}
+
+/** last write to each key */
+export function extWrites(mops: readonly Mop[], write: (f: string) => boolean = isWrite): Map<ValueKey, { key: Json; value: Json; mopIndex: number }> {
+  const out = new Map<ValueKey, { key: Json; value: Json; mopIndex: number }>();
+  mops.forEach(([f, k, v], i) => {
+    if (write(f)) out.set(valueKey(k), { key: k, value: v, mopIndex: i });
+  });
+  return out;
+}
+
+function keyIndex(keys: Map<ValueKey, KeyIndex>, k: ValueKey): KeyIndex {
+  let idx = keys.get(k);
+  if (idx === undefined) {
+    idx = { writers: new Map(), readers: new Map(), versions: new Map(), values: new Map() };
+    keys.set(k, idx);
+  }
+  return idx;
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l === undefined) m.set(k, [v]);
+  else l.push(v);
+}
+
+function addVersion(versions: Map<ValueKey, Set<ValueKey>>, a: ValueKey, b: ValueKey): void {
+  let s = versions.get(a);
+  if (s === undefined) {
+    s = new Set();
+    versions.set(a, s);
+  }
+  s.add(b);
+}
+
+// ---- non-cycle anomalies --------------------------------------------------------------------
+
+export function internalCases(txns: readonly Txn[], anomalies: Anomalies): void {
+  for (const t of txns) {
+    if (t.completion.type !== 'ok') continue;
+    const expected = new Map<ValueKey, Json>();
+    for (const mop of t.mops) {
+      const [f, k, v] = mop;
+      const kk = valueKey(k);
+      if (isWrite(f)) {
+        expected.set(kk, v);
+        continue;
+      }
+      if (f !== 'r') continue;
+      const e = expected.get(kk);
+      if (e !== undefined && e !== null && valueKey(e) !== valueKey(v)) {
+        addAnomaly(anomalies, 'internal', { op: t.completion as unknown as Json, mop, expected: e });
+        break;
+      }
+      expected.set(kk, v);
+    }
+  }
+}
+
+export function g1aCases(txns: readonly Txn[], anomalies: Anomalies, write: (f: string) => boolean): Map<string, Txn> {
+  const failed = new Map<string, Txn>();
+  for (const t of txns) {
+    if (t.completion.type !== 'fail') continue;
+    for (const [f, k, v] of t.mops) if (write(f)) failed.set(`${String(valueKey(k))}\u0000${String(valueKey(v))}`, t);
+  }
+  return failed;
+}
+
+export function lostUpdateCases(txns: readonly Txn[], write: (f: string) => boolean, anomalies: Anomalies): void {
+  const groups = new Map<string, { key: Json; value: Json; txns: Json[] }>();
+  for (const t of txns) {
+    if (t.completion.type !== 'ok') continue;
+    const reads = new Map<ValueKey, Json>();
+    const writes = new Set<ValueKey>();
+    for (const [f, k, v] of t.mops) {
+      const kk = valueKey(k);
+      if (write(f) && !writes.has(kk)) {
+        if (!reads.has(kk)) continue;
+        writes.add(kk);
+        const readValue = reads.get(kk) as Json;
+        const id = `${String(kk)}\u0000${String(valueKey(readValue))}`;
+        const g = groups.get(id) ?? { key: k, value: readValue, txns: [] };
+        g.txns.push(t.completion as unknown as Json);
+        groups.set(id, g);
+      } else if (!write(f) && !reads.has(kk)) {
+        reads.set(kk, v);
+      }
+    }
+  }
+  for (const g of groups.values()) if (g.txns.length >= 2) addAnomaly(anomalies, 'lost-update', g);
+}
+
+function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
+  internalCases(txns, anomalies);
+  const failed = g1aCases(txns, anomalies, isWrite);
+  // intermediate writes over every op, invocations included: (k, v) -> the op that wrote it
+  const intermediate = new Map<string, Txn['completion']>();
+  const recordIntermediate = (op: Txn['completion'], mops: readonly Mop[]): void => {
+    const last = new Map<ValueKey, Json>();
+    for (const [f, k, v] of mops) {
+      if (!isWrite(f)) continue;
+      const kk = valueKey(k);
+      if (last.has(kk)) intermediate.set(`${String(kk)}\u0000${String(valueKey(last.get(kk) as Json))}`, op);
+      last.set(kk, v);
+    }
+  };
+  for (const t of txns) {
+    const invMops = Array.isArray(t.invoke.value) ? (t.invoke.value as Json[]).filter((m): m is Mop => Array.isArray(m) && m.length === 3) : [];
+    recordIntermediate(t.invoke, invMops as Mop[]);
+    recordIntermediate(t.completion, t.mops);
+  }
+  for (const t of txns) {
+    if (t.completion.type !== 'ok') continue;
+    for (const mop of t.mops) {
+      const [f, k, v] = mop;
+      if (f !== 'r') continue;
+      const id = `${String(valueKey(k))}\u0000${String(valueKey(v))}`;
+      const w = failed.get(id);
+      if (w !== undefined && v !== null) addAnomaly(anomalies, 'G1a', { op: t.completion as unknown as Json, mop, writer: w.completion as unknown as Json });
+    }
+  }
+  for (const t of txns) {
+    if (t.completion.type !== 'ok') continue;
+    for (const mop of t.mops) {
+      const [f, k, v] = mop;
+      if (f !== 'r' || v === null) continue;
+      const w = intermediate.get(`${String(valueKey(k))}\u0000${String(valueKey(v))}`);
+      if (w !== undefined && w.index !== t.completion.index) addAnomaly(anomalies, 'G1b', { op: t.completion as unknown as Json, mop, writer: w as unknown as Json });
+    }
+  }
+  lostUpdateCases(txns, isWrite, anomalies);
+}
+
+// ---- version inference and edges ------------------------------------------------------------
+
+export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): RwAnalysis {
+  rwNonCycle(txns, anomalies);
+  const keys = new Map<ValueKey, KeyIndex>();
+  const finalWriters = new Map<string, number>();
+  const wfr = new Map<ValueKey, Map<ValueKey, Set<ValueKey>>>();
+  for (const t of txns) {
+    const type = t.completion.type;
+    if (type !== 'ok' && type !== 'info') continue;
+    const reads = extReads(t.mops);
+    const writes = extWrites(t.mops);
+    for (const [kk, w] of writes) {
+      if (w.value === null) continue;
+      const idx = keyIndex(keys, kk);
+      const vk = valueKey(w.value);
+      idx.values.set(vk, w.value);
+      addVersion(idx.versions, null, vk);
+      if (type === 'ok') {
+        const id = `${String(kk)}\u0000${String(vk)}`;
+        if (finalWriters.has(id)) throw new CheckerThrew(`key ${JSON.stringify(w.key)} value ${JSON.stringify(w.value)} was written by more than one ok transaction`);
+        finalWriters.set(id, t.id);
+        push(idx.writers, vk, t.id);
+      }
+    }
+    if (type !== 'ok') continue;
+    for (const [kk, r] of reads) {
+      const idx = keyIndex(keys, kk);
+      const vk = valueKey(r.value);
+      push(idx.readers, vk, t.id);
+      if (r.value === null) continue;
+      idx.values.set(vk, r.value);
+      addVersion(idx.versions, null, vk);
+      const w = writes.get(kk);
+      if (w !== undefined && w.value !== null) {
+        let m = wfr.get(kk);
+        if (m === undefined) {
+          m = new Map();
+          wfr.set(kk, m);
+        }
+        addVersion(m, vk, valueKey(w.value));
+      }
+    }
+  }
+  // merge writes-follow-reads; any cyclic key throws it away for every key
+  let cyclic = false;
+  for (const [kk, m] of wfr) {
+    const idx = keys.get(kk) as KeyIndex;
+    const merged = new Map<ValueKey, Set<ValueKey>>();
+    for (const [a, bs] of idx.versions) merged.set(a, new Set(bs));
+    for (const [a, bs] of m) for (const b of bs) addVersion(merged, a, b);
+    const vertices = new Set<ValueKey>();
+    for (const [a, bs] of merged) {
+      vertices.add(a);
+      for (const b of bs) vertices.add(b);
+    }
+    const list = [...vertices];
+    const local = new Map(list.map((v, i) => [v, i]));
+    const comps = tarjan(list.length, (i) => [...(merged.get(at(list, i)) ?? [])].map((b) => local.get(b) as number), false);
+    for (const c of comps) {
+      cyclic = true;
+      const values = c.map((i) => idx.values.get(at(list, i)) ?? null).sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))));
+      addAnomaly(anomalies, 'cyclic-versions', { key: keyJson(kk), scc: values, sources: ['initial-state', 'wfr-keys'] });
+    }
+  }
+  if (!cyclic) {
+    for (const [kk, m] of wfr) {
+      const idx = keys.get(kk) as KeyIndex;
+      for (const [a, bs] of m) for (const b of bs) addVersion(idx.versions, a, b);
+    }
+  }
+  const graph = new GraphBuilder(txns.length);
+  for (const idx of keys.values()) {
+    for (const [vk, readers] of idx.readers) {
+      const ws = idx.writers.get(vk);
+      if (ws === undefined || ws.length !== 1) continue;
+      for (const r of readers) graph.link(at(ws, 0), r, WR);
+    }
+    for (const [v1, nexts] of idx.versions) {
+      for (const v2 of nexts) {
+        const w2 = idx.writers.get(v2);
+        if (w2 === undefined) continue;
+        for (const a of idx.writers.get(v1) ?? []) for (const b of w2) graph.link(a, b, WW);
+        for (const a of idx.readers.get(v1) ?? []) for (const b of w2) graph.link(a, b, RW);
+      }
+    }
+  }
+  return { graph, keys, explainer: rwExplainer(keys) };
+}
+
+/** keys are stored by valueKey; turn one back into the JSON key it came from */
+function keyJson(kk: ValueKey): Json {
+  if (typeof kk === 'string' && kk.startsWith('"')) return kk.slice(1);
+  if (typeof kk === 'string') return JSON.parse(kk) as Json;
+  return kk;
+}
+
+function rwExplainer(keys: Map<ValueKey, KeyIndex>): StepExplainer {
+  return {
+    step(a: Txn, b: Txn, kind: EdgeKind): { [key: string]: Json } {
+      if (kind === 'realtime') return { type: 'realtime', "a'": a.completion as unknown as Json, b: b.invoke as unknown as Json };
+      if (kind === 'process') return { type: 'process', process: b.completion.process };
+      const aReads = extReads(a.mops);
+      const aWrites = extWrites(a.mops);
+      const bReads = extReads(b.mops);
+      const bWrites = extWrites(b.mops);
+      if (kind === 'wr') {
+        for (const [kk, r] of bReads) {
+          const w = aWrites.get(kk);
+          if (w !== undefined && valueKey(w.value) === valueKey(r.value)) return { type: 'wr', key: r.key, value: r.value, 'a-mop-index': w.mopIndex, 'b-mop-index': r.mopIndex };
+        }
+      }
+      for (const [kk, w2] of bWrites) {
+        const idx = keys.get(kk);
+        if (idx === undefined) continue;
+        const first = kind === 'ww' ? aWrites.get(kk) : aReads.get(kk);
+        if (first === undefined) continue;
+        if (idx.versions.get(valueKey(first.value))?.has(valueKey(w2.value)) === true) {
+          return { type: kind, key: w2.key, value: first.value, "value'": w2.value, 'a-mop-index': first.mopIndex, 'b-mop-index': w2.mopIndex };
+        }
+      }
+      return { type: kind };
+    },
+  };
+}
+
+export type { Graph };

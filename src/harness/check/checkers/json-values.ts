@@ -1,0 +1,113 @@
+// Value semantics the checkers need to agree with Maelstrom's (Clojure) checkers: equality of
+// parsed JSON values, a hashable key with the same equality, and Clojure's `compare` ordering.
+
+import type { CheckResult, Json, Op } from '../../types.js';
+
+/** Thrown where Clojure's `compare` would throw (values of unrelated types, maps). */
+export class IncomparableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IncomparableError';
+  }
+}
+
+function isPlainObject(value: Json | undefined): value is { [key: string]: Json } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What valueKey returns: a primitive that Map and Set compare correctly. */
+export type ValueKey = string | number | boolean | null;
+
+function canonicalText(value: Json): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalText).join(',')}]`;
+  if (isPlainObject(value)) {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalText(value[k] ?? null)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * A Map/Set key that is equal for two values exactly when the values are equal as parsed JSON:
+ * object key order is irrelevant, and `1` and `"1"` differ. Numbers, booleans and null are their
+ * own keys (the common case stays allocation-free); strings get a leading '"' and lists/objects
+ * their canonical text, which starts with '[' or '{', so the three never collide.
+ */
+export function valueKey(value: Json | undefined): ValueKey {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'string') return `"${value}`;
+  return canonicalText(value);
+}
+
+/** Equality of parsed JSON values (Clojure `=` on what Cheshire would parse). */
+export function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {
+  return valueKey(a) === valueKey(b);
+}
+
+function typeRank(value: Json): string {
+  if (Array.isArray(value)) return 'array';
+  if (value === null) return 'null';
+  return typeof value;
+}
+
+/**
+ * Clojure's `compare` over JSON values: nil sorts first, numbers numerically, strings by UTF-16
+ * code units (Java's compareTo), booleans false < true, vectors by length then element-wise.
+ * Maps, and values of different types, are not comparable: Clojure throws, and so do we.
+ */
+export function compareValues(a: Json | undefined, b: Json | undefined): number {
+  const x = a === undefined ? null : a;
+  const y = b === undefined ? null : b;
+  if (x === null || y === null) {
+    if (x === null && y === null) return 0;
+    return x === null ? -1 : 1;
+  }
+  const rankX = typeRank(x);
+  const rankY = typeRank(y);
+  if (rankX !== rankY) {
+    throw new IncomparableError(`cannot compare ${JSON.stringify(x)} with ${JSON.stringify(y)}`);
+  }
+  if (typeof x === 'number' && typeof y === 'number') return x < y ? -1 : x > y ? 1 : 0;
+  if (typeof x === 'string' && typeof y === 'string') return x < y ? -1 : x > y ? 1 : 0;
+  if (typeof x === 'boolean' && typeof y === 'boolean') return x === y ? 0 : x ? 1 : -1;
+  if (Array.isArray(x) && Array.isArray(y)) {
+    if (x.length !== y.length) return x.length < y.length ? -1 : 1;
+    for (let i = 0; i < x.length; i++) {
+      const c = compareValues(x[i], y[i]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  }
+  throw new IncomparableError(`cannot compare maps: ${JSON.stringify(x)}`);
+}
+
+/** A history op as a plain JSON object, with undefined fields left out (as Jepsen prints it). */
+export function opRecord(op: Op, overrides: Partial<Record<string, Json>> = {}): { [key: string]: Json } {
+  const record: { [key: string]: Json } = {};
+  for (const [key, value] of Object.entries(op)) {
+    if (value !== undefined) record[key] = value;
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value !== undefined) record[key] = value;
+  }
+  return record;
+}
+
+/** True for ops of client processes (Jepsen's `client-ops`): the nemesis is left out. */
+export function isClientOp(op: Op): boolean {
+  return typeof op.process === 'number';
+}
+
+/**
+ * Runs a checker the way Jepsen's `check-safe` does: an exception becomes an `unknown` verdict
+ * carrying the error, instead of crashing the whole analysis.
+ */
+export function checkSafely(run: () => CheckResult): CheckResult {
+  try {
+    return run();
+  } catch (err) {
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return { 'valid?': 'unknown', error: message };
+  }
+}

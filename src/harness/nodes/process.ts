@@ -1,0 +1,562 @@
+// Node process supervision: spawn, stdout lines into the network (validated as Maelstrom does),
+// stderr into node-logs/<node>.log, crash detection, and a guarantee that no child outlives us.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { MAX_JSON_DEPTH, createLineSplitter, jsonDepthExceeds, lineMayBeTooDeep, previewJson } from '../../lib/protocol.js';
+import type { Body, Message, NodeProblem } from '../types.js';
+
+/** Lines of stderr kept per node for problem reports. */
+export const STDERR_TAIL_LINES = 20;
+/** A stdout "line" longer than this without a newline is treated as a bad line. */
+const MAX_LINE_CHARS = 64 * 1024 * 1024;
+const MAX_STDERR_LINE_CHARS = 64 * 1024;
+/** How much lower than the harness node processes run (Unix niceness steps). */
+const NODE_NICENESS = 10;
+
+/** Bytes waiting for a node's stdin beyond which nodes sending to it are read no further. */
+export const STDIN_SOFT_LIMIT_BYTES = 1 << 20;
+/** Bytes waiting for a node's stdin beyond which it is declared not draining at once. */
+export const STDIN_HARD_LIMIT_BYTES = 16 << 20;
+/** A node whose stdin backlog (over the soft limit) takes nothing for this long is not draining. */
+export const NOT_DRAINING_AFTER_MS = 2_000;
+/** Bytes of stderr waiting for the log file beyond which the node's stderr is read no further. */
+const LOG_BACKLOG_LIMIT_BYTES = 16 << 20;
+/** After its process exits, how long a node's pipes may stay open before they are torn down. */
+const PIPE_CLOSE_GRACE_MS = 500;
+
+// ---------------------------------------------------------------------------------------------
+// Every child we spawn, so that teardown paths (normal end, signals, crashes) can kill them.
+//
+// Each node starts in its own process group (detached: a new session), so that what it forks goes
+// with it: teardown SIGKILLs the whole group, never only the node. A group is forgotten only once it
+// has been killed, since children a node forked may outlive the node itself.
+
+const liveChildren = new Set<ChildProcess>();
+const liveGroups = new Set<number>();
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // the group is empty already
+  }
+}
+
+/** SIGKILLs every node's process group. Synchronous, so it is safe inside an 'exit' handler. */
+export function killAllChildren(): void {
+  for (const child of liveChildren) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const pgid of liveGroups) killGroup(pgid);
+}
+
+// A SIGKILLed harness runs no handler at all. One watchdog process per harness (awk, a few hundred
+// KB) holds a pipe from us and is told each node's group id; when the pipe closes, however we
+// died, it kills every group it still holds. It sits in its own session, so Ctrl-C on the terminal
+// does not reach it, and it is unref'd, so it never keeps the harness alive.
+const WATCHDOG_SCRIPT = [
+  '/^[0-9]+$/ { live[$0] = 1 }',
+  '/^-[0-9]+$/ { delete live[substr($0, 2)] }',
+  'END { for (g in live) system("kill -9 -" g " 2>/dev/null") }',
+].join('\n');
+let watchdog: ChildProcess | null | undefined;
+
+function tellWatchdog(line: string): void {
+  if (watchdog === undefined) {
+    try {
+      watchdog = spawn('awk', [WATCHDOG_SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+      watchdog.on('error', (err) => {
+        process.stderr.write(`glomers: no watchdog (${err.message}); nodes may outlive a SIGKILLed harness\n`);
+        watchdog = null;
+      });
+      watchdog.stdin?.on('error', () => {});
+      watchdog.unref();
+      (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    } catch {
+      watchdog = null;
+    }
+  }
+  if (watchdog?.stdin && !watchdog.stdin.destroyed) watchdog.stdin.write(`${line}\n`);
+}
+
+/** Pid of the watchdog process, if one runs (for tests). */
+export function watchdogPid(): number | undefined {
+  return watchdog?.pid;
+}
+
+let handlersInstalled = false;
+
+/**
+ * Makes sure no node outlives the harness: on exit, SIGINT, SIGTERM and uncaught errors every
+ * child gets SIGKILL. Signals exit with 128+signal; uncaught errors exit 255.
+ */
+export function installTeardownHandlers(hooks: { onInterrupt?: () => void } = {}): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', killAllChildren);
+  const onSignal = (signal: NodeJS.Signals, code: number) => () => {
+    process.stderr.write(`\nglomers: ${signal} received, killing nodes\n`);
+    killAllChildren();
+    process.exit(code);
+  };
+  // The first Ctrl-C stops the run and writes what it recorded; a second one quits at once.
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (hooks.onInterrupt === undefined || interrupts > 1) return onSignal('SIGINT', 130)();
+    process.stderr.write('\nglomers: interrupted; stopping the run and writing the results recorded so far (Ctrl-C again to quit now)\n');
+    hooks.onInterrupt();
+  });
+  process.on('SIGTERM', onSignal('SIGTERM', 143));
+  process.on('SIGHUP', onSignal('SIGHUP', 129));
+  const onCrash = (err: unknown) => {
+    process.stderr.write(`glomers: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    killAllChildren();
+    process.exit(255);
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation of one stdout line (spec section 1).
+
+const ALLOWED_TOP_LEVEL_KEYS = new Set(['src', 'dest', 'body', 'id']);
+
+export type LineCheck = { ok: true; message: Message } | { ok: false; reason: string };
+
+export function checkLine(line: string, isRegistered: (id: string) => boolean): LineCheck {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: 'not well-formed JSON (was it meant for stderr?)' };
+  }
+  // Everything downstream (forwarding, journal, checkers, result files) walks values recursively.
+  if (lineMayBeTooDeep(line.length) && jsonDepthExceeds(parsed)) {
+    return { ok: false, reason: `nested deeper than ${MAX_JSON_DEPTH} levels` };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { ok: false, reason: 'not a JSON object' };
+  }
+  const record = parsed as Record<string, unknown>;
+  const extra = Object.keys(record).filter((key) => !ALLOWED_TOP_LEVEL_KEYS.has(key));
+  if (extra.length > 0) {
+    return { ok: false, reason: `top-level keys other than src/dest/body/id: ${extra.join(', ')}` };
+  }
+  const { src, dest, body, id } = record;
+  if (typeof src !== 'string') return { ok: false, reason: 'src is missing or not a string' };
+  if (typeof dest !== 'string') return { ok: false, reason: 'dest is missing or not a string' };
+  if (!('body' in record)) return { ok: false, reason: 'body is missing' };
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, reason: 'body is not a JSON object' };
+  }
+  if (id !== undefined && !Number.isInteger(id)) return { ok: false, reason: 'id is not an integer' };
+  if (!isRegistered(src)) return { ok: false, reason: `src ${previewJson(src)} is not a node, service or open client` };
+  if (!isRegistered(dest)) {
+    return {
+      ok: false,
+      reason: `dest ${previewJson(dest)} is not a node, service or open client (a reply to a client that timed out counts too)`,
+    };
+  }
+  return { ok: true, message: { src, dest, body: body as Body } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One node process.
+
+export interface NodeProcessOptions {
+  nodeId: string;
+  /** absolute canonical path */
+  binPath: string;
+  args: string[];
+  logFile: string;
+  logStderr: boolean;
+  isRegistered: (id: string) => boolean;
+  /** a valid line from the node's stdout */
+  onMessage: (message: Message) => void;
+  onProblem: (problem: NodeProblem) => void;
+  /** a node that floods a peer or stops reading its stdin (default: printed to stderr) */
+  onWarning?: (warning: SupervisionWarning) => void;
+}
+
+/**
+ * What supervision notices about a node that is not a failure of the test: it sends faster than
+ * its destinations read ('flood'), or it stopped reading its stdin ('not-draining').
+ */
+export interface SupervisionWarning {
+  node: string;
+  kind: 'flood' | 'not-draining';
+  detail: string;
+  stderrTail: string[];
+}
+
+/** Messages dropped because their destination node stopped reading its stdin. */
+export interface DropCounts {
+  /** messages not written to this node's stdin */
+  notDraining: number;
+}
+
+export interface NodeProcess {
+  readonly nodeId: string;
+  readonly pid: number | undefined;
+  /** writes one message line to the node's stdin */
+  write(message: Message): void;
+  stderrTail(): string[];
+  /** what supervision dropped on the way to this node */
+  readonly dropped: DropCounts;
+  /** SIGKILLs the node (if alive) and resolves when it is gone and its log is flushed */
+  stop(timeoutMs?: number): Promise<void>;
+  readonly exited: boolean;
+}
+
+export function formatProblem(problem: Pick<NodeProblem, 'node' | 'detail' | 'stderrTail'>): string {
+  const tail =
+    problem.stderrTail.length === 0
+      ? '  (no stderr output)'
+      : problem.stderrTail.map((line) => `  | ${line}`).join('\n');
+  return `\n*** glomers: node ${problem.node}: ${problem.detail}\n  last stderr lines of ${problem.node}:\n${tail}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Back-pressure between nodes. A node's stdin backlog lives in this process; a node that sends
+// faster than its destination reads would grow it without bound. So a node's stdout is read no
+// further while a node it just sent to has more than STDIN_SOFT_LIMIT_BYTES waiting, until that
+// backlog drains. A destination that takes nothing for NOT_DRAINING_AFTER_MS (or whose backlog
+// passes STDIN_HARD_LIMIT_BYTES) is declared not draining: messages to it are dropped and counted
+// until it catches up, which also breaks any cycle of nodes waiting on each other.
+
+interface Inbox {
+  /** true while senders to this node should wait */
+  congested(): boolean;
+  /** senders waiting for this inbox to drain */
+  readonly waiters: Set<() => void>;
+}
+
+/** Inboxes by node id; a set, since concurrent runs in one process may reuse ids. */
+const inboxes = new Map<string, Set<Inbox>>();
+
+function congestedInbox(nodeId: string): Inbox | undefined {
+  const candidates = inboxes.get(nodeId);
+  if (candidates === undefined) return undefined;
+  for (const inbox of candidates) if (inbox.congested()) return inbox;
+  return undefined;
+}
+
+function wake(inbox: Inbox): void {
+  const waiting = [...inbox.waiters];
+  inbox.waiters.clear();
+  for (const resume of waiting) resume();
+}
+
+export function startNode(options: NodeProcessOptions): NodeProcess {
+  const { nodeId } = options;
+  const tail: string[] = [];
+  let stopping = false;
+  let exited = false;
+  let readingStdout = true;
+
+  const log: WriteStream = createWriteStream(options.logFile, { flags: 'a' });
+  log.on('error', (err) => process.stderr.write(`glomers: cannot write ${options.logFile}: ${err.message}\n`));
+
+  const child = spawn(options.binPath, options.args, {
+    cwd: os.tmpdir(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group: teardown kills what the node forks too.
+    detached: true,
+  });
+  liveChildren.add(child);
+  const pgid = child.pid;
+  if (pgid !== undefined) {
+    liveGroups.add(pgid);
+    tellWatchdog(String(pgid));
+  }
+  // The simulated network's clock runs in this process: nodes get a lower CPU priority so that on
+  // a small machine a busy node delays itself (as it would anywhere) rather than every delivery.
+  if (child.pid !== undefined) {
+    try {
+      os.setPriority(child.pid, Math.min(19, os.getPriority(child.pid) + NODE_NICENESS));
+    } catch {
+      // not permitted here: nodes share the CPU equally, and the lateness figures will show it
+    }
+  }
+
+  const exitPromise = new Promise<void>((resolve) => {
+    child.on('exit', () => resolve());
+  });
+  const closePromise = new Promise<void>((resolve) => {
+    child.on('close', () => resolve());
+  });
+
+  // Problems are announced at once; their stderr tails are refreshed when the node stops, since
+  // stderr and stdout are separate pipes and the lines explaining a problem may arrive after it.
+  const reported: Array<{ stderrTail: string[] }> = [];
+  const report = (problem: NodeProblem): void => {
+    reported.push(problem);
+    options.onProblem(problem);
+  };
+  const warn = (kind: SupervisionWarning['kind'], detail: string): void => {
+    const warning: SupervisionWarning = { node: nodeId, kind, detail, stderrTail: tail.slice() };
+    reported.push(warning);
+    if (options.onWarning) options.onWarning(warning);
+    else process.stderr.write(formatProblem(warning));
+  };
+
+  child.on('error', (err) => {
+    // spawn failures (ENOENT, EACCES) arrive here instead of 'exit'
+    if (stopping) return;
+    exited = true;
+    liveChildren.delete(child);
+    report({
+      node: nodeId,
+      kind: 'exit',
+      detail: `could not start ${options.binPath}: ${err.message}`,
+      exitCode: null,
+      signal: null,
+      stderrTail: tail.slice(),
+    });
+  });
+
+  child.on('exit', (code, signal) => {
+    exited = true;
+    liveChildren.delete(child);
+    wake(inbox);
+    if (stopping) return;
+    // 'close' comes once stderr is drained too, so the tail shows why it died; a child the node
+    // forked may hold the pipes open, so do not wait for it for long.
+    let announced = false;
+    const announce = (): void => {
+      if (announced) return;
+      announced = true;
+      report({
+        node: nodeId,
+        kind: 'exit',
+        detail: `crashed during the test with ${signal !== null ? `signal ${signal}` : `exit status ${code}`}`,
+        exitCode: code,
+        signal,
+        stderrTail: tail.slice(),
+      });
+    };
+    child.once('close', announce);
+    setTimeout(announce, PIPE_CLOSE_GRACE_MS).unref();
+  });
+
+  // -- stdin: bounded backlog, back-pressure on senders, not-draining detection.
+  let queuedBytes = 0;
+  let notDraining = false;
+  const dropped: DropCounts = { notDraining: 0 };
+  let watchTimer: NodeJS.Timeout | undefined;
+  let lastTaken = 0;
+  let lastProgressMs = 0;
+  const takenBytes = (): number => queuedBytes - child.stdin.writableLength;
+  const inbox: Inbox = {
+    congested: () => !notDraining && !exited && !stopping && child.stdin.writableLength > STDIN_SOFT_LIMIT_BYTES,
+    waiters: new Set(),
+  };
+  let ids = inboxes.get(nodeId);
+  if (ids === undefined) inboxes.set(nodeId, (ids = new Set()));
+  ids.add(inbox);
+
+  const declareNotDraining = (why: string): void => {
+    if (notDraining) return;
+    notDraining = true;
+    stopWatching();
+    warn(
+      'not-draining',
+      `is not reading its stdin (${why}); glomers drops messages to it, counted, until it catches up`,
+    );
+    wake(inbox);
+  };
+  const stopWatching = (): void => {
+    if (watchTimer !== undefined) clearInterval(watchTimer);
+    watchTimer = undefined;
+  };
+  const watchBacklog = (): void => {
+    if (watchTimer !== undefined) return;
+    lastTaken = takenBytes();
+    lastProgressMs = Date.now();
+    watchTimer = setInterval(() => {
+      const taken = takenBytes();
+      if (taken > lastTaken) {
+        lastTaken = taken;
+        lastProgressMs = Date.now();
+      } else if (Date.now() - lastProgressMs >= NOT_DRAINING_AFTER_MS) {
+        const backlog = child.stdin.writableLength;
+        declareNotDraining(`${(backlog / 1e6).toFixed(1)} MB waiting, none taken for ${NOT_DRAINING_AFTER_MS / 1000} s`);
+      }
+    }, NOT_DRAINING_AFTER_MS / 4);
+    watchTimer.unref();
+  };
+  child.stdin.on('drain', () => {
+    stopWatching();
+    if (notDraining) {
+      notDraining = false;
+      process.stderr.write(
+        `glomers: node ${nodeId} reads its stdin again; ${dropped.notDraining} message(s) to it were dropped meanwhile\n`,
+      );
+    }
+    wake(inbox);
+  });
+  child.stdin.on('error', () => {
+    // EPIPE when the node died; the exit handler reports it
+  });
+
+  const pushTail = (line: string): void => {
+    tail.push(line);
+    if (tail.length > STDERR_TAIL_LINES) tail.shift();
+  };
+
+  const stderrLines = createLineSplitter(
+    (line) => {
+      pushTail(line);
+      if (options.logStderr) process.stderr.write(`${nodeId} | ${line}\n`);
+    },
+    (bytes) => pushTail(`(a stderr line of more than ${bytes} chars, left out)`),
+    MAX_STDERR_LINE_CHARS,
+  );
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    // A node that floods stderr faster than the disk takes it waits for the log file.
+    if (!log.write(chunk) && log.writableLength > LOG_BACKLOG_LIMIT_BYTES) {
+      child.stderr.pause();
+      log.once('drain', () => child.stderr.resume());
+    }
+    stderrLines.push(chunk);
+  });
+
+  const badLine = (line: string, reason: string): void => {
+    readingStdout = false;
+    const shown = line.length > 2000 ? `${line.slice(0, 2000)}… (${line.length} chars)` : line;
+    report({
+      node: nodeId,
+      kind: 'bad-line',
+      detail: `printed a bad line to stdout (${reason}); glomers ignores its stdout for the rest of the test, as Maelstrom does.\n  line: ${shown}`,
+      stderrTail: tail.slice(),
+    });
+  };
+
+  // -- stdout: validated lines into the network, read no faster than their destinations drain.
+  let waitingOn: Inbox | undefined;
+  let floodWarned = false;
+  let pausedFor: string | undefined;
+  const stdoutLines = createLineSplitter(
+    (line) => {
+      if (!readingStdout || line.trim() === '') return;
+      const checked = checkLine(line, options.isRegistered);
+      if (!checked.ok) {
+        badLine(line, checked.reason);
+        return;
+      }
+      options.onMessage(checked.message);
+      if (waitingOn === undefined) {
+        const full = congestedInbox(checked.message.dest);
+        if (full !== undefined) {
+          waitingOn = full;
+          pausedFor = checked.message.dest;
+        }
+      }
+    },
+    (bytes) => badLine(`(${bytes} chars)`, `no newline after ${MAX_LINE_CHARS} chars`),
+    MAX_LINE_CHARS,
+  );
+  const resumeStdout = (): void => {
+    waitingOn = undefined;
+    if (!child.stdout.destroyed) child.stdout.resume();
+  };
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    // After a bad line we keep draining (so the node never blocks on a full pipe) but ignore it.
+    if (!readingStdout) return;
+    stdoutLines.push(chunk);
+    if (waitingOn !== undefined && readingStdout) {
+      if (!floodWarned) {
+        floodWarned = true;
+        warn(
+          'flood',
+          `sends faster than ${pausedFor ?? 'its destination'} reads its stdin; glomers reads ${nodeId}'s stdout only as fast as its messages are taken`,
+        );
+      }
+      child.stdout.pause();
+      if (waitingOn.congested()) waitingOn.waiters.add(resumeStdout);
+      else resumeStdout();
+    }
+  });
+
+  return {
+    nodeId,
+    pid: child.pid,
+    dropped,
+    get exited() {
+      return exited;
+    },
+    write(message) {
+      if (exited || child.stdin.destroyed) return;
+      if (notDraining) {
+        dropped.notDraining++;
+        return;
+      }
+      let line: string;
+      try {
+        line = `${JSON.stringify(message)}\n`;
+      } catch (err) {
+        process.stderr.write(`glomers: cannot forward a message to ${nodeId}: ${err instanceof Error ? err.message : String(err)}\n`);
+        return;
+      }
+      queuedBytes += line.length;
+      child.stdin.write(line);
+      const backlog = child.stdin.writableLength;
+      if (backlog > STDIN_HARD_LIMIT_BYTES) {
+        declareNotDraining(`${(backlog / 1e6).toFixed(1)} MB waiting`);
+      } else if (backlog > STDIN_SOFT_LIMIT_BYTES) {
+        watchBacklog();
+      }
+    },
+    stderrTail: () => tail.slice(),
+    async stop(timeoutMs = 5000) {
+      stopping = true;
+      stopWatching();
+      wake(inbox);
+      // The whole group, even when the node itself is gone: what it forked may not be.
+      if (pgid !== undefined) killGroup(pgid);
+      // and the node itself, where process groups do not exist (Windows)
+      if (!exited) child.kill('SIGKILL');
+      let timer: NodeJS.Timeout | undefined;
+      const within = (promise: Promise<void>, ms: number): Promise<void> =>
+        Promise.race([
+          promise,
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, ms);
+          }),
+        ]).finally(() => clearTimeout(timer));
+      await within(exitPromise, timeoutMs);
+      await within(closePromise, PIPE_CLOSE_GRACE_MS);
+      // Pipes still open belong to a process outside the group (it called setsid); stop reading them.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.stdin.destroy();
+      if (pgid !== undefined) {
+        liveGroups.delete(pgid);
+        tellWatchdog(`-${pgid}`);
+      }
+      ids?.delete(inbox);
+      if (ids?.size === 0) inboxes.delete(nodeId);
+      stderrLines.end();
+      for (const problem of reported) problem.stderrTail = tail.slice();
+      if (dropped.notDraining > 0) {
+        process.stderr.write(`glomers: ${dropped.notDraining} message(s) to ${nodeId} were dropped: it was not reading its stdin\n`);
+      }
+      await new Promise<void>((resolve) => log.end(resolve));
+    },
+  };
+}
+
+/** Where the node's stderr goes. */
+export function nodeLogPath(storeDir: string, nodeId: string): string {
+  return path.join(storeDir, 'node-logs', `${nodeId}.log`);
+}
