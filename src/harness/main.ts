@@ -4,7 +4,8 @@ import { EXIT_USAGE, MAIN_HELP, UsageError, parseTestArgs, testHelp } from './cl
 import { analyzeStoredRun } from './analyze.js';
 import { isCheckWorker, runCheckWorker } from './check/check-worker.js';
 import { installTeardownHandlers, killAllChildren } from './nodes/process.js';
-import { finishRun, createStoreDir } from './report/index.js';
+import { createStoreDir } from './report/index.js';
+import { finishRun } from './finish.js';
 import { resolveBinary, runTest } from './run/runner.js';
 import { isSimWorker, runSimHere, runSimWorker } from './sim/worker.js';
 import { runSweep } from './sim/sweep.js';

@@ -77,6 +77,11 @@ export interface Workload {
    * runs in the harness's thread, saving the worker's memory.
    */
   readonly slowChecker?: boolean;
+  /**
+   * Pieces of the checker that check/parallel.ts may run in worker threads, by task name (plain
+   * data in and out); the check worker finds them here, through the registry.
+   */
+  readonly parallelTasks?: Readonly<Record<string, (input: never) => unknown>>;
   /** Runs in the checking stage, on the whole history. */
   check(history: readonly Op[], ctx: CheckContext): WorkloadVerdict | Promise<WorkloadVerdict>;
 }

@@ -3,7 +3,7 @@
 
 import type { CheckResult, JournalEvent, Json, Op, TestOptions } from '../../src/harness/types.js';
 import { countJournal } from '../../src/harness/net/journal.js';
-import type { AnalyzedRun } from '../../src/harness/report/results.js';
+import type { AnalyzedRun } from '../../src/harness/check/results.js';
 
 export { loadReferenceHistory, loadReferenceResults } from './reference-runs.js';
 

@@ -3,14 +3,8 @@
 // TypeScript sources, check-worker-dev.mjs does.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { checkInThread, type CheckWorkerData } from './check.js';
-import { checkLinKvTask } from '../workloads/lin-kv.js';
 import type { TaskWorkerData } from './parallel.js';
-import { getWorkload } from '../workloads/index.js';
-
-/** The tasks checkers may spread over worker threads (parallel.ts), by name. */
-const TASKS: Record<string, (input: never) => unknown> = {
-  'lin-kv-key': checkLinKvTask,
-};
+import { getWorkload, parallelTask } from '../workloads/index.js';
 
 export function isCheckWorker(): boolean {
   const kind = (workerData as { kind?: string } | undefined)?.kind;
@@ -20,7 +14,7 @@ export function isCheckWorker(): boolean {
 export async function runCheckWorker(): Promise<void> {
   if ((workerData as { kind: string }).kind === 'glomers-task') {
     const data = workerData as TaskWorkerData;
-    const task = TASKS[data.task];
+    const task = parallelTask(data.task);
     if (task === undefined) throw new Error(`unknown task ${data.task}`);
     parentPort?.postMessage(data.inputs.map((input) => task(input as never)));
     return;

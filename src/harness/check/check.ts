@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CheckResult, Op, TestOptions } from '../types.js';
 import type { Workload, WorkloadVerdict } from '../workload.js';
+import { DEFAULT_CHECK_BUDGET_S } from '../cli/options.js';
 
-/** Default budget of the workload checker, in seconds (`--check-budget`). */
-export const DEFAULT_CHECK_BUDGET_S = 300;
+export { DEFAULT_CHECK_BUDGET_S };
+
 /** Heap limit of the checker's worker. */
 const WORKER_HEAP_MB = 4096;
 

@@ -1,8 +1,7 @@
 // Parses `glomers test` flags: Maelstrom's `test` flags with Maelstrom's defaults (spec
 // section 6), plus our own --seed, --final-wait and --store.
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CHECK_BUDGET_S } from '../check/check.js';
-import { parseNumber, UsageError, type OptionSpec } from './options.js';
+import { DEFAULT_CHECK_BUDGET_S, parseNumber, UsageError, type OptionSpec } from './options.js';
 import { NEMESIS_FAULTS, type Availability, type Json, type LatencyDist, type NemesisFault, type TestOptions } from '../types.js';
 import { allWorkloadOptions, getWorkload } from '../workloads/index.js';
 

@@ -2,6 +2,9 @@
 // workload registers its own flags (so TestOptions does not collect every workload's fields).
 import type { Json, TestOptions } from '../types.js';
 
+/** Default budget of the workload checker, in seconds (`--check-budget`). */
+export const DEFAULT_CHECK_BUDGET_S = 300;
+
 /** Bad command line: the message says what to do; the process exits 254. */
 export class UsageError extends Error {
   constructor(message: string) {

@@ -1,6 +1,6 @@
 // Maelstrom's synchronous network client: a fresh id per connection (c0, c1, ...), msg_id from
 // 1, one outstanding request, replies matched by in_reply_to and everything else dropped.
-import type { Clock } from '../run/interpreter.js';
+import type { Clock } from '../clock.js';
 import { realTimer, type Network } from './network.js';
 import type { Body } from '../types.js';
 

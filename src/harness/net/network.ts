@@ -2,7 +2,7 @@
 // message in flight per destination, partitions enforced by the receiver when it dequeues,
 // and a journal of every send and delivery.
 import { MinHeap } from '../util/heap.js';
-import type { Clock } from '../run/interpreter.js';
+import type { Clock } from '../clock.js';
 import { isClientId, type Body, type JournalEvent, type LatencyDist, type LatenessStats, type Message, type Rng } from '../types.js';
 
 /** Something that can receive messages: a node's stdin, a service, or a client. */

@@ -560,3 +560,14 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
 export function nodeLogPath(storeDir: string, nodeId: string): string {
   return path.join(storeDir, 'node-logs', `${nodeId}.log`);
 }
+
+/** SIGSTOP/SIGCONT to a node's whole process group. */
+export function signalGroup(node: NodeProcess, signal: NodeJS.Signals): boolean {
+  if (node.pid === undefined || node.exited) return false;
+  try {
+    process.kill(-node.pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

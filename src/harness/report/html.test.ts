@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult, JournalEvent } from '../types.js';
 import { completedOps, diagramMessages, partitionIntervals, renderReportHtml } from './html.js';
-import { assembleResults } from './results.js';
+import { assembleResults } from '../check/results.js';
 import { exchange, loadReferenceHistory, loadReferenceResults, runOutput, syntheticJournal } from '../../../test/support/report-fixtures.js';
 
 const history = loadReferenceHistory('broadcast-gossip-partition');

@@ -3,7 +3,7 @@
 // could have chosen (body types, ids, stderr, error texts) goes through escapeXml.
 
 import type { JournalEvent, Json, Op, RunOutput } from '../types.js';
-import type { Results } from './results.js';
+import type { Results } from '../check/results.js';
 import { workloadViewHtml } from './views/index.js';
 import {
   axes,

@@ -3,17 +3,15 @@
 
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkWorkload, DEFAULT_CHECK_BUDGET_S } from '../check/check.js';
-import type { RunOutput, Validity } from '../types.js';
-import type { Workload } from '../workload.js';
+import type { Validity } from '../types.js';
 import { toEdn } from './edn.js';
 import { formatHistoryJsonl, formatResultsJson } from '../run/history-file.js';
 import { renderReportHtml } from './html.js';
-import { assembleResults, type AnalyzedRun } from './results.js';
+import { assembleResults, type AnalyzedRun } from '../check/results.js';
 import { formatSummary } from './summary.js';
 
 export { createStoreDir, formatStoreTimestamp } from './store.js';
-export { assembleResults, mergeValidity, type AnalyzedRun, type Results } from './results.js';
+export { assembleResults, mergeValidity, type AnalyzedRun, type Results } from '../check/results.js';
 export { netStats } from '../check/net-stats.js';
 export { toEdn } from './edn.js';
 export { formatSummary } from './summary.js';
@@ -34,16 +32,6 @@ export interface FinishOptions {
   writeHistory?: boolean;
   /** where the summary goes (default stdout) */
   out?: NodeJS.WritableStream;
-}
-
-/** The checking stage and the results files: every file is written whatever a checker does. */
-export async function finishRun(run: RunOutput, workload: Workload, options: FinishOptions = {}): Promise<{ valid: Validity; exitCode: number }> {
-  const { verdict, timing } = await checkWorkload(workload, run.history, run.opts, {
-    budgetMs: (run.opts.checkBudgetS ?? DEFAULT_CHECK_BUDGET_S) * 1000,
-    ...(options.inWorker === undefined ? {} : { inWorker: options.inWorker }),
-    ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
-  });
-  return writeResults({ ...run, verdict, timings: [timing] }, options);
 }
 
 export async function writeResults(run: AnalyzedRun, options: FinishOptions = {}): Promise<{ valid: Validity; exitCode: number }> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult, NodeProblem } from '../types.js';
-import { assembleResults } from './results.js';
+import { assembleResults } from '../check/results.js';
 import { formatSummary, VERDICT_INVALID, VERDICT_UNKNOWN, VERDICT_VALID } from './summary.js';
 import { exchange, runOutput } from '../../../test/support/report-fixtures.js';
 

@@ -3,7 +3,7 @@
 
 import type { Json, NodeProblem, RunOutput } from '../types.js';
 import { toEdn } from './edn.js';
-import type { Results } from './results.js';
+import type { Results } from '../check/results.js';
 import { workloadViewSummary } from './views/index.js';
 
 export const VERDICT_VALID = 'Everything looks good! ヽ(‘ー`)ノ';

@@ -3,22 +3,7 @@
 // each. Client threads and the nemesis thread run in this one loop, as in Jepsen's interpreter.
 import type { Gen, GenContext, Invocation, OpSpec, Thread } from './generator.js';
 import type { Completion, Json, Op, Rng } from '../types.js';
-
-/** The clock the loop waits on; real time in a test, virtual time in a simulation. */
-export interface Clock {
-  /** ns since the test started */
-  nowNs(): number;
-  /** Calls fn after delayMs; returns a cancel function. */
-  setTimer(delayMs: number, fn: () => void): () => void;
-}
-
-export const realClock = (t0 = process.hrtime.bigint()): Clock => ({
-  nowNs: () => Number(process.hrtime.bigint() - t0),
-  setTimer(delayMs, fn) {
-    const timer = setTimeout(fn, Math.max(0, delayMs));
-    return () => clearTimeout(timer);
-  },
-});
+import type { Clock } from '../clock.js';
 
 /** Longest the loop sleeps while a generator is pending with no wake-up time. */
 export const MAX_PENDING_WAIT_MS = 1000;

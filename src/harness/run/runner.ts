@@ -7,7 +7,9 @@ import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { createClientFactory, type Client, type ClientFactory } from '../net/client.js';
 import { any, call, clients, nemesis as onNemesis, phases, sleep, stagger, timeLimit, type Gen } from './generator.js';
-import { interpret, realClock, type Clock } from './interpreter.js';
+import { interpret } from './interpreter.js';
+import type { Clock } from '../clock.js';
+import { processBackend, type NodeBackend } from '../nodes/backend.js';
 import { createJournal } from '../net/journal.js';
 import { createLineFile, type LineFile } from '../util/line-file.js';
 import { historyLine } from './history-file.js';
@@ -25,33 +27,6 @@ export const INIT_TIMEOUT_MS = 10_000;
 export const SETUP_TIMEOUT_MS = 5_000;
 /** Exit status when the test errors (a node crashed, or init/setup failed), as Maelstrom does. */
 export const EXIT_TEST_ERRORED = 255;
-
-/**
- * Where nodes run: real processes on the wall clock (a test), or module instances in this thread
- * on a virtual clock (the simulation, sim/). Everything else about a run is the same code.
- */
-export interface NodeBackend {
-  readonly kind: 'process' | 'sim';
-  /** the clock of the whole run: network, clients, generator and nemesis */
-  readonly clock: Clock;
-  start(options: NodeProcessOptions): NodeProcess;
-  /** stops a node's execution until resume (true if it was running) */
-  pause(node: NodeProcess): boolean;
-  resume(node: NodeProcess): boolean;
-  /** called once every node has stopped, before the checking stage */
-  afterNodes?(): void;
-}
-
-/** Node processes, SIGSTOP/SIGCONT for pauses, real time. */
-export function processBackend(): NodeBackend {
-  return {
-    kind: 'process',
-    clock: realClock(),
-    start: startNode,
-    pause: (node) => signalGroup(node, 'SIGSTOP'),
-    resume: (node) => signalGroup(node, 'SIGCONT'),
-  };
-}
 
 export interface RunDeps {
   getWorkload(name: string): Workload | undefined;
@@ -280,17 +255,6 @@ async function sendInit(run: Run, nodeId: string): Promise<{ ok: true } | { ok: 
   return result.kind === 'timeout'
     ? { ok: false, kind: 'init-timeout', detail: `did not answer init with init_ok within ${INIT_TIMEOUT_MS / 1000} s` }
     : { ok: false, kind: 'init-error', detail: `answered init with ${previewJson(result.body)} instead of init_ok` };
-}
-
-/** SIGSTOP/SIGCONT to a node's whole process group. */
-function signalGroup(node: NodeProcess, signal: NodeJS.Signals): boolean {
-  if (node.pid === undefined || node.exited) return false;
-  try {
-    process.kill(-node.pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** What the kill and pause nemeses do to node processes (decisions documented in the README). */

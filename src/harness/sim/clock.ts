@@ -3,7 +3,7 @@
 // virtual time to it, runs it, and lets every microtask and promise chain settle (a real
 // setImmediate turn) before the next, as Node runs one macrotask at a time.
 import { MinHeap } from '../util/heap.js';
-import type { Clock } from '../run/interpreter.js';
+import type { Clock } from '../clock.js';
 
 // Captured when this module loads, before the simulation patches the globals.
 const realSetImmediate = globalThis.setImmediate;

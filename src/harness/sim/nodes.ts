@@ -8,7 +8,7 @@ import { INSTALLED_HOST_KEY, type NodeHost, type TimerHandle } from '../../lib/h
 import { createLineSplitter } from '../../lib/protocol.js';
 import { checkLine, STDERR_TAIL_LINES, type NodeProcess, type NodeProcessOptions } from '../nodes/process.js';
 import { deriveRng } from '../util/rng.js';
-import type { NodeBackend } from '../run/runner.js';
+import type { NodeBackend } from '../nodes/backend.js';
 import type { Message } from '../types.js';
 import type { SimClock } from './clock.js';
 import { SimExit, type SimGlobals, type TimerScope } from './globals.js';

@@ -39,3 +39,12 @@ export function allWorkloadOptions(): { spec: OptionSpec; workloads: string[] }[
   }
   return [...byFlag.values()].sort((a, b) => a.spec.flag.localeCompare(b.spec.flag));
 }
+
+/** A checker task that may run in a worker thread (check/parallel.ts), found by its name. */
+export function parallelTask(name: string): ((input: never) => unknown) | undefined {
+  for (const workload of Object.values(workloads)) {
+    const task = workload.parallelTasks?.[name];
+    if (task !== undefined) return task;
+  }
+  return undefined;
+}

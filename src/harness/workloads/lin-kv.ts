@@ -64,6 +64,7 @@ export const linKvWorkload: Workload = {
   // Jepsen's Reusable: the lin-kv client keeps its connection when its process crashes.
   reusableClient: true,
   slowChecker: true,
+  parallelTasks: { 'lin-kv-key': (task: KeyTask) => checkLinKvTask(task) },
   // Keys are independent (Knossos' P-compositionality): they are checked in parallel.
   async check(history, ctx) {
     const tasks = keyTasks(history).map(({ key, ops }) => ({ key, ops, deadlineMs: ctx.deadlineMs }));
@@ -73,6 +74,8 @@ export const linKvWorkload: Workload = {
 };
 
 /** One key's linearizability check, as a task a worker thread can run (plain data in and out). */
-export function checkLinKvTask(task: { key: Json; ops: readonly Op[]; deadlineMs: number }): KeyResult {
+type KeyTask = { key: Json; ops: readonly Op[]; deadlineMs: number };
+
+export function checkLinKvTask(task: KeyTask): KeyResult {
   return checkRegisterKey(task.ops, { deadlineMs: task.deadlineMs, key: task.key });
 }

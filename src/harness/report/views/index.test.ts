@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../types.js';
-import { assembleResults } from '../results.js';
+import { assembleResults } from '../../check/results.js';
 import { formatSummary } from '../summary.js';
 import { runOutput, testOptions } from '../../../../test/support/report-fixtures.js';
 import { viewFor, workloadViewHtml, workloadViewSummary } from './index.js';

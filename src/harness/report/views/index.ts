@@ -2,7 +2,7 @@
 // breaking the report: the page and the summary then say the view failed, and why.
 
 import type { RunOutput } from '../../types.js';
-import type { Results } from '../results.js';
+import type { Results } from '../../check/results.js';
 import { escapeXml } from '../svg.js';
 import { kafkaView } from './kafka.js';
 import { linearizableView } from './linearizable.js';

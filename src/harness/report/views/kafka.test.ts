@@ -4,7 +4,7 @@ import { checkKafkaWithReport, type KafkaReportData } from '../../check/checkers
 import { KafkaHistory } from '../../../../test/support/kafka-history.js';
 import { formatSummary } from '../summary.js';
 import { renderReportHtml } from '../html.js';
-import { assembleResults } from '../results.js';
+import { assembleResults } from '../../check/results.js';
 import { runOutput, testOptions } from '../../../../test/support/report-fixtures.js';
 import { workloadViewHtml, workloadViewSummary } from './index.js';
 import { ERROR_ROW_LIMIT, LAG_KEY_LIMIT, LAG_POINT_LIMIT } from './kafka.js';

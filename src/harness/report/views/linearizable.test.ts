@@ -3,7 +3,7 @@ import type { Op } from '../../types.js';
 import { checkLinKv } from '../../check/checkers/linearizable.js';
 import { historyBuilder } from '../../../../test/support/history-builder.js';
 import { formatSummary } from '../summary.js';
-import { assembleResults } from '../results.js';
+import { assembleResults } from '../../check/results.js';
 import { runOutput, testOptions } from '../../../../test/support/report-fixtures.js';
 import { workloadViewHtml, workloadViewSummary } from './index.js';
 import { BAR_LIMIT, DRAWN_KEY_LIMIT } from './linearizable.js';

@@ -4,7 +4,7 @@ import { checkListAppend, checkRwRegister, type TxnCheckResult } from '../../che
 import { glomersExtra } from '../../workloads/txn.js';
 import { formatSummary } from '../summary.js';
 import { renderReportHtml } from '../html.js';
-import { assembleResults } from '../results.js';
+import { assembleResults } from '../../check/results.js';
 import { runOutput, testOptions } from '../../../../test/support/report-fixtures.js';
 import { workloadViewHtml, workloadViewSummary } from './index.js';
 import { alignMops, BOXES_PER_DRAWING, DRAWN_LIMIT, EDGES_IN_WORDS, LISTED_LIMIT, LISTED_PER_TYPE, drawExplanation, edgePhrase, type Explained } from './txn.js';

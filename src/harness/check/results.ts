@@ -3,11 +3,11 @@
 
 import type { CheckResult, Json, NodeProblem, Op, RunOutput, Validity } from '../types.js';
 import type { WorkloadVerdict } from '../workload.js';
-import { timedCheck, type CheckTiming } from '../check/check.js';
-import { checkAvailability } from '../check/checkers/availability.js';
-import { checkStats } from '../check/checkers/stats.js';
-import { checkExceptions } from '../check/exceptions.js';
-import { netStatsFromCounts } from '../check/net-stats.js';
+import { timedCheck, type CheckTiming } from './check.js';
+import { checkAvailability } from './checkers/availability.js';
+import { checkStats } from './checkers/stats.js';
+import { checkExceptions } from './exceptions.js';
+import { netStatsFromCounts } from './net-stats.js';
 
 /** A run and its workload checker's verdict: everything the results and the report are made of. */
 export interface AnalyzedRun extends RunOutput {

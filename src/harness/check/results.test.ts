@@ -8,8 +8,8 @@ const verdicts: { stats: () => CheckResult; availability: () => CheckResult } = 
   stats: () => ({ 'valid?': true }),
   availability: () => ({ 'valid?': true, 'ok-fraction': 1 }),
 };
-vi.mock('../check/checkers/stats.js', () => ({ checkStats: () => verdicts.stats() }));
-vi.mock('../check/checkers/availability.js', () => ({ checkAvailability: () => verdicts.availability() }));
+vi.mock('./checkers/stats.js', () => ({ checkStats: () => verdicts.stats() }));
+vi.mock('./checkers/availability.js', () => ({ checkAvailability: () => verdicts.availability() }));
 
 beforeEach(() => {
   verdicts.stats = () => ({ 'valid?': true });

@@ -1,0 +1,31 @@
+// Where nodes run: the one interface the run stage drives, implemented by real processes here and
+// by module instances on a virtual clock in sim/nodes.ts.
+import { realClock, type Clock } from '../clock.js';
+import { signalGroup, startNode, type NodeProcess, type NodeProcessOptions } from './process.js';
+
+/**
+ * Real processes on the wall clock (a test), or module instances in this thread on a virtual clock
+ * (the simulation, sim/). Everything else about a run is the same code.
+ */
+export interface NodeBackend {
+  readonly kind: 'process' | 'sim';
+  /** the clock of the whole run: network, clients, generator and nemesis */
+  readonly clock: Clock;
+  start(options: NodeProcessOptions): NodeProcess;
+  /** stops a node's execution until resume (true if it was running) */
+  pause(node: NodeProcess): boolean;
+  resume(node: NodeProcess): boolean;
+  /** called once every node has stopped, before the checking stage */
+  afterNodes?(): void;
+}
+
+/** Node processes, SIGSTOP/SIGCONT for pauses, real time. */
+export function processBackend(): NodeBackend {
+  return {
+    kind: 'process',
+    clock: realClock(),
+    start: startNode,
+    pause: (node) => signalGroup(node, 'SIGSTOP'),
+    resume: (node) => signalGroup(node, 'SIGCONT'),
+  };
+}
