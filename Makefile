@@ -27,7 +27,7 @@ typecheck: node_modules/.package-lock.json
 test: typecheck build
 	npx vitest run
 
-# --- Gossip Glomers challenges (command lines from ../shared/maelstrom-spec.md section 8) ---
+# --- Gossip Glomers challenges (command lines from docs/protocol.md §8) ---
 echo: build
 	$(RUNNER) -w echo --bin bin/echo --node-count 1 --time-limit 10
 
@@ -93,7 +93,7 @@ txn-b: build
 txn-c: build
 	$(RUNNER) -w txn-rw-register --bin bin/txn --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition
 
-# Challenge 5: kafka. 5b and 5c share a command line (spec section 8). kafka-c-kill adds the kill
+# Challenge 5: kafka. 5b and 5c share a command line (docs/protocol.md §8). kafka-c-kill adds the kill
 # nemesis (Maelstrom's since July 2026): an acknowledged message must survive its node's SIGKILL.
 kafka-a: build
 	$(RUNNER) -w kafka --bin bin/kafka --node-count 1 --concurrency 2n --time-limit 20 --rate 1000

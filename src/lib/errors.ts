@@ -1,4 +1,4 @@
-// Maelstrom's error codes (spec section 2) and the error type every RPC failure becomes.
+// Maelstrom's error codes (docs/protocol.md §2) and the error type every RPC failure becomes.
 
 export const ErrorCode = {
   Timeout: 0,

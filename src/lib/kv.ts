@@ -1,4 +1,4 @@
-// Clients for Maelstrom's key-value services (spec section 4). Errors arrive as typed RPCErrors:
+// Clients for Maelstrom's key-value services (docs/protocol.md §4). Errors arrive as typed RPCErrors:
 // KeyDoesNotExistError (20) and PreconditionFailedError (22) among them.
 
 import { KeyDoesNotExistError } from './errors.js';

@@ -1,4 +1,4 @@
-// A test double of Maelstrom's seq-kv (spec section 4), staleness included: the last 32 states,
+// A test double of Maelstrom's seq-kv (docs/protocol.md §4), staleness included: the last 32 states,
 // each caller's last-seen state index, requests tried on a state picked between that index and
 // the newest, and only state-changing requests applied to the newest state. Used by the counter
 // node's tests; seeded, so a failing test replays.

@@ -1,4 +1,4 @@
-// The simulated network (spec section 5): per-destination queues ordered by deadline, one
+// The simulated network (docs/protocol.md §5): per-destination queues ordered by deadline, one
 // message in flight per destination, partitions enforced by the receiver when it dequeues,
 // and a journal of every send and delivery.
 import { MinHeap } from '../util/heap.js';

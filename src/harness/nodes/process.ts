@@ -125,7 +125,7 @@ export function installTeardownHandlers(hooks: { onInterrupt?: () => void } = {}
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation of one stdout line (spec section 1).
+// Validation of one stdout line (docs/protocol.md §1).
 
 const ALLOWED_TOP_LEVEL_KEYS = new Set(['src', 'dest', 'body', 'id']);
 

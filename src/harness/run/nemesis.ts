@@ -1,4 +1,4 @@
-// Partition shapes and schedule of Maelstrom's `--nemesis partition` (spec section 5), after
+// Partition shapes and schedule of Maelstrom's `--nemesis partition` (docs/protocol.md §5), after
 // Jepsen's combined partition package: start/stop alternate with gaps uniform in [0, 2·interval).
 import { EMPTY, any, nemesis, once, seq, type Gen, type OpSpec } from './generator.js';
 import { shuffled } from '../util/rng.js';

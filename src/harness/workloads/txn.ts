@@ -1,4 +1,4 @@
-// The transaction workloads, txn-rw-register and txn-list-append (spec section 3): each operation
+// The transaction workloads, txn-rw-register and txn-list-append (docs/protocol.md §3): each operation
 // is one transaction of reads and writes (or appends) over a small pool of integer keys, sent as
 // one `txn` request; the reply's transaction is recorded as the server gave it, and Elle's
 // checkers judge the history against --consistency-models.
@@ -36,7 +36,7 @@ export const DEFAULT_CONSISTENCY_MODELS: readonly string[] = ['strict-serializab
 /**
  * Maelstrom's parsing of --consistency-models: split only on a comma with whitespace on both
  * sides (`\s+,\s+`), nothing trimmed or checked. So "a,b" is one model named "a,b", which Elle
- * does not know, and the check answers unknown (checkers spec section 3).
+ * does not know, and the check answers unknown (docs/checkers.md §3).
  */
 export function parseConsistencyModels(raw: string): string[] {
   return raw.split(/\s+,\s+/);

@@ -103,7 +103,7 @@ function analyse(history: readonly Op[]): CheckResult {
 }
 
 /**
- * The g-counter / pn-counter checker (checkers-spec section 1). Fails, invocations and non-final
+ * The g-counter / pn-counter checker (docs/checkers.md §1). Fails, invocations and non-final
  * reads count for nothing; no final reads at all is still valid. A history it cannot judge
  * (non-integer values, an acceptable set past MAX_ACCEPTABLE_INTERVALS) gives `valid? unknown`.
  */

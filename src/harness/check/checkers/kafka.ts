@@ -1,5 +1,5 @@
 // Jepsen's kafka checker (jepsen.tests.kafka/checker) as Maelstrom runs it: the whole `workload`
-// section of results.json, plus data for report.html. checkers-spec section 2 describes the rules;
+// section of results.json, plus data for report.html. docs/checkers.md §2 describes the rules;
 // the pieces live in ./kafka/. Unlike Maelstrom, memory and time follow the history, not the
 // largest offset (maelstrom #51), and a key whose ok polls were all empty does not crash the
 // lost-write check (maelstrom #98).

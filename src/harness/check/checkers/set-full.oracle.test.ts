@@ -1,5 +1,5 @@
 // Cross-checks the incremental set-full checker against a slow, direct reading of the rules
-// (spec section 3) on many random histories.
+// (docs/protocol.md §3) on many random histories.
 
 import { describe, expect, it } from 'vitest';
 import type { Json, Op } from '../../types.js';

@@ -1,4 +1,4 @@
-// The kafka checker's error finders (checkers-spec 2.2), each returning cases in the order
+// The kafka checker's error finders (docs/checkers.md §2.2), each returning cases in the order
 // Jepsen produces them. A case renders lazily, because skip cases can list long runs of skipped
 // messages and Maelstrom only prints a few of them.
 

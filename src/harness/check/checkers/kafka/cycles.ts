@@ -1,6 +1,6 @@
 // The kafka checker's graph for its Elle part: a compact graph over vertex numbers with a flat
 // edge list (3 int32 per edge while building, which suits kafka's many realtime edges), Elle's
-// realtime edges (checkers-spec 3.3) and a shortest-cycle search. Edge bits and the strongly
+// realtime edges (docs/checkers.md §3.3) and a shortest-cycle search. Edge bits and the strongly
 // connected components are Elle's own (elle/graph.ts); Elle's typed search is not needed here,
 // since kafka's graph only has wr and realtime edges.
 
@@ -147,7 +147,7 @@ export class EdgeGraph {
 }
 
 /**
- * Elle's realtime edges (checkers-spec 3.3), a transitive reduction of "a completed before b was
+ * Elle's realtime edges (docs/checkers.md §3.3), a transitive reduction of "a completed before b was
  * invoked". `ops` are the analysed ops in history order; `vertexOf` maps an op's position in
  * `ops` to its graph vertex, and `completionOf` maps an invocation's position to its completion's
  * position (-1 when it never completed). At each invocation, every op in the buffer gets an edge to

@@ -1,4 +1,4 @@
-// The Elle part of the kafka checker (checkers-spec 2.4): a graph over send/poll completions
+// The Elle part of the kafka checker (docs/checkers.md §2.4): a graph over send/poll completions
 // with wr edges (writer → every other reader of its message) and realtime edges, checked as
 // strict-serializable. With only wr and realtime edges the possible findings are one
 // strong-PL-2-cycle-exists and one G1c-realtime cycle per strongly connected component, or

@@ -1,4 +1,4 @@
-// The kafka checker's two walks through time (checkers-spec 2.3): messages acknowledged but
+// The kafka checker's two walks through time (docs/checkers.md §2.3): messages acknowledged but
 // never polled (`unseen`), and how far behind the log's tail each poll was (realtime lag).
 
 import type { Json, Op } from '../../../types.js';
@@ -20,7 +20,7 @@ export interface UnseenResult {
 /**
  * Jepsen's unseen walk, done incrementally: only keys an op touches change, except that a key
  * first seen through a poll shows its polled messages as unseen for one step (the glitch of
- * checkers-spec 2.3), which the next ok op clears.
+ * docs/checkers.md §2.3), which the next ok op clears.
  */
 export function unseenWalk(ops: readonly KafkaOp[], ticker: DeadlineTicker): UnseenResult | undefined {
   const unseen = new Map<string, Set<ValueKey>>();
@@ -171,7 +171,7 @@ function emptyOffsets(): ProcessOffsets {
   return { offsets: new Map(), hashed: false, behindSince: new Map(), heap: new MinHeap((a, b) => a[0] < b[0]) };
 }
 
-/** Realtime lag of every ok poll (checkers-spec 2.3), keeping the worst and a plot series. */
+/** Realtime lag of every ok poll (docs/checkers.md §2.3), keeping the worst and a plot series. */
 export function realtimeLag(client: ClientHistory, ticker: DeadlineTicker): LagResult {
   const { ops, invocationOf } = client;
   const expiry = new ExpiryIndex();

@@ -1,4 +1,4 @@
-// Per-key logs (checkers-spec 2.1): which messages sit at which offsets, with a dense index over
+// Per-key logs (docs/checkers.md §2.1): which messages sit at which offsets, with a dense index over
 // the offsets that hold anything. Memory is proportional to the distinct (offset, message)
 // pairs in the history, never to the largest offset: offsets are sorted, not used as indices.
 
