@@ -131,6 +131,8 @@ export interface Workload {
   readonly parallelTasks?: Readonly<Record<string, (input: never) => unknown>>;
   /** How report.html and the console summary show this workload's findings (a type-only reference to report/views/, so no import circle). */
   readonly view?: import('./report/views/types.js').WorkloadView;
+  /** How report.html and the console summary show this workload's findings (a type-only reference to report/views/, so no import circle). */
+  readonly view?: import('./report/views/types.js').WorkloadView;
   /** Runs in the checking stage, on the whole history. */
   check(history: readonly Op[], ctx: CheckContext): WorkloadVerdict | Promise<WorkloadVerdict>;
 }
