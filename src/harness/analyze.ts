@@ -10,7 +10,7 @@ import { parseHistoryEdn } from './report/edn-read.js';
 import { writeResults } from './report/index.js';
 import { EXIT_USAGE } from './cli/cli.js';
 import { getWorkload } from './workloads/index.js';
-import type { JournalEvent, NetCounts, Op, TestOptions } from './types.js';
+import type { JournalEvent, NetCounts, Op, ServiceEvent, TestOptions } from './types.js';
 
 export interface StoredHistory {
   history: Op[];
@@ -30,6 +30,16 @@ export function readStoredHistory(dir: string): StoredHistory {
   const edn = path.join(dir, 'history.edn');
   if (existsSync(edn)) return { history: parseHistoryEdn(readFileSync(edn, 'utf8')), source: 'history.edn' };
   throw new Error(`${dir} has neither history.jsonl (glomers) nor history.edn (Maelstrom)`);
+}
+
+/** What a run's workload services recorded (service-events.jsonl), or none when the folder has no such file. */
+export function readServiceEvents(dir: string): ServiceEvent[] {
+  const file = path.join(dir, 'service-events.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as ServiceEvent);
 }
 
 /** :net counts from the streamed journal of one of our runs, or null when the folder has none. */
@@ -62,12 +72,14 @@ export async function analyzeStoredRun(dir: string, opts: TestOptions): Promise<
   process.stderr.write(`glomers: analysing ${stored.history.length} operations from ${path.join(dir, stored.source)}\n`);
   // No network to keep delivering here, so the checker runs in this thread: its own deadline
   // bounds it, and a worker's start-up would only add to the wait.
-  const { verdict, timing } = await checkWorkload(workload, stored.history, opts, { budgetMs: (opts.checkBudgetS ?? 300) * 1000, inWorker: false });
+  const serviceEvents = readServiceEvents(dir);
+  const { verdict, timing } = await checkWorkload(workload, stored.history, opts, { budgetMs: (opts.checkBudgetS ?? 300) * 1000, inWorker: false, serviceEvents });
   const analyzed = {
     opts: { ...opts, storeDir: dir },
     startedAt: new Date(),
       storeDir: path.resolve(dir),
       history: stored.history,
+      serviceEvents,
       netCounts: netCounts ?? emptyNetCounts(),
       journalHead: [],
       lateness: { deliveries: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, behind: false },

@@ -11,6 +11,7 @@ export async function finishRun(run: RunOutput, workload: Workload, options: Fin
     budgetMs: (run.opts.checkBudgetS ?? DEFAULT_CHECK_BUDGET_S) * 1000,
     ...(options.inWorker === undefined ? {} : { inWorker: options.inWorker }),
     ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+    ...(run.serviceEvents === undefined ? {} : { serviceEvents: run.serviceEvents }),
   });
   return writeResults({ ...run, verdict, timings: [timing] }, options);
 }

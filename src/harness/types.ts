@@ -91,6 +91,21 @@ export interface JournalEvent {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Service event log: what a workload's own services (sched's exec) saw, for its checker.
+
+/** One thing a workload service recorded, in order, into service-events.jsonl. */
+export interface ServiceEvent {
+  /** the service's node id (exec) */
+  service: string;
+  /** the node the event concerns (the one that asked, or was killed) */
+  node: string;
+  type: string;
+  /** ms since the test started, on the run's clock (virtual under --sim) */
+  timeMs: number;
+  [key: string]: Json;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Checkers
 
 export type Validity = boolean | 'unknown';
@@ -156,6 +171,8 @@ export interface RunOutput {
   /** the folder this run writes into (created by createStoreDir) */
   storeDir: string;
   history: Op[];
+  /** what the workload's services recorded (service-events.jsonl), in order */
+  serviceEvents?: ServiceEvent[];
   /** true: history.jsonl was streamed to the store folder as the run went */
   historyWritten?: boolean;
   /** message counts for :net (the whole journal is streamed to the store folder) */

@@ -3,7 +3,9 @@
 // operation into RPCs and a completion, and a checker run once over the finished history.
 import type { Gen, OpSpec } from './run/generator.js';
 import type { OptionSpec } from './cli/options.js';
-import type { Body, CheckResult, Completion, Json, Op, TestOptions } from './types.js';
+import type { Body, CheckResult, Completion, Json, Op, ServiceEvent, TestOptions } from './types.js';
+
+export type { ServiceEvent };
 
 export type RpcResult = { kind: 'reply'; body: Body } | { kind: 'timeout' };
 
@@ -37,8 +39,39 @@ export interface SetupRequest {
   replyType: string;
 }
 
+/** What a workload service may do: the harness's clock, replies, timers and the event log. */
+export interface ServiceContext {
+  /** ms since the test started on the run's clock (virtual under --sim) */
+  nowMs(): number;
+  /** Sends body with in_reply_to to dest (dropped if dest is not registered); latency applies. */
+  reply(dest: string, inReplyTo: number, body: Body): void;
+  /** Calls fn once after delayMs on the run's clock; returns the cancel function. */
+  after(delayMs: number, fn: () => void): () => void;
+  /** Appends to service-events.jsonl, which checkers get as CheckContext.serviceEvents. */
+  record(event: ServiceEvent): void;
+}
+
+export type NodeEventKind = 'killed' | 'started' | 'paused' | 'resumed';
+
+/**
+ * A service the harness answers for one workload (sched's exec), registered on the network beside
+ * lin-kv and the rest: never partitioned, latency applies as to every message.
+ */
+export interface WorkloadService {
+  /** its node id; must not clash with a node's, a client's (c...) or a built-in service's */
+  readonly id: string;
+  handle(request: { src: string; body: Body }, ctx: ServiceContext): void;
+  /** what the nemesis did to a node ('started': restarted and initialised again) */
+  onNodeEvent?(event: { kind: NodeEventKind; node: string }, ctx: ServiceContext): void;
+}
+
 export interface CheckContext {
   opts: TestOptions;
+  /**
+   * what the workload's services recorded, in order; the checking stage always sets it (empty for
+   * workloads without services); optional only so hand-built contexts in tests need not
+   */
+  serviceEvents?: readonly ServiceEvent[];
   /** Date.now() by which the checker must answer; past it, answer valid? "unknown" with the reason */
   deadlineMs: number;
 }
@@ -61,8 +94,22 @@ export interface Workload {
   readonly options: readonly OptionSpec[];
   /** Why these options cannot run this workload (checked before anything starts), or undefined. */
   validate?(opts: TestOptions): string | undefined;
-  /** requests each node must answer before load starts */
+  /**
+   * requests each node must answer before load starts; a node the kill nemesis restarts gets its
+   * own again right after its init
+   */
   setup?(opts: TestOptions): SetupRequest[];
+  /** extra services the harness answers for this workload (one instance per run) */
+  services?(opts: TestOptions): WorkloadService[];
+  /** the nodes clients connect to, thread k to nodes[k mod length] (default: every node) */
+  clientNodes?(opts: TestOptions): readonly string[];
+  /**
+   * Polled during the final wait (after healing): true ends the wait early, bounded by
+   * --final-wait. A workload with this and no finalGenerator still gets the heal and the wait.
+   */
+  finalWaitUntil?(history: readonly Op[], serviceEvents: readonly ServiceEvent[]): boolean;
+  /** --final-wait when the command line gives none (default 10 s, Maelstrom's) */
+  readonly defaultFinalWaitS?: number;
   /** client operations during load; the runner adds --rate's stagger and --time-limit */
   generator(opts: TestOptions): Gen;
   /** client operations after the nemesis is healed and the recovery wait (Maelstrom's final generator) */

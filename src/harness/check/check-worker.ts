@@ -24,6 +24,6 @@ export async function runCheckWorker(): Promise<void> {
   const verdict =
     workload === undefined
       ? { workload: { 'valid?': 'unknown' as const, error: `unknown workload ${data.workload}` } }
-      : await checkInThread(workload, data.history, data.opts, data.budgetMs);
+      : await checkInThread(workload, data.history, data.opts, data.budgetMs, undefined, data.serviceEvents);
   parentPort?.postMessage(verdict);
 }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { CheckResult, Op, TestOptions } from '../types.js';
+import type { CheckResult, Op, ServiceEvent, TestOptions } from '../types.js';
 import type { Workload, WorkloadVerdict } from '../workload.js';
 import { DEFAULT_CHECK_BUDGET_S } from '../cli/options.js';
 
@@ -26,6 +26,8 @@ export interface CheckOptions {
   inWorker?: boolean;
   /** how long past the budget a checker may take to say itself that it ran out (default 5 s) */
   graceMs?: number;
+  /** what the workload's services recorded (CheckContext.serviceEvents); default none */
+  serviceEvents?: readonly ServiceEvent[];
 }
 
 const DEFAULT_GRACE_MS = 5_000;
@@ -55,13 +57,14 @@ export async function checkInThread(
   opts: TestOptions,
   budgetMs: number,
   graceMs = DEFAULT_GRACE_MS,
+  serviceEvents: readonly ServiceEvent[] = [],
 ): Promise<WorkloadVerdict> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<WorkloadVerdict>((resolve) => {
     timer = setTimeout(() => resolve(overBudget(workload, budgetMs)), budgetMs + graceMs);
   });
   try {
-    const checking = Promise.resolve().then(() => workload.check(history, { opts, deadlineMs: Date.now() + budgetMs }));
+    const checking = Promise.resolve().then(() => workload.check(history, { opts, serviceEvents, deadlineMs: Date.now() + budgetMs }));
     return await Promise.race([checking, expired]);
   } catch (err) {
     return unknownVerdict(errorText(err));
@@ -84,6 +87,7 @@ export interface CheckWorkerData {
   workload: string;
   opts: TestOptions;
   history: readonly Op[];
+  serviceEvents: readonly ServiceEvent[];
   budgetMs: number;
 }
 
@@ -93,10 +97,11 @@ async function checkInWorker(
   opts: TestOptions,
   budgetMs: number,
   graceMs: number,
+  serviceEvents: readonly ServiceEvent[],
 ): Promise<WorkloadVerdict> {
   const entry = workerEntry();
-  if (!existsSync(entry.file)) return checkInThread(workload, history, opts, budgetMs, graceMs);
-  const data: CheckWorkerData = { kind: 'glomers-check', workload: workload.name, opts, history, budgetMs };
+  if (!existsSync(entry.file)) return checkInThread(workload, history, opts, budgetMs, graceMs, serviceEvents);
+  const data: CheckWorkerData = { kind: 'glomers-check', workload: workload.name, opts, history, serviceEvents, budgetMs };
   return new Promise<WorkloadVerdict>((resolve) => {
     let settled = false;
     const settle = (verdict: WorkloadVerdict): void => {
@@ -130,10 +135,11 @@ export async function checkWorkload(
   const start = performance.now();
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   const inWorker = options.inWorker ?? workload.slowChecker === true;
+  const serviceEvents = options.serviceEvents ?? [];
   const verdict =
     !inWorker
-      ? await checkInThread(workload, history, opts, options.budgetMs, graceMs)
-      : await checkInWorker(workload, history, opts, options.budgetMs, graceMs);
+      ? await checkInThread(workload, history, opts, options.budgetMs, graceMs, serviceEvents)
+      : await checkInWorker(workload, history, opts, options.budgetMs, graceMs, serviceEvents);
   return { verdict, timing: { checker: 'workload', ms: performance.now() - start } };
 }
 

@@ -321,7 +321,7 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
       seedRaw === undefined
         ? Math.floor(Math.random() * 2 ** 31)
         : parseNumber('seed', seedRaw, { integer: true, min: 0 }),
-    finalWaitS: parseNumber('final-wait', last('final-wait') ?? '10', { min: 0, max: LIMITS.finalWaitS }),
+    finalWaitS: parseNumber('final-wait', last('final-wait') ?? String(getWorkload(workload)?.defaultFinalWaitS ?? 10), { min: 0, max: LIMITS.finalWaitS }),
     storeDir: last('store') ?? 'store',
     checkBudgetS: parseNumber('check-budget', last('check-budget') ?? String(DEFAULT_CHECK_BUDGET_S), { above: 0, max: LIMITS.checkBudgetS }),
   };

@@ -4,7 +4,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ErrorCode } from '../../lib/errors.js';
 import type { Network } from './network.js';
-import type { Body, Json, Rng } from '../types.js';
+import type { Body, Json, Rng, ServiceEvent } from '../types.js';
+import type { NodeEventKind, ServiceContext, WorkloadService } from '../workload.js';
 
 export const SERVICE_IDS = ['lin-kv', 'seq-kv', 'lww-kv', 'lin-tso'] as const;
 
@@ -167,4 +168,41 @@ export function startServices(network: Network, rng: Rng, log: (line: string) =>
       },
     });
   }
+}
+
+/** The running workload services of one test, and the door for node events to reach them. */
+export interface WorkloadServices {
+  /** tells every service what the nemesis did to a node */
+  nodeEvent(kind: NodeEventKind, node: string): void;
+}
+
+export interface WorkloadServiceDeps {
+  /** ms since the test started on the run's clock */
+  nowMs(): number;
+  setTimer(delayMs: number, fn: () => void): () => void;
+  record(event: ServiceEvent): void;
+}
+
+/** Registers a workload's own services (sched's exec) on the network, as the built-in ones are. */
+export function startWorkloadServices(network: Network, services: readonly WorkloadService[], deps: WorkloadServiceDeps): WorkloadServices {
+  const contexts = services.map((service): ServiceContext => ({
+    nowMs: deps.nowMs,
+    reply(dest, inReplyTo, body) {
+      if (!network.isRegistered(dest)) return;
+      // Deferred, so a reply with zero latency never re-enters the delivery in progress.
+      queueMicrotask(() => network.send(service.id, dest, { ...body, in_reply_to: inReplyTo }));
+    },
+    after: deps.setTimer,
+    record: deps.record,
+  }));
+  services.forEach((service, k) => {
+    if (network.isRegistered(service.id)) throw new Error(`workload service ${service.id}: that id is already on the network`);
+    const ctx = contexts[k] as ServiceContext;
+    network.register(service.id, { deliver: (message) => service.handle({ src: message.src, body: message.body }, ctx) });
+  });
+  return {
+    nodeEvent(kind, node) {
+      services.forEach((service, k) => service.onNodeEvent?.({ kind, node }, contexts[k] as ServiceContext));
+    },
+  };
 }

@@ -158,6 +158,21 @@ export function sleep(dtNs: number): Gen {
   };
 }
 
+/**
+ * Nothing for at most dtNs from when it is first asked, ending as soon as done() is true; done is
+ * polled every pollNs (the final wait of workloads that know when they have recovered).
+ */
+export function sleepUntil(dtNs: number, pollNs: number, done: () => boolean): Gen {
+  const until = (endNs: number): Gen => ({
+    op: (ctx) => (ctx.timeNs >= endNs || done() ? DONE : { kind: 'pending', next: until(endNs), wakeNs: Math.min(endNs, ctx.timeNs + pollNs) }),
+    update: ignoresUpdates,
+  });
+  return {
+    op: (ctx) => until(ctx.timeNs + dtNs).op(ctx),
+    update: ignoresUpdates,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sequencing and choice
 

@@ -6,7 +6,7 @@ import { realpath, access, stat } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { createClientFactory, type Client, type ClientFactory } from '../net/client.js';
-import { any, call, clients, nemesis as onNemesis, phases, sleep, stagger, timeLimit, type Gen } from './generator.js';
+import { any, call, clients, nemesis as onNemesis, phases, sleep, sleepUntil, stagger, timeLimit, type Gen } from './generator.js';
 import { interpret } from './interpreter.js';
 import type { Clock } from '../clock.js';
 import { processBackend, type NodeBackend } from '../nodes/backend.js';
@@ -19,8 +19,8 @@ import { formatProblem, nodeLogPath, startNode, type NodeProcess, type NodeProce
 import { createProgress, type Progress } from './progress.js';
 import { previewJson } from '../../lib/protocol.js';
 import { deriveRng } from '../util/rng.js';
-import { startServices } from '../net/services.js';
-import type { NodeProblem, Op, RunOutput, TestOptions, Validity } from '../types.js';
+import { startServices, startWorkloadServices, type WorkloadServices } from '../net/services.js';
+import type { NodeProblem, Op, RunOutput, ServiceEvent, TestOptions, Validity } from '../types.js';
 import type { Workload, WorkloadClient } from '../workload.js';
 
 export const INIT_TIMEOUT_MS = 10_000;
@@ -94,6 +94,9 @@ interface Run {
   pids: number[];
   history: Op[];
   historyFile: LineFile | null;
+  /** what the workload's services recorded, kept whole like the history and streamed beside it */
+  serviceEvents: ServiceEvent[];
+  workloadServices: WorkloadServices | null;
   problems: NodeProblem[];
   say(line: string): void;
   reportProblem(problem: NodeProblem): void;
@@ -121,6 +124,8 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
   // Streamed as the run goes, so the end of a long run does not build it whole in memory, and an
   // interrupted run leaves what it recorded.
   const historyFile = deps.journalFile === false ? null : createLineFile(path.join(storeDir, 'history.jsonl'), 'the history');
+  const serviceEventsFile =
+    deps.journalFile === false || workload.services === undefined ? null : createLineFile(path.join(storeDir, 'service-events.jsonl'), 'the service events');
   const logLine = (tag: string) => (message: unknown) => say(`${tag} ${JSON.stringify(message)}`);
   const network = createNetwork({
     latencyMs: opts.latencyMs,
@@ -147,6 +152,8 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
     pids: [],
     history: [],
     historyFile,
+    serviceEvents: [],
+    workloadServices: null,
     problems,
     say,
     reportProblem(problem) {
@@ -156,6 +163,14 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
   };
 
   startServices(network, deriveRng(opts.seed, 'services'), (line) => say(`glomers: ${line}`));
+  run.workloadServices = startWorkloadServices(network, workload.services?.(opts) ?? [], {
+    nowMs: () => clock.nowNs() / 1e6,
+    setTimer: clock.setTimer,
+    record(event) {
+      run.serviceEvents.push(event);
+      serviceEventsFile?.append(JSON.stringify(event));
+    },
+  });
   startNodes(run);
   const { pids } = run;
 
@@ -184,6 +199,7 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
     backend.afterNodes?.();
     journal.close();
     historyFile?.close();
+    serviceEventsFile?.close();
   }
 
   const aborted = problems.some((p) => p.kind === 'init-timeout' || p.kind === 'init-error' || p.kind === 'setup-timeout');
@@ -194,6 +210,7 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
     startedAt,
     storeDir,
     history: run.history,
+    ...(workload.services === undefined ? {} : { serviceEvents: run.serviceEvents }),
     historyWritten: historyFile !== null,
     netCounts: journal.counts,
     journalHead: journal.head,
@@ -268,6 +285,7 @@ function processControl(run: Run): Pick<NemesisTarget, 'kill' | 'start' | 'pause
       paused.delete(nodeId);
       run.dead.add(nodeId);
       await node.stop();
+      run.workloadServices?.nodeEvent('killed', nodeId);
       return 'killed';
     },
     async start(nodeId) {
@@ -275,14 +293,18 @@ function processControl(run: Run): Pick<NemesisTarget, 'kill' | 'start' | 'pause
       run.dead.delete(nodeId);
       spawnNode(run, nodeId);
       const init = await sendInit(run, nodeId);
-      if (init.ok) return 'started';
+      const setup = init.ok ? await resendSetup(run, nodeId) : init;
+      if (setup.ok) {
+        run.workloadServices?.nodeEvent('started', nodeId);
+        return 'started';
+      }
       run.reportProblem({
         node: nodeId,
         kind: 'restart-failed',
-        detail: `restarted by the kill nemesis, it ${init.detail}`,
+        detail: `restarted by the kill nemesis, it ${setup.detail}`,
         stderrTail: run.nodes.get(nodeId)?.stderrTail() ?? [],
       });
-      return 'init-failed';
+      return init.ok ? 'setup-failed' : 'init-failed';
     },
     async pause(nodeId) {
       const node = run.nodes.get(nodeId);
@@ -290,6 +312,7 @@ function processControl(run: Run): Pick<NemesisTarget, 'kill' | 'start' | 'pause
       if (paused.has(nodeId)) return 'already-paused';
       if (!run.backend.pause(node)) return 'not-running';
       paused.add(nodeId);
+      run.workloadServices?.nodeEvent('paused', nodeId);
       return 'paused';
     },
     async resume(nodeId) {
@@ -297,6 +320,7 @@ function processControl(run: Run): Pick<NemesisTarget, 'kill' | 'start' | 'pause
       if (node === undefined || !paused.has(nodeId)) return 'not-paused';
       paused.delete(nodeId);
       run.backend.resume(node);
+      run.workloadServices?.nodeEvent('resumed', nodeId);
       return 'resumed';
     },
   };
@@ -316,6 +340,20 @@ async function initNodes(run: Run): Promise<void> {
     });
   }
   if (failed) throw new TestAborted('init failed');
+}
+
+/** A restarted node's own setup requests again (broadcast's topology, sched's cluster), in order. */
+async function resendSetup(run: Run, nodeId: string): Promise<{ ok: true } | { ok: false; detail: string }> {
+  for (const request of run.workload.setup?.(run.opts) ?? []) {
+    if (request.dest !== nodeId) continue;
+    const client = run.clients.open();
+    const result = await client.rpc(nodeId, request.body, SETUP_TIMEOUT_MS);
+    client.close();
+    if (result.kind === 'reply' && result.body.type === request.replyType) continue;
+    const answer = result.kind === 'timeout' ? `no ${request.replyType} within ${SETUP_TIMEOUT_MS / 1000} s` : previewJson(result.body);
+    return { ok: false, detail: `answered its ${request.body.type} again with ${answer}` };
+  }
+  return { ok: true };
 }
 
 async function runSetup(run: Run): Promise<void> {
@@ -350,30 +388,36 @@ async function runSetup(run: Run): Promise<void> {
 /**
  * The whole test's generator, composed as Maelstrom's core composes it: the workload's
  * operations staggered by --rate (or a sleep when the rate is 0) beside the nemesis schedule, cut
- * at --time-limit; then, for workloads with a final generator, the nemesis's final operations
- * (heal), the recovery wait and the final operations.
+ * at --time-limit; then, for workloads with a final generator or a final-wait predicate, the
+ * nemesis's final operations (heal), the recovery wait (ended early once finalDone() holds) and the
+ * final operations.
  */
 export function testGenerator(
   opts: TestOptions,
   workload: Workload,
   nemesis: { generator: Gen; finalGenerator: Gen },
   hooks: { phase(name: string, durationS: number | null): void },
+  finalDone?: () => boolean,
 ): Gen {
   const limitNs = opts.timeLimitS * 1e9;
   const load = opts.rate > 0 ? stagger(1e9 / opts.rate, workload.generator(opts)) : sleep(limitNs);
   const main = timeLimit(limitNs, any(clients(load), onNemesis(nemesis.generator)));
   const final = workload.finalGenerator?.(opts);
-  if (final === undefined) return phases(call(() => hooks.phase('load', opts.timeLimitS)), main);
+  if (final === undefined && finalDone === undefined) return phases(call(() => hooks.phase('load', opts.timeLimitS)), main);
+  const waitNs = opts.finalWaitS * 1e9;
   return phases(
     call(() => hooks.phase('load', opts.timeLimitS)),
     main,
     onNemesis(nemesis.finalGenerator),
     call(() => hooks.phase('final-wait', opts.finalWaitS)),
-    sleep(opts.finalWaitS * 1e9),
+    finalDone === undefined ? sleep(waitNs) : sleepUntil(waitNs, FINAL_WAIT_POLL_NS, finalDone),
     call(() => hooks.phase('final', null)),
-    clients(final),
+    ...(final === undefined ? [] : [clients(final)]),
   );
 }
+
+/** How often a workload's final-wait predicate is asked whether the run has recovered. */
+export const FINAL_WAIT_POLL_NS = 100e6;
 
 async function runGenerator(run: Run, progress: Progress, shouldStop: () => boolean): Promise<void> {
   const { opts, workload, clock, network } = run;
@@ -382,19 +426,30 @@ async function runGenerator(run: Run, progress: Progress, shouldStop: () => bool
     { nodes: opts.nodes, setGrudge: (grudge) => network.setGrudge(grudge), heal: () => network.heal(), ...processControl(run) },
     deriveRng(opts.seed, 'nemesis'),
   );
-  const gen = testGenerator(opts, workload, nemesis, {
-    phase(name, durationS) {
-      if (name === 'final-wait') run.say(`glomers: waiting ${opts.finalWaitS} s for recovery before final operations...`);
-      progress.setPhase(name, durationS === null ? null : clock.nowNs() + durationS * 1e9, clock.nowNs);
+  const { finalWaitUntil } = workload;
+  const finalDone = finalWaitUntil === undefined ? undefined : () => finalWaitUntil.call(workload, run.history, run.serviceEvents);
+  const gen = testGenerator(
+    opts,
+    workload,
+    nemesis,
+    {
+      phase(name, durationS) {
+        if (name === 'final-wait') {
+          run.say(`glomers: waiting ${finalDone === undefined ? '' : 'at most '}${opts.finalWaitS} s for recovery before final operations...`);
+        }
+        progress.setPhase(name, durationS === null ? null : clock.nowNs() + durationS * 1e9, clock.nowNs);
+      },
     },
-  });
+    finalDone,
+  );
 
   // One client per thread, opened before load as Maelstrom's workers do; a thread whose process
   // crashed gets a fresh connection (a new client id) at its next operation.
   const threadClients: (WorkloadClient | null)[] = [];
   const connections: (Client | null)[] = [];
   const open = (thread: number): WorkloadClient => {
-    const node = opts.nodes[thread % opts.nodes.length] as string;
+    const targets = workload.clientNodes?.(opts) ?? opts.nodes;
+    const node = targets[thread % targets.length] as string;
     const client = run.clients.open();
     connections[thread] = client;
     const conn = { id: client.id, node, rpc: (body: Parameters<Client['rpc']>[1], timeoutMs: number) => client.rpc(node, body, timeoutMs) };
