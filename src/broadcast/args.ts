@@ -1,7 +1,7 @@
 // Command-line settings of the broadcast node (everything after `--` on a Maelstrom command
 // line). The defaults pass every broadcast challenge (3a-3e) unchanged.
 
-import type { ArgsResult } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
 import { overlayKinds, type OverlayKind, type OverlaySpec } from './overlay.js';
 
 export interface BroadcastOptions {
@@ -24,104 +24,72 @@ export const defaultOptions: BroadcastOptions = {
   ackDelayMs: 2000,
 };
 
+const FLAGS: readonly FlagRow[] = [
+  {
+    name: 'overlay',
+    value: 'KIND',
+    help: `who gossips with whom (default ${defaultOptions.overlay.kind}):
+  tree       heap-ordered tree over node_ids, --fanout children per node
+             (a fan-out of n-1 or more is a star around the first node)
+  star       every node talks only to the hub (--hub)
+  grid, line same shapes as Maelstrom's topologies, built from node_ids
+  total      every node sends its own clients' values straight to all
+  maelstrom  use the topology message Maelstrom sends`,
+  },
+  { name: 'fanout', value: 'K', help: `children per node for --overlay tree (default ${defaultOptions.overlay.fanout})` },
+  { name: 'hub', value: 'NODE', help: 'hub for --overlay star (default: the first node id)' },
+  { name: 'interval', value: 'MS', help: `batch flush interval of nodes with 2+ neighbours; 0 = send at once\n(default ${defaultOptions.intervalMs})` },
+  { name: 'leaf-interval', value: 'MS', help: `flush interval of nodes with one neighbour (default ${defaultOptions.leafIntervalMs})` },
+  { name: 'retry', value: 'MS', help: `resend unacknowledged values after MS, at most one resend per\nneighbour per MS (default ${defaultOptions.retryMs})` },
+  { name: 'batch', value: 'N', help: `at most N values in one message (default ${defaultOptions.maxBatchValues})` },
+  { name: 'ack-delay', value: 'MS|never', help: `longest an ack waits for a message to ride on (default ${defaultOptions.ackDelayMs})` },
+  { name: 'help', short: 'h', help: 'print this and exit' },
+];
+
 export const usage = `usage: broadcast [options]
 A Maelstrom broadcast node (Gossip Glomers 3a-3e). Answers topology, broadcast and read;
 gossips batches of values to its overlay neighbours and resends them until acknowledged.
 
-  --overlay KIND       who gossips with whom (default ${defaultOptions.overlay.kind}):
-                         tree       heap-ordered tree over node_ids, --fanout children per node
-                                    (a fan-out of n-1 or more is a star around the first node)
-                         star       every node talks only to the hub (--hub)
-                         grid, line same shapes as Maelstrom's topologies, built from node_ids
-                         total      every node sends its own clients' values straight to all
-                         maelstrom  use the topology message Maelstrom sends
-  --fanout K           children per node for --overlay tree (default ${defaultOptions.overlay.fanout})
-  --hub NODE           hub for --overlay star (default: the first node id)
-  --interval MS        batch flush interval of nodes with 2+ neighbours; 0 = send at once
-                       (default ${defaultOptions.intervalMs})
-  --leaf-interval MS   flush interval of nodes with one neighbour (default ${defaultOptions.leafIntervalMs})
-  --retry MS           resend unacknowledged values after MS, at most one resend per
-                       neighbour per MS (default ${defaultOptions.retryMs})
-  --batch N            at most N values in one message (default ${defaultOptions.maxBatchValues})
-  --ack-delay MS|never longest an ack waits for a message to ride on (default ${defaultOptions.ackDelayMs})
-  -h, --help           print this and exit
+${flagHelp(FLAGS, 23)}
 `;
 
 export type ParseResult = ArgsResult<BroadcastOptions>;
 
-function parseNumber(flag: string, raw: string | undefined, integer: boolean, min: number): number | string {
-  if (raw === undefined) return `${flag} needs a value`;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min) {
-    return `${flag} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got '${raw}'`;
-  }
-  return value;
-}
-
-interface NumericFlag {
-  integer: boolean;
-  min: number;
-  set(options: BroadcastOptions, value: number): void;
-}
-
-const numericFlags: Readonly<Record<string, NumericFlag>> = {
-  '--fanout': { integer: true, min: 1, set: (o, v) => void (o.overlay.fanout = v) },
-  '--interval': { integer: false, min: 0, set: (o, v) => void (o.intervalMs = v) },
-  '--leaf-interval': { integer: false, min: 0, set: (o, v) => void (o.leafIntervalMs = v) },
-  '--retry': { integer: false, min: 1, set: (o, v) => void (o.retryMs = v) },
-  '--batch': { integer: true, min: 1, set: (o, v) => void (o.maxBatchValues = v) },
+const NUMERIC: Readonly<Record<string, { integer: boolean; min: number; set(options: BroadcastOptions, value: number): void }>> = {
+  fanout: { integer: true, min: 1, set: (o, v) => void (o.overlay.fanout = v) },
+  interval: { integer: false, min: 0, set: (o, v) => void (o.intervalMs = v) },
+  'leaf-interval': { integer: false, min: 0, set: (o, v) => void (o.leafIntervalMs = v) },
+  retry: { integer: false, min: 1, set: (o, v) => void (o.retryMs = v) },
+  batch: { integer: true, min: 1, set: (o, v) => void (o.maxBatchValues = v) },
+  'ack-delay': { integer: false, min: 0, set: (o, v) => void (o.ackDelayMs = v) },
 };
 
 export function parseArgs(argv: readonly string[]): ParseResult {
+  const split = tokenizeArgs(argv, FLAGS);
+  if (!split.ok) return { kind: 'error', message: split.message };
+  const { tokens } = split;
+  if (tokens.present.has('help')) return { kind: 'help' };
+  const stray = [...tokens.positional, ...tokens.afterDashes][0];
+  if (stray !== undefined) return { kind: 'error', message: `unknown argument '${stray}'` };
   const options: BroadcastOptions = { ...defaultOptions, overlay: { ...defaultOptions.overlay } };
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    const [flag, inlineValue] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const takeValue = (): string | undefined => {
-      if (inlineValue !== undefined) return inlineValue;
-      i += 1;
-      return argv[i];
-    };
-    const numeric = (integer: boolean, min: number): number | { kind: 'error'; message: string } => {
-      const result = parseNumber(flag, takeValue(), integer, min);
-      return typeof result === 'string' ? { kind: 'error', message: result } : result;
-    };
-    switch (flag) {
-      case '-h':
-      case '--help':
-        return { kind: 'help' };
-      case '--overlay': {
-        const value = takeValue();
-        if (value === undefined || !overlayKinds.includes(value as OverlayKind)) {
-          return { kind: 'error', message: `--overlay must be one of ${overlayKinds.join(', ')}, got '${value ?? ''}'` };
-        }
-        options.overlay.kind = value as OverlayKind;
-        break;
-      }
-      case '--hub': {
-        const value = takeValue();
-        if (value === undefined || value === '') return { kind: 'error', message: '--hub needs a node id' };
-        options.overlay.hub = value;
-        break;
-      }
-      case '--ack-delay':
-        if (inlineValue === 'never' || (inlineValue === undefined && argv[i + 1] === 'never')) {
-          if (inlineValue === undefined) i += 1;
-          options.ackDelayMs = Number.POSITIVE_INFINITY;
-        } else {
-          const value = numeric(false, 0);
-          if (typeof value !== 'number') return value;
-          options.ackDelayMs = value;
-        }
-        break;
-      default: {
-        const setting = Object.hasOwn(numericFlags, flag) ? numericFlags[flag] : undefined;
-        if (setting === undefined) return { kind: 'error', message: `unknown argument '${arg}'` };
-        const value = numeric(setting.integer, setting.min);
-        if (typeof value !== 'number') return value;
-        setting.set(options, value);
-      }
+  const overlay = lastValue(tokens, 'overlay');
+  if (overlay !== undefined) {
+    if (!overlayKinds.includes(overlay as OverlayKind)) return { kind: 'error', message: `--overlay must be one of ${overlayKinds.join(', ')}, got '${overlay}'` };
+    options.overlay.kind = overlay as OverlayKind;
+  }
+  const hub = lastValue(tokens, 'hub');
+  if (hub === '') return { kind: 'error', message: '--hub needs a node id' };
+  if (hub !== undefined) options.overlay.hub = hub;
+  for (const [flag, setting] of Object.entries(NUMERIC)) {
+    const raw = lastValue(tokens, flag);
+    if (raw === undefined) continue;
+    if (flag === 'ack-delay' && raw === 'never') {
+      options.ackDelayMs = Number.POSITIVE_INFINITY;
+      continue;
     }
+    const value = numberArg(flag, raw, { integer: setting.integer, min: setting.min });
+    if (typeof value !== 'number') return { kind: 'error', message: value.error };
+    setting.set(options, value);
   }
   return { kind: 'options', options };
 }
