@@ -13,7 +13,27 @@ export interface KafkaOptions {
   storage: StorageMode;
   /** Directory for the record files (default: the working directory, which a kill leaves in place). */
   dir: string;
+  /** Bound on the entries a node accepts sends for, in bytes as core.entryBytes counts them. */
+  maxStateBytes: number;
+  /** Distinct keys a node accepts sends for. */
+  maxKeys: number;
 }
+
+/**
+ * What one request may carry (docs/storage.md). Past these a request is answered with error 12
+ * (malformed: its shape or size) and changes nothing. The runtime itself drops any line over
+ * 64 MiB; these keep what a well-formed line can make the node do far below that.
+ */
+export const requestLimits = {
+  /** Characters in a key. */
+  maxKeyChars: 1024,
+  /** A send's msg as JSON, in bytes (UTF-16 units). */
+  maxMsgBytes: 4096,
+  /** Keys in one poll, commit_offsets or list_committed_offsets. */
+  maxKeysPerRequest: 10_000,
+  /** A poll reply's messages, in bytes as JSON (estimated); past it the reply stops short. */
+  maxPollBytes: 1024 * 1024,
+} as const;
 
 export const defaultOptions: KafkaOptions = {
   intervalMs: undefined,
@@ -22,6 +42,8 @@ export const defaultOptions: KafkaOptions = {
   maxPollPerKey: 1024,
   storage: 'file',
   dir: '.',
+  maxStateBytes: 256 * 1024 * 1024,
+  maxKeys: 100_000,
 };
 
 /** Per-node share of the flush interval: N nodes flush every 50*N ms (100 ms at 2 nodes, 250 at 5). */
@@ -55,8 +77,23 @@ offset below which it knows every offset that exists, so no poll ever skips one.
                      file    append each record with write(2) before acknowledging; survives
                              SIGKILL, not a machine crash (default)
                      fsync   as file, plus a shared fsync before acknowledging clients and peers
-  --dir DIR          directory for kafka-<node>.jsonl (default: the working directory)
+  --dir DIR          directory for kafka-<node>.<test>.log (default: the working directory)
+  --max-state-mb N   accept sends only while the log holds at most N MiB (default
+                     ${defaultOptions.maxStateBytes / 1024 / 1024}); the record file stays below about twice that plus 4 MiB
+  --max-keys N       accept sends to at most N distinct keys (default ${defaultOptions.maxKeys})
   -h, --help         print this and exit
+
+Limits (a request past them changes nothing and gets an error):
+  error 12  key longer than ${requestLimits.maxKeyChars} characters, msg over ${requestLimits.maxMsgBytes} bytes as JSON,
+            more than ${requestLimits.maxKeysPerRequest} keys in one poll, commit_offsets or
+            list_committed_offsets, offsets that are not integers >= 0
+  error 14  a send to a new key past --max-keys, or one that would take the log past
+            --max-state-mb
+  error 20  commit_offsets for a key this node holds nothing for (nothing is committed)
+  error 11  the record could not be written (e.g. disk full); nothing was stored
+  error 13  fsync mode: the fsync failed, so the outcome is unknown; the node takes no
+            more writes until it is restarted
+A poll reply stops short at about ${requestLimits.maxPollBytes / 1024 / 1024} MiB of messages (the client polls on from there).
 `;
 
 export type ParseResult = ArgsResult<KafkaOptions>;
@@ -72,6 +109,8 @@ const numericFlags: Readonly<Record<string, NumericFlag>> = {
   '--retry': { integer: false, min: 1, set: (o, v) => void (o.retryMs = v) },
   '--batch': { integer: true, min: 1, set: (o, v) => void (o.maxBatchEntries = v) },
   '--poll-max': { integer: true, min: 1, set: (o, v) => void (o.maxPollPerKey = v) },
+  '--max-keys': { integer: true, min: 1, set: (o, v) => void (o.maxKeys = v) },
+  '--max-state-mb': { integer: true, min: 1, set: (o, v) => void (o.maxStateBytes = v * 1024 * 1024) },
 };
 
 export function parseArgs(argv: readonly string[]): ParseResult {

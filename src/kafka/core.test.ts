@@ -14,10 +14,18 @@ import {
   type KafkaConfig,
   type KafkaState,
   type Outgoing,
+  type Persist,
   type StoredRecord,
 } from './core.js';
 
-const config: KafkaConfig = { retryMs: 1000, maxBatchEntries: 4096, maxPollPerKey: 1024 };
+const config: KafkaConfig = { retryMs: 1000, maxBatchEntries: 4096, maxPollPerKey: 1024, maxPollBytes: 1 << 20 };
+
+/** Collects what a call persists. */
+function into(records: StoredRecord[]): Persist {
+  return (written) => void records.push(...written);
+}
+
+const discard: Persist = () => {};
 
 /** A tiny deterministic cluster: cores, their records, and a network that can drop messages. */
 class Cluster {
@@ -37,7 +45,8 @@ class Cluster {
   }
 
   start(id: string): KafkaState {
-    const state = createKafka(this.cfg, id, this.ids, this.epochs++, this.records.get(id) ?? []);
+    const records = this.records.get(id) ?? [];
+    const state = createKafka(this.cfg, id, this.ids, this.epochs++, (apply) => records.forEach(apply));
     this.nodes.set(id, state);
     if (!this.records.has(id)) this.records.set(id, []);
     return state;
@@ -48,9 +57,7 @@ class Cluster {
   }
 
   send(id: string, key: string, msg: Json): number {
-    const { offset, persist } = send(this.node(id), key, msg);
-    this.records.get(id)!.push(...persist);
-    return offset;
+    return send(this.node(id), key, msg, into(this.records.get(id)!)).offset;
   }
 
   deliver(messages: Outgoing[], from: string): void {
@@ -73,7 +80,7 @@ class Cluster {
     if (this.cut.has(`${from}>${dest}`)) return;
     // Through JSON, as on the wire.
     const wire = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
-    this.records.get(dest)!.push(...receive(this.node(dest), from, wire, this.nowMs).persist);
+    receive(this.node(dest), from, wire, this.nowMs, into(this.records.get(dest)!));
   }
 
   /** One node's flush, delivered at once. */
@@ -225,13 +232,13 @@ describe('visibility', () => {
 describe('commits', () => {
   it('only move forward, locally and when replicated', () => {
     const c = new Cluster(['n0', 'n1']);
-    commit(c.node('n0'), { k: 5 });
-    commit(c.node('n0'), { k: 3 });
+    commit(c.node('n0'), { k: 5 }, discard);
+    commit(c.node('n0'), { k: 3 }, discard);
     expect(listCommitted(c.node('n0'), ['k', 'other'])).toEqual({ k: 5 });
     c.rounds(2);
     expect(listCommitted(c.node('n1'), ['k'])).toEqual({ k: 5 });
-    commit(c.node('n1'), { k: 4 });
-    commit(c.node('n0'), { k: 9 });
+    commit(c.node('n1'), { k: 4 }, discard);
+    commit(c.node('n0'), { k: 9 }, discard);
     c.rounds(3);
     expect(listCommitted(c.node('n1'), ['k'])).toEqual({ k: 9 });
     expect(listCommitted(c.node('n0'), ['k'])).toEqual({ k: 9 });
@@ -348,9 +355,82 @@ describe('restarts', () => {
     const c = new Cluster(['n0', 'n1']);
     const n0 = c.node('n0');
     for (const body of [{}, { epoch: -1 }, { epoch: 1, from: 1, entries: [['k', 'x', 1]] }, { epoch: 1, from: 1, entries: [['k', 2, 1]] }, { epoch: 1, claims: 'x' }]) {
-      expect(receive(n0, 'n1', body, 0).persist).toEqual([]);
+      const persisted: StoredRecord[] = [];
+      receive(n0, 'n1', body, 0, into(persisted));
+      expect(persisted).toEqual([]);
     }
-    expect(receive(n0, 'stranger', { epoch: 1, from: 1, entries: [['k', 1, 1]] }, 0).persist).toEqual([]);
+    receive(n0, 'stranger', { epoch: 1, from: 1, entries: [['k', 1, 1]] }, 0, () => {
+      throw new Error('nothing to persist');
+    });
     expect(n0.logs.size).toBe(0);
+  });
+});
+
+describe('persist before apply', () => {
+  const failing: Persist = () => {
+    throw new Error('ENOSPC');
+  };
+
+  it('a send whose write fails assigns no offset: the next send gets it, polls never see the message', () => {
+    const c = new Cluster(['n0']);
+    const n0 = c.node('n0');
+    c.send('n0', 'k', 'a');
+    expect(() => send(n0, 'k', 'lost', failing)).toThrow('ENOSPC');
+    expect(n0.own).toHaveLength(1);
+    expect(c.send('n0', 'k', 'b')).toBe(1);
+    expect(poll(n0, { k: 0 })).toEqual({ k: [[0, 'a'], [1, 'b']] });
+    // A failed send to a new key leaves no key behind either.
+    expect(() => send(n0, 'fresh', 'x', failing)).toThrow('ENOSPC');
+    expect(n0.logs.has('fresh')).toBe(false);
+  });
+
+  it('a commit whose write fails changes nothing', () => {
+    const c = new Cluster(['n0']);
+    c.send('n0', 'k', 'a');
+    expect(() => commit(c.node('n0'), { k: 0 }, failing)).toThrow('ENOSPC');
+    expect(listCommitted(c.node('n0'), ['k'])).toEqual({});
+  });
+
+  it('a replication batch whose write fails is neither applied nor acknowledged, and is taken on resend', () => {
+    const c = new Cluster(['n0', 'n1']);
+    c.send('n0', 'k', 'a');
+    const [message] = tick(c.node('n0'), 0);
+    const wire = JSON.parse(JSON.stringify(message!.body)) as Record<string, unknown>;
+    const n1 = c.node('n1');
+    expect(() => receive(n1, 'n0', wire, 0, failing)).toThrow('ENOSPC');
+    expect(n1.logs.size).toBe(0);
+    expect(n1.peers.get('n0')!.receivedThrough).toBe(0);
+    const persisted: StoredRecord[] = [];
+    receive(n1, 'n0', wire, 0, into(persisted));
+    expect(persisted).toEqual([{ kind: 'entry', key: 'k', offset: 0, msg: 'a' }]);
+    expect(n1.peers.get('n0')!.receivedThrough).toBe(1);
+  });
+
+  it('restores from records streamed to it, and counts entry bytes', () => {
+    const records: StoredRecord[] = [
+      { kind: 'entry', key: 'k', offset: 0, msg: 1 },
+      { kind: 'commit', key: 'k', offset: 0 },
+    ];
+    const state = createKafka(config, 'n0', ['n0'], 1, (apply) => records.forEach(apply));
+    expect(poll(state, { k: 0 })).toEqual({ k: [[0, 1]] });
+    expect(listCommitted(state, ['k'])).toEqual({ k: 0 });
+    expect(state.entryBytes).toBeGreaterThan(0);
+    expect(() => createKafka(config, 'n0', ['n0'], 1, (apply) => apply({ kind: 'entry', key: 'k', offset: -1, msg: 1 }))).toThrow(/offset -1/);
+  });
+});
+
+describe('poll reply bound', () => {
+  it('stops a reply at maxPollBytes (but always returns something) and the client continues from there', () => {
+    const c = new Cluster(['n0'], { ...config, maxPollBytes: 1000 });
+    const big = 'x'.repeat(400);
+    for (let i = 0; i < 5; i += 1) c.send('n0', 'a', big);
+    c.send('n0', 'b', big);
+    const first = poll(c.node('n0'), { a: 0, b: 0 });
+    expect(first['a']!.map(([offset]) => offset)).toEqual([0, 1]);
+    expect(first['b']).toBeUndefined();
+    expect(poll(c.node('n0'), { a: 4, b: 0 })).toEqual({ a: [[4, big]], b: [[0, big]] });
+    const huge = 'y'.repeat(5000);
+    c.send('n0', 'c', huge);
+    expect(poll(c.node('n0'), { c: 0 })).toEqual({ c: [[0, huge]] });
   });
 });

@@ -23,9 +23,13 @@
 // one final log: no skip, no reordering, the same log for every poll. Claims go out whenever a
 // received entry raises `known`, so frontiers catch up within about two flush intervals.
 //
-// Durability is the caller's: it persists what the calls return before acknowledging a send,
-// a commit, or a replication batch (the acks ride on messages tick() returns after). A node
-// that restarts from its records keeps its offsets above everything it ever claimed.
+// Durability. Every call that adds data takes a `persist` callback and calls it with the
+// records before changing anything; if it throws (the write failed), the call throws and the
+// state is as before: no offset, entry or commit exists in memory that is not on disk, so a
+// failed send leaves no offset to reuse and a failed replication batch is not acknowledged (the
+// peer resends it). Acks to clients wait for whatever durability the caller promises; acks to
+// peers ride on messages tick() returns after. A node that restarts from its records keeps its
+// offsets above everything it ever claimed.
 //
 // Memory: the log itself, and per peer one pending claim and one pending commit per key and at
 // most maxMidsOwed message ids; nothing grows with time or with the length of a partition.
@@ -39,7 +43,12 @@ export interface KafkaConfig {
   maxBatchEntries: number;
   /** Upper bound on messages returned for one key by one poll. */
   maxPollPerKey: number;
+  /** Upper bound on a poll reply's messages, in bytes as JSON (estimated, see jsonBytes). */
+  maxPollBytes: number;
 }
+
+/** Writes records durably or throws; called before the state changes. */
+export type Persist = (records: readonly StoredRecord[]) => void;
 
 export type StoredRecord =
   | { kind: 'entry'; key: string; offset: number; msg: Json }
@@ -121,6 +130,8 @@ export interface KafkaState {
   /** This node's own entries in assignment order: its replication stream. */
   readonly own: WireEntry[];
   readonly peers: Map<string, PeerState>;
+  /** Size of every entry held, as entryBytes counts it: what the state-size limit bounds. */
+  entryBytes: number;
 }
 
 /** Bound on message ids we owe a peer an ack for; older ones are simply resent by the peer. */
@@ -130,26 +141,28 @@ export function validateConfig(config: KafkaConfig): string | undefined {
   if (!(config.retryMs > 0 && Number.isFinite(config.retryMs))) return 'retry interval must be a finite number > 0';
   if (!(Number.isInteger(config.maxBatchEntries) && config.maxBatchEntries >= 1)) return 'batch size must be an integer >= 1';
   if (!(Number.isInteger(config.maxPollPerKey) && config.maxPollPerKey >= 1)) return 'poll size must be an integer >= 1';
+  if (!(Number.isInteger(config.maxPollBytes) && config.maxPollBytes >= 1)) return 'poll reply bytes must be an integer >= 1';
   return undefined;
 }
 
-/** A node's state, rebuilt from its persisted records (in the order they were written). */
-export function createKafka(
-  config: KafkaConfig,
-  id: string,
-  nodeIds: readonly string[],
-  epoch: number,
-  restored: readonly StoredRecord[] = [],
-): KafkaState {
+/**
+ * Feeds a node's persisted records, in the order they were written, to `apply`; a reader that
+ * streams a file passes each record on as it reads it, so no second copy of the log is held.
+ */
+export type Restore = (apply: (record: StoredRecord) => void) => void;
+
+/** A node's state, rebuilt from its persisted records. */
+export function createKafka(config: KafkaConfig, id: string, nodeIds: readonly string[], epoch: number, restore: Restore = () => {}): KafkaState {
   const problem = validateConfig(config);
   if (problem !== undefined) throw new RangeError(problem);
   const index = nodeIds.indexOf(id);
   if (index < 0) throw new RangeError(`${id} is not among the node ids`);
-  const state: KafkaState = { config, id, index, nodeCount: nodeIds.length, epoch, logs: new Map(), own: [], peers: new Map() };
-  for (const record of restored) {
+  const state: KafkaState = { config, id, index, nodeCount: nodeIds.length, epoch, logs: new Map(), own: [], peers: new Map(), entryBytes: 0 };
+  restore((record) => {
+    if (!isOffset(record.offset)) throw new RangeError(`offset ${String(record.offset)} is not an integer >= 0`);
     if (record.kind === 'entry') addEntry(state, record.key, record.offset, record.msg);
     else raiseCommit(logOf(state, record.key), record.offset);
-  }
+  });
   nodeIds.forEach((peerId, peerIndex) => {
     if (peerId === id) return;
     const peer: PeerState = {
@@ -201,6 +214,7 @@ function addEntry(state: KafkaState, key: string, offset: number, msg: Json): bo
   const log = logOf(state, key);
   if (log.msgs.has(offset)) return false;
   log.msgs.set(offset, msg);
+  state.entryBytes += entryBytes(key, msg);
   if (offset > log.known) {
     log.offsets.push(offset);
     log.known = offset;
@@ -243,11 +257,35 @@ function owePeerEverything(state: KafkaState, peer: PeerState): void {
 
 // ---- client operations ----
 
-/** A client send: assigns the next offset of ours for the key. Persist the record before replying. */
-export function send(state: KafkaState, key: string, msg: Json): { offset: number; persist: StoredRecord[] } {
-  const offset = nextOffset(logOf(state, key).known, state.index, state.nodeCount);
+/**
+ * Bytes an entry counts for against the state limit: its key and message as JSON plus a fixed
+ * allowance for the offset and the record around it, so that for ASCII text it is at least the
+ * entry's record in the file. Numbers (what Maelstrom sends) are counted without serialising.
+ */
+export function entryBytes(key: string, msg: Json): number {
+  return jsonBytes(key) + jsonBytes(msg) + 40;
+}
+
+/** Length of a value as JSON; exact for numbers, strings measured in UTF-16 units. */
+export function jsonBytes(value: Json): number {
+  if (typeof value === 'number') return 24;
+  return JSON.stringify(value).length;
+}
+
+/** Whether the node holds anything (an entry or a commit) under this key. */
+export function hasKey(state: KafkaState, key: string): boolean {
+  return state.logs.has(key);
+}
+
+/**
+ * A client send: assigns the next offset of ours for the key, once persist() has written the
+ * record. If persist throws, so does this, and no offset was assigned.
+ */
+export function send(state: KafkaState, key: string, msg: Json, persist: Persist): { offset: number } {
+  const offset = nextOffset(state.logs.get(key)?.known ?? -1, state.index, state.nodeCount);
+  persist([{ kind: 'entry', key, offset, msg }]);
   addEntry(state, key, offset, msg);
-  return { offset, persist: [{ kind: 'entry', key, offset, msg }] };
+  return { offset };
 }
 
 /** Highest offset of `key` below which this node holds every offset that exists or ever will. */
@@ -260,6 +298,7 @@ export function visibleThrough(state: KafkaState, key: string): number {
 /** Messages from each requested offset up to the visible bound; keys with none are left out. */
 export function poll(state: KafkaState, offsets: Readonly<Record<string, number>>): Record<string, Array<[number, Json]>> {
   const result: Record<string, Array<[number, Json]>> = {};
+  let replyBytes = 0;
   for (const [key, from] of Object.entries(offsets)) {
     const log = state.logs.get(key);
     if (log === undefined) continue;
@@ -268,26 +307,37 @@ export function poll(state: KafkaState, offsets: Readonly<Record<string, number>
     for (let i = lowerBound(log.offsets, from); i < log.offsets.length && pairs.length < state.config.maxPollPerKey; i += 1) {
       const offset = log.offsets[i]!;
       if (offset > bound) break;
-      pairs.push([offset, log.msgs.get(offset)!]);
+      const msg = log.msgs.get(offset)!;
+      replyBytes += jsonBytes(msg) + 24;
+      // A reply stops short rather than grow past its bound; the client polls on from there.
+      if (replyBytes > state.config.maxPollBytes && (pairs.length > 0 || Object.keys(result).length > 0)) break;
+      pairs.push([offset, msg]);
     }
     if (pairs.length > 0) result[key] = pairs;
+    if (replyBytes > state.config.maxPollBytes) break;
   }
   return result;
 }
 
-/** Committed offsets only move forward. Returns the records to persist. */
-export function commit(state: KafkaState, offsets: Readonly<Record<string, number>>): StoredRecord[] {
-  const persist: StoredRecord[] = [];
-  for (const [key, offset] of Object.entries(offsets)) {
-    if (applyCommit(state, key, offset)) persist.push({ kind: 'commit', key, offset });
-  }
-  return persist;
+/** Committed offsets only move forward; the raised ones are persisted, then applied. */
+export function commit(state: KafkaState, offsets: Readonly<Record<string, number>>, persist: Persist): void {
+  const raised = Object.entries(offsets).filter(([key, offset]) => offset > (state.logs.get(key)?.committed ?? -1));
+  persist(raised.map(([key, offset]) => ({ kind: 'commit', key, offset })));
+  for (const [key, offset] of raised) applyCommit(state, key, offset);
 }
 
 function applyCommit(state: KafkaState, key: string, offset: number): boolean {
   if (!raiseCommit(logOf(state, key), offset)) return false;
   for (const peer of state.peers.values()) peer.commits.set(key, { offset, sentIn: 0, sentAtMs: 0 });
   return true;
+}
+
+/** What a node holds, as records: every entry (per key in offset order) and each key's commit. */
+export function* liveRecords(state: KafkaState): Generator<StoredRecord> {
+  for (const [key, log] of state.logs) {
+    for (const offset of log.offsets) yield { kind: 'entry', key, offset, msg: log.msgs.get(offset)! };
+    if (log.committed >= 0) yield { kind: 'commit', key, offset: log.committed };
+  }
 }
 
 export function listCommitted(state: KafkaState, keys: readonly string[]): Record<string, number> {
@@ -310,13 +360,16 @@ function offsetMap(value: unknown): Array<[string, number]> {
   return Object.entries(value as Record<string, unknown>).filter((pair): pair is [string, number] => isOffset(pair[1]));
 }
 
-/** A replication message from a peer. Malformed parts are ignored. Persist the result before the next tick's acks go out. */
-export function receive(state: KafkaState, from: string, body: Readonly<Record<string, unknown>>, nowMs: number): { persist: StoredRecord[] } {
-  const persist: StoredRecord[] = [];
+/**
+ * A replication message from a peer. Malformed parts are ignored. The entries and commits it
+ * brings are persisted before any of them is applied; if persist throws, so does this, nothing
+ * of the message's data is kept, and it is not acknowledged, so the peer sends it again.
+ */
+export function receive(state: KafkaState, from: string, body: Readonly<Record<string, unknown>>, nowMs: number, persist: Persist): void {
   const peer = state.peers.get(from);
-  if (peer === undefined || !isOffset(body['epoch'])) return { persist };
+  if (peer === undefined || !isOffset(body['epoch'])) return;
   // Epochs grow with each incarnation: a late message from an earlier one is ignored.
-  if (peer.epoch !== undefined && body['epoch'] < peer.epoch) return { persist };
+  if (peer.epoch !== undefined && body['epoch'] < peer.epoch) return;
   if (peer.epoch !== body['epoch']) {
     // A new incarnation: its stream starts again at 1, and it may have lost what we sent.
     if (peer.epoch !== undefined) owePeerEverything(state, peer);
@@ -324,28 +377,30 @@ export function receive(state: KafkaState, from: string, body: Readonly<Record<s
   }
   if (body['peer_epoch'] === state.epoch) applyAcks(peer, body, nowMs);
 
-  let payload = false;
   const entries = body['entries'];
-  if (Array.isArray(entries) && entries.length > 0 && isOffset(body['from'])) {
-    payload = true;
-    applyEntries(state, peer, body['from'], entries, persist);
-  }
+  const hasEntries = Array.isArray(entries) && entries.length > 0 && isOffset(body['from']);
+  const accepted = hasEntries ? acceptedEntries(state, peer, body['from'] as number, entries) : [];
   const claims = body['claims'] === undefined ? [] : offsetMap(body['claims']);
-  const commits = body['commits'] === undefined ? [] : offsetMap(body['commits']);
+  const raisedCommits = (body['commits'] === undefined ? [] : offsetMap(body['commits'])).filter(
+    ([key, offset]) => offset > (state.logs.get(key)?.committed ?? -1),
+  );
+  persist([
+    ...accepted.filter(([key, offset]) => state.logs.get(key)?.msgs.has(offset) !== true).map(([key, offset, msg]): StoredRecord => ({ kind: 'entry', key, offset, msg })),
+    ...raisedCommits.map(([key, offset]): StoredRecord => ({ kind: 'commit', key, offset })),
+  ]);
+
+  // Persisted: from here on nothing fails.
+  applyEntries(state, peer, accepted);
   let complete = true;
-  if (claims.length > 0) {
-    payload = true;
-    // Claims hold only once we have every entry the peer had assigned when it made them.
-    if (isOffset(body['end']) && peer.receivedThrough >= body['end']) {
-      for (const [key, offset] of claims) raiseFrontier(peer, key, offset);
-    } else {
-      complete = false;
-    }
+  // Claims hold only once we have every entry the peer had assigned when it made them.
+  if (claims.length > 0 && isOffset(body['end']) && peer.receivedThrough >= body['end']) {
+    for (const [key, offset] of claims) raiseFrontier(peer, key, offset);
+  } else if (claims.length > 0) {
+    complete = false;
   }
-  for (const [key, offset] of commits) {
-    payload = true;
-    if (applyCommit(state, key, offset)) persist.push({ kind: 'commit', key, offset });
-  }
+  for (const [key, offset] of raisedCommits) applyCommit(state, key, offset);
+  // A commit not raised here still counts as payload: the peer waits for its ack.
+  const payload = hasEntries || claims.length > 0 || offsetMap(body['commits']).length > 0;
   if (payload) {
     peer.ackOwed = true;
     const mid = body['mid'];
@@ -354,7 +409,6 @@ export function receive(state: KafkaState, from: string, body: Readonly<Record<s
       if (peer.midsOwed.length > maxMidsOwed) peer.midsOwed.shift();
     }
   }
-  return { persist };
 }
 
 function applyAcks(peer: PeerState, body: Readonly<Record<string, unknown>>, nowMs: number): void {
@@ -372,25 +426,34 @@ function applyAcks(peer: PeerState, body: Readonly<Record<string, unknown>>, now
   }
 }
 
-function applyEntries(state: KafkaState, peer: PeerState, from: number, entries: unknown[], persist: StoredRecord[]): void {
-  // Go-back-N: a batch that starts past what we hold leaves a gap; the sender resends.
-  if (from > peer.receivedThrough + 1) return;
+/**
+ * The entries of a batch that continue the peer's stream where we are, up to the first
+ * malformed one. Go-back-N: a batch that starts past what we hold leaves a gap, so none of it
+ * is taken; the sender resends.
+ */
+function acceptedEntries(state: KafkaState, peer: PeerState, from: number, entries: readonly unknown[]): WireEntry[] {
+  const accepted: WireEntry[] = [];
+  if (from > peer.receivedThrough + 1) return accepted;
   for (let i = peer.receivedThrough + 1 - from; i < entries.length; i += 1) {
     const entry = entries[i];
-    if (!Array.isArray(entry) || entry.length !== 3) return;
+    if (!Array.isArray(entry) || entry.length !== 3) break;
     const [key, offset, msg] = entry as unknown[];
-    if (typeof key !== 'string' || !isOffset(offset) || originIndex(state, offset) !== peer.index) return;
-    const log = logOf(state, key);
-    const raisesKnown = offset > log.known;
-    if (addEntry(state, key, offset, msg as Json)) {
-      persist.push({ kind: 'entry', key, offset, msg: msg as Json });
-      if (raisesKnown) {
-        for (const other of state.peers.values()) other.claims.set(key, { offset, sentIn: 0, sentAtMs: 0 });
-      }
+    if (typeof key !== 'string' || !isOffset(offset) || originIndex(state, offset) !== peer.index) break;
+    accepted.push([key, offset, msg as Json]);
+  }
+  return accepted;
+}
+
+/** Applies entries that follow the peer's stream directly (from acceptedEntries). */
+function applyEntries(state: KafkaState, peer: PeerState, accepted: readonly WireEntry[]): void {
+  for (const [key, offset, msg] of accepted) {
+    const raisesKnown = offset > (state.logs.get(key)?.known ?? -1);
+    if (addEntry(state, key, offset, msg) && raisesKnown) {
+      for (const other of state.peers.values()) other.claims.set(key, { offset, sentIn: 0, sentAtMs: 0 });
     }
     // Its own entry is a claim: everything it assigned before is earlier in its stream.
     raiseFrontier(peer, key, offset);
-    peer.receivedThrough = from + i;
+    peer.receivedThrough += 1;
   }
 }
 

@@ -1,14 +1,16 @@
 // The kafka node through the runtime's in-process stdio: client RPCs, replication between two
 // test nodes, and restarts from the record file.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as nodeFs from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '../lib/index.js';
 import { startTestNode, type TestNode } from '../lib/testing.js';
-import { defaultOptions, flushIntervalFor, parseArgs, retryIntervalFor, type KafkaOptions } from './args.js';
-import { installKafka } from './server.js';
-import { fileStore, removeStaleFiles, sessionIsLive, sessionTag, storePath } from './storage.js';
+import type { DurableFs } from '../lib/durable.js';
+import { defaultOptions, flushIntervalFor, parseArgs, requestLimits, retryIntervalFor, type KafkaOptions } from './args.js';
+import { installKafka, type OpenStore } from './server.js';
+import { openFileStore, removeStaleFiles, sessionIsLive, sessionTag, storePath, type FileStoreOptions } from './storage.js';
 
 let running: TestNode[] = [];
 const dirs: string[] = [];
@@ -24,13 +26,15 @@ function tempDir(): string {
   return dir;
 }
 
-function start(options: Partial<KafkaOptions> = {}, session = 'test-session'): TestNode {
+const session = 'test-session';
+
+function start(options: Partial<KafkaOptions> = {}, storeOptions: Partial<FileStoreOptions> = {}): TestNode {
   const merged = { ...defaultOptions, storage: 'memory' as const, intervalMs: 20, ...options };
-  const t = startTestNode((node) =>
-    installKafka(node, merged, {
-      openStore: merged.storage === 'memory' ? undefined : (id) => fileStore(storePath(merged.dir, id, session), session, merged.storage === 'fsync'),
-    }),
-  );
+  const openStore: OpenStore | undefined =
+    merged.storage === 'memory'
+      ? undefined
+      : (id, restore, live, log) => openFileStore(storePath(merged.dir, id, session), restore, { fsync: merged.storage === 'fsync', live, log, ...storeOptions });
+  const t = startTestNode((node) => installKafka(node, merged, openStore === undefined ? {} : { openStore }));
   running.push(t);
   return t;
 }
@@ -158,27 +162,54 @@ describe('kafka node', () => {
   });
 });
 
-describe('record file', () => {
-  it('drops a line cut short by a kill and appends after the last whole one', () => {
-    const dir = tempDir();
-    const file = storePath(dir, 'n0', 's1');
-    const store = fileStore(file, 's1', false);
-    store.append([{ kind: 'entry', key: 'k', offset: 0, msg: 'a' }, { kind: 'commit', key: 'k', offset: 0 }]);
-    store.close();
-    writeFileSync(file, readFileSync(file, 'utf8') + '["e","k",2,"b');
-    const reopened = fileStore(file, 's1', false);
-    expect(reopened.restored).toEqual([{ kind: 'entry', key: 'k', offset: 0, msg: 'a' }, { kind: 'commit', key: 'k', offset: 0 }]);
-    reopened.append([{ kind: 'entry', key: 'k', offset: 2, msg: 'c' }]);
-    reopened.close();
-    expect(fileStore(file, 's1', false).restored).toHaveLength(3);
-  });
+/** Restarts node n0 (alone) on the same directory; returns the new test node and its init reply. */
+async function restart(previous: TestNode, options: Partial<KafkaOptions>, storeOptions: Partial<FileStoreOptions> = {}): Promise<{ t: TestNode; init: Message }> {
+  await previous.end();
+  running = running.filter((t) => t !== previous);
+  const t = start(options, storeOptions);
+  return { t, init: await t.init('n0', ['n0']) };
+}
 
+async function sendAll(t: TestNode, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 1) expect((await call(t, 'n0', { type: 'send', key: 'k', msg: i })).body['offset']).toBe(i);
+}
+
+function flipBitAt(file: string, needle: string): Buffer {
+  const bytes = readFileSync(file);
+  const at = bytes.indexOf(needle);
+  expect(at).toBeGreaterThan(0);
+  bytes[at] = bytes[at]! ^ 0x01;
+  writeFileSync(file, bytes);
+  return bytes;
+}
+
+/** node:fs whose writes can be made to fail with ENOSPC after a few bytes, and whose fsyncs are counted or failed. */
+function faultyFs(): { fs: DurableFs; full: { on: boolean }; fsyncs: { count: number; fail: boolean } } {
+  const full = { on: false };
+  const fsyncs = { count: 0, fail: false };
+  const fs: DurableFs = {
+    ...(nodeFs as DurableFs),
+    writeSync(fd, buffer, offset, length, position) {
+      if (!full.on) return nodeFs.writeSync(fd, buffer, offset, length, position);
+      if (length > 4) return nodeFs.writeSync(fd, buffer, offset, 4, position);
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    },
+    fsyncSync(fd) {
+      fsyncs.count += 1;
+      if (fsyncs.fail) throw new Error('EIO: i/o error, fsync');
+      nodeFs.fsyncSync(fd);
+    },
+  };
+  return { fs, full, fsyncs };
+}
+
+describe('record file', () => {
   it('names files by node and test, and deletes those of tests that have ended', () => {
     const dir = tempDir();
     const mine = storePath(dir, 'n0', sessionTag());
     const live = storePath(dir, 'n1', 'live-1');
     const ended = storePath(dir, 'n0', 'ended-1');
-    for (const file of [mine, live, ended]) fileStore(file, 'x', false).close();
+    for (const file of [mine, live, ended]) writeFileSync(file, '');
     writeFileSync(path.join(dir, 'unrelated.jsonl'), '');
     removeStaleFiles(dir, sessionTag(), (session) => session === 'live-1');
     expect(readdirSync(dir).sort()).toEqual([path.basename(mine), path.basename(live), 'unrelated.jsonl'].sort());
@@ -186,14 +217,147 @@ describe('record file', () => {
     expect(sessionIsLive('999999999-1')).toBe(false);
   });
 
-  it('discards a file whose header names another test', () => {
+
+  it('drops a record torn by a crash and restores the rest', async () => {
     const dir = tempDir();
-    const file = storePath(dir, 'n0', 'x');
-    const store = fileStore(file, 'old-test', false);
-    store.append([{ kind: 'entry', key: 'k', offset: 0, msg: 'a' }]);
-    store.close();
-    expect(fileStore(file, 'new-test', false).restored).toEqual([]);
-    expect(readFileSync(file, 'utf8')).not.toContain('"k"');
+    const first = start({ storage: 'file', dir });
+    await first.init('n0', ['n0']);
+    await sendAll(first, 5);
+    const file = storePath(dir, 'n0', session);
+    writeFileSync(file, Buffer.concat([readFileSync(file), Buffer.from('0123abcd ["e","k",5,')]));
+    const { t, init } = await restart(first, { storage: 'file', dir });
+    expect(init.body['type']).toBe('init_ok');
+    expect((await call(t, 'n0', { type: 'poll', offsets: { k: 0 } })).body['msgs']).toEqual({ k: [0, 1, 2, 3, 4].map((i) => [i, i]) });
+    expect((await call(t, 'n0', { type: 'send', key: 'k', msg: 'next' })).body['offset']).toBe(5);
+  });
+
+  it('refuses to start from a file damaged mid-way: init fails naming the file, which is left unchanged', async () => {
+    const dir = tempDir();
+    const first = start({ storage: 'file', dir });
+    await first.init('n0', ['n0']);
+    await sendAll(first, 10);
+    const file = storePath(dir, 'n0', session);
+    const damaged = flipBitAt(file, '"k",5,5');
+    const { t, init } = await restart(first, { storage: 'file', dir });
+    expect(init.body).toMatchObject({ type: 'error', code: 13 });
+    expect(String(init.body['text'])).toContain(`${file}: line 7: checksum mismatch`);
+    expect(readFileSync(file).equals(damaged)).toBe(true);
+    // It keeps serving, with errors: nothing is acknowledged from a state it could not load.
+    expect((await call(t, 'n0', { type: 'send', key: 'k', msg: 'x' })).body).toMatchObject({ type: 'error', code: 11 });
+    expect(readFileSync(file).equals(damaged)).toBe(true);
+  });
+
+  it('refuses a file whose header is damaged', async () => {
+    const dir = tempDir();
+    const first = start({ storage: 'file', dir });
+    await first.init('n0', ['n0']);
+    await sendAll(first, 3);
+    const file = storePath(dir, 'n0', session);
+    const damaged = flipBitAt(file, 'glomers-records');
+    const { init } = await restart(first, { storage: 'file', dir });
+    expect(String(init.body['text'])).toContain(`${file}: line 1: checksum mismatch`);
+    expect(readFileSync(file).equals(damaged)).toBe(true);
+  });
+
+  it('compacts superseded commits, keeping the file bounded and every entry and the last commit', async () => {
+    const dir = tempDir();
+    const first = start({ storage: 'file', dir }, { compactMinBytes: 2000 });
+    await first.init('n0', ['n0']);
+    await sendAll(first, 5);
+    const file = storePath(dir, 'n0', session);
+    let largestBytes = 0;
+    for (let i = 0; i < 300; i += 1) {
+      await call(first, 'n0', { type: 'commit_offsets', offsets: { k: i } });
+      largestBytes = Math.max(largestBytes, statSync(file).size);
+    }
+    // 300 commit records alone take about 7 KB; live records are about 200 bytes.
+    expect(largestBytes).toBeLessThan(4500);
+    expect(first.stderrLines.some((line) => line.includes('compacted'))).toBe(true);
+    const { t } = await restart(first, { storage: 'file', dir });
+    expect((await call(t, 'n0', { type: 'poll', offsets: { k: 0 } })).body['msgs']).toEqual({ k: [0, 1, 2, 3, 4].map((i) => [i, i]) });
+    expect((await call(t, 'n0', { type: 'list_committed_offsets', keys: ['k'] })).body['offsets']).toEqual({ k: 299 });
+    expect((await call(t, 'n0', { type: 'send', key: 'k', msg: 5 })).body['offset']).toBe(5);
+  });
+});
+
+describe('storage failures', () => {
+  it('a write that fails (ENOSPC after a short write) is answered 11, never acknowledged, and leaves no offset behind', async () => {
+    const dir = tempDir();
+    const faults = faultyFs();
+    const first = start({ storage: 'file', dir }, { fs: faults.fs });
+    await first.init('n0', ['n0']);
+    expect((await call(first, 'n0', { type: 'send', key: 'k', msg: 'a' })).body['offset']).toBe(0);
+    faults.full.on = true;
+    const failed = await call(first, 'n0', { type: 'send', key: 'k', msg: 'lost' });
+    expect(failed.body).toMatchObject({ type: 'error', code: 11 });
+    expect(String(failed.body['text'])).toContain('ENOSPC');
+    expect((await call(first, 'n0', { type: 'commit_offsets', offsets: { k: 0 } })).body).toMatchObject({ type: 'error', code: 11 });
+    expect((await call(first, 'n0', { type: 'poll', offsets: { k: 0 } })).body['msgs']).toEqual({ k: [[0, 'a']] });
+    faults.full.on = false;
+    expect((await call(first, 'n0', { type: 'send', key: 'k', msg: 'b' })).body['offset']).toBe(1);
+    const { t } = await restart(first, { storage: 'file', dir });
+    expect((await call(t, 'n0', { type: 'poll', offsets: { k: 0 } })).body['msgs']).toEqual({ k: [[0, 'a'], [1, 'b']] });
+    expect((await call(t, 'n0', { type: 'list_committed_offsets', keys: ['k'] })).body['offsets']).toEqual({});
+  });
+
+  it('fsync mode: sends wait for an fsync, share it when they arrive together, and a failed fsync is answered 13', async () => {
+    const dir = tempDir();
+    const faults = faultyFs();
+    const t = start({ storage: 'fsync', dir }, { fs: faults.fs });
+    await t.init('n0', ['n0']);
+    const before = faults.fsyncs.count;
+    expect((await call(t, 'n0', { type: 'send', key: 'k', msg: 'x' })).body['type']).toBe('send_ok');
+    expect(faults.fsyncs.count).toBe(before + 1);
+    const burst = 20;
+    const start0 = faults.fsyncs.count;
+    for (let i = 0; i < burst; i += 1) t.deliver({ src: 'c1', dest: 'n0', body: { type: 'send', key: 'k', msg: i, msg_id: 9000 + i } });
+    const replies = await Promise.all(Array.from({ length: burst }, () => t.next(10_000)));
+    expect(replies.every((reply) => reply.body['type'] === 'send_ok')).toBe(true);
+    expect(faults.fsyncs.count - start0).toBeLessThan(burst);
+    faults.fsyncs.fail = true;
+    expect((await call(t, 'n0', { type: 'send', key: 'k', msg: 'y' })).body).toMatchObject({ type: 'error', code: 13 });
+    // The file takes nothing more once an fsync failed.
+    faults.fsyncs.fail = false;
+    expect((await call(t, 'n0', { type: 'send', key: 'k', msg: 'z' })).body).toMatchObject({ type: 'error', code: 11 });
+  });
+});
+
+describe('limits', () => {
+  it('answers oversized and malformed requests with 12, and keeps serving', async () => {
+    const t = start();
+    await t.init('n0', ['n0']);
+    const longKey = 'k'.repeat(requestLimits.maxKeyChars + 1);
+    expect((await call(t, 'n0', { type: 'send', key: longKey, msg: 1 })).body).toMatchObject({ type: 'error', code: 12 });
+    expect((await call(t, 'n0', { type: 'send', key: 'k', msg: 'x'.repeat(requestLimits.maxMsgBytes) })).body).toMatchObject({ type: 'error', code: 12 });
+    const manyKeys = Object.fromEntries(Array.from({ length: requestLimits.maxKeysPerRequest + 1 }, (_, i) => [`k${i}`, 0]));
+    expect((await call(t, 'n0', { type: 'poll', offsets: manyKeys })).body).toMatchObject({ type: 'error', code: 12 });
+    expect((await call(t, 'n0', { type: 'list_committed_offsets', keys: ['k', 3] })).body).toMatchObject({ type: 'error', code: 12 });
+    expect((await call(t, 'n0', { type: 'send', key: 'k', msg: 'fits' })).body).toMatchObject({ type: 'send_ok', offset: 0 });
+  });
+
+  it('refuses commits for keys it holds nothing for with 20, committing none of the request', async () => {
+    const t = start();
+    await t.init('n0', ['n0']);
+    await call(t, 'n0', { type: 'send', key: 'k', msg: 1 });
+    const reply = await call(t, 'n0', { type: 'commit_offsets', offsets: { k: 0, ghost: 7 } });
+    expect(reply.body).toMatchObject({ type: 'error', code: 20 });
+    expect(String(reply.body['text'])).toContain('"ghost"');
+    expect((await call(t, 'n0', { type: 'list_committed_offsets', keys: ['k', 'ghost'] })).body['offsets']).toEqual({});
+  });
+
+  it('refuses sends past the key count and the state size with 14', async () => {
+    const t = start({ maxKeys: 2, maxStateBytes: 1000 });
+    await t.init('n0', ['n0']);
+    await call(t, 'n0', { type: 'send', key: 'a', msg: 1 });
+    await call(t, 'n0', { type: 'send', key: 'b', msg: 1 });
+    expect((await call(t, 'n0', { type: 'send', key: 'c', msg: 1 })).body).toMatchObject({ type: 'error', code: 14 });
+    let refused: Message | undefined;
+    for (let i = 0; i < 100 && refused === undefined; i += 1) {
+      const reply = await call(t, 'n0', { type: 'send', key: 'a', msg: 'x'.repeat(100) });
+      if (reply.body['type'] === 'error') refused = reply;
+    }
+    expect(refused?.body).toMatchObject({ code: 14 });
+    expect(String(refused?.body['text'])).toContain('--max-state-mb');
   });
 });
 
