@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   MAX_JSON_DEPTH,
+  jsonLength,
   checkEnvelope,
   checkFields,
   createLineSplitter,
@@ -144,5 +145,11 @@ describe('depth and previews', () => {
     const text = checkFields({ type: 't', n: 'v'.repeat(1_000_000) }, { n: 'integer' }) ?? '';
     expect(text.length).toBeLessThan(400);
     expect(checkFields({ type: 't', n: nested(50_000) as never }, { n: 'integer' })).toMatch(/got \[/);
+  });
+});
+
+describe('jsonLength', () => {
+  it('is the length of the JSON text', () => {
+    for (const value of [0, -1.5e-300, 'a"b', null, true, [1, 'x'], { k: [null] }]) expect(jsonLength(value)).toBe(JSON.stringify(value).length);
   });
 });

@@ -176,6 +176,12 @@ export function lineMayBeTooDeep(lineChars: number, maxDepth: number = MAX_JSON_
   return lineChars >= 2 * (maxDepth + 1);
 }
 
+/** Length of a value as JSON text, in UTF-16 units: what size limits on request fields measure. */
+export function jsonLength(value: Json): number {
+  if (typeof value === 'number') return String(value).length;
+  return JSON.stringify(value).length;
+}
+
 /** Characters of an offending value quoted in an error text or log line. */
 export const MAX_PREVIEW_CHARS = 200;
 
