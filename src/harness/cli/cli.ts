@@ -1,6 +1,8 @@
-// Parses `glomers test` flags: Maelstrom's `test` flags with Maelstrom's defaults (spec
-// section 6), plus our own --seed, --final-wait and --store.
+// Parses `glomers test` flags: Maelstrom's `test` flags with Maelstrom's defaults
+// (docs/protocol.md §6), plus our own. One table (TEST_FLAGS, and the workloads' own option specs)
+// drives both the tokenizer and --help.
 import { readFileSync } from 'node:fs';
+import { flagHelp, lastValue, tokenizeArgs, type FlagRow } from '../../lib/args.js';
 import { DEFAULT_CHECK_BUDGET_S, parseNumber, UsageError, type OptionSpec } from './options.js';
 import { NEMESIS_FAULTS, type Availability, type Json, type LatencyDist, type NemesisFault, type TestOptions } from '../types.js';
 import { allWorkloadOptions, getWorkload } from '../workloads/index.js';
@@ -21,17 +23,61 @@ export const LIMITS = {
   checkBudgetS: 24 * 3600,
 } as const;
 
+
+/** `glomers test`'s own flags, in help order: the one table parsing and --help read. */
+interface TestFlag extends FlagRow {
+  readonly group: 'maelstrom' | 'ignored' | 'glomers';
+}
+
+const TEST_FLAGS: readonly TestFlag[] = [
+  { group: 'maelstrom', name: 'workload', short: 'w', value: 'NAME', help: 'workload to run (default lin-kv)' },
+  { group: 'maelstrom', name: 'bin', value: 'FILE', help: 'node binary (required); positional args and args after -- go to it' },
+  { group: 'maelstrom', name: 'node-count', value: 'N', help: 'use nodes n0..n(N-1) (overrides the node list)' },
+  { group: 'maelstrom', name: 'node', short: 'n', value: 'ID', help: 'add a node id (repeatable); default list n1..n5' },
+  { group: 'maelstrom', name: 'nodes', value: 'A,B,...', help: 'comma-separated node ids' },
+  { group: 'maelstrom', name: 'nodes-file', value: 'FILE', help: 'node ids, one per line' },
+  { group: 'maelstrom', name: 'concurrency', value: 'N|Kn', help: 'number of client workers; Kn = K x node count (default 1n)' },
+  { group: 'maelstrom', name: 'time-limit', value: 'S', help: 'seconds of client load, excluding setup and final phase (default 60)' },
+  { group: 'maelstrom', name: 'rate', value: 'R', help: 'operations per second across all clients, 0 = none (default 5)' },
+  { group: 'maelstrom', name: 'latency', value: 'MS', help: 'mean latency between non-client endpoints (default 0)' },
+  { group: 'maelstrom', name: 'latency-dist', value: 'DIST', help: 'constant | uniform | exponential (default constant)' },
+  { group: 'maelstrom', name: 'nemesis', value: 'FAULTS', help: 'comma-separated: partition, kill, pause' },
+  { group: 'maelstrom', name: 'nemesis-interval', value: 'S', help: 'mean seconds between nemesis operations (default 10)' },
+  { group: 'maelstrom', name: 'availability', value: 'A', help: 'total, or a number in 0..1: minimum ok/invoke ratio (default unset)' },
+  { group: 'maelstrom', name: 'log-stderr', help: 'echo node stderr to the console (always saved in node-logs/)' },
+  { group: 'maelstrom', name: 'log-net-send', help: 'log every message sent into the network' },
+  { group: 'maelstrom', name: 'log-net-recv', help: 'log every message delivered by the network' },
+  { group: 'maelstrom', name: 'test-count', value: 'N', help: 'only 1 is supported' },
+  ...['leave-db-running', 'logging-json', 'no-ssh', 'dummy-ssh', 'strict-host-key-checking'].map((name) => ({ group: 'ignored' as const, name, help: '' })),
+  ...['username', 'password', 'ssh-private-key'].map((name) => ({ group: 'ignored' as const, name, value: 'X', help: '' })),
+  { group: 'glomers', name: 'seed', value: 'N', help: 'seed for every random choice (generator, latency, nemesis);\ndefault: random, printed at start so a run can be replayed' },
+  { group: 'glomers', name: 'final-wait', value: 'S', help: 'seconds to wait after healing before final reads (default 10;\nsome workloads wait for their work to finish, up to this)' },
+  { group: 'glomers', name: 'store', value: 'DIR', help: 'where results go (default store)' },
+  { group: 'glomers', name: 'check-budget', value: 'S', help: `seconds the workload checker may take; past it the verdict is\nunknown with the reason (default ${DEFAULT_CHECK_BUDGET_S})` },
+  { group: 'glomers', name: 'sim', help: 'deterministic simulation: nodes built on src/lib run inside the\nharness on a virtual clock; the same seed gives the same files' },
+  { group: 'glomers', name: 'seeds', value: 'N', help: "with --sim: run seeds --seed .. --seed+N-1, print each failing\nseed's replay command and a summary" },
+  { group: 'glomers', name: 'help', short: 'h', help: 'this help' },
+];
+
 /** Maelstrom's workload flags: accepted for every workload, as Maelstrom does, and used by those that declare them. */
 const MAELSTROM_WORKLOAD_FLAGS = ['topology', 'consistency-models', 'key-count', 'max-txn-length', 'max-writes-per-key'];
 
-function workloadOptionHelp(): string {
-  return allWorkloadOptions()
-    .map(({ spec, workloads }) => {
-      const left = `  --${spec.flag}${spec.valueName === '' ? '' : ` ${spec.valueName}`}`;
-      return `${left.padEnd(30)}${spec.help} [${workloads.join(', ')}]`;
-    })
-    .join('\n');
+/** Every workload's flags as rows, with the workloads that read them in the help text. */
+function workloadFlagRows(): FlagRow[] {
+  const rows: FlagRow[] = allWorkloadOptions().map(({ spec, workloads }) => ({
+    name: spec.flag,
+    ...(spec.valueName === '' ? {} : { value: spec.valueName }),
+    help: `${spec.help} [${workloads.join(', ')}]`,
+  }));
+  const unread = MAELSTROM_WORKLOAD_FLAGS.filter((flag) => !rows.some((row) => row.name === flag));
+  return [...rows, ...unread.map((name) => ({ name, value: 'X', help: 'read by no workload here; accepted and ignored' }))];
 }
+
+const ignoredFlagsHelp = (): string => {
+  const names = TEST_FLAGS.filter((row) => row.group === 'ignored').map((row) => `--${row.name}${row.value === undefined ? '' : ' X'}`);
+  const lines = [names.slice(0, 3), names.slice(3, 6), names.slice(6)].map((group) => `  ${group.join(', ')}`);
+  return `${lines.join(',\n')}\n${' '.repeat(30)}accepted for compatibility and ignored`;
+};
 
 export const testHelp = (): string => `Usage: glomers test -w WORKLOAD --bin FILE [options] [-- node args...]
 
@@ -40,43 +86,14 @@ Runs a Maelstrom-compatible test against a node binary. Exit status: 0 valid, 1 
 answered init/setup).
 
 Maelstrom options (same names and defaults as \`maelstrom test\`):
-  -w, --workload NAME         workload to run (default lin-kv)
-  --bin FILE                  node binary (required); positional args and args after -- go to it
-  --node-count N              use nodes n0..n(N-1) (overrides the node list)
-  -n, --node ID               add a node id (repeatable); default list n1..n5
-  --nodes A,B,...             comma-separated node ids
-  --nodes-file FILE           node ids, one per line
-  --concurrency N|Kn          number of client workers; Kn = K x node count (default 1n)
-  --time-limit S              seconds of client load, excluding setup and final phase (default 60)
-  --rate R                    operations per second across all clients, 0 = none (default 5)
-  --latency MS                mean latency between non-client endpoints (default 0)
-  --latency-dist DIST         constant | uniform | exponential (default constant)
-  --nemesis FAULTS            comma-separated: partition, kill, pause
-  --nemesis-interval S        mean seconds between nemesis operations (default 10)
-  --availability A            total, or a number in 0..1: minimum ok/invoke ratio (default unset)
-  --log-stderr                echo node stderr to the console (always saved in node-logs/)
-  --log-net-send              log every message sent into the network
-  --log-net-recv              log every message delivered by the network
-  --test-count N              only 1 is supported
-  --leave-db-running, --logging-json, --no-ssh, --dummy-ssh, --strict-host-key-checking,
-  --username U, --password P, --ssh-private-key F
-                              accepted for compatibility and ignored
+${flagHelp(TEST_FLAGS.filter((row) => row.group === 'maelstrom'))}
+${ignoredFlagsHelp()}
 
 Workload options [the workloads that use them; others accept and ignore them, as Maelstrom does]:
-${workloadOptionHelp()}
+${flagHelp(workloadFlagRows())}
 
 Options of glomers only:
-  --seed N                    seed for every random choice (generator, latency, nemesis);
-                              default: random, printed at start so a run can be replayed
-  --final-wait S              seconds to wait after healing before final reads (default 10)
-  --store DIR                 where results go (default store)
-  --check-budget S            seconds the workload checker may take; past it the verdict is
-                              unknown with the reason (default ${DEFAULT_CHECK_BUDGET_S})
-  --sim                       deterministic simulation: nodes built on src/lib run inside the
-                              harness on a virtual clock; the same seed gives the same files
-  --seeds N                   with --sim: run seeds --seed .. --seed+N-1, print each failing
-                              seed's replay command and a summary
-  -h, --help                  this help
+${flagHelp(TEST_FLAGS.filter((row) => row.group === 'glomers'))}
 `;
 
 export const MAIN_HELP = `Usage: glomers <command> [options]
@@ -90,135 +107,25 @@ Options:
   -h, --help   this help
 `;
 
-type ValueFlag =
-  | 'workload'
-  | 'bin'
-  | 'node-count'
-  | 'node'
-  | 'nodes'
-  | 'nodes-file'
-  | 'concurrency'
-  | 'time-limit'
-  | 'rate'
-  | 'latency'
-  | 'latency-dist'
-  | 'nemesis'
-  | 'nemesis-interval'
-  | 'availability'
-  | 'test-count'
-  | 'check-budget'
-  | 'seed'
-  | 'final-wait'
-  | 'store'
-  | 'seeds'
-  | 'username'
-  | 'password'
-  | 'ssh-private-key';
-
-const VALUE_FLAGS = new Set<string>([
-  'workload',
-  'bin',
-  'node-count',
-  'node',
-  'nodes',
-  'nodes-file',
-  'concurrency',
-  'time-limit',
-  'rate',
-  'latency',
-  'latency-dist',
-  'nemesis',
-  'nemesis-interval',
-  'availability',
-  'test-count',
-  'check-budget',
-  'seed',
-  'final-wait',
-  'store',
-  'seeds',
-  'username',
-  'password',
-  'ssh-private-key',
-]);
-
-const BOOLEAN_FLAGS = new Set<string>([
-  'log-stderr',
-  'log-net-send',
-  'log-net-recv',
-  'help',
-  'leave-db-running',
-  'logging-json',
-  'no-ssh',
-  'dummy-ssh',
-  'strict-host-key-checking',
-  'sim',
-]);
-
-const SHORT_FLAGS: Record<string, string> = { w: 'workload', n: 'node', h: 'help' };
-
 /** sim: run in the deterministic simulation; seeds: how many consecutive seeds (--seeds), or one */
 export type TestCommand = { kind: 'help' } | { kind: 'test'; opts: TestOptions; sim?: { seeds: number | null } };
 
 /** Parses the arguments after `test`. Throws UsageError on anything it cannot accept. */
 export function parseTestArgs(args: string[], knownWorkloads?: readonly string[], mode: { requireBin?: boolean } = {}): TestCommand {
-  const values = new Map<ValueFlag, string[]>();
-  const booleans = new Set<string>();
-  const binArgs: string[] = [];
+  const workloadRows = workloadFlagRows();
+  const split = tokenizeArgs(args, [...TEST_FLAGS, ...workloadRows]);
+  if (!split.ok) throw new UsageError(`${split.message}; see glomers test --help for the supported flags`);
+  const { tokens } = split;
+  const booleans = tokens.present;
+  const binArgs = [...tokens.positional, ...tokens.afterDashes];
   // Workload flags, raw, by flag name; parsed below by the chosen workload's specs.
   const workloadRaw = new Map<string, string>();
-  const workloadSpecs = new Map(allWorkloadOptions().map(({ spec }) => [spec.flag, spec]));
-  const workloadValueFlag = (name: string): boolean =>
-    MAELSTROM_WORKLOAD_FLAGS.includes(name) || (workloadSpecs.get(name)?.valueName ?? '') !== '';
-
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === '--') {
-      binArgs.push(...args.slice(i + 1));
-      break;
-    }
-    let name: string;
-    let inline: string | undefined;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-      inline = eq === -1 ? undefined : arg.slice(eq + 1);
-    } else if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) {
-      const short = arg.slice(1, 2);
-      const long = SHORT_FLAGS[short];
-      if (long === undefined) throw new UsageError(`unknown option ${arg}; see glomers test --help`);
-      name = long;
-      const rest = arg.slice(2);
-      inline = rest === '' ? undefined : rest.startsWith('=') ? rest.slice(1) : rest;
-    } else {
-      binArgs.push(arg);
-      continue;
-    }
-    if (BOOLEAN_FLAGS.has(name) || (workloadSpecs.has(name) && !workloadValueFlag(name))) {
-      if (inline !== undefined) throw new UsageError(`--${name} takes no value; remove "=${inline}"`);
-      booleans.add(name);
-      if (workloadSpecs.has(name)) workloadRaw.set(name, '');
-    } else if (workloadValueFlag(name)) {
-      const value = inline ?? args[++i];
-      if (value === undefined) throw new UsageError(`--${name} needs a value; see glomers test --help`);
-      workloadRaw.set(name, value);
-    } else if (VALUE_FLAGS.has(name)) {
-      let value = inline;
-      if (value === undefined) {
-        value = args[i + 1];
-        if (value === undefined) throw new UsageError(`--${name} needs a value; see glomers test --help`);
-        i++;
-      }
-      const list = values.get(name as ValueFlag) ?? [];
-      list.push(value);
-      values.set(name as ValueFlag, list);
-    } else {
-      throw new UsageError(`unknown option --${name}; see glomers test --help for the supported flags`);
-    }
+  for (const row of workloadRows) {
+    if (tokens.present.has(row.name)) workloadRaw.set(row.name, lastValue(tokens, row.name) ?? '');
   }
-
   if (booleans.has('help')) return { kind: 'help' };
 
-  const last = (flag: ValueFlag): string | undefined => values.get(flag)?.at(-1);
+  const last = (flag: string): string | undefined => lastValue(tokens, flag);
 
   const workload = last('workload') ?? 'lin-kv';
   if (knownWorkloads !== undefined && !knownWorkloads.includes(workload)) {
@@ -235,8 +142,8 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
     const n = parseNumber('node-count', nodeCount, { integer: true, min: 1, max: LIMITS.nodes });
     nodes = Array.from({ length: n }, (_, k) => `n${k}`);
   } else {
-    nodes.push(...(values.get('node') ?? []));
-    for (const list of values.get('nodes') ?? []) nodes.push(...list.split(',').filter((s) => s !== ''));
+    nodes.push(...(tokens.values.get('node') ?? []));
+    for (const list of tokens.values.get('nodes') ?? []) nodes.push(...list.split(',').filter((s) => s !== ''));
     const nodesFile = last('nodes-file');
     if (nodesFile !== undefined) {
       let text: string;
