@@ -4,6 +4,7 @@
 import type { Gen, OpSpec } from './run/generator.js';
 import type { OptionSpec } from './cli/options.js';
 import type { Body, CheckResult, Completion, Json, Op, ServiceEvent, TestOptions } from './types.js';
+import type { Explanation } from './check/explain.js';
 
 export type { ServiceEvent };
 
@@ -85,6 +86,8 @@ export interface WorkloadVerdict {
    * misses. Its `valid?`, when present, counts toward the run's verdict.
    */
   extra?: { [key: string]: Json };
+  /** Why the verdict is what it is, in facts and plots; the report and the summary show it (results' glomers.explanation). */
+  explanation?: Explanation;
 }
 
 export interface Workload {

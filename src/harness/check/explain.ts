@@ -1,0 +1,94 @@
+// The view model of a verdict: what a workload's checker says about why its verdict is what it is,
+// as typed data (facts in words that name nodes, values, keys and times; plots as plain series).
+// The console summary and report.html both read this one schema, so a checker that adds a fact
+// or a plot shows it in both without a second edit. Also the small readings of the history every
+// explainer needs (which node served a process, invocations paired with completions).
+
+import type { Json, Op, TestOptions } from '../types.js';
+
+/** One fact behind a verdict. atNs places it in time; nodes let the report show the messages around it. */
+export type Fact = { text: string; atNs?: number; nodes?: string[] };
+
+/** Points of one series: x in seconds since the test started, y in the plot's unit. */
+export type Series = { label: string; points: Array<[number, number]>; colour?: string; style: 'dots' | 'line' | 'steps' };
+
+/** A plot over the test's time: the report draws it with the nemesis's fault bands behind it. */
+export type Plot = {
+  id: string;
+  title: string;
+  yLabel: string;
+  logY?: boolean;
+  series: Series[];
+  /** what the reader should see in it, in one or two sentences */
+  caption: string;
+};
+
+export type Explanation = {
+  /** one sentence: why the verdict is what it is (or what was checked, when it holds) */
+  headline: string;
+  /** the facts behind it, most telling first, at most FACT_LIMIT */
+  facts: Fact[];
+  /** how many facts there were before the list was cut */
+  factCount: number;
+  plots: Plot[];
+};
+
+/** Facts an explanation keeps; the rest are counted in factCount. */
+export const FACT_LIMIT = 40;
+
+export function explanation(headline: string, facts: Fact[], plots: Plot[] = []): Explanation {
+  return { headline, facts: facts.slice(0, FACT_LIMIT), factCount: facts.length, plots };
+}
+
+/** The node a client process talks to: the runner opens thread k's client on nodes[k mod n]. */
+export function nodeOfProcess(process: number | 'nemesis', opts: Pick<TestOptions, 'nodes' | 'concurrency'>): string {
+  if (process === 'nemesis') return 'nemesis';
+  const thread = process % Math.max(1, opts.concurrency);
+  return opts.nodes[thread % Math.max(1, opts.nodes.length)] ?? '?';
+}
+
+export interface CompletedCall {
+  invoke: Op;
+  completion: Op;
+}
+
+/** Client invocations paired with their completions (the next op of the same process). */
+export function completedCalls(history: readonly Op[]): CompletedCall[] {
+  const pending = new Map<number, Op>();
+  const calls: CompletedCall[] = [];
+  for (const op of history) {
+    if (op.process === 'nemesis') continue;
+    if (op.type === 'invoke') {
+      pending.set(op.process, op);
+      continue;
+    }
+    const invoke = pending.get(op.process);
+    if (invoke === undefined) continue;
+    pending.delete(op.process);
+    calls.push({ invoke, completion: op });
+  }
+  return calls;
+}
+
+export function secondsText(ns: number): string {
+  return `${(ns / 1e9).toFixed(3)} s`;
+}
+
+export function valueText(value: Json | undefined, maxChars = 60): string {
+  const text = JSON.stringify(value ?? null) ?? 'null';
+  return text.length > maxChars ? `${text.slice(0, maxChars - 1)}…` : text;
+}
+
+/** "n0, n1 and n2" */
+export function listText(items: readonly string[], max = 8): string {
+  if (items.length === 0) return 'none';
+  const shown = items.slice(0, max);
+  const rest = items.length - shown.length;
+  if (rest > 0) return `${shown.join(', ')} and ${rest} more`;
+  if (shown.length === 1) return shown[0] as string;
+  return `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
+}
+
+export function byNodeName(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
