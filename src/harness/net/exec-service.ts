@@ -1,0 +1,96 @@
+// The sched workload's `exec` service: every node's CPU (docs/workloads/sched.md). A node asks it
+// to run a task for duration_ms in one of its slots; the reply comes when the task has run. It
+// refuses at once, running nothing, when the node has no free slot (error 11) or the task is not
+// one a client submitted with that duration (error 12). A killed node's runs die with it. Every
+// start, completion, refusal and killed run goes to the service event log for the checker.
+import { ErrorCode } from '../../lib/errors.js';
+import type { Body, Json } from '../types.js';
+import type { ServiceContext, WorkloadService } from '../workload.js';
+
+export const EXEC_SERVICE_ID = 'exec';
+
+/** Longest run the service accepts; a longer one could not finish in any test. */
+export const MAX_RUN_MS = 3_600_000;
+
+export interface ExecServiceOptions {
+  /** node -> slots (absent: none) */
+  slots: Readonly<Record<string, number>>;
+  /** the duration a client submitted the task with, or undefined when no client submitted it */
+  submittedDurationMs(task: string): number | undefined;
+}
+
+interface Run {
+  task: string;
+  durationMs: number;
+  startMs: number;
+  cancel: () => void;
+}
+
+function errorBody(code: number, text: string): Body {
+  return { type: 'error', code, text };
+}
+
+export function createExecService(options: ExecServiceOptions): WorkloadService {
+  /** node -> run number -> run; a node's map never holds more runs than it has slots */
+  const running = new Map<string, Map<number, Run>>();
+  let nextRun = 0;
+
+  const record = (ctx: ServiceContext, node: string, type: string, fields: { [key: string]: Json }): void =>
+    ctx.record({ service: EXEC_SERVICE_ID, node, type, timeMs: ctx.nowMs(), ...fields });
+
+  function start(src: string, task: string, durationMs: number, msgId: number | undefined, ctx: ServiceContext): void {
+    const runs = running.get(src) ?? new Map<number, Run>();
+    running.set(src, runs);
+    const run = nextRun++;
+    record(ctx, src, 'start', { task, duration_ms: durationMs, run });
+    const cancel = ctx.after(durationMs, () => {
+      runs.delete(run);
+      record(ctx, src, 'complete', { task, duration_ms: durationMs, run });
+      // A paused node gets this when it resumes, as every message to it; the network holds it.
+      if (msgId !== undefined) ctx.reply(src, msgId, { type: 'run_ok', task });
+    });
+    runs.set(run, { task, durationMs, startMs: ctx.nowMs(), cancel });
+  }
+
+  return {
+    id: EXEC_SERVICE_ID,
+    handle({ src, body }, ctx) {
+      const msgId = typeof body.msg_id === 'number' ? body.msg_id : undefined;
+      const answer = (reply: Body): void => {
+        if (msgId !== undefined) ctx.reply(src, msgId, reply);
+      };
+      if (body.type !== 'run') {
+        answer(errorBody(ErrorCode.NotSupported, `exec answers only run, not ${JSON.stringify(body.type)}`));
+        return;
+      }
+      const { task, duration_ms: durationMs } = body;
+      if (typeof task !== 'string' || typeof durationMs !== 'number' || !Number.isInteger(durationMs) || durationMs < 0 || durationMs > MAX_RUN_MS) {
+        answer(errorBody(ErrorCode.MalformedRequest, `run needs a string task and an integer duration_ms from 0 to ${MAX_RUN_MS}`));
+        return;
+      }
+      const submittedMs = options.submittedDurationMs(task);
+      if (submittedMs !== durationMs) {
+        record(ctx, src, 'phantom', { task, duration_ms: durationMs, submitted_ms: submittedMs ?? null });
+        answer(errorBody(ErrorCode.MalformedRequest, submittedMs === undefined ? `no client submitted task ${task}` : `task ${task} was submitted with duration_ms ${submittedMs}`));
+        return;
+      }
+      const busy = running.get(src)?.size ?? 0;
+      if (busy >= (options.slots[src] ?? 0)) {
+        record(ctx, src, 'refused', { task, duration_ms: durationMs, busy });
+        answer(errorBody(ErrorCode.TemporarilyUnavailable, `no free slot: ${busy} of ${options.slots[src] ?? 0} busy`));
+        return;
+      }
+      start(src, task, durationMs, msgId, ctx);
+    },
+    onNodeEvent(event, ctx) {
+      if (event.kind !== 'killed') return;
+      const runs = running.get(event.node);
+      if (runs === undefined) return;
+      running.delete(event.node);
+      for (const [run, { task, durationMs, startMs, cancel }] of runs) {
+        cancel();
+        record(ctx, event.node, 'killed', { task, duration_ms: durationMs, run, ran_ms: ctx.nowMs() - startMs });
+      }
+    },
+  };
+}
