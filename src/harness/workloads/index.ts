@@ -9,6 +9,7 @@ import { txnListAppendWorkload, txnRwRegisterWorkload } from './txn.js';
 import { gCounterWorkload, gSetWorkload, pnCounterWorkload } from './counters.js';
 import { linKvWorkload } from './lin-kv.js';
 import { kafkaWorkload } from './kafka.js';
+import { schedWorkload } from './sched.js';
 
 export const workloads: Record<string, Workload> = {
   [echoWorkload.name]: echoWorkload,
@@ -21,6 +22,7 @@ export const workloads: Record<string, Workload> = {
   [pnCounterWorkload.name]: pnCounterWorkload,
   [linKvWorkload.name]: linKvWorkload,
   [kafkaWorkload.name]: kafkaWorkload,
+  [schedWorkload.name]: schedWorkload,
 };
 
 export function getWorkload(name: string): Workload | undefined {
