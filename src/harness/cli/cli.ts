@@ -2,7 +2,7 @@
 // (docs/protocol.md §6), plus our own. One table (TEST_FLAGS, and the workloads' own option specs)
 // drives both the tokenizer and --help.
 import { readFileSync } from 'node:fs';
-import { flagHelp, lastValue, tokenizeArgs, type FlagRow } from '../../lib/args.js';
+import { flagHelp, lastValue, tokenizeArgs, type FlagRow, type Tokens } from '../../lib/args.js';
 import { DEFAULT_CHECK_BUDGET_S, parseNumber, UsageError, type OptionSpec } from './options.js';
 import { NEMESIS_FAULTS, type Availability, type Json, type LatencyDist, type NemesisFault, type TestOptions } from '../types.js';
 import { allWorkloadOptions, getWorkload } from '../workloads/index.js';
@@ -136,69 +136,13 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
   const bin = last('bin') ?? (mode.requireBin === false ? '' : undefined);
   if (bin === undefined) throw new UsageError('--bin FILE is required: the node binary to test');
 
-  let nodes: string[] = [];
-  const nodeCount = last('node-count');
-  if (nodeCount !== undefined) {
-    const n = parseNumber('node-count', nodeCount, { integer: true, min: 1, max: LIMITS.nodes });
-    nodes = Array.from({ length: n }, (_, k) => `n${k}`);
-  } else {
-    nodes.push(...(tokens.values.get('node') ?? []));
-    for (const list of tokens.values.get('nodes') ?? []) nodes.push(...list.split(',').filter((s) => s !== ''));
-    const nodesFile = last('nodes-file');
-    if (nodesFile !== undefined) {
-      let text: string;
-      try {
-        text = readFileSync(nodesFile, 'utf8');
-      } catch {
-        throw new UsageError(`--nodes-file ${nodesFile}: cannot read that file`);
-      }
-      nodes.push(...text.split(/\s+/).filter((s) => s !== ''));
-    }
-    if (nodes.length === 0) nodes = ['n1', 'n2', 'n3', 'n4', 'n5'];
-  }
-  const bad = nodes.find((id) => id.startsWith('c') || ['lin-kv', 'seq-kv', 'lww-kv', 'lin-tso'].includes(id));
-  if (bad !== undefined) {
-    throw new UsageError(`node id ${JSON.stringify(bad)} is taken: ids starting with "c" are clients, and services have their own ids`);
-  }
-  if (new Set(nodes).size !== nodes.length) throw new UsageError(`node ids must be distinct: ${nodes.join(',')}`);
-  if (nodes.length > LIMITS.nodes) throw new UsageError(`at most ${LIMITS.nodes} nodes, got ${nodes.length}`);
-
-  const concurrencyRaw = last('concurrency') ?? '1n';
-  let concurrency: number;
-  const multiple = /^(\d+)n$/.exec(concurrencyRaw);
-  if (multiple !== null) {
-    concurrency = Number(multiple[1]) * nodes.length;
-  } else {
-    concurrency = parseNumber('concurrency', concurrencyRaw, { integer: true, min: 1, max: LIMITS.concurrency });
-  }
-  if (!(concurrency >= 1 && concurrency <= LIMITS.concurrency)) {
-    throw new UsageError(`--concurrency must give between 1 and ${LIMITS.concurrency} workers, got ${concurrencyRaw} (${concurrency})`);
-  }
-
-  const latencyMs = parseNumber('latency', last('latency') ?? '0', { integer: true, min: 0, max: LIMITS.latencyMs });
-  const latencyDistRaw = last('latency-dist') ?? 'constant';
-  if (!['constant', 'uniform', 'exponential'].includes(latencyDistRaw)) {
-    throw new UsageError(`--latency-dist must be constant, uniform or exponential, got ${JSON.stringify(latencyDistRaw)}`);
-  }
-  const latencyDist = latencyDistRaw as LatencyDist;
-  if (latencyDist !== 'constant' && latencyMs === 0) {
-    throw new UsageError(`--latency-dist ${latencyDist} needs --latency above 0 (Maelstrom fails on it too)`);
-  }
-
-  const nemesisRaw = last('nemesis') ?? '';
-  const faults = nemesisRaw.split(/\s*,\s*/).filter((s) => s !== '');
-  const unknownFaults = faults.filter((f) => !(NEMESIS_FAULTS as readonly string[]).includes(f));
-  if (unknownFaults.length > 0) {
-    throw new UsageError(`--nemesis takes ${NEMESIS_FAULTS.join(', ')} (comma-separated), got ${JSON.stringify(nemesisRaw)}`);
-  }
-  const nemesis = [...new Set(faults)] as NemesisFault[];
-
+  const nodes = nodeList(tokens);
+  const concurrency = concurrencyOf(last('concurrency') ?? '1n', nodes.length);
+  const { latencyMs, latencyDist } = latencyOf(last('latency') ?? '0', last('latency-dist') ?? 'constant');
+  const nemesis = nemesisOf(last('nemesis') ?? '');
   const availabilityRaw = last('availability');
-  let availability: Availability | null = null;
-  if (availabilityRaw !== undefined) {
-    availability =
-      availabilityRaw === 'total' ? 'total' : parseNumber('availability', availabilityRaw, { min: 0, max: 1 });
-  }
+  const availability: Availability | null =
+    availabilityRaw === undefined ? null : availabilityRaw === 'total' ? 'total' : parseNumber('availability', availabilityRaw, { min: 0, max: 1 });
 
   const testCount = parseNumber('test-count', last('test-count') ?? '1', { integer: true, min: 1 });
   if (testCount !== 1) throw new UsageError('--test-count: glomers runs one test per invocation; use 1 or run it again');
@@ -254,4 +198,67 @@ function parseWorkloadOptions(workload: string, raw: ReadonlyMap<string, string>
     }
   }
   return out;
+}
+
+/** --node-count, or --node/--nodes/--nodes-file, or Maelstrom's default n1..n5; ids checked. */
+function nodeList(tokens: Tokens): string[] {
+  const nodeCount = lastValue(tokens, 'node-count');
+  const nodes: string[] = [];
+  if (nodeCount !== undefined) {
+    const n = parseNumber('node-count', nodeCount, { integer: true, min: 1, max: LIMITS.nodes });
+    nodes.push(...Array.from({ length: n }, (_, k) => `n${k}`));
+  } else {
+    nodes.push(...(tokens.values.get('node') ?? []));
+    for (const list of tokens.values.get('nodes') ?? []) nodes.push(...list.split(',').filter((s) => s !== ''));
+    const nodesFile = lastValue(tokens, 'nodes-file');
+    if (nodesFile !== undefined) nodes.push(...readNodesFile(nodesFile));
+    if (nodes.length === 0) nodes.push('n1', 'n2', 'n3', 'n4', 'n5');
+  }
+  const bad = nodes.find((id) => id.startsWith('c') || ['lin-kv', 'seq-kv', 'lww-kv', 'lin-tso'].includes(id));
+  if (bad !== undefined) {
+    throw new UsageError(`node id ${JSON.stringify(bad)} is taken: ids starting with "c" are clients, and services have their own ids`);
+  }
+  if (new Set(nodes).size !== nodes.length) throw new UsageError(`node ids must be distinct: ${nodes.join(',')}`);
+  if (nodes.length > LIMITS.nodes) throw new UsageError(`at most ${LIMITS.nodes} nodes, got ${nodes.length}`);
+  return nodes;
+}
+
+function readNodesFile(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split(/\s+/).filter((s) => s !== '');
+  } catch {
+    throw new UsageError(`--nodes-file ${file}: cannot read that file`);
+  }
+}
+
+/** An integer, or `Kn` = K workers per node. */
+function concurrencyOf(raw: string, nodeCount: number): number {
+  const multiple = /^(\d+)n$/.exec(raw);
+  const concurrency =
+    multiple !== null ? Number(multiple[1]) * nodeCount : parseNumber('concurrency', raw, { integer: true, min: 1, max: LIMITS.concurrency });
+  if (!(concurrency >= 1 && concurrency <= LIMITS.concurrency)) {
+    throw new UsageError(`--concurrency must give between 1 and ${LIMITS.concurrency} workers, got ${raw} (${concurrency})`);
+  }
+  return concurrency;
+}
+
+function latencyOf(latencyRaw: string, distRaw: string): { latencyMs: number; latencyDist: LatencyDist } {
+  const latencyMs = parseNumber('latency', latencyRaw, { integer: true, min: 0, max: LIMITS.latencyMs });
+  if (!['constant', 'uniform', 'exponential'].includes(distRaw)) {
+    throw new UsageError(`--latency-dist must be constant, uniform or exponential, got ${JSON.stringify(distRaw)}`);
+  }
+  const latencyDist = distRaw as LatencyDist;
+  if (latencyDist !== 'constant' && latencyMs === 0) {
+    throw new UsageError(`--latency-dist ${latencyDist} needs --latency above 0 (Maelstrom fails on it too)`);
+  }
+  return { latencyMs, latencyDist };
+}
+
+function nemesisOf(raw: string): NemesisFault[] {
+  const faults = raw.split(/\s*,\s*/).filter((s) => s !== '');
+  const unknownFaults = faults.filter((f) => !(NEMESIS_FAULTS as readonly string[]).includes(f));
+  if (unknownFaults.length > 0) {
+    throw new UsageError(`--nemesis takes ${NEMESIS_FAULTS.join(', ')} (comma-separated), got ${JSON.stringify(raw)}`);
+  }
+  return [...new Set(faults)] as NemesisFault[];
 }
