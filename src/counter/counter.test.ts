@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   commitLocal,
+  countBoundFor,
   createCounter,
+  fitsBound,
+  refuseOverflowing,
   decodeStored,
   encodeStored,
   MAX_WRITES_IN_DOUBT,
@@ -213,5 +216,67 @@ describe('disk mode', () => {
     expect(planMirror(state)).toBeUndefined();
     commitLocal(state, nextLocal(state, 1));
     expect(planMirror(state)!.from).toEqual(mirror.to);
+  });
+});
+
+describe('the safe-integer bound', () => {
+  const bound = countBoundFor(3);
+
+  it('keeps any sum of one count per node a safe integer', () => {
+    expect(bound * 3).toBeLessThanOrEqual(Number.MAX_SAFE_INTEGER);
+    expect(countBoundFor(1)).toBe(Number.MAX_SAFE_INTEGER);
+    const state = createCounter('n0', 'inc', bound);
+    observeOwnKey(state, undefined);
+    mergeView(state, { n1: [bound, 1], n2: [bound, 1] }, nodes);
+    expect(readTotal(state)).toBe(2 * bound);
+  });
+
+  it('an add that would take the count past the bound does not fit, counting adds still waiting', () => {
+    const state = createCounter('n0', 'inc', bound);
+    expect(fitsBound(state, 1)).toBe(false); // count not known yet
+    observeOwnKey(state, { count: bound - 10, version: 2, tag: 'a.1' });
+    expect(fitsBound(state, 10)).toBe(true);
+    recordAdd(state, { id: 1, delta: 6 });
+    expect(fitsBound(state, 5)).toBe(false);
+    expect(fitsBound(state, 4)).toBe(true);
+    expect(fitsBound(state, -2 * bound)).toBe(false);
+    expect(fitsBound(state, Number.MAX_SAFE_INTEGER)).toBe(false);
+  });
+
+  it("the issue's case: two adds of 2^53-1 on one node, the second refused", () => {
+    const state = createCounter('n0', 'inc', countBoundFor(1));
+    restoreLocal(state, undefined);
+    expect(fitsBound(state, Number.MAX_SAFE_INTEGER)).toBe(true);
+    commitLocal(state, nextLocal(state, Number.MAX_SAFE_INTEGER));
+    expect(fitsBound(state, Number.MAX_SAFE_INTEGER)).toBe(false);
+    expect(fitsBound(state, 1)).toBe(false);
+    expect(readTotal(state)).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it("adds that fitted a predecessor's count no longer fit are refused, in arrival order", () => {
+    const state = createCounter('n0', 'inc', 100);
+    observeOwnKey(state, { count: 0, version: 1, tag: 'a.1' });
+    recordAdd(state, { id: 1, delta: 60 });
+    recordAdd(state, { id: 2, delta: 30 });
+    recordAdd(state, { id: 3, delta: -50 });
+    writeRejected(state, planWrite(state)!);
+    observeOwnKey(state, { count: 50, version: 2, tag: 'old.9' }); // a predecessor's late write
+    expect(refuseOverflowing(state)).toEqual([1]);
+    expect(planWrite(state)!.to.count).toBe(30);
+  });
+
+  it('ignores counts from peers and from the store that a node of this run cannot hold', () => {
+    const state = createCounter('n0', 'inc', bound);
+    observeOwnKey(state, undefined);
+    expect(mergeView(state, { n1: [bound + 1, 5] }, nodes)).toBe(false);
+    expect(decodeStored([bound + 1, 1, 't'], bound)).toBeUndefined();
+    expect(decodeStored([bound, 1, 't'], bound)).toEqual({ count: bound, version: 1, tag: 't' });
+  });
+
+  it('invariants fail loudly rather than write or restore an out-of-range count', () => {
+    const state = createCounter('n0', 'inc', 10);
+    expect(() => restoreLocal(state, { count: 11, version: 1 })).toThrow(/invariant/);
+    restoreLocal(state, { count: 10, version: 1 });
+    expect(() => nextLocal(state, 1)).toThrow(/invariant/);
   });
 });

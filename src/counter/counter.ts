@@ -33,6 +33,20 @@ export const NEVER_WRITTEN: Stored = { count: 0, version: 0, tag: '' };
 /** Timed-out writes whose fate is still unknown; past this many, no new write until one is resolved. */
 export const MAX_WRITES_IN_DOUBT = 8;
 
+/**
+ * The largest |count| one node may hold among `nodeCount` nodes. A read sums one count per node,
+ * so with every node inside this bound every total a read computes is a safe integer (docs/counters.md).
+ */
+export function countBoundFor(nodeCount: number): number {
+  return Math.floor(Number.MAX_SAFE_INTEGER / Math.max(1, nodeCount));
+}
+
+function assertWithin(bound: number, count: number, what: string): void {
+  if (!Number.isSafeInteger(count) || Math.abs(count) > bound) {
+    throw new Error(`invariant: ${what} ${count} outside ±${bound}`);
+  }
+}
+
 export function keyFor(node: string): string {
   return `count-${node}`;
 }
@@ -41,10 +55,12 @@ export function encodeStored(stored: Stored): Json {
   return [stored.count, stored.version, stored.tag];
 }
 
-export function decodeStored(value: Json | undefined): Stored | undefined {
+/** The stored value, or undefined when it is not one a node of a run with this bound can have written. */
+export function decodeStored(value: Json | undefined, bound = Number.MAX_SAFE_INTEGER): Stored | undefined {
   if (!Array.isArray(value) || value.length !== 3) return undefined;
   const [count, version, tag] = value;
   if (!Number.isSafeInteger(count) || !Number.isSafeInteger(version) || typeof tag !== 'string') return undefined;
+  if (Math.abs(count as number) > bound || (version as number) < 0) return undefined;
   return { count: count as number, version: version as number, tag };
 }
 
@@ -68,6 +84,8 @@ export interface Write {
 
 export interface CounterState {
   readonly self: string;
+  /** |count| of every node stays within it (countBoundFor), so sums stay safe integers */
+  readonly bound: number;
   /** different in every process, so a restarted node never mistakes its predecessor's write for its own */
   readonly incarnation: string;
   nextWriteSeq: number;
@@ -86,9 +104,10 @@ export interface CounterState {
   local: Versioned | undefined;
 }
 
-export function createCounter(self: string, incarnation: string): CounterState {
+export function createCounter(self: string, incarnation: string, bound = Number.MAX_SAFE_INTEGER): CounterState {
   return {
     self,
+    bound,
     incarnation,
     nextWriteSeq: 1,
     durable: undefined,
@@ -107,7 +126,46 @@ export function recordAdd(state: CounterState, add: PendingAdd): void {
 export function readTotal(state: CounterState): number {
   let total = 0;
   for (const entry of state.view.values()) total += entry.count;
+  if (!Number.isSafeInteger(total)) throw new Error(`invariant: total ${total} of ${state.view.size} counts is not a safe integer`);
   return total;
+}
+
+/** The count this node's next write (kv mode) or file (disk mode) would hold with `delta` added. */
+function projectedCount(state: CounterState, delta: number): number | undefined {
+  if (state.local !== undefined) return state.local.count + delta;
+  if (state.durable === undefined) return undefined;
+  let count = state.durable.count;
+  for (const add of state.unacked.values()) count += add.delta;
+  return count + delta;
+}
+
+/**
+ * Whether an add of `delta` keeps this node's count within its bound. False also before the node
+ * knows its count (the caller waits for start-up first).
+ */
+export function fitsBound(state: CounterState, delta: number): boolean {
+  const projected = projectedCount(state, delta);
+  return projected !== undefined && Number.isSafeInteger(projected) && Math.abs(projected) <= state.bound;
+}
+
+/**
+ * kv mode: after the key turned out to hold a predecessor's write, the waiting adds were checked
+ * against another base. Drops (in arrival order) those that no longer fit; returns their ids.
+ */
+export function refuseOverflowing(state: CounterState): number[] {
+  const durable = state.durable;
+  if (durable === undefined) return [];
+  const refused: number[] = [];
+  let count = durable.count;
+  for (const add of [...state.unacked.values()]) {
+    if (Math.abs(count + add.delta) <= state.bound) {
+      count += add.delta;
+    } else {
+      state.unacked.delete(add.id);
+      refused.push(add.id);
+    }
+  }
+  return refused;
 }
 
 function adopt(state: CounterState, node: string, entry: Versioned): boolean {
@@ -133,6 +191,7 @@ export function planWrite(state: CounterState): Write | undefined {
   if (state.inDoubt.length >= MAX_WRITES_IN_DOUBT) return undefined;
   const adds = [...state.unacked.values()];
   const delta = adds.reduce((sum, add) => sum + add.delta, 0);
+  assertWithin(state.bound, durable.count + delta, 'planned count');
   const to: Stored = {
     count: durable.count + delta,
     version: durable.version + 1,
@@ -199,6 +258,7 @@ export function mergeView(state: CounterState, counts: { [node: string]: Json },
     if (!knownNodes.includes(node) || !Array.isArray(value) || value.length !== 2) continue;
     const [count, version] = value;
     if (!Number.isSafeInteger(count) || !Number.isSafeInteger(version)) continue;
+    if (Math.abs(count as number) > state.bound) continue;
     if (adopt(state, node, { count: count as number, version: version as number })) changed = true;
   }
   return changed;
@@ -218,6 +278,7 @@ export function seedPeer(state: CounterState, node: string, value: Stored | unde
 export function restoreLocal(state: CounterState, fromDisk: Versioned | undefined): Versioned {
   const copy = state.durable ?? NEVER_WRITTEN;
   const local = fromDisk !== undefined && fromDisk.version >= copy.version ? fromDisk : copy;
+  assertWithin(state.bound, local.count, 'restored count');
   state.local = { count: local.count, version: local.version };
   adopt(state, state.self, state.local);
   return state.local;
@@ -227,6 +288,7 @@ export function restoreLocal(state: CounterState, fromDisk: Versioned | undefine
 export function nextLocal(state: CounterState, delta: number): Versioned {
   const local = state.local;
   if (local === undefined) throw new Error('nextLocal before restoreLocal');
+  assertWithin(state.bound, local.count + delta, 'next local count');
   return { count: local.count + delta, version: local.version + 1 };
 }
 

@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadLocal, localFilePath, saveLocal } from './disk.js';
+import { decodeRecord, encodeRecord, loadLocal, localFilePath, saveLocal } from './disk.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -31,11 +31,36 @@ describe('local file', () => {
     expect(localFilePath(dir, 'r1', 'n0')).not.toBe(localFilePath(dir, 'r1', 'n1'));
   });
 
-  it('treats an unreadable file as absent', () => {
+  it('refuses a damaged file, naming it, and leaves it in place', () => {
     const file = localFilePath(tempDir(), 'tok', 'n0');
-    writeFileSync(file, '{"count": "x"}');
-    expect(loadLocal(file)).toBeUndefined();
-    writeFileSync(file, 'not json');
-    expect(loadLocal(file)).toBeUndefined();
+    saveLocal(file, { count: 12, version: 3 });
+    const good = readFileSync(file, 'utf8');
+    const damaged = [
+      good.replace('"count":12', '"count":13'), // checksum no longer matches
+      good.slice(0, -1), // torn: no end of line
+      good.slice(0, 10),
+      '{"count": "x"}\n',
+      'not json\n',
+      '',
+      `${encodeRecord({ count: 2 ** 53, version: 1 })}`, // not a safe integer
+      'x'.repeat(5000),
+    ];
+    for (const text of damaged) {
+      writeFileSync(file, text);
+      expect(() => loadLocal(file), JSON.stringify(text.slice(0, 40))).toThrow(file);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+    }
+  });
+
+  it('a missing file is a fresh start; a file that cannot be read is an error', () => {
+    const dir = tempDir();
+    expect(loadLocal(path.join(dir, 'absent.json'))).toBeUndefined();
+    expect(() => loadLocal(dir)).toThrow(/cannot be read/); // a directory: EISDIR
+  });
+
+  it('decodes only what it encoded', () => {
+    const record = { count: -Number.MAX_SAFE_INTEGER, version: 7 };
+    expect(decodeRecord(encodeRecord(record))).toEqual(record);
+    expect(decodeRecord('null\n')).toBe('not a record');
   });
 });

@@ -13,7 +13,9 @@ import {
 } from '../lib/index.js';
 import {
   commitLocal,
+  countBoundFor,
   createCounter,
+  fitsBound,
   decodeStored,
   encodeStored,
   isRecovered,
@@ -26,6 +28,7 @@ import {
   planWrite,
   readTotal,
   recordAdd,
+  refuseOverflowing,
   restoreLocal,
   seedPeer,
   viewMessage,
@@ -91,9 +94,23 @@ export interface CounterHandle {
   state(): CounterState | undefined;
 }
 
-async function readOwnKey(store: KV, self: string): Promise<Stored | undefined> {
+/** Durable state that is there but unreadable: the node refuses to start rather than count from 0. */
+export class DamagedStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DamagedStateError';
+  }
+}
+
+/** The node's own key: undefined if it was never written; throws if it holds something no node writes. */
+async function readOwnKey(store: KV, self: string, bound: number): Promise<Stored | undefined> {
   const value = await store.readOr(keyFor(self), null);
-  return value === null ? undefined : decodeStored(value);
+  if (value === null) return undefined;
+  const stored = decodeStored(value, bound);
+  if (stored === undefined) {
+    throw new DamagedStateError(`seq-kv key ${keyFor(self)} holds ${JSON.stringify(value).slice(0, 200)}, not a count within ±${bound}`);
+  }
+  return stored;
 }
 
 /**
@@ -113,6 +130,15 @@ async function runToken(store: KV, mine: string): Promise<string> {
   }
 }
 
+interface AddWaiter {
+  resolve(): void;
+  reject(error: RPCError): void;
+}
+
+function overflowError(bound: number): RPCError {
+  return new RPCError(ErrorCode.MalformedRequest, `add refused: this node's count would leave ±${bound} (reads sum one count per node and must stay safe integers)`);
+}
+
 export function installCounter(node: Node, options: CounterOptions = defaultCounterOptions): CounterHandle {
   let state: CounterState | undefined;
   let kv: KV | undefined;
@@ -120,7 +146,10 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
   /** one seq-kv request of the writer at a time: a cas, or the read that follows a failed one */
   let busy = false;
   let nextAddId = 1;
-  const waiters = new Map<number, () => void>();
+  /** adds waiting for their cas (kv mode), bounded by maxPendingAdds */
+  const waiters = new Map<number, AddWaiter>();
+  /** adds that arrived during start-up, bounded by maxPendingAdds */
+  const startWaiters: Array<() => void> = [];
   /** own version in the last push, so a change of the node's own count goes out at the next tick */
   let pushedOwnVersion = -1;
   let lastPushMs = -Infinity;
@@ -129,10 +158,21 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
 
   const acknowledge = (ids: number[]): void => {
     for (const id of ids) {
-      waiters.get(id)?.();
+      waiters.get(id)?.resolve();
       waiters.delete(id);
     }
   };
+  const refuse = (ids: number[], bound: number): void => {
+    for (const id of ids) {
+      waiters.get(id)?.reject(overflowError(bound));
+      waiters.delete(id);
+    }
+  };
+  /** What the key holds now, read back: acks the adds it turns out to hold, refuses those that no longer fit. */
+  async function resolveOwnKey(store: KV, current: CounterState): Promise<void> {
+    acknowledge(observeOwnKey(current, await readOwnKey(store, current.self, current.bound)));
+    refuse(refuseOverflowing(current), current.bound);
+  }
   const sleep = (ms: number) => new Promise<void>((resolve) => node.after(ms, resolve));
 
   /** Ready for adds: kv mode once the key is read, disk mode once the local count is restored. */
@@ -155,7 +195,7 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
         node.log(`cas of ${keyFor(current.self)} in doubt:`, error);
       }
     }
-    acknowledge(observeOwnKey(current, await readOwnKey(store, current.self)));
+    await resolveOwnKey(store, current);
   }
 
   /** Sends pending adds (kv mode) or the local count (disk mode) to seq-kv, one request at a time. */
@@ -167,9 +207,7 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
     const durableBefore = current.durable;
     try {
       // Too many timed-out writes: find out which (if any) applied before sending more.
-      if (current.inDoubt.length >= MAX_WRITES_IN_DOUBT) {
-        acknowledge(observeOwnKey(current, await readOwnKey(store, current.self)));
-      }
+      if (current.inDoubt.length >= MAX_WRITES_IN_DOUBT) await resolveOwnKey(store, current);
       const write = options.durability === 'kv' ? planWrite(current) : planMirror(current);
       if (write !== undefined) await casWrite(store, current, write);
     } catch (error) {
@@ -184,27 +222,47 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
     if (progressed && options.durability === 'kv' && current.unacked.size > 0) void flush();
   }
 
+  /**
+   * Reads what the node's durable state is before it takes adds. Retries what may pass (timeouts);
+   * throws DamagedStateError for durable state that is there but unreadable.
+   */
   async function startUp(current: CounterState, store: KV): Promise<void> {
     while (!ready(current)) {
       try {
         const token = options.durability === 'disk' ? await runToken(store, current.incarnation) : undefined;
-        acknowledge(observeOwnKey(current, await readOwnKey(store, current.self)));
+        await resolveOwnKey(store, current);
         if (token !== undefined) {
           localFile = localFilePath(options.dataDir, token, current.self);
-          restoreLocal(current, loadLocal(localFile));
-          for (const resolve of waiters.values()) resolve();
-          waiters.clear();
+          restoreLocalOrRefuse(current, localFile);
         }
       } catch (error) {
+        if (error instanceof DamagedStateError) throw error;
         node.log('start-up read failed, retrying:', error);
         await sleep(startRetryMs);
       }
     }
-    // A head start for a restarted node; the peers' pushes correct anything stale.
+    for (const resume of startWaiters.splice(0)) resume();
+  }
+
+  function restoreLocalOrRefuse(current: CounterState, file: string): void {
+    let fromDisk;
+    try {
+      fromDisk = loadLocal(file);
+    } catch (error) {
+      throw new DamagedStateError((error as Error).message);
+    }
+    if (fromDisk !== undefined && Math.abs(fromDisk.count) > current.bound) {
+      throw new DamagedStateError(`counter file ${file} holds ${fromDisk.count}, outside ±${current.bound}; it is kept as it is`);
+    }
+    restoreLocal(current, fromDisk);
+  }
+
+  /** A head start for a restarted node; the peers' pushes correct anything stale. */
+  async function seedPeers(current: CounterState, store: KV): Promise<void> {
     for (const peer of peers()) {
       try {
         const value = await store.readOr(keyFor(peer), null);
-        seedPeer(current, peer, value === null ? undefined : decodeStored(value));
+        seedPeer(current, peer, value === null ? undefined : decodeStored(value, current.bound));
       } catch {
         // pushes will bring it
       }
@@ -222,23 +280,23 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
     lastPushMs = now();
   }
 
-  node.onInit(() => {
-    const current = createCounter(node.id, randomBytes(6).toString('hex'));
+  node.onInit(async () => {
+    const current = createCounter(node.id, randomBytes(6).toString('hex'), countBoundFor(node.nodeIds.length));
     const store = createKV(node, 'seq-kv', { timeoutMs: options.kvTimeoutMs });
     state = current;
     kv = store;
-    // Not awaited: init_ok goes out at once, adds wait for start-up.
-    void startUp(current, store).catch((error: unknown) => node.log('start-up failed:', error));
     node.every(options.flushMs, flush);
     node.every(options.gossipMs, push);
+    // Awaited: durable state that cannot be read fails init with an error that names it, rather
+    // than the node serving from zero.
+    await startUp(current, store);
+    void seedPeers(current, store);
   });
 
-  /** Resolves when `id` may be acknowledged (kv: its cas applied; disk: start-up done). */
-  function waitFor(id: number): Promise<void> {
-    if (waiters.size >= options.maxPendingAdds) {
+  function checkRoom(): void {
+    if (waiters.size + startWaiters.length >= options.maxPendingAdds) {
       throw new RPCError(ErrorCode.TemporarilyUnavailable, 'too many adds waiting');
     }
-    return new Promise<void>((resolve) => waiters.set(id, resolve));
   }
 
   function addToDisk(current: CounterState, delta: number): void {
@@ -252,23 +310,29 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
     commitLocal(current, next);
   }
 
+  async function addToKv(current: CounterState, delta: number): Promise<void> {
+    checkRoom();
+    const id = nextAddId++;
+    const durable = new Promise<void>((resolve, reject) => waiters.set(id, { resolve, reject }));
+    recordAdd(current, { id, delta });
+    // With one client per node there is rarely a second add to wait for: write now, and let
+    // adds that arrive meanwhile share the next cas.
+    void flush();
+    await durable;
+  }
+
   node.handle('add', { delta: 'integer' }, async (message) => {
     const current = state;
     if (current === undefined) throw new RPCError(ErrorCode.TemporarilyUnavailable, 'not initialised');
     const receivedMs = now();
-    const id = nextAddId++;
     const delta = message.body.delta;
-    if (options.durability === 'kv') {
-      const durable = waitFor(id);
-      recordAdd(current, { id, delta });
-      // With one client per node there is rarely a second add to wait for: write now, and let
-      // adds that arrive meanwhile share the next cas.
-      void flush();
-      await durable;
-    } else {
-      if (!ready(current)) await waitFor(id);
-      addToDisk(current, delta);
+    if (!ready(current)) {
+      checkRoom();
+      await new Promise<void>((resolve) => startWaiters.push(resolve));
     }
+    if (!fitsBound(current, delta)) throw overflowError(current.bound);
+    if (options.durability === 'kv') await addToKv(current, delta);
+    else addToDisk(current, delta);
     if (now() - receivedMs > options.replyDeadlineMs) return undefined;
     return { type: 'add_ok' };
   });
