@@ -35,6 +35,7 @@
 // most maxMidsOwed message ids; nothing grows with time or with the length of a partition.
 
 import type { Json } from '../lib/index.js';
+import { jsonLength } from '../lib/protocol.js';
 
 export interface KafkaConfig {
   /** Resend to a peer that has made no progress for this long, at most once per retryMs. */
@@ -43,7 +44,7 @@ export interface KafkaConfig {
   maxBatchEntries: number;
   /** Upper bound on messages returned for one key by one poll. */
   maxPollPerKey: number;
-  /** Upper bound on a poll reply's messages, in bytes as JSON (estimated, see jsonBytes). */
+  /** Upper bound on a poll reply's messages, in bytes as JSON (jsonLength plus the offset's allowance). */
   maxPollBytes: number;
 }
 
@@ -260,16 +261,10 @@ function owePeerEverything(state: KafkaState, peer: PeerState): void {
 /**
  * Bytes an entry counts for against the state limit: its key and message as JSON plus a fixed
  * allowance for the offset and the record around it, so that for ASCII text it is at least the
- * entry's record in the file. Numbers (what Maelstrom sends) are counted without serialising.
+ * entry's record in the file.
  */
 export function entryBytes(key: string, msg: Json): number {
-  return jsonBytes(key) + jsonBytes(msg) + 40;
-}
-
-/** Length of a value as JSON; exact for numbers, strings measured in UTF-16 units. */
-export function jsonBytes(value: Json): number {
-  if (typeof value === 'number') return 24;
-  return JSON.stringify(value).length;
+  return jsonLength(key) + jsonLength(msg) + 40;
 }
 
 /** Whether the node holds anything (an entry or a commit) under this key. */
@@ -308,7 +303,7 @@ export function poll(state: KafkaState, offsets: Readonly<Record<string, number>
       const offset = log.offsets[i]!;
       if (offset > bound) break;
       const msg = log.msgs.get(offset)!;
-      replyBytes += jsonBytes(msg) + 24;
+      replyBytes += jsonLength(msg) + 24;
       // A reply stops short rather than grow past its bound; the client polls on from there.
       if (replyBytes > state.config.maxPollBytes && (pairs.length > 0 || Object.keys(result).length > 0)) break;
       pairs.push([offset, msg]);

@@ -3,13 +3,13 @@
 
 import { ErrorCode, RPCError, type Json, type Node, type OutBody } from '../lib/index.js';
 import { DurableWriteError } from '../lib/durable.js';
+import { jsonLength } from '../lib/protocol.js';
 import { flushIntervalFor, requestLimits, retryIntervalFor, type KafkaOptions } from './args.js';
 import {
   commit,
   createKafka,
   entryBytes,
   hasKey,
-  jsonBytes,
   listCommitted,
   liveRecords,
   poll,
@@ -82,7 +82,7 @@ function keysField(value: Json[]): string[] {
 /** Refuses a send the node will not store: past the message size (12), or the key count or state size (14). */
 function checkSend(state: KafkaState, options: KafkaOptions, key: string, msg: Json): void {
   checkKey(key, 'send');
-  const msgBytes = jsonBytes(msg);
+  const msgBytes = jsonLength(msg);
   if (msgBytes > requestLimits.maxMsgBytes) throw malformed(`send: msg of ${msgBytes} bytes as JSON; at most ${requestLimits.maxMsgBytes}`);
   if (!hasKey(state, key) && state.logs.size >= options.maxKeys) {
     throw new RPCError(ErrorCode.Abort, `send: this node holds ${state.logs.size} keys and its limit is ${options.maxKeys} (--max-keys); a new key is refused`);

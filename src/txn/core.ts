@@ -3,8 +3,9 @@
 // time; the node (server.ts) only moves messages in and out.
 //
 // Why this is read-committed, with no G0 and no G1c:
-// - G1a (aborted read): nothing aborts. The only failure is a malformed request (error 12),
-//   rejected before any effect, so no failed transaction's write exists anywhere.
+// - G1a (aborted read): nothing aborts once it runs. The only failures are a malformed request
+//   (error 12) and one past the node's limits (12 or 14, limits.ts), both refused before any
+//   effect, so no failed transaction's write exists anywhere.
 // - G1b (intermediate read): only a transaction's final write to a register is installed or
 //   replicated; its earlier writes exist only inside the transaction. A transaction's appends
 //   are all installed together and sort contiguously, so a list never ends inside one.

@@ -118,11 +118,39 @@ describe('parseArgs', () => {
     expect(parseArgs([])).toEqual({ kind: 'options', options: defaultOptions });
     expect(parseArgs(['--interval', '300', '--retry=2000', '--max-inflight', '8', '--max-message=500'])).toEqual({
       kind: 'options',
-      options: { flushIntervalMs: 300, retryMs: 2000, maxInflightBatches: 8, maxMessageWrites: 500 },
+      options: { ...defaultOptions, flushIntervalMs: 300, retryMs: 2000, maxInflightBatches: 8, maxMessageWrites: 500 },
     });
     expect(parseArgs(['--help'])).toEqual({ kind: 'help' });
     for (const bad of [['--interval', '0'], ['--retry'], ['--max-inflight', '1.5'], ['--bogus', '1'], ['--interval', 'x']]) {
       expect(parseArgs(bad).kind, bad.join(' ')).toBe('error');
     }
+  });
+});
+
+describe('txn limits through the node', () => {
+  it('answers a 100,000-write txn with 12 at once, applies none of it, and keeps serving', async () => {
+    const t = start();
+    await t.init('n0', ['n0']);
+    const huge = Array.from({ length: 100_000 }, (_, i) => ['w', i, i]);
+    const startedMs = performance.now();
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'txn', msg_id: 1, txn: huge } });
+    const reply = await t.next(30_000);
+    expect(reply.body).toMatchObject({ type: 'error', code: 12, in_reply_to: 1 });
+    expect(String(reply.body['text'])).toContain('at most 1000');
+    // Refused before running: far below the seconds executing it took (generous for a loaded machine).
+    expect(performance.now() - startedMs).toBeLessThan(10_000);
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'txn', msg_id: 2, txn: [['r', 5, null]] } });
+    expect((await t.next()).body['txn']).toEqual([['r', 5, null]]);
+  });
+
+  it('answers a txn past the key limit with 14', async () => {
+    const t = start({ maxKeys: 1 });
+    await t.init('n0', ['n0']);
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'txn', msg_id: 1, txn: [['w', 1, 1]] } });
+    expect((await t.next()).body['type']).toBe('txn_ok');
+    t.deliver({ src: 'c1', dest: 'n0', body: { type: 'txn', msg_id: 2, txn: [['w', 2, 1]] } });
+    expect((await t.next()).body).toMatchObject({ type: 'error', code: 14 });
+    expect(parseArgs(['--max-ops', '0']).kind).toBe('error');
+    expect(parseArgs(['--max-state-mb', '2'])).toMatchObject({ kind: 'options', options: { maxStateBytes: 2 * 1024 * 1024 } });
   });
 });

@@ -4,6 +4,7 @@
 import { ErrorCode, RPCError, type Node } from '../lib/index.js';
 import type { TxnOptions } from './args.js';
 import { clientTxn, createTxnCore, peerMessage, tick, type TxnCore } from './core.js';
+import { checkTxnLimits } from './limits.js';
 import type { Outgoing } from './replication.js';
 
 export function installTxn(node: Node, options: TxnOptions): { core(): TxnCore | undefined } {
@@ -22,6 +23,8 @@ export function installTxn(node: Node, options: TxnOptions): { core(): TxnCore |
   node.handle('txn', { txn: 'array' }, (message) => {
     // The runtime answers requests before init with error 11, so core is set here.
     if (core === undefined) throw new RPCError(ErrorCode.TemporarilyUnavailable, 'not initialised');
+    const violation = checkTxnLimits(core.store, message.body.txn, options);
+    if (violation !== undefined) throw new RPCError(violation.code, violation.text);
     const result = clientTxn(core, message.body.txn);
     if (!result.ok) throw new RPCError(ErrorCode.MalformedRequest, result.error);
     // Closed response schema: type and txn only (the runtime adds msg_id and in_reply_to).

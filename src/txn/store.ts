@@ -20,6 +20,7 @@
 //   sees it half done; a malformed transaction is rejected before anything changes.
 
 import type { Json } from '../lib/index.js';
+import { jsonLength } from '../lib/protocol.js';
 
 export interface Stamp {
   readonly counter: number;
@@ -54,6 +55,8 @@ export interface Store {
   stableBelow: number;
   readonly registers: Map<string, RegisterEntry>;
   readonly lists: Map<string, ListItem[]>;
+  /** Every register's current value and every list item, as storedBytes counts them (limits.ts bounds it). */
+  sizeBytes: number;
 }
 
 export type MicroOp = ['r', Key, Json] | ['w', Key, Json] | ['append', Key, Json];
@@ -65,7 +68,7 @@ export type TxnResult =
 /** A store; `stableBelow` stays Infinity for a node without peers. */
 export function createStore(nodeIndex: number, stableBelow = Number.POSITIVE_INFINITY): Store {
   if (!(Number.isInteger(nodeIndex) && nodeIndex >= 0)) throw new RangeError(`node index must be an integer >= 0, got ${nodeIndex}`);
-  return { nodeIndex, clock: 0, stableBelow, registers: new Map(), lists: new Map() };
+  return { nodeIndex, clock: 0, stableBelow, registers: new Map(), lists: new Map(), sizeBytes: 0 };
 }
 
 export function compareStamps(a: Stamp, b: Stamp): number {
@@ -199,14 +202,21 @@ export function applyWrites(store: Store, writes: readonly Write[]): void {
       const current = store.registers.get(id);
       if (current === undefined || compareStamps(write.stamp, current.stamp) > 0) {
         store.registers.set(id, { value: write.value, stamp: write.stamp });
+        store.sizeBytes += storedBytes(write.key, write.value) - (current === undefined ? 0 : storedBytes(write.key, current.value));
       }
-    } else {
-      insertItem(store, id, { value: write.value, stamp: write.stamp, sub: write.sub });
+    } else if (insertItem(store, id, { value: write.value, stamp: write.stamp, sub: write.sub })) {
+      store.sizeBytes += storedBytes(write.key, write.value);
     }
   }
 }
 
-function insertItem(store: Store, id: string, item: ListItem): void {
+/** What one stored value counts for in Store.sizeBytes: key and value as JSON, plus its stamp and bookkeeping. */
+export function storedBytes(key: Key, value: Json): number {
+  return jsonLength(key) + jsonLength(value) + 48;
+}
+
+/** Adds an item in stamp order; false if it was there already. */
+function insertItem(store: Store, id: string, item: ListItem): boolean {
   let items = store.lists.get(id);
   if (items === undefined) {
     items = [];
@@ -216,8 +226,9 @@ function insertItem(store: Store, id: string, item: ListItem): void {
   let position = items.length;
   while (position > 0 && compareItems(items[position - 1]!, item) > 0) position -= 1;
   const previous = items[position - 1];
-  if (previous !== undefined && compareItems(previous, item) === 0) return;
+  if (previous !== undefined && compareItems(previous, item) === 0) return false;
   items.splice(position, 0, item);
+  return true;
 }
 
 /** The committed value of a key as a read sees it (tests and logs). */
