@@ -9,10 +9,10 @@ import { finishRun } from './finish.js';
 import { resolveBinary, runTest } from './run/runner.js';
 import { isSimWorker, runSimHere, runSimWorker } from './sim/worker.js';
 import { runSweep } from './sim/sweep.js';
-import { getWorkload } from './workloads/index.js';
+import { getWorkload, workloads } from './workloads/index.js';
 import type { TestOptions } from './types.js';
 
-/** Maelstrom's workload names, in its order; the ones we implement are those getWorkload knows. */
+/** Maelstrom's workload names, in its order; the ones we implement are those getWorkload knows, followed by our own (sched, timers). */
 const MAELSTROM_WORKLOADS = [
   'broadcast',
   'echo',
@@ -27,7 +27,8 @@ const MAELSTROM_WORKLOADS = [
 ];
 
 export function knownWorkloads(): string[] {
-  return MAELSTROM_WORKLOADS.filter((name) => getWorkload(name) !== undefined);
+  const ours = Object.keys(workloads).filter((name) => !MAELSTROM_WORKLOADS.includes(name)).sort();
+  return [...MAELSTROM_WORKLOADS.filter((name) => getWorkload(name) !== undefined), ...ours];
 }
 
 /** Parses a command's flags, or returns the exit status for help and bad usage. */
