@@ -7,13 +7,15 @@
 // events may have run.
 
 import type { Readable, Writable } from 'node:stream';
-import { ErrorCode, RPCError, TimeoutError, errorFromReply } from './errors.js';
+import { ErrorCode, RPCError } from './errors.js';
+import { askAll, askAny, type AskAllResult, type AskAnyOptions } from './group.js';
+import { streamHost, takeInstalledHost, type NodeHost } from './host.js';
+import { createOutbox, type OutBody } from './outbox.js';
 import {
   type Body,
   type BodyOf,
   type FieldSpec,
   type InitBody,
-  type Json,
   type Message,
   MAX_JSON_DEPTH,
   boundText,
@@ -24,13 +26,11 @@ import {
   lineMayBeTooDeep,
   previewJson,
 } from './protocol.js';
-import { streamHost, takeInstalledHost, type NodeHost, type TimerHandle } from './host.js';
+import { createRpcTable } from './rpc-table.js';
+import { errorText, maxErrorTextChars, safeJson, short } from './text.js';
+import { createTimers, type TimerFn } from './timers.js';
 
-/** A body the node sends: the runtime adds msg_id (and in_reply_to for replies). */
-export interface OutBody {
-  type: string;
-  [key: string]: Json | undefined;
-}
+export type { AskAllResult, AskAnyOptions, OutBody };
 
 export type HandlerResult = OutBody | void | undefined;
 export type Handler<B extends Body> = (message: Message<B>) => HandlerResult | Promise<HandlerResult>;
@@ -41,19 +41,6 @@ export interface RpcOptions {
 }
 
 export type RpcCallback = (error: RPCError | undefined, reply: Body | undefined) => void;
-
-export interface AskAnyOptions {
-  /** per-attempt timeout */
-  timeoutMs?: number;
-  /** overall deadline from the call, after which the call rejects with a TimeoutError */
-  deadlineMs?: number;
-  /** upper bound on attempts, whatever the deadline (default: three rounds over the nodes) */
-  maxAttempts?: number;
-}
-
-export type AskAllResult =
-  | { node: string; ok: true; body: Body }
-  | { node: string; ok: false; error: RPCError };
 
 export interface NodeOptions {
   stdin?: Readable;
@@ -100,12 +87,6 @@ export interface Node {
 
 export const defaultRpcTimeoutMs = 5_000;
 
-interface PendingRpc {
-  resolve(body: Body): void;
-  reject(error: RPCError): void;
-  timer: TimerHandle;
-}
-
 interface Registration {
   fields: FieldSpec | undefined;
   handler: Handler<Body>;
@@ -113,10 +94,7 @@ interface Registration {
 
 export function createNode(options: NodeOptions = {}): Node {
   const host = options.host ?? chooseHost(options);
-
   const handlers = new Map<string, Registration>();
-  const pending = new Map<number, PendingRpc>();
-  const timers = new Set<TimerHandle>();
   const initHooks: Array<() => void | Promise<void>> = [];
   let nodeId: string | undefined;
   let nodeIds: readonly string[] | undefined;
@@ -124,57 +102,20 @@ export function createNode(options: NodeOptions = {}): Node {
   let nextAskAnyStart = 0;
   let stopped = false;
 
-  // Output is collected and written once per turn of the event loop: one write for a whole chunk of
-  // requests is what keeps the runtime close to a bare parse/stringify loop.
-  let outBuffer = '';
-  let flushScheduled = false;
-  function flush(): void {
-    flushScheduled = false;
-    if (outBuffer.length === 0) return;
-    const text = outBuffer;
-    outBuffer = '';
-    host.write(text);
-  }
-  function emit(src: string, dest: string, body: OutBody, msgId?: number, inReplyTo?: number): void {
-    if (stopped) return;
-    let line: string;
-    try {
-      line = serialize(src, dest, body, msgId, inReplyTo);
-    } catch (error) {
-      // A body JSON cannot write (too deep, cyclic, a BigInt) must not take the batch with it: what
-      // is already in outBuffer (an init_ok, say) still goes out, and a request still gets an answer.
-      log(`cannot serialize ${short(body.type)} to ${short(dest)}: ${errorText(error)}`);
-      if (inReplyTo !== undefined) {
-        outBuffer += serialize(src, dest, {
-          type: 'error',
-          code: ErrorCode.Crash,
-          text: `the reply (${short(body.type)}) could not be serialized: ${errorText(error)}`,
-        }, undefined, inReplyTo);
-      }
-      scheduleFlush();
-      return;
-    }
-    outBuffer += line;
-    scheduleFlush();
-  }
-  function scheduleFlush(): void {
-    if (!flushScheduled) {
-      flushScheduled = true;
-      queueMicrotask(flush);
-    }
-  }
-
   function log(...parts: unknown[]): void {
     const text = parts
       .map((part) => (typeof part === 'string' ? part : part instanceof Error ? (part.stack ?? part.message) : safeJson(part)))
       .join(' ');
     host.writeLog(`${nodeId ?? 'node'}: ${text}\n`);
   }
+  const outbox = createOutbox(host, log);
+  const rpcs = createRpcTable(host);
+  const timers = createTimers(host, guard);
 
   function send(dest: string, body: OutBody): number {
     if (nodeId === undefined) throw new Error(`cannot send ${body.type} to ${dest} before init`);
     const msgId = nextMsgId++;
-    emit(nodeId, dest, body, msgId);
+    outbox.emit(nodeId, dest, body, msgId);
     return msgId;
   }
 
@@ -182,8 +123,7 @@ export function createNode(options: NodeOptions = {}): Node {
   // make Maelstrom reject the line and stop reading this node.
   function reply(request: Message, body: OutBody): void {
     const requestId = request.body.msg_id;
-    const src = nodeId ?? request.dest;
-    emit(src, request.src, body, nextMsgId++, Number.isSafeInteger(requestId) ? requestId : undefined);
+    outbox.emit(nodeId ?? request.dest, request.src, body, nextMsgId++, Number.isSafeInteger(requestId) ? requestId : undefined);
   }
 
   function replyError(request: Message, error: RPCError): void {
@@ -194,30 +134,20 @@ export function createNode(options: NodeOptions = {}): Node {
       );
       return;
     }
-    emit(nodeId ?? request.dest, request.src, error.toBody(requestId as number));
+    outbox.emit(nodeId ?? request.dest, request.src, error.toBody(requestId as number));
   }
 
-  function rpcPromise(dest: string, body: OutBody, timeoutMs: number): Promise<Body> {
-    return new Promise<Body>((resolve, reject) => {
-      if (stopped) {
-        reject(new RPCError(ErrorCode.Crash, 'node stopped'));
-        return;
-      }
-      const msgId = nextMsgId;
-      const timer = host.setTimer(timeoutMs, () => {
-        // Removing the entry on timeout is what keeps the table bounded when peers never answer.
-        pending.delete(msgId);
-        reject(new TimeoutError(`no reply from ${dest} to ${body.type} within ${timeoutMs} ms`));
-      });
-      pending.set(msgId, { resolve, reject, timer });
-      send(dest, body);
-    });
+  function call(dest: string, body: OutBody, timeoutMs: number): Promise<Body> {
+    if (stopped) return Promise.reject(new RPCError(ErrorCode.Crash, 'node stopped'));
+    const reply = rpcs.wait(nextMsgId, () => `no reply from ${dest} to ${body.type}`, timeoutMs);
+    send(dest, body);
+    return reply;
   }
 
   function rpc(dest: string, body: OutBody, rpcOptions?: RpcOptions): Promise<Body>;
   function rpc(dest: string, body: OutBody, rpcOptions: RpcOptions, callback: RpcCallback): void;
   function rpc(dest: string, body: OutBody, rpcOptions: RpcOptions = {}, callback?: RpcCallback): Promise<Body> | void {
-    const promise = rpcPromise(dest, body, rpcOptions.timeoutMs ?? defaultRpcTimeoutMs);
+    const promise = call(dest, body, rpcOptions.timeoutMs ?? defaultRpcTimeoutMs);
     if (!callback) return promise;
     promise.then(
       (replyBody) => callback(undefined, replyBody),
@@ -225,80 +155,13 @@ export function createNode(options: NodeOptions = {}): Node {
     );
   }
 
-  async function askAny(
-    nodes: readonly string[],
-    body: OutBody,
-    askOptions: AskAnyOptions = {},
-  ): Promise<{ from: string; body: Body }> {
-    if (nodes.length === 0) throw new RPCError(ErrorCode.TemporarilyUnavailable, 'askAny needs at least one node');
-    const timeoutMs = askOptions.timeoutMs ?? defaultRpcTimeoutMs;
-    const deadline = host.now() + (askOptions.deadlineMs ?? timeoutMs * nodes.length);
-    const maxAttempts = askOptions.maxAttempts ?? nodes.length * 3;
-    const start = nextAskAnyStart++;
-    let lastError: RPCError = new TimeoutError('askAny deadline passed before any attempt');
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const remainingMs = deadline - host.now();
-      if (remainingMs <= 0) break;
-      const target = nodes[(start + attempt) % nodes.length] as string;
-      try {
-        const answer = await rpcPromise(target, body, Math.min(timeoutMs, remainingMs));
-        return { from: target, body: answer };
-      } catch (error) {
-        if (!(error instanceof RPCError)) throw error;
-        // A definite error is an answer: the operation did not happen, and another node would say the same.
-        if (error.definite) throw error;
-        lastError = error;
-      }
-    }
-    throw lastError instanceof TimeoutError ? lastError : new TimeoutError(`askAny: no node answered (${lastError.message})`);
-  }
-
-  function askAll(nodes: readonly string[], body: OutBody, rpcOptions: RpcOptions = {}): Promise<AskAllResult[]> {
-    return Promise.all(
-      nodes.map((target) =>
-        rpcPromise(target, body, rpcOptions.timeoutMs ?? defaultRpcTimeoutMs).then(
-          (answer): AskAllResult => ({ node: target, ok: true, body: answer }),
-          (error: unknown): AskAllResult => ({
-            node: target,
-            ok: false,
-            error: error instanceof RPCError ? error : new RPCError(ErrorCode.Crash, String(error)),
-          }),
-        ),
-      ),
-    );
-  }
-
-  function guard(what: string, fn: () => void | Promise<void>): void {
+  function guard(what: string, fn: TimerFn): void {
     try {
       const result = fn();
       if (result instanceof Promise) result.catch((error: unknown) => log(`${what} failed:`, error));
     } catch (error) {
       log(`${what} failed:`, error);
     }
-  }
-
-  function every(intervalMs: number, fn: () => void | Promise<void>): () => void {
-    if (!(intervalMs > 0)) throw new RangeError(`every() needs a positive interval, got ${intervalMs}`);
-    if (stopped) return () => {};
-    const timer = host.setRepeating(intervalMs, () => guard('timer', fn));
-    timers.add(timer);
-    return () => {
-      host.clearTimer(timer);
-      timers.delete(timer);
-    };
-  }
-
-  function after(delayMs: number, fn: () => void | Promise<void>): () => void {
-    if (stopped) return () => {};
-    const timer = host.setTimer(Math.max(0, delayMs), () => {
-      timers.delete(timer);
-      guard('timer', fn);
-    });
-    timers.add(timer);
-    return () => {
-      host.clearTimer(timer);
-      timers.delete(timer);
-    };
   }
 
   // Messages that arrive while init hooks run wait here, so no handler sees a node whose init is
@@ -357,17 +220,7 @@ export function createNode(options: NodeOptions = {}): Node {
       return;
     }
     if (typeof body.in_reply_to === 'number') {
-      const waiting = pending.get(body.in_reply_to);
-      if (waiting) {
-        pending.delete(body.in_reply_to);
-        host.clearTimer(waiting.timer);
-        if (body.type === 'error') {
-          waiting.reject(errorFromReply(Number(body.code), typeof body.text === 'string' ? body.text : undefined));
-        } else {
-          waiting.resolve(body);
-        }
-        return;
-      }
+      if (rpcs.settle(body.in_reply_to, body)) return;
       // Not an RPC of ours (late, or sent with send()): a handler for its type may still want it.
       if (!handlers.has(body.type)) {
         log(`dropping ${short(body.type)} from ${short(message.src)}: in_reply_to ${body.in_reply_to} matches no pending request`);
@@ -461,15 +314,10 @@ export function createNode(options: NodeOptions = {}): Node {
 
   function stop(): void {
     if (stopped) return;
-    flush();
+    outbox.close();
     stopped = true;
-    for (const timer of timers) host.clearTimer(timer);
-    timers.clear();
-    for (const [msgId, waiting] of pending) {
-      host.clearTimer(waiting.timer);
-      pending.delete(msgId);
-      waiting.reject(new RPCError(ErrorCode.Crash, 'node stopped before the reply arrived'));
-    }
+    timers.stop();
+    rpcs.failAll('node stopped before the reply arrived');
   }
 
   function run(): Promise<void> {
@@ -503,7 +351,7 @@ export function createNode(options: NodeOptions = {}): Node {
       return nodeId !== undefined;
     },
     get pendingCount() {
-      return pending.size;
+      return rpcs.size;
     },
     handle(type: string, fieldsOrHandler: FieldSpec | Handler<Body>, maybeHandler?: Handler<Body>): void {
       if (type === 'init') throw new Error('init is handled by the runtime; use onInit() to run code at init');
@@ -521,10 +369,11 @@ export function createNode(options: NodeOptions = {}): Node {
     },
     reply,
     rpc,
-    askAny,
-    askAll,
-    every,
-    after,
+    askAny: (nodes, body, askOptions = {}) =>
+      askAny(call, () => host.now(), nextAskAnyStart++, nodes, body, { ...askOptions, timeoutMs: askOptions.timeoutMs ?? defaultRpcTimeoutMs }),
+    askAll: (nodes, body, rpcOptions = {}) => askAll(call, nodes, body, rpcOptions.timeoutMs ?? defaultRpcTimeoutMs),
+    every: timers.every,
+    after: timers.after,
     log,
     run,
   } as Node;
@@ -534,65 +383,4 @@ export function createNode(options: NodeOptions = {}): Node {
 function chooseHost(options: NodeOptions): NodeHost {
   const streamsGiven = options.stdin !== undefined || options.stdout !== undefined || options.stderr !== undefined;
   return (streamsGiven ? undefined : takeInstalledHost()) ?? streamHost(options);
-}
-
-/**
- * One output line. Only src, dest and body at the top level: Maelstrom rejects any other key.
- * msg_id and in_reply_to are spliced into the body's JSON rather than copied into a new object,
- * which is the single largest cost per message otherwise.
- */
-function serialize(src: string, dest: string, body: OutBody, msgId?: number, inReplyTo?: number): string {
-  let bodyJson: string;
-  if (body.msg_id !== undefined || body.in_reply_to !== undefined) {
-    bodyJson = JSON.stringify({ ...body, msg_id: msgId ?? body.msg_id, in_reply_to: inReplyTo ?? body.in_reply_to });
-  } else {
-    bodyJson = JSON.stringify(body);
-    if (msgId !== undefined || inReplyTo !== undefined) {
-      let ids = msgId === undefined ? '' : `,"msg_id":${msgId}`;
-      if (inReplyTo !== undefined) ids += `,"in_reply_to":${inReplyTo}`;
-      bodyJson = bodyJson.slice(0, -1) + ids + '}';
-    }
-  }
-  return `{"src":${quoted(src)},"dest":${quoted(dest)},"body":${bodyJson}}\n`;
-}
-
-// Node and client ids recur on every line; quoting each once saves two stringify calls per
-// message. Bounded: a run with very many client ids just starts the cache over.
-const quotedIds = new Map<string, string>();
-const maxQuotedIds = 4096;
-function quoted(id: string): string {
-  let text = quotedIds.get(id);
-  if (text === undefined) {
-    if (quotedIds.size >= maxQuotedIds) quotedIds.clear();
-    text = JSON.stringify(id);
-    quotedIds.set(id, text);
-  }
-  return text;
-}
-
-/** Bound on any text the runtime builds into an error reply or a log line from received data. */
-const maxErrorTextChars = 500;
-const maxQuotedNameChars = 100;
-
-/** A received name (type, node id) as quoted in texts: bounded, whatever the sender put there. */
-function short(name: string): string {
-  return boundText(String(name), maxQuotedNameChars);
-}
-
-function errorText(error: unknown): string {
-  let text: string;
-  try {
-    text = error instanceof Error ? error.message : String(error);
-  } catch {
-    text = '(an error that cannot be shown)';
-  }
-  return boundText(text, maxErrorTextChars);
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }
