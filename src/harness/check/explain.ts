@@ -92,3 +92,12 @@ export function listText(items: readonly string[], max = 8): string {
 export function byNodeName(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
 }
+
+/** An explanation that cannot be made must not cost the verdict: it says why instead. */
+export function explainSafely(make: () => Explanation): Explanation {
+  try {
+    return make();
+  } catch (err) {
+    return explanation(`This verdict could not be explained: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`, []);
+  }
+}

@@ -1,12 +1,14 @@
 // Assembles the results map: the same sections and key names as Maelstrom's results.edn, plus
 // one section of our own under "glomers".
 
-import type { CheckResult, Json, NodeProblem, Op, RunOutput, Validity } from '../types.js';
+import type { CheckResult, Json, NodeProblem, RunOutput, Validity } from '../types.js';
 import type { WorkloadVerdict } from '../workload.js';
 import { timedCheck, type CheckTiming } from './check.js';
 import { checkAvailability } from './checkers/availability.js';
 import { checkStats } from './checkers/stats.js';
-import { checkExceptions } from './exceptions.js';
+import { checkExceptions, neverOkSentences, summarizeFailures, type FailureSummary } from './exceptions.js';
+import { explanation as makeExplanation, nodeOfProcess, type Explanation } from './explain.js';
+import { nemesisCounts, nemesisSummary, type NemesisSummary } from './faults.js';
 import { netStatsFromCounts } from './net-stats.js';
 
 /** A run and its workload checker's verdict: everything the results and the report are made of. */
@@ -31,32 +33,15 @@ export interface GlomersSection extends CheckResult {
   'checker-ms'?: { [checker: string]: number };
   /** present and true for a run in the deterministic simulation */
   simulated?: boolean;
-  /** how many faults the nemesis injected, and on how many nodes */
-  nemesis: { [key: string]: number };
+  /** what the nemesis did: counts, time partitioned by shape, and per node time isolated, down and paused */
+  nemesis: NemesisSummary;
+  /** failed and indefinite client operations by error, and why an f that never succeeded fails the run */
+  failures: FailureSummary;
+  /** the workload checker's explanation of its verdict (facts and plots; see check/explain.ts) */
+  explanation: Explanation;
 }
 
-/** Counts of nemesis operations that took effect: partitions started, kills and pauses that hit a node. */
-export function nemesisCounts(history: readonly Op[]): { [key: string]: number } {
-  const counts = { partitions: 0, kills: 0, 'nodes-killed': 0, pauses: 0, 'nodes-paused': 0, restarts: 0 };
-  for (const op of history) {
-    // Completions carry the outcome; invocations carry the plan.
-    if (op.process !== 'nemesis' || op.value === null || typeof op.value !== 'object') continue;
-    if (op.f === 'start-partition' && Array.isArray(op.value)) counts.partitions++;
-    if (Array.isArray(op.value)) continue;
-    const outcomes = Object.values(op.value);
-    const hits = (what: string): number => outcomes.filter((outcome) => outcome === what).length;
-    if (op.f === 'kill' && hits('killed') > 0) {
-      counts.kills++;
-      counts['nodes-killed'] += hits('killed');
-    }
-    if (op.f === 'pause' && hits('paused') > 0) {
-      counts.pauses++;
-      counts['nodes-paused'] += hits('paused');
-    }
-    if (op.f === 'start') counts.restarts += hits('started');
-  }
-  return counts;
-}
+export { nemesisCounts };
 
 /** Keys in Maelstrom's order (the order its console and results.edn show). */
 export interface Results {
@@ -117,13 +102,24 @@ function glomersSection(run: AnalyzedRun): GlomersSection {
       'behind?': lateness.behind,
     },
     problems: run.problems.map(problemAsJson),
-    nemesis: nemesisCounts(run.history),
+    nemesis: nemesisSummary(run.history, run.opts),
+    failures: summarizeFailures(run.history, (process) => nodeOfProcess(process, run.opts)),
+    explanation: run.verdict.explanation ?? makeExplanation(defaultHeadline(run.verdict.workload), []),
   };
   if (run.simulated === true) section.simulated = true;
   else section['checker-ms'] = Object.fromEntries(run.timings.map((t) => [t.checker, Math.round(t.ms)]));
   if (extra !== undefined) section.workload = extra;
   if (run.stoppedEarly !== undefined) section['stopped-early'] = run.stoppedEarly;
   return section;
+}
+
+/** What a checker without an explanation of its own is taken to say. */
+function defaultHeadline(workload: CheckResult): string {
+  const valid = workload['valid?'];
+  if (valid === true) return 'The workload checker found nothing wrong.';
+  const error = workload['error'];
+  if (valid === 'unknown') return `The workload checker could not decide${typeof error === 'string' ? `: ${error}` : '.'}`;
+  return 'The workload checker found the history invalid; its keys below say how.';
 }
 
 export function assembleResults(run: AnalyzedRun): Results {
@@ -137,6 +133,7 @@ export function assembleResults(run: AnalyzedRun): Results {
   if (run.netNote !== undefined) net['glomers-note'] = run.netNote;
   const workload = run.verdict.workload;
   const glomers = glomersSection(run);
+  glomers.failures['never-ok'] = neverOkSentences(stats, glomers.failures);
   const valid = mergeValidity(
     [perf, timeline, exceptions, stats, availability, net, workload, glomers].map((section) => section['valid?']),
   );

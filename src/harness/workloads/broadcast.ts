@@ -8,6 +8,7 @@ import { counting, eachThread, mix, once, repeat } from '../run/generator.js';
 import { choiceOption, optionValue } from '../cli/options.js';
 import { gridTopology, lineTopology, totalTopology, treeTopology, type Topology } from '../../lib/topology.js';
 import { checkSetFull } from '../check/checkers/set-full.js';
+import { setFullVerdict } from '../check/explain/set-full.js';
 import { singleRpcClient, validateReply } from './rpc.js';
 
 export type { Topology };
@@ -70,5 +71,5 @@ export const broadcastWorkload: Workload = {
     idempotent: (op) => op.f === 'read',
   }),
 
-  check: (history) => ({ workload: checkBroadcast(history) }),
+  check: (history, ctx) => setFullVerdict(history, ctx.opts, { addF: 'broadcast' }, { verb: 'broadcast' }),
 };

@@ -1,8 +1,8 @@
 // The CRDT workloads of Maelstrom: g-set (add elements, read the set; set-full), and g-counter /
 // pn-counter (add deltas, read the total; final reads in the acceptable set of sums). Maelstrom's
 // clients for these have no error handling: any error or timeout makes the op :info.
-import { checkCounter } from '../check/checkers/counter.js';
-import { checkSetFull } from '../check/checkers/set-full.js';
+import { counterVerdict } from '../check/explain/counter.js';
+import { setFullVerdict } from '../check/explain/set-full.js';
 import { counting, eachThread, filter, mix, once, repeat, type Gen } from '../run/generator.js';
 import type { Completion } from '../types.js';
 import type { Connection, Workload, WorkloadClient } from '../workload.js';
@@ -36,7 +36,7 @@ export const gSetWorkload: Workload = {
   // Maelstrom's g-set final reads are not marked final?.
   finalGenerator: () => eachThread(() => once({ f: 'read', value: null })),
   openClient: addReadClient('element', 'array'),
-  check: (history) => ({ workload: checkSetFull(history) }),
+  check: (history, ctx) => setFullVerdict(history, ctx.opts, {}, { verb: 'added' }),
 };
 
 /** Deltas uniform in -5..4, half the operations; the other half reads. */
@@ -48,7 +48,7 @@ export const pnCounterWorkload: Workload = {
   generator: pnOps,
   finalGenerator: () => eachThread(() => once({ f: 'read', value: null, final: true })),
   openClient: addReadClient('delta', 'integer'),
-  check: (history) => ({ workload: checkCounter(history) }),
+  check: (history, ctx) => counterVerdict(history, ctx.opts),
 };
 
 export const gCounterWorkload: Workload = {

@@ -43,8 +43,10 @@ export function nanosToWholeMs(spanNs: number): number {
   return (ns - (ns % 1_000_000)) / 1_000_000;
 }
 
-interface ElementState {
+export interface ElementState {
   element: Json;
+  /** the add's invocation */
+  added?: Op;
   /** ok completion of the add, or the first ok read completion that contained the element */
   known?: Op;
   /** the latest-invoked ok read (its invocation) that contained the element */
@@ -53,9 +55,10 @@ interface ElementState {
   lastAbsent?: Op;
 }
 
-type Outcome = 'stable' | 'lost' | 'never-read';
+export type Outcome = 'stable' | 'lost' | 'never-read';
 
-interface ElementResult {
+/** One element's fate as the checker judged it (the explanation reads these). */
+export interface ElementResult {
   state: ElementState;
   outcome: Outcome;
   stableLatencyMs: number | null;
@@ -98,7 +101,8 @@ function readElements(op: Op): Json[] {
   return value;
 }
 
-function analyse(history: readonly Op[], options: SetFullOptions): CheckResult {
+/** The set-full verdict (Maelstrom's keys) and every element's fate behind it; throws on a history it cannot judge. */
+export function analyseSetFull(history: readonly Op[], options: SetFullOptions = {}): { result: CheckResult; elements: ElementResult[] } {
   const addF = options.addF ?? 'add';
   const asRecord = (op: Op | undefined): Json =>
     op === undefined ? null : opRecord(op, op.f === addF ? { f: 'add' } : {});
@@ -115,7 +119,7 @@ function analyse(history: readonly Op[], options: SetFullOptions): CheckResult {
       const key = valueKey(op.value);
       if (op.type === 'invoke') {
         // Re-adding a value starts its tracking afresh, as Jepsen does.
-        elements.set(key, { element: op.value ?? null });
+        elements.set(key, { element: op.value ?? null, added: op });
       } else {
         const state = elements.get(key);
         if (!state) throw new Error(`add completion ${op.index} has no invocation`);
@@ -190,7 +194,7 @@ function analyse(history: readonly Op[], options: SetFullOptions): CheckResult {
     results.flatMap((r) => (r.lostLatencyMs === null ? [] : [r.lostLatencyMs])),
   );
   if (lostLatencies) result['lost-latencies'] = lostLatencies;
-  return result;
+  return { result, elements: results };
 }
 
 /**
@@ -198,5 +202,5 @@ function analyse(history: readonly Op[], options: SetFullOptions): CheckResult {
  * not a list, elements of unrelated types) gives `valid? unknown` with the error, as in Jepsen.
  */
 export function checkSetFull(history: readonly Op[], options: SetFullOptions = {}): CheckResult {
-  return checkSafely(() => analyse(history, options));
+  return checkSafely(() => analyseSetFull(history, options).result);
 }
