@@ -16,6 +16,7 @@ import { SchemaError } from '../types.js';
 import type { ClientOp, Connection, Workload, WorkloadClient, WorkloadVerdict } from '../workload.js';
 import { DEFAULT_RPC_TIMEOUT_MS, call, validateReply, withErrors } from './rpc.js';
 import { initialKeyPool, keyCountOption, maxWritesPerKeyOption, nextTxn, type KeyPool, type TxnParams } from './txn.js';
+import { kafkaView } from '../report/views/kafka.js';
 
 /** Jepsen's sub-p: the chance that an operation becomes an assign instead. */
 export const ASSIGN_PROBABILITY = 1 / 64;
@@ -439,4 +440,5 @@ export const kafkaWorkload: Workload = {
   reusableClient: false,
   slowChecker: true,
   check: (history, ctx) => checkKafkaWorkload(history, ctx.deadlineMs),
+  view: kafkaView,
 };

@@ -7,6 +7,7 @@ import { concurrentKeys, mix, processLimit, repeat, reserve } from '../run/gener
 import type { Completion, Json, Op, TestOptions } from '../types.js';
 import type { Connection, Workload, WorkloadClient } from '../workload.js';
 import { call, validateReply, withErrors } from './rpc.js';
+import { linearizableView } from '../report/views/linearizable.js';
 
 /** Processes that may use one key before the group moves on (Jepsen's linearizable-register). */
 export const PROCESS_LIMIT_PER_KEY = 20;
@@ -64,6 +65,7 @@ export const linKvWorkload: Workload = {
   // Jepsen's Reusable: the lin-kv client keeps its connection when its process crashes.
   reusableClient: true,
   slowChecker: true,
+  view: linearizableView,
   parallelTasks: { 'lin-kv-key': (task: KeyTask) => checkLinKvTask(task) },
   // Keys are independent (Knossos' P-compositionality): they are checked in parallel.
   async check(history, ctx) {

@@ -15,6 +15,7 @@ import { once, type Gen } from '../run/generator.js';
 import { flagOption, intOption, optionValue, UsageError, type OptionSpec } from '../cli/options.js';
 import { checkListAppend, checkRwRegister, type ElleOptions, type TxnCheckResult } from '../check/checkers/elle/index.js';
 import { singleRpcClient, validateReply } from './rpc.js';
+import { txnView } from '../report/views/txn.js';
 
 /** A micro-operation: [f, key, value]; reads go out with a null value. */
 export type Mop = [string, Json, Json];
@@ -295,6 +296,7 @@ function txnWorkload(kind: TxnKind): Workload {
     reusableClient: true,
     slowChecker: true,
     check: (history, ctx) => checkTxn(kind, history, ctx.opts, ctx.deadlineMs),
+    view: txnView,
   };
 }
 

@@ -1,11 +1,13 @@
-// Picks the view of a workload's findings by workload name, and keeps a broken view from
-// breaking the report: the page and the summary then say the view failed, and why.
+// Finds a workload's view where the workload names it (Workload.view, so a new workload adds its
+// view in its own module), and keeps a broken view from breaking the report: the page and the
+// summary then say the view failed, and why.
 
 import type { RunOutput } from '../../types.js';
 import type { Results } from '../../check/results.js';
 import { escapeXml } from '../svg.js';
 import { kafkaView } from './kafka.js';
 import { linearizableView } from './linearizable.js';
+import { timersView } from './timers.js';
 import { txnView } from './txn.js';
 import { VIEW_STYLE } from './style.js';
 import type { ViewContext, WorkloadView } from './types.js';
@@ -15,6 +17,7 @@ const VIEWS: { readonly [workload: string]: WorkloadView } = {
   'lin-kv': linearizableView,
   'txn-rw-register': txnView,
   'txn-list-append': txnView,
+  timers: timersView,
 };
 
 export function viewFor(workload: string): WorkloadView | undefined {
