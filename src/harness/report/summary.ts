@@ -5,6 +5,7 @@ import type { Json, NodeProblem, RunOutput } from '../types.js';
 import { toEdn } from './edn.js';
 import type { Results } from '../check/results.js';
 import { workloadViewSummary } from './views/index.js';
+import { explanationLines, failureGroupText, latencyByF, latencyRowText, nemesisLines, operationsText } from './figures.js';
 
 export const VERDICT_VALID = 'Everything looks good! ヽ(‘ー`)ノ';
 export const VERDICT_INVALID = 'Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻';
@@ -72,6 +73,20 @@ function problemLines(problem: NodeProblem): string[] {
   return lines;
 }
 
+/** The failed and indefinite operations: the commonest errors with an example, and every f that never succeeded. */
+function failureLines(results: Results): string[] {
+  const failures = results.glomers.failures;
+  const lines: string[] = [];
+  if (failures.groups.length > 0) {
+    lines.push(`Failed or indefinite operations: ${failures['fail-count']} fail, ${failures['info-count']} info; commonest errors:`);
+    for (const group of failures.groups.slice(0, 3)) lines.push(`  ${failureGroupText(group)}`, `    e.g. ${group.example}`);
+    if (failures.groups.length > 3) lines.push(`  ... and ${failures.groups.length - 3} more kinds (see report.html)`);
+  }
+  const onlyStats = SECTION_NAMES.every((name) => name === 'stats' || results[name]['valid?'] === true);
+  for (const sentence of failures['never-ok']) lines.push(onlyStats ? `The run is invalid only because of this: ${sentence}` : sentence);
+  return lines;
+}
+
 export function formatSummary(results: Results, run: RunOutput): string {
   const lines: string[] = [];
   lines.push(`:net ${toEdn(results.net, 100).replace(/\n/g, '\n     ')}`);
@@ -79,12 +94,14 @@ export function formatSummary(results: Results, run: RunOutput): string {
   if (latencies !== undefined) lines.push(`:workload :stable-latencies ${toEdn(latencies)} (ms)`);
   if (results.workload['lost-count'] !== undefined) lines.push(`:workload :lost-count ${toEdn(results.workload['lost-count'])}`);
 
+  lines.push(`Operations: ${operationsText(results)}`);
+  const latencyRows = latencyByF(run.history);
+  if (latencyRows.length > 0) lines.push(`Latency: ${latencyRows.map(latencyRowText).join('; ')}`);
   const { lateness } = run;
   if (run.opts.nemesis.length > 0) {
-    const n = results.glomers.nemesis;
-    lines.push(
-      `Nemesis (${run.opts.nemesis.join(',')}): ${n['partitions'] ?? 0} partitions, ${n['kills'] ?? 0} kills (${n['nodes-killed'] ?? 0} node processes killed, ${n['restarts'] ?? 0} restarted), ${n['pauses'] ?? 0} pauses (${n['nodes-paused'] ?? 0} nodes paused)`,
-    );
+    const [counts, ...perNode] = nemesisLines(results);
+    lines.push(`Nemesis (${run.opts.nemesis.join(',')}): ${counts}`);
+    for (const line of perNode) lines.push(`  ${line}`);
   }
   lines.push(
     run.simulated === true
@@ -98,6 +115,8 @@ export function formatSummary(results: Results, run: RunOutput): string {
     lines.push(`Node problems (${run.problems.length}):`);
     for (const problem of run.problems) lines.push(...problemLines(problem));
   }
+  lines.push(...failureLines(results));
+  lines.push(...explanationLines(results.glomers.explanation).map((line, k) => (k === 0 ? `Why: ${line}` : line)));
   const findings = workloadViewSummary(results, run);
   if (findings.length > 0) {
     lines.push('Findings:');

@@ -1,0 +1,98 @@
+// Figures every workload gets, read from the history and the checkers' results, shared by the
+// console summary and report.html: operation latency quantiles by f, availability, the nemesis
+// in words, and the commonest errors.
+
+import type { Op } from '../types.js';
+import type { Results } from '../check/results.js';
+import { completedCalls, type Explanation } from '../check/explain.js';
+import type { FailureGroup } from '../check/exceptions.js';
+
+export const LATENCY_POINTS: ReadonlyArray<readonly [string, number]> = [
+  ['p50', 0.5],
+  ['p95', 0.95],
+  ['p99', 0.99],
+  ['max', 1],
+];
+
+export interface LatencyRow {
+  f: string;
+  count: number;
+  /** ms at each of LATENCY_POINTS */
+  quantiles: number[];
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+/** Latency (invocation to completion, ms) quantiles of ok client operations, per f. */
+export function latencyByF(history: readonly Op[]): LatencyRow[] {
+  const byF = new Map<string, number[]>();
+  for (const { invoke, completion } of completedCalls(history)) {
+    if (completion.type !== 'ok') continue;
+    const list = byF.get(invoke.f) ?? [];
+    list.push((completion.time - invoke.time) / 1e6);
+    byF.set(invoke.f, list);
+  }
+  return [...byF.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([f, list]) => {
+      const sorted = list.sort((a, b) => a - b);
+      return { f, count: sorted.length, quantiles: LATENCY_POINTS.map(([, q]) => quantile(sorted, q)) };
+    });
+}
+
+export function msText(ms: number): string {
+  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+}
+
+/** "read p50 1.20 p95 3.40 p99 5.00 max 9.10 ms (120 ok)" */
+export function latencyRowText(row: LatencyRow): string {
+  return `${row.f} ${LATENCY_POINTS.map(([label], k) => `${label} ${msText(row.quantiles[k] ?? 0)}`).join(' ')} ms (${row.count} ok)`;
+}
+
+/** "200 completed: 190 ok, 6 fail, 4 info; availability (ok-fraction) 0.95" */
+export function operationsText(results: Results): string {
+  const stats = results.stats;
+  return (
+    `${String(stats['count'] ?? 0)} completed: ${String(stats['ok-count'] ?? 0)} ok, ${String(stats['fail-count'] ?? 0)} fail, ` +
+    `${String(stats['info-count'] ?? 0)} info; availability (ok-fraction) ${String(results.availability['ok-fraction'] ?? '?')}`
+  );
+}
+
+function perNodeText(perNode: { [node: string]: number }): string {
+  const entries = Object.entries(perNode).sort((a, b) => b[1] - a[1]);
+  return entries.map(([node, s]) => `${node} ${s.toFixed(1)} s`).join(', ');
+}
+
+/** The nemesis in words: counts, time partitioned by shape, and who suffered how long. */
+export function nemesisLines(results: Results): string[] {
+  const n = results.glomers.nemesis;
+  const shapes = Object.entries(n['partition-shapes']).map(([shape, count]) => `${shape} ×${count}`);
+  const lines = [
+    `${n.partitions} partitions (${n['partitioned-s'].toFixed(1)} s partitioned${shapes.length > 0 ? `; ${shapes.join(', ')}` : ''}), ` +
+      `${n.kills} kills (${n['nodes-killed']} node processes killed, ${n.restarts} restarted), ${n.pauses} pauses (${n['nodes-paused']} nodes paused)`,
+  ];
+  if (Object.keys(n['isolated-s']).length > 0) lines.push(`cut off from the majority: ${perNodeText(n['isolated-s'])}`);
+  if (Object.keys(n['down-s']).length > 0) lines.push(`down (killed): ${perNodeText(n['down-s'])}`);
+  if (Object.keys(n['paused-s']).length > 0) lines.push(`paused: ${perNodeText(n['paused-s'])}`);
+  return lines;
+}
+
+/** An error group in words: `34× not-supported "unsupported message type 'read'" (read on n0)`. */
+export function failureGroupText(group: FailureGroup): string {
+  const text = group.text === null ? '' : ` "${group.text.length > 120 ? `${group.text.slice(0, 119)}…` : group.text}"`;
+  return `${group.count}× ${group.error}${text} (${group.fs.join(', ')} on ${group.nodes.slice(0, 6).join(' ')}${group.nodes.length > 6 ? ' …' : ''}; ${group['fail-count']} fail, ${group['info-count']} info, ${group['first-s'].toFixed(1)}–${group['last-s'].toFixed(1)} s)`;
+}
+
+/** The explanation's facts shown on the console before "... and N more". */
+export const CONSOLE_FACTS = 8;
+
+/** The explanation as console lines: the headline, then the first facts. */
+export function explanationLines(explanation: Explanation): string[] {
+  const lines = [explanation.headline];
+  for (const fact of explanation.facts.slice(0, CONSOLE_FACTS)) lines.push(`  ${fact.text}`);
+  const more = explanation.factCount - Math.min(CONSOLE_FACTS, explanation.facts.length);
+  if (more > 0) lines.push(`  ... and ${more} more (see report.html)`);
+  return lines;
+}
