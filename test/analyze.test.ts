@@ -1,10 +1,12 @@
 // `glomers analyze`: the checkers again on a stored run, from one of ours (history.jsonl) and from a
 // Maelstrom store folder (history.edn), with the same results as the original analysis.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { analyzeStoredRun } from '../src/harness/analyze.js';
+import { analyzeCommand, analyzeOptions, analyzeStoredRun } from '../src/harness/analyze.js';
+import { knownWorkloads, main } from '../src/harness/main.js';
 import { loadReferenceResults } from './support/reference-runs.js';
 import { parseTestArgs } from '../src/harness/cli/cli.js';
 import { createStoreDir } from '../src/harness/report/index.js';
@@ -59,7 +61,7 @@ describe('EDN reading', () => {
   });
 
   it('reads a history one operation per line', () => {
-    const ops = parseHistoryEdn('{:index 0, :type :invoke, :process 0, :f :read, :value nil, :time 5}\n{:index 1, :type :ok, :process 0, :f :read, :value [1], :time 9}\n');
+    const { ops } = parseHistoryEdn('{:index 0, :type :invoke, :process 0, :f :read, :value nil, :time 5}\n{:index 1, :type :ok, :process 0, :f :read, :value [1], :time 9}\n');
     expect(ops.map((op) => [op.type, op.f, op.value])).toEqual([['invoke', 'read', null], ['ok', 'read', [1]]]);
   });
 });
@@ -114,7 +116,168 @@ describe('glomers analyze', () => {
 describe('the Maelstrom-format fixture', () => {
   it('holds the reference history', async () => {
     const { loadReferenceHistory } = await import('./support/reference-runs.js');
-    const fromEdn = parseHistoryEdn(readFileSync('test/fixtures/maelstrom-store/broadcast-gossip-partition/history.edn', 'utf8'));
+    const fromEdn = parseHistoryEdn(readFileSync('test/fixtures/maelstrom-store/broadcast-gossip-partition/history.edn', 'utf8')).ops;
     expect(fromEdn).toEqual(loadReferenceHistory('broadcast-gossip-partition'));
+  });
+});
+
+// ---- damaged input (issue 23 item 8): policy in docs/analyze.md --------------------------------
+
+const BROADCAST_FLAGS = ['-w', 'broadcast', '--node-count', '5', '--time-limit', '20', '--rate', '10', '--nemesis', 'partition'];
+
+/** A folder holding the reference broadcast run as one of ours (history.jsonl), lines as given. */
+async function folderWithHistoryLines(edit: (lines: string[]) => string): Promise<string> {
+  const { loadReferenceHistory } = await import('./support/reference-runs.js');
+  const { historyLine } = await import('../src/harness/run/history-file.js');
+  const dir = tempDir();
+  writeFileSync(path.join(dir, 'history.jsonl'), edit(loadReferenceHistory('broadcast-gossip-partition').map(historyLine)));
+  return dir;
+}
+
+async function analyzeQuietly(dir: string, args: string[]): Promise<{ code: number; stderr: string }> {
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const code = await analyzeCommand([dir, ...args], knownWorkloads());
+    return { code, stderr: err.mock.calls.map((c) => String(c[0])).join('') };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('glomers analyze on damaged input', () => {
+  it('drops a torn last line of history.jsonl, says so, and judges the rest as a run stopped there', async () => {
+    const dir = await folderWithHistoryLines((lines) => lines.join('\n') + '\n' + '{"f":"read","index":99999,"pro');
+    const { code, stderr } = await analyzeQuietly(dir, BROADCAST_FLAGS);
+    const results = readResults(dir);
+    expect(stderr).toMatch(/line 409: torn last line, dropped/);
+    expect((results.workload as { [key: string]: Json })['valid?']).toBe(true);
+    expect((results.glomers as { [key: string]: Json })['stopped-early']).toMatch(/torn line \(line 409\)/);
+    // a run cut off has not shown what it set out to show: unknown, as an interrupted run
+    expect(results['valid?']).toBe('unknown');
+    expect(code).toBe(2);
+  });
+
+  for (const [what, bad, reason] of [
+    ['a line that is not JSON', '{"f":"read",', /line 3: not JSON/],
+    ['a null line', 'null', /line 3: not an op map: null/],
+    ['a line 42', '42', /line 3: not an op map: 42/],
+    ['an op without time', '{"f":"read","index":2,"process":0,"type":"invoke","value":null}', /line 3: time must be/],
+    ['an op with a string process', '{"f":"read","index":2,"process":"x","time":5,"type":"invoke","value":null}', /line 3: process must be/],
+  ] as const) {
+    it(`refuses ${what} in the middle of history.jsonl, naming the line and writing nothing`, async () => {
+      const dir = await folderWithHistoryLines((lines) => [...lines.slice(0, 2), bad, ...lines.slice(2)].join('\n') + '\n');
+      writeFileSync(path.join(dir, 'results.json'), 'stored');
+      const { code, stderr } = await analyzeQuietly(dir, BROADCAST_FLAGS);
+      expect(code).toBe(254);
+      expect(stderr).toMatch(reason);
+      expect(stderr).toMatch(/Fix or delete those lines/);
+      expect(readFileSync(path.join(dir, 'results.json'), 'utf8')).toBe('stored');
+    });
+  }
+
+  it('names at most ten damaged lines and counts the rest', async () => {
+    const dir = await folderWithHistoryLines((lines) => lines.map((line, k) => (k % 20 === 7 ? 'null' : line)).join('\n') + '\n');
+    const { code, stderr } = await analyzeQuietly(dir, BROADCAST_FLAGS);
+    expect(code).toBe(254);
+    expect(stderr).toMatch(/21 bad lines/);
+    expect(stderr.match(/ line \d+: not an op map/g)).toHaveLength(10);
+    expect(stderr).toMatch(/and 11 more/);
+  });
+
+  it('leaves a bad net-journal.jsonl line out of the :net counts, names it, and still writes results', async () => {
+    const dir = await folderWithHistoryLines((lines) => lines.join('\n') + '\n');
+    const event = (kind: string, src: string, dest: string): string => JSON.stringify({ kind, timeNs: 1, id: 1, src, dest, body: { type: 'x' } });
+    writeFileSync(path.join(dir, 'net-journal.jsonl'), [event('send', 'n0', 'n1'), '{"kind":"se', 'null', event('recv', 'n0', 'n1')].join('\n') + '\n');
+    const { code, stderr } = await analyzeQuietly(dir, BROADCAST_FLAGS);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/2 damaged line\(s\) left out of the counts \(line 2, 3\)/);
+    const net = readResults(dir).net as { [key: string]: { [key: string]: Json } };
+    expect(net.all?.['send-count']).toBe(1);
+    expect(net['glomers-note']).toMatch(/line 2, 3/);
+  });
+
+  it('refuses damage inside history.edn at its line, and drops a torn last op', async () => {
+    const fixture = readFileSync('test/fixtures/maelstrom-store/broadcast-gossip-partition/history.edn', 'utf8').split('\n');
+    const damaged = tempDir();
+    writeFileSync(path.join(damaged, 'history.edn'), [...fixture.slice(0, 4), '{:f :read, :index 4 :type]', ...fixture.slice(4)].join('\n'));
+    const refused = await analyzeQuietly(damaged, BROADCAST_FLAGS);
+    expect(refused.code).toBe(254);
+    expect(refused.stderr).toMatch(/line 5: unexpected "\]"/);
+    const torn = tempDir();
+    writeFileSync(path.join(torn, 'history.edn'), fixture.join('\n').trimEnd() + '\n{:f :read, :index 9999, :value [1 2');
+    const dropped = await analyzeQuietly(torn, BROADCAST_FLAGS);
+    expect(dropped.stderr).toMatch(/torn last line, dropped/);
+    expect(dropped.code).toBe(2);
+  });
+
+  it('refuses hostile EDN within its bounds: 200k #_ and a 50 MB string', async () => {
+    const discards = tempDir();
+    writeFileSync(path.join(discards, 'history.edn'), '#_ '.repeat(200_000) + '\n');
+    const many = await analyzeQuietly(discards, ['-w', 'echo']);
+    expect(many.code).toBe(254);
+    expect(many.stderr).not.toMatch(/stack|internal/i);
+    const long = tempDir();
+    writeFileSync(path.join(long, 'history.edn'), `{:f :echo, :index 0, :process 0, :time 1, :type :invoke, :value "${'x'.repeat(50_000_000)}"}\n`);
+    const before = process.memoryUsage().rss;
+    const started = performance.now();
+    const huge = await analyzeQuietly(long, ['-w', 'echo']);
+    expect(huge.code).toBe(254);
+    expect(huge.stderr).toMatch(/line 1: a string longer than 1048576 characters/);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(process.memoryUsage().rss - before).toBeLessThan(400 * 1024 * 1024);
+  });
+});
+
+// ---- the run's own record (issue 18) ------------------------------------------------------------
+
+describe("glomers analyze and a run's own record", () => {
+  it('a run writes run.json; analyze DIR needs no flags, and given flags override it', async () => {
+    const store = tempDir();
+    const bin = path.resolve('test/fixtures/fixture-node.js');
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let code: number;
+    try {
+      code = await main(['test', '-w', 'broadcast', '--bin', bin, '--node-count', '3', '--time-limit', '1', '--rate', '20', '--final-wait', '0.3', '--store', store]);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    const dir = path.join(store, 'latest');
+    const record = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as { [key: string]: Json };
+    const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+    expect(record).toMatchObject({ format: 1, glomers: version, workload: 'broadcast', bin: { path: bin, sha256: createHash('sha256').update(readFileSync(bin)).digest('hex') } });
+    expect(record.options).toMatchObject({ nodes: ['n0', 'n1', 'n2'], rate: 20, timeLimitS: 1, seed: record.seed });
+    expect(Date.parse(String(record.startedAt))).toBeGreaterThan(Date.now() - 60_000);
+    const original = readResults(dir);
+
+    const again = await analyzeQuietly(dir, []);
+    expect(again.code).toBe(code);
+    expect(readResults(dir).workload).toEqual(original.workload);
+    expect((readResults(dir).glomers as { [key: string]: Json }).seed).toBe(record.seed);
+
+    // flags given now win over the record's; the node list is replaced, not added to
+    const opts = analyzeOptions(dir, ['--rate', '7', '--node-count', '2'], knownWorkloads());
+    expect(typeof opts === 'number' ? opts : [opts.workload, opts.rate, opts.nodes, opts.seed]).toEqual(['broadcast', 7, ['n0', 'n1'], record.seed]);
+  }, 30_000);
+
+  it('refuses a folder with neither run.json nor -w, and leaves its results alone', async () => {
+    const dir = tempDir();
+    copyFileSync('test/fixtures/maelstrom-store/broadcast-gossip-partition/history.edn', path.join(dir, 'history.edn'));
+    writeFileSync(path.join(dir, 'results.edn'), 'stored');
+    const { code, stderr } = await analyzeQuietly(dir, ['--node-count', '5']);
+    expect(code).toBe(254);
+    expect(stderr).toMatch(/no run.json saying which workload it holds.*give -w WORKLOAD/);
+    expect(readFileSync(path.join(dir, 'results.edn'), 'utf8')).toBe('stored');
+  });
+
+  it('refuses a run.json it cannot read', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'run.json'), '{"format": 1, "workl');
+    const { code, stderr } = await analyzeQuietly(dir, []);
+    expect(code).toBe(254);
+    expect(stderr).toMatch(/run.json is not JSON/);
   });
 });

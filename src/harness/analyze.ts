@@ -1,96 +1,172 @@
 // `glomers analyze DIR`: every checker again on a stored run, ours (history.jsonl) or Maelstrom's
 // (history.edn), with the results written into DIR and the exit code `test` would give. For a
 // user whose Maelstrom analysis hangs or crashes, this is our verdict on the same history.
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+// What it reads, what it refuses and why: docs/analyze.md.
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { checkWorkload } from './check/check.js';
 import { countEvent, emptyNetCounts } from './net/journal.js';
 import { parseHistoryEdn } from './report/edn-read.js';
-import { writeResults } from './report/index.js';
-import { EXIT_USAGE } from './cli/cli.js';
+import { EXIT_USAGE, MAIN_HELP, parseTestArgs, testHelp, UsageError } from './cli/cli.js';
+import { MAX_DAMAGE_LISTED, MAX_HISTORY_FILE_BYTES, MAX_HISTORY_LINE_CHARS, parseHistoryJsonl, type HistoryDamage, type LoadedHistory } from './run/history-file.js';
+import { argsFromRecord, givesWorkload, readRunRecord, RUN_RECORD_FILE } from './run/record.js';
 import { getWorkload } from './workloads/index.js';
-import type { JournalEvent, NetCounts, Op, ServiceEvent, TestOptions } from './types.js';
+import type { JournalEvent, NetCounts, TestOptions } from './types.js';
 
-export interface StoredHistory {
-  history: Op[];
+export interface StoredHistory extends LoadedHistory {
   source: 'history.jsonl' | 'history.edn';
 }
 
-/** The history of a run folder: ours first, then Maelstrom's. */
+function readBounded(file: string): string {
+  const size = statSync(file).size;
+  if (size > MAX_HISTORY_FILE_BYTES) throw new Error(`${file} is ${size} bytes; analyze reads at most ${MAX_HISTORY_FILE_BYTES}`);
+  return readFileSync(file, 'utf8');
+}
+
+/** The history of a run folder: ours first, then Maelstrom's. Throws DamagedHistoryError on damage. */
 export function readStoredHistory(dir: string): StoredHistory {
   const jsonl = path.join(dir, 'history.jsonl');
-  if (existsSync(jsonl)) {
-    const history = readFileSync(jsonl, 'utf8')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as Op);
-    return { history, source: 'history.jsonl' };
-  }
+  if (existsSync(jsonl)) return { ...parseHistoryJsonl(readBounded(jsonl), jsonl), source: 'history.jsonl' };
   const edn = path.join(dir, 'history.edn');
-  if (existsSync(edn)) return { history: parseHistoryEdn(readFileSync(edn, 'utf8')), source: 'history.edn' };
+  if (existsSync(edn)) return { ...parseHistoryEdn(readBounded(edn), edn), source: 'history.edn' };
   throw new Error(`${dir} has neither history.jsonl (glomers) nor history.edn (Maelstrom)`);
 }
 
-/** What a run's workload services recorded (service-events.jsonl), or none when the folder has no such file. */
-export function readServiceEvents(dir: string): ServiceEvent[] {
-  const file = path.join(dir, 'service-events.jsonl');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as ServiceEvent);
+function isJournalEvent(value: unknown): value is JournalEvent {
+  const event = value as Partial<JournalEvent> | null;
+  return typeof event === 'object' && event !== null && (event.kind === 'send' || event.kind === 'recv') && typeof event.src === 'string' && typeof event.dest === 'string';
 }
 
-/** :net counts from the streamed journal of one of our runs, or null when the folder has none. */
-export async function readNetCounts(dir: string): Promise<NetCounts | null> {
+export interface StoredNetCounts {
+  counts: NetCounts;
+  /** lines left out of the counts, the first MAX_DAMAGE_LISTED named */
+  damaged: HistoryDamage[];
+  damagedCount: number;
+}
+
+/**
+ * :net counts from the streamed journal of one of our runs, or null when the folder has none.
+ * A damaged line is left out and named: the counts describe traffic, not the verdict, so a bad
+ * line costs one message's count rather than the analysis.
+ */
+export async function readNetCounts(dir: string): Promise<StoredNetCounts | null> {
   const file = path.join(dir, 'net-journal.jsonl');
   if (!existsSync(file)) return null;
   const counts = emptyNetCounts();
+  const damaged: HistoryDamage[] = [];
+  let damagedCount = 0;
+  let lineNumber = 0;
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   for await (const line of lines) {
-    if (line !== '') countEvent(counts, JSON.parse(line) as JournalEvent);
+    lineNumber++;
+    if (line === '') continue;
+    let event: unknown;
+    try {
+      event = line.length <= MAX_HISTORY_LINE_CHARS ? JSON.parse(line) : undefined;
+    } catch {
+      event = undefined;
+    }
+    if (isJournalEvent(event)) countEvent(counts, event);
+    else if (damagedCount++ < MAX_DAMAGE_LISTED) damaged.push({ line: lineNumber, reason: 'not a journal event' });
   }
-  return counts;
+  return { counts, damaged, damagedCount };
 }
 
+function netNote(net: StoredNetCounts | null): string | undefined {
+  if (net === null) return 'no network journal in this folder (Maelstrom keeps it as fressian); :net counts are zero';
+  if (net.damagedCount === 0) return undefined;
+  return `net-journal.jsonl: ${net.damagedCount} damaged line(s) left out of the counts (line ${net.damaged.map((d) => d.line).join(', ')}${net.damagedCount > net.damaged.length ? ', ...' : ''})`;
+}
+
+function say(line: string): void {
+  process.stderr.write(`glomers: ${line}\n`);
+}
+
+/** Analyses DIR with options already settled; refuses (EXIT_USAGE, nothing written) an unreadable history. */
 export async function analyzeStoredRun(dir: string, opts: TestOptions): Promise<number> {
   const workload = getWorkload(opts.workload);
   if (workload === undefined) {
-    process.stderr.write(`glomers: unknown workload ${opts.workload}\n`);
+    say(`unknown workload ${opts.workload}`);
     return EXIT_USAGE;
   }
   let stored: StoredHistory;
   try {
     stored = readStoredHistory(dir);
   } catch (err) {
-    process.stderr.write(`glomers: ${err instanceof Error ? err.message : String(err)}\n`);
+    say(err instanceof Error ? err.message : String(err));
     return EXIT_USAGE;
   }
   const started = performance.now();
-  const netCounts = await readNetCounts(dir);
-  process.stderr.write(`glomers: analysing ${stored.history.length} operations from ${path.join(dir, stored.source)}\n`);
+  if (stored.torn !== undefined) say(`${stored.source} line ${stored.torn.line}: ${stored.torn.reason}; judging the history before it, as a run stopped there`);
+  const net = await readNetCounts(dir);
+  const note = netNote(net);
+  if (net !== null && note !== undefined) say(note);
+  say(`analysing ${stored.ops.length} operations from ${path.join(dir, stored.source)}`);
   // No network to keep delivering here, so the checker runs in this thread: its own deadline
   // bounds it, and a worker's start-up would only add to the wait.
-  const serviceEvents = readServiceEvents(dir);
-  const { verdict, timing } = await checkWorkload(workload, stored.history, opts, { budgetMs: (opts.checkBudgetS ?? 300) * 1000, inWorker: false, serviceEvents });
+  const { verdict, timing } = await checkWorkload(workload, stored.ops, opts, { budgetMs: (opts.checkBudgetS ?? 300) * 1000, inWorker: false });
   const analyzed = {
     opts: { ...opts, storeDir: dir },
     startedAt: new Date(),
-      storeDir: path.resolve(dir),
-      history: stored.history,
-      serviceEvents,
-      netCounts: netCounts ?? emptyNetCounts(),
-      journalHead: [],
-      lateness: { deliveries: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, behind: false },
-      problems: [],
-      verdict,
-      timings: [timing],
-    ...(netCounts === null ? { netNote: 'no network journal in this folder (Maelstrom keeps it as fressian); :net counts are zero' } : {}),
+    storeDir: path.resolve(dir),
+    history: stored.ops,
+    netCounts: net?.counts ?? emptyNetCounts(),
+    journalHead: [],
+    lateness: { deliveries: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, behind: false },
+    problems: [],
+    verdict,
+    timings: [timing],
+    ...(note === undefined ? {} : { netNote: note }),
+    ...(stored.torn === undefined ? {} : { stoppedEarly: `${stored.source} ends in a torn line (line ${stored.torn.line}), dropped` }),
   };
+  const { writeResults } = await import('./report/index.js');
   const { exitCode } = await writeResults(analyzed, { writeHistory: false });
   const totalS = ((performance.now() - started) / 1000).toFixed(2);
   const each = analyzed.timings.map((t) => `${t.checker} ${(t.ms / 1000).toFixed(2)} s`).join(', ');
-  process.stderr.write(`glomers: analysis took ${totalS} s, start-up excluded (${each})\n`);
+  say(`analysis took ${totalS} s, start-up excluded (${each})`);
   return exitCode;
+}
+
+/**
+ * The options for DIR: its run.json's test arguments with the ones given now after them (so given
+ * flags win), or the given ones alone for a folder without a record, which must then name its
+ * workload. A number is the exit status (help, or a refusal already explained on stderr).
+ */
+export function analyzeOptions(dir: string, given: string[], knownWorkloads: readonly string[]): TestOptions | number {
+  try {
+    const record = readRunRecord(dir);
+    if (record === null && !givesWorkload(given)) {
+      say(`${dir} has no ${RUN_RECORD_FILE} saying which workload it holds (a Maelstrom store folder, or a run from before glomers wrote one): give -w WORKLOAD and the test's flags`);
+      return EXIT_USAGE;
+    }
+    const parsed = parseTestArgs(record === null ? given : argsFromRecord(record, given), knownWorkloads, { requireBin: false });
+    if (parsed.kind === 'help') {
+      process.stdout.write(testHelp());
+      return 0;
+    }
+    return parsed.opts;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      say(err.message);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}
+
+/** `glomers analyze DIR [flags]` from the command line. */
+export async function analyzeCommand(args: string[], knownWorkloads: readonly string[]): Promise<number> {
+  const [dir, ...rest] = args;
+  if (dir === undefined || dir.startsWith('-')) {
+    if (dir === '-h' || dir === '--help') {
+      process.stdout.write(MAIN_HELP);
+      return 0;
+    }
+    say("analyze needs a run folder: glomers analyze DIR [-w WORKLOAD and the test's flags, which override the folder's run.json]");
+    return EXIT_USAGE;
+  }
+  const opts = analyzeOptions(dir, rest, knownWorkloads);
+  if (typeof opts === 'number') return opts;
+  return analyzeStoredRun(dir, opts);
 }

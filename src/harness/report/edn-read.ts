@@ -2,189 +2,339 @@
 // our history.jsonl: keywords become their names (":invoke" -> "invoke"), vectors, lists and sets
 // become arrays, maps become objects with string keys, tagged records (#jepsen.history.Op{...})
 // become their maps, nil becomes null.
-import type { Json, Op } from '../types.js';
+//
+// The input may be hostile or damaged (docs/analyze.md): the reader scans characters with an
+// explicit stack (no recursion, so no stack overflow however deep or long a `#_` chain), and
+// refuses what passes the bounds below instead of growing without limit.
+import type { Json } from '../types.js';
+import { createHistoryCollector, DamagedHistoryError, type HistoryDamage, type LoadedHistory } from '../run/history-file.js';
 
-/** Deepest nesting read; deeper input is refused rather than overflowing the stack. */
+/** Deepest nesting read; deeper input is refused. */
 export const MAX_EDN_DEPTH = 1_000;
+/** Longest string read, in characters of input: Maelstrom's strings are error texts and node ids, far shorter. */
+export const MAX_EDN_STRING_CHARS = 1_048_576;
+/** Longest keyword, symbol or number. */
+export const MAX_EDN_ATOM_CHARS = 4_096;
 
 export class EdnError extends Error {
-  constructor(message: string, position: number) {
+  constructor(
+    message: string,
+    /** character offset of the problem in the text */
+    readonly position: number,
+    /** true when the text ended inside a value: a torn last line rather than damage */
+    readonly atEnd: boolean = false,
+  ) {
     super(`${message} at character ${position}`);
     this.name = 'EdnError';
   }
 }
 
-const DELIMITERS = new Set(['(', ')', '[', ']', '{', '}', '"', ';']);
-
-function isWhitespace(ch: string): boolean {
-  return ch === ' ' || ch === ',' || ch === '\n' || ch === '\r' || ch === '\t';
+const enum Ch {
+  Tab = 9,
+  Newline = 10,
+  Return = 13,
+  Space = 32,
+  Quote = 34,
+  Hash = 35,
+  LeftParen = 40,
+  RightParen = 41,
+  Plus = 43,
+  Comma = 44,
+  Minus = 45,
+  Zero = 48,
+  Nine = 57,
+  Colon = 58,
+  Semicolon = 59,
+  LeftBracket = 91,
+  Backslash = 92,
+  RightBracket = 93,
+  Underscore = 95,
+  LeftBrace = 123,
+  RightBrace = 125,
 }
+
+/** 1: whitespace (commas included), 2: a delimiter that ends an atom, 0: part of an atom. */
+const CHAR_CLASS = new Uint8Array(128);
+for (const code of [Ch.Tab, Ch.Newline, Ch.Return, Ch.Space, Ch.Comma]) CHAR_CLASS[code] = 1;
+for (const code of [Ch.LeftParen, Ch.RightParen, Ch.LeftBracket, Ch.RightBracket, Ch.LeftBrace, Ch.RightBrace, Ch.Quote, Ch.Semicolon]) CHAR_CLASS[code] = 2;
+
+const isAtomChar = (code: number): boolean => code >= 128 || CHAR_CLASS[code] === 0;
+
+type Collection = 'vector' | 'map' | 'set';
+
+/** An open collection being read: its items so far and how many values `#_` still discards. */
+interface Frame {
+  kind: Collection;
+  closeCode: number;
+  items: Json[];
+  discards: number;
+  start: number;
+}
+
+const NAMED_CHARS: Readonly<Record<string, string>> = { newline: '\n', space: ' ', tab: '\t', return: '\r' };
 
 /** Map keys are strings in JSON: keywords and strings by name, anything else as its EDN-ish text. */
 function keyText(key: Json): string {
   return typeof key === 'string' ? key : JSON.stringify(key);
 }
 
-class Reader {
+function toMap(items: Json[], start: number): { [key: string]: Json } {
+  if (items.length % 2 !== 0) throw new EdnError('map with a key and no value', start);
+  const out: { [key: string]: Json } = {};
+  for (let k = 0; k < items.length; k += 2) {
+    const key = keyText(items[k] as Json);
+    // An own property even for "__proto__", as JSON.parse makes it: input never sets a prototype.
+    Object.defineProperty(out, key, { value: items[k + 1] as Json, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+function parseNumberToken(token: string, position: number): number {
+  const slash = token.indexOf('/');
+  const value = slash === -1 ? Number(token.replace(/[NM]$/, '')) : Number(token.slice(0, slash)) / Number(token.slice(slash + 1));
+  if (!Number.isFinite(value)) throw new EdnError(`not a number: ${token.slice(0, 40)}`, position);
+  return value;
+}
+
+function atomValue(token: string, position: number): Json {
+  if (token === 'nil') return null;
+  if (token === 'true') return true;
+  if (token === 'false') return false;
+  const first = token.charCodeAt(0);
+  if (first === Ch.Colon) return token.slice(1);
+  const digitAt = first === Ch.Plus || first === Ch.Minus ? 1 : 0;
+  const digit = token.charCodeAt(digitAt);
+  if (digit >= Ch.Zero && digit <= Ch.Nine) return parseNumberToken(token, position);
+  return token;
+}
+
+/** Reads top-level EDN values one at a time; `lineAt` turns a character offset into a line number. */
+export class EdnReader {
   private pos = 0;
 
   constructor(private readonly text: string) {}
 
+  /** Offset just past the last value read (or skipped whitespace). */
+  get position(): number {
+    return this.pos;
+  }
+
+  /** Skips whitespace and comments; true when nothing but them is left. */
   atEnd(): boolean {
     this.skip();
     return this.pos >= this.text.length;
   }
 
+  /** 1-based line of a character offset. */
+  lineAt(position: number): number {
+    let line = 1;
+    for (let k = this.text.indexOf('\n'); k !== -1 && k < position; k = this.text.indexOf('\n', k + 1)) line++;
+    return line;
+  }
+
   private skip(): void {
     const { text } = this;
     while (this.pos < text.length) {
-      const ch = text[this.pos] as string;
-      if (isWhitespace(ch)) this.pos++;
-      else if (ch === ';') while (this.pos < text.length && text[this.pos] !== '\n') this.pos++;
-      else break;
+      const code = text.charCodeAt(this.pos);
+      if (code < 128 && CHAR_CLASS[code] === 1) this.pos++;
+      else if (code === Ch.Semicolon) {
+        const end = text.indexOf('\n', this.pos);
+        this.pos = end === -1 ? text.length : end + 1;
+      } else break;
     }
   }
 
-  read(depth = 0): Json {
-    if (depth > MAX_EDN_DEPTH) throw new EdnError(`nesting deeper than ${MAX_EDN_DEPTH}`, this.pos);
-    this.skip();
-    const ch = this.text[this.pos];
-    if (ch === undefined) throw new EdnError('unexpected end of input', this.pos);
-    if (ch === '"') return this.readString();
-    if (ch === '[' || ch === '(') return this.readSeq(ch === '[' ? ']' : ')', depth);
-    if (ch === '{') return this.readMap(depth);
-    if (ch === '#') return this.readDispatch(depth);
-    if (ch === '\\') return this.readChar();
-    return this.readAtom();
-  }
-
-  private readSeq(close: string, depth: number): Json[] {
-    this.pos++;
-    const out: Json[] = [];
+  /** The next top-level value; the stack of open collections is explicit, so depth costs no native stack. */
+  read(): Json {
+    const stack: Frame[] = [];
+    let topDiscards = 0;
     for (;;) {
       this.skip();
-      if (this.text[this.pos] === close) {
-        this.pos++;
-        return out;
+      const frame = stack[stack.length - 1];
+      if (this.pos >= this.text.length) {
+        // Maelstrom never writes #_, so one left hanging is damage, not a write cut short.
+        if (topDiscards > 0 || (frame?.discards ?? 0) > 0) throw new EdnError('#_ with nothing after it', this.pos);
+        throw new EdnError(frame === undefined ? 'unexpected end of input' : `missing ${String.fromCharCode(frame.closeCode)}`, this.pos, true);
       }
-      if (this.pos >= this.text.length) throw new EdnError(`missing ${close}`, this.pos);
-      out.push(this.read(depth + 1));
+      const code = this.text.charCodeAt(this.pos);
+      let value: Json;
+      if (frame !== undefined && code === frame.closeCode) {
+        if (frame.discards > 0) throw new EdnError('#_ with nothing after it', this.pos);
+        this.pos++;
+        stack.pop();
+        value = frame.kind === 'map' ? toMap(frame.items, frame.start) : frame.items;
+      } else {
+        const opened = this.openOrPrefix(code, stack.length);
+        if (opened === 'tag') continue;
+        if (opened === 'discard') {
+          if (frame === undefined) topDiscards++;
+          else frame.discards++;
+          continue;
+        }
+        if (opened !== undefined) {
+          stack.push(opened);
+          continue;
+        }
+        value = this.readScalar(code);
+      }
+      const parent = stack[stack.length - 1];
+      if (parent === undefined) {
+        if (topDiscards > 0) {
+          topDiscards--;
+          continue;
+        }
+        return value;
+      }
+      if (parent.discards > 0) parent.discards--;
+      else parent.items.push(value);
     }
   }
 
-  private readMap(depth: number): { [key: string]: Json } {
+  /**
+   * A collection opened, `#_` or a tag read past, or undefined for a scalar. A tag (#inst,
+   * #jepsen.history.Op) leaves just the value it tags.
+   */
+  private openOrPrefix(code: number, depth: number): Frame | 'discard' | 'tag' | undefined {
+    const start = this.pos;
+    let kind: Collection | undefined;
+    let closeCode = 0;
+    if (code === Ch.LeftBracket || code === Ch.LeftParen) [kind, closeCode] = ['vector', code === Ch.LeftBracket ? Ch.RightBracket : Ch.RightParen];
+    else if (code === Ch.LeftBrace) [kind, closeCode] = ['map', Ch.RightBrace];
+    else if (code === Ch.Hash) {
+      const next = this.text.charCodeAt(this.pos + 1);
+      if (next === Ch.Underscore) {
+        this.pos += 2;
+        return 'discard';
+      }
+      if (next === Ch.LeftBrace) {
+        this.pos++;
+        [kind, closeCode] = ['set', Ch.RightBrace];
+      } else {
+        this.pos++;
+        if (this.readAtomToken() === '') throw new EdnError('# with no tag', start);
+        return 'tag';
+      }
+    }
+    if (kind === undefined) return undefined;
+    if (depth >= MAX_EDN_DEPTH) throw new EdnError(`nesting deeper than ${MAX_EDN_DEPTH}`, start);
     this.pos++;
-    const out: { [key: string]: Json } = {};
-    for (;;) {
-      this.skip();
-      if (this.text[this.pos] === '}') {
-        this.pos++;
-        return out;
-      }
-      if (this.pos >= this.text.length) throw new EdnError('missing }', this.pos);
-      const key = this.read(depth + 1);
-      out[keyText(key)] = this.read(depth + 1);
-    }
+    return { kind, closeCode, items: [], discards: 0, start };
   }
 
-  private readDispatch(depth: number): Json {
-    const next = this.text[this.pos + 1];
-    if (next === '{') {
+  private readScalar(code: number): Json {
+    const start = this.pos;
+    if (code === Ch.Quote) return this.readString();
+    if (code === Ch.Backslash) {
       this.pos++;
-      return this.readSeq('}', depth);
+      const name = this.readAtomToken();
+      if (name !== '') return NAMED_CHARS[name] ?? name;
+      if (this.pos >= this.text.length) throw new EdnError('\\ at the end of input', start, true);
+      return this.text[this.pos++] as string;
     }
-    if (next === '_') {
-      this.pos += 2;
-      this.read(depth + 1);
-      return this.read(depth);
-    }
-    // A tagged element: #tag value. Records and instants keep just their value.
-    this.pos++;
-    this.readAtom();
-    return this.read(depth + 1);
+    const token = this.readAtomToken();
+    if (token === '') throw new EdnError(`unexpected ${JSON.stringify(this.text[start])}`, start);
+    return atomValue(token, start);
   }
 
+  private readAtomToken(): string {
+    const { text } = this;
+    const start = this.pos;
+    while (this.pos < text.length && isAtomChar(text.charCodeAt(this.pos))) {
+      if (++this.pos - start > MAX_EDN_ATOM_CHARS) throw new EdnError(`a keyword, symbol or number longer than ${MAX_EDN_ATOM_CHARS} characters`, start);
+    }
+    return text.slice(start, this.pos);
+  }
+
+  /** Slices runs without escapes, so a long string costs one copy, and stops at the bound before copying. */
   private readString(): string {
     const { text } = this;
-    let out = '';
-    let k = this.pos + 1;
-    for (;;) {
-      const ch = text[k];
-      if (ch === undefined) throw new EdnError('unterminated string', this.pos);
-      if (ch === '"') break;
-      if (ch === '\\') {
-        const esc = text[k + 1];
-        k += 2;
-        if (esc === 'n') out += '\n';
-        else if (esc === 't') out += '\t';
-        else if (esc === 'r') out += '\r';
-        else if (esc === 'u') {
-          out += String.fromCharCode(parseInt(text.slice(k, k + 4), 16));
-          k += 4;
-        } else out += esc ?? '';
-        continue;
-      }
-      out += ch;
-      k++;
-    }
-    this.pos = k + 1;
-    return out;
-  }
-
-  private readChar(): string {
-    const start = ++this.pos;
-    while (this.pos < this.text.length && !isWhitespace(this.text[this.pos] as string) && !DELIMITERS.has(this.text[this.pos] as string)) this.pos++;
-    const name = this.text.slice(start, Math.max(this.pos, start + 1));
-    if (this.pos === start) this.pos++;
-    const named: Record<string, string> = { newline: '\n', space: ' ', tab: '\t', return: '\r' };
-    return named[name] ?? name;
-  }
-
-  private readAtom(): Json {
     const start = this.pos;
-    while (this.pos < this.text.length && !isWhitespace(this.text[this.pos] as string) && !DELIMITERS.has(this.text[this.pos] as string)) this.pos++;
-    const token = this.text.slice(start, this.pos);
-    if (token === '') throw new EdnError(`unexpected ${JSON.stringify(this.text[start])}`, start);
-    if (token === 'nil') return null;
-    if (token === 'true') return true;
-    if (token === 'false') return false;
-    if (token.startsWith(':')) return token.slice(1);
-    if (/^[+-]?\d/.test(token)) return parseNumberToken(token, start);
-    return token;
+    const parts: string[] = [];
+    let run = start + 1;
+    for (let k = run; ; k++) {
+      if (k - start > MAX_EDN_STRING_CHARS) throw new EdnError(`a string longer than ${MAX_EDN_STRING_CHARS} characters`, start);
+      if (k >= text.length) throw new EdnError('unterminated string', start, true);
+      const code = text.charCodeAt(k);
+      if (code === Ch.Quote) {
+        parts.push(text.slice(run, k));
+        this.pos = k + 1;
+        return parts.length === 1 ? (parts[0] as string) : parts.join('');
+      }
+      if (code !== Ch.Backslash) continue;
+      parts.push(text.slice(run, k));
+      const [unescaped, width] = unescape(text, k);
+      parts.push(unescaped);
+      k += width - 1;
+      run = k + 1;
+    }
   }
 }
 
-function parseNumberToken(token: string, position: number): number {
-  const ratio = /^([+-]?\d+)\/(\d+)$/.exec(token);
-  if (ratio) return Number(ratio[1]) / Number(ratio[2]);
-  const value = Number(token.replace(/[NM]$/, ''));
-  if (!Number.isFinite(value)) throw new EdnError(`not a number: ${token}`, position);
-  return value;
+/** One escape at `at` (a backslash): its text and how many characters it took. */
+function unescape(text: string, at: number): [string, number] {
+  const esc = text[at + 1];
+  if (esc === undefined) throw new EdnError('unterminated string', at, true);
+  if (esc === 'n') return ['\n', 2];
+  if (esc === 't') return ['\t', 2];
+  if (esc === 'r') return ['\r', 2];
+  if (esc === 'u') {
+    const hex = text.slice(at + 2, at + 6);
+    if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new EdnError('bad \\u escape', at, at + 6 > text.length);
+    return [String.fromCharCode(parseInt(hex, 16)), 6];
+  }
+  return [esc, 2];
 }
 
 export function parseEdn(text: string): Json {
-  const reader = new Reader(text);
+  const reader = new EdnReader(text);
   const value = reader.read();
-  if (!reader.atEnd()) throw new EdnError('more than one value', 0);
+  if (!reader.atEnd()) throw new EdnError('more than one value', reader.position);
   return value;
 }
 
 /** Every top-level value of a text, e.g. one operation per line of history.edn. */
 export function parseEdnValues(text: string): Json[] {
-  const reader = new Reader(text);
+  const reader = new EdnReader(text);
   const out: Json[] = [];
   while (!reader.atEnd()) out.push(reader.read());
   return out;
 }
 
-/** Maelstrom's history.edn as history ops; a whole-history vector is accepted too. */
-export function parseHistoryEdn(text: string): Op[] {
-  const values = parseEdnValues(text);
-  const ops = values.length === 1 && Array.isArray(values[0]) ? values[0] : values;
-  return ops.map((value, k) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new Error(`history.edn entry ${k} is not a map: ${JSON.stringify(value).slice(0, 200)}`);
+/**
+ * Maelstrom's history.edn as history ops (a whole-history vector is accepted too), with the
+ * damage policy of history.jsonl (run/history-file.ts): a value the file ends inside is a torn
+ * last line and dropped; a syntax error anywhere else refuses the file at its line, since past it
+ * the reader cannot tell where the next op starts.
+ */
+export function parseHistoryEdn(text: string, file = 'history.edn'): LoadedHistory {
+  const history = createHistoryCollector(file);
+  const reader = new EdnReader(text);
+  const values: { value: Json; line: number }[] = [];
+  let torn: HistoryDamage | undefined;
+  // Lines counted as the reader moves on, so numbering every op costs one pass over the text.
+  let line = 1;
+  let countedTo = 0;
+  const lineOf = (position: number): number => {
+    for (let k = text.indexOf('\n', countedTo); k !== -1 && k < position; k = text.indexOf('\n', k + 1)) line++;
+    countedTo = Math.max(countedTo, position);
+    return line;
+  };
+  while (!reader.atEnd()) {
+    const start = reader.position;
+    const startLine = lineOf(start);
+    try {
+      values.push({ value: reader.read(), line: startLine });
+    } catch (err) {
+      if (!(err instanceof EdnError)) throw err;
+      const lastLine = !text.slice(start).trimEnd().includes('\n');
+      if (!err.atEnd || !lastLine) throw new DamagedHistoryError(file, [{ line: lineOf(err.position), reason: err.message }], 1);
+      torn = { line: startLine, reason: `torn last line, dropped: ${err.message}` };
+      break;
     }
-    return value as unknown as Op;
-  });
+  }
+  const whole = values.length === 1 && Array.isArray(values[0]?.value);
+  // A whole-history vector has no line per op: damage is named by entry number.
+  if (whole) (values[0]?.value as Json[]).forEach((value, k) => history.add(value, k + 1));
+  else for (const { value, line: at } of values) history.add(value, at);
+  return history.finish(torn);
 }

@@ -95,39 +95,111 @@ function entries(map: Record<string, unknown>): [string, unknown, Context][] {
     .map(([key, value]) => [key, value, valueContext(key, value, op)]);
 }
 
-function flat(value: unknown, context: Context): string {
-  const simple = scalar(value, context);
-  if (simple !== undefined) return simple;
-  if (Array.isArray(value)) return `[${value.map((item) => flat(item, 'plain')).join(' ')}]`;
-  if (isPlainObject(value)) {
-    return `{${entries(value).map(([key, item, ctx]) => `${ednKey(key)} ${flat(item, ctx)}`).join(', ')}}`;
+/**
+ * A value laid out once: its one-line text width, measured bottom up, so deciding whether a
+ * subtree fits on the rest of a line costs nothing however deep it sits. (Measuring by printing
+ * every subtree flat at every level was quadratic in depth.)
+ */
+type Laid =
+  | { kind: 'scalar'; text: string; widthChars: number }
+  | { kind: 'seq'; items: Laid[]; widthChars: number }
+  | { kind: 'map'; keys: string[]; items: Laid[]; widthChars: number };
+
+/** Depth-first, children before parents, without recursion: results nest as deep as their input. */
+function layOut(root: unknown, rootContext: Context): Laid {
+  type Frame = { value: unknown; context: Context; keys?: string[]; children?: [unknown, Context][]; done: Laid[] };
+  const scalarOf = (value: unknown, context: Context): Laid | undefined => {
+    const text = scalar(value, context);
+    return text === undefined ? undefined : { kind: 'scalar', text, widthChars: text.length };
+  };
+  const open = (value: unknown, context: Context): Frame | Laid => {
+    const simple = scalarOf(value, context);
+    if (simple !== undefined) return simple;
+    if (Array.isArray(value)) return { value, context, children: value.map((item): [unknown, Context] => [item, 'plain']), done: [] };
+    if (isPlainObject(value)) {
+      const list = entries(value);
+      return { value, context, keys: list.map(([key]) => ednKey(key)), children: list.map(([, item, ctx]): [unknown, Context] => [item, ctx]), done: [] };
+    }
+    const text = ednString(String(value));
+    return { kind: 'scalar', text, widthChars: text.length };
+  };
+  const first = open(root, rootContext);
+  if ('kind' in first) return first;
+  const stack: Frame[] = [first];
+  for (;;) {
+    const frame = stack[stack.length - 1] as Frame;
+    const children = frame.children as [unknown, Context][];
+    if (frame.done.length < children.length) {
+      const [item, ctx] = children[frame.done.length] as [unknown, Context];
+      const next = open(item, ctx);
+      if ('kind' in next) frame.done.push(next);
+      else stack.push(next);
+      continue;
+    }
+    stack.pop();
+    const laid = closeFrame(frame.keys, frame.done);
+    const parent = stack[stack.length - 1];
+    if (parent === undefined) return laid;
+    parent.done.push(laid);
   }
-  return ednString(String(value));
 }
 
-/** `trailingChars`: closing brackets and commas that will follow on the value's last line. */
-function pretty(value: unknown, context: Context, column: number, widthChars: number, trailingChars: number): string {
-  const oneLine = flat(value, context);
-  if (column + oneLine.length + trailingChars <= widthChars) return oneLine;
+function closeFrame(keys: string[] | undefined, items: Laid[]): Laid {
+  let widthChars = 2 + Math.max(0, items.length - 1);
+  for (const item of items) widthChars += item.widthChars;
+  if (keys === undefined) return { kind: 'seq', items, widthChars };
+  // each entry: "key value", joined by ", " (one more char than the seq's single space)
+  for (const key of keys) widthChars += key.length + 1;
+  widthChars += Math.max(0, items.length - 1);
+  return { kind: 'map', keys, items, widthChars };
+}
+
+/** A laid-out value on one line, appended to `out`. */
+function writeFlat(laid: Laid, out: string[]): void {
+  if (laid.kind === 'scalar') {
+    out.push(laid.text);
+    return;
+  }
+  out.push(laid.kind === 'seq' ? '[' : '{');
+  laid.items.forEach((item, i) => {
+    if (i > 0) out.push(laid.kind === 'seq' ? ' ' : ', ');
+    if (laid.kind === 'map') out.push(laid.keys[i] as string, ' ');
+    writeFlat(item, out);
+  });
+  out.push(laid.kind === 'seq' ? ']' : '}');
+}
+
+/**
+ * Clojure's layout: a value that fits on the rest of the line stays on it, otherwise one item
+ * (map entry) per line, aligned under the first. `trailingChars`: closing brackets and commas
+ * that will follow on the value's last line.
+ */
+function writePretty(laid: Laid, column: number, widthChars: number, trailingChars: number, out: string[]): void {
+  if (laid.kind === 'scalar' || column + laid.widthChars + trailingChars <= widthChars) {
+    writeFlat(laid, out);
+    return;
+  }
   const indent = '\n' + ' '.repeat(column + 1);
-  if (Array.isArray(value)) {
-    const last = value.length - 1;
-    return `[${value.map((item, i) => pretty(item, 'plain', column + 1, widthChars, i === last ? trailingChars + 1 : 0)).join(indent)}]`;
-  }
-  if (isPlainObject(value)) {
-    const list = entries(value);
-    const last = list.length - 1;
-    const lines = list.map(([key, item, ctx], i) => {
-      const keyText = ednKey(key);
-      const itemColumn = column + 1 + keyText.length + 1;
-      return `${keyText} ${pretty(item, ctx, itemColumn, widthChars, i === last ? trailingChars + 1 : 1)}`;
-    });
-    return `{${lines.join(',' + indent)}}`;
-  }
-  return oneLine;
+  const last = laid.items.length - 1;
+  out.push(laid.kind === 'seq' ? '[' : '{');
+  laid.items.forEach((item, i) => {
+    const trailing = i === last ? trailingChars + 1 : laid.kind === 'seq' ? 0 : 1;
+    if (laid.kind === 'seq') {
+      if (i > 0) out.push(indent);
+      writePretty(item, column + 1, widthChars, trailing, out);
+      return;
+    }
+    if (i > 0) out.push(',', indent);
+    const key = laid.keys[i] as string;
+    out.push(key, ' ');
+    writePretty(item, column + 1 + key.length + 1, widthChars, trailing, out);
+  });
+  out.push(laid.kind === 'seq' ? ']' : '}');
 }
 
 /** EDN text for a JSON-like value, pretty-printed to about `widthChars` columns. */
 export function toEdn(value: unknown, widthChars: number = DEFAULT_WIDTH_CHARS): string {
-  return pretty(value, 'plain', 0, widthChars, 0);
+  const out: string[] = [];
+  writePretty(layOut(value, 'plain'), 0, widthChars, 0, out);
+  return out.join('');
 }
