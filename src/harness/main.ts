@@ -1,11 +1,12 @@
 // Entry of bin/glomers, our local Maelstrom: `glomers test ...` and `glomers analyze DIR ...`.
 // The same bundle is the checking stage's worker thread (check.ts).
 import { EXIT_USAGE, MAIN_HELP, UsageError, parseTestArgs, testHelp } from './cli/cli.js';
-import { analyzeStoredRun } from './analyze.js';
+import { analyzeCommand } from './analyze.js';
 import { isCheckWorker, runCheckWorker } from './check/check-worker.js';
 import { installTeardownHandlers, killAllChildren } from './nodes/process.js';
 import { createStoreDir } from './report/index.js';
 import { finishRun } from './finish.js';
+import { makeRunRecord, writeRunRecord } from './run/record.js';
 import { resolveBinary, runTest } from './run/runner.js';
 import { isSimWorker, runSimHere, runSimWorker } from './sim/worker.js';
 import { runSweep } from './sim/sweep.js';
@@ -66,7 +67,13 @@ async function test(args: string[]): Promise<number> {
       return interrupted ? 130 : swept.exitCode;
     }
     if (seeds === null) return await runSimHere(opts);
-    const outcome = await runTest(opts, { getWorkload, createStoreDir, finishRun, stopRequested: () => interrupted });
+    // run.json goes in as the folder is made, so even a run that never finishes says what it was.
+    const createRecordedStoreDir = async (o: TestOptions, startedAt: Date): Promise<string> => {
+      const dir = await createStoreDir(o, startedAt);
+      await writeRunRecord(dir, await makeRunRecord(args, o, startedAt, await resolveBinary(o.bin)));
+      return dir;
+    };
+    const outcome = await runTest(opts, { getWorkload, createStoreDir: createRecordedStoreDir, finishRun, stopRequested: () => interrupted });
     return interrupted ? 130 : outcome.exitCode;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -78,21 +85,6 @@ async function test(args: string[]): Promise<number> {
   }
 }
 
-async function analyze(args: string[]): Promise<number> {
-  const [dir, ...rest] = args;
-  if (dir === undefined || dir.startsWith('-')) {
-    if (dir === '-h' || dir === '--help') {
-      process.stdout.write(MAIN_HELP);
-      return 0;
-    }
-    process.stderr.write('glomers: analyze needs a run folder: glomers analyze DIR -w WORKLOAD [the test\'s flags]\n');
-    return EXIT_USAGE;
-  }
-  const opts = parseOrExit(rest, false);
-  if (typeof opts === 'number') return opts;
-  return analyzeStoredRun(dir, opts);
-}
-
 /** Runs the CLI and returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -102,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (command === 'test') return await test(rest);
-    if (command === 'analyze') return await analyze(rest);
+    if (command === 'analyze') return await analyzeCommand(rest, knownWorkloads());
   } catch (err) {
     const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
     process.stderr.write(`glomers: internal error: ${message}\n`);
