@@ -7,7 +7,7 @@ MAELSTROM ?= $(wildcard maelstrom/maelstrom)
 RUNNER := $(if $(MAELSTROM),$(MAELSTROM) test,bin/glomers test)
 SOURCES := $(shell find src examples -name '*.ts' ! -name '*.test.ts') build.mjs package.json
 
-.PHONY: all build test typecheck echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e broadcast-e-partition counter counter-disk counter-kill pn-counter g-set lin-kv lin-kv-stress lin-kv-kill txn-a txn-b txn-c kafka-a kafka-b kafka-c kafka-c-kill sim-sweep bench-sim compare bench clean
+.PHONY: all build test typecheck echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e broadcast-e-partition counter counter-disk counter-kill pn-counter g-set lin-kv lin-kv-stress lin-kv-kill txn-a txn-b txn-c kafka-a kafka-b kafka-c kafka-c-kill sched-poc sched-sparrow sched-kill bench-sched sim-sweep bench-sim compare bench clean
 
 all: build
 
@@ -106,6 +106,21 @@ kafka-c: build
 
 kafka-c-kill: build
 	$(RUNNER) -w kafka --bin bin/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --nemesis kill
+
+# Task scheduling (docs/workloads/sched.md): not a Maelstrom workload, so always our harness.
+SCHED_SPARROW := -w sched --bin bin/sched --node-count 13 --schedulers 3 --slots 4 --job-tasks 10 --task-ms 100 --rate 32 --time-limit 20
+
+sched-poc: build
+	bin/glomers test -w sched --bin bin/sched --node-count 8 --schedulers 3 --slots 2 --rate 1000 --time-limit 1 --task-ms 100
+
+sched-sparrow: build
+	bin/glomers test $(SCHED_SPARROW)
+
+sched-kill: build
+	bin/glomers test $(SCHED_SPARROW) --nemesis partition,kill --nemesis-interval 5
+
+bench-sched: build
+	node bench/sched.mjs
 
 # The deterministic simulation: 1,000 seeds of challenge 3c, and the simulation's benchmarks.
 sim-sweep: build
