@@ -16,10 +16,11 @@
 // FAULT_WINDOW_MS after a kill, pause or partition began; fires per node.
 
 import type { CheckResult, Json, Op } from '../../types.js';
+import { WEBHOOK_SERVICE_ID } from '../../net/webhook-service.js';
+import { explanation, type Explanation, type Fact } from '../explain.js';
 import { isClientOp } from './json-values.js';
 import { latencyQuantiles } from './set-full.js';
 
-export const WEBHOOK_SERVICE_ID = 'webhook';
 /** Examples kept beside each error count: enough to debug, bounded for results.json. */
 export const MAX_EXAMPLES = 20;
 /** A timer due this long after a fault began counts toward fault-lateness-ms. */
@@ -187,18 +188,41 @@ export function reportedQuantiles(values: readonly number[]): { [point: string]:
   return rest;
 }
 
-/** Start times (ms since the test began) of every kill, pause and partition. */
-export function faultStartsMs(history: readonly Op[]): Array<{ f: string; atMs: number }> {
-  const starts: Array<{ f: string; atMs: number }> = [];
-  // The nemesis runs one operation at a time and records invocations as info too (Maelstrom's
-  // way), so its ops alternate invocation, completion.
+/** The nemesis operation that ends each kind of fault. */
+const FAULT_ENDS: Readonly<Record<string, string>> = { kill: 'start', pause: 'resume', 'start-partition': 'stop-partition' };
+
+/**
+ * Every kill, pause and partition (ms since the test began), from its invocation to the one that
+ * ends it (open faults end at endMs). The nemesis runs one operation at a time and records
+ * invocations as info too (Maelstrom's way), so its ops alternate invocation, completion.
+ */
+export function faultSpansMs(history: readonly Op[], endMs = Infinity): Array<{ f: string; fromMs: number; toMs: number }> {
+  const spans: Array<{ f: string; fromMs: number; toMs: number }> = [];
+  const open = new Map<string, { f: string; fromMs: number; toMs: number }>();
   let invoking = true;
   for (const op of history) {
     if (op.process !== 'nemesis') continue;
-    if (invoking && FAULT_STARTS.has(op.f)) starts.push({ f: op.f, atMs: op.time / 1e6 });
+    if (invoking) {
+      const atMs = op.time / 1e6;
+      const closing = [...open.values()].find((span) => FAULT_ENDS[span.f] === op.f);
+      if (closing !== undefined) {
+        closing.toMs = atMs;
+        open.delete(closing.f);
+      }
+      if (FAULT_STARTS.has(op.f) && !open.has(op.f)) {
+        const span = { f: op.f, fromMs: atMs, toMs: endMs };
+        open.set(op.f, span);
+        spans.push(span);
+      }
+    }
     invoking = !invoking;
   }
-  return starts;
+  return spans;
+}
+
+/** Start times (ms since the test began) of every kill, pause and partition. */
+export function faultStartsMs(history: readonly Op[]): Array<{ f: string; atMs: number }> {
+  return faultSpansMs(history).map((span) => ({ f: span.f, atMs: span.fromMs }));
 }
 
 export interface Lateness {
@@ -249,7 +273,9 @@ export function checkTimers(history: readonly Op[], fires: readonly Fire[], opti
     timer.fires.push(fire);
   }
   const errors = classify(timers.values());
-  const faults = faultStartsMs(history);
+  const endMs = history.length === 0 ? 0 : (history[history.length - 1] as Op).time / 1e6;
+  const spans = faultSpansMs(history, endMs);
+  const faults = spans.map((span) => ({ f: span.f, atMs: span.fromMs }));
   const late = lateness(timers.values(), faults);
   const firesByNode: { [node: string]: number } = {};
   for (const fire of fires) firesByNode[fire.node] = (firesByNode[fire.node] ?? 0) + 1;
@@ -278,8 +304,86 @@ export function checkTimers(history: readonly Op[], fires: readonly Fire[], opti
   const extra = {
     'exactly-once': options.exactlyOnce,
     'lateness-points': sampled(late.points, MAX_LATENESS_POINTS).map((point) => [Math.round(point.dueAtMs), point.lateMs]),
-    faults: faults.map((fault) => ({ f: fault.f, at_ms: Math.round(fault.atMs) })),
+    faults: spans.map((span) => ({ f: span.f, from_ms: Math.round(span.fromMs), to_ms: Math.round(span.toMs) })),
     'fault-window-ms': FAULT_WINDOW_MS,
   };
   return { workload, extra };
+}
+
+/** The error kinds, as results keys, in the order the report lists them. */
+export const TIMER_ERROR_KINDS = ['missed', 'early', 'phantom', 'fired-after-cancel', 'duplicated'] as const;
+export type TimerErrorKind = (typeof TIMER_ERROR_KINDS)[number];
+
+type JsonObject = { [key: string]: Json };
+const obj = (value: Json | undefined): JsonObject => (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {});
+const list = (value: Json | undefined): Json[] => (Array.isArray(value) ? value : []);
+const atS = (ms: Json | undefined): string => (typeof ms === 'number' ? `${(ms / 1000).toFixed(3)} s` : '?');
+
+function opsInWords(f: string, spans: Json[]): string {
+  return spans
+    .map((span) => {
+      const o = obj(span);
+      const error = o.error === undefined ? '' : ` ${JSON.stringify(o.error)}`;
+      return `${f} invoked at ${atS(o.invoke_ms)}, ${String(o.type)}${error}${o.complete_ms === null ? '' : ` at ${atS(o.complete_ms)}`}`;
+    })
+    .join('; ');
+}
+
+function firesInWords(fires: Json[]): string {
+  if (fires.length === 0) return 'no fire';
+  return fires
+    .map((fire) => {
+      const f = obj(fire);
+      const late = typeof f.late_ms === 'number' ? ` (${f.late_ms >= 0 ? `${f.late_ms} ms late` : `${-f.late_ms} ms early`})` : '';
+      const where = typeof f.vs_cancel === 'string' ? `, ${f.vs_cancel.replace('-', ' the ')}` : '';
+      return `fired by ${String(f.node)} at ${atS(f.at_ms)}${late}${where}${f.unknown_to_webhook === true ? ', unknown to the webhook (12)' : ''}`;
+    })
+    .join('; ');
+}
+
+const ERROR_WORDS: Record<TimerErrorKind, string> = {
+  missed: 'was acknowledged and never cancelled, yet never fired',
+  early: 'fired before its due time',
+  phantom: 'fired though no schedule of it can have succeeded',
+  'fired-after-cancel': 'fired though a cancel of it was acknowledged',
+  duplicated: 'fired more than once',
+};
+
+/** One error example (as results hold it) in words: the timer, what is wrong, its ops and fires. */
+export function timerErrorText(kind: TimerErrorKind, example: Json): string {
+  const e = obj(example);
+  const due = typeof e.due_ms === 'number' ? ` (due_ms ${e.due_ms})` : '';
+  const ops = [opsInWords('schedule', list(e.schedules)), opsInWords('cancel', list(e.cancels))].filter((text) => text !== '').join('; ');
+  return `timer ${String(e.timer)}${due} ${ERROR_WORDS[kind]}: ${ops === '' ? 'no client op' : ops}; ${firesInWords(list(e.fires))}.`;
+}
+
+/** The verdict in words and the lateness plot (check/explain.ts), for the summary and the report. */
+export function timersExplanation(check: TimersCheck): Explanation {
+  const { workload, extra } = check;
+  const facts: Fact[] = [];
+  for (const kind of TIMER_ERROR_KINDS) {
+    for (const example of list(workload[kind])) {
+      const firstFire = obj(list(obj(example).fires)[0]);
+      const atMs = typeof firstFire.at_ms === 'number' ? firstFire.at_ms : obj(list(obj(example).schedules)[0]).invoke_ms;
+      facts.push({ text: timerErrorText(kind, example), ...(typeof atMs === 'number' ? { atNs: atMs * 1e6 } : {}) });
+    }
+  }
+  const counts = TIMER_ERROR_KINDS.map((kind) => `${String(workload[`${kind}-count`])} ${kind}`).join(', ');
+  const late = obj(workload['lateness-ms']);
+  const headline =
+    workload['valid?'] === true
+      ? `Every acknowledged timer fired, none early, none after an acknowledged cancel (${counts}); lateness p99 ${String(late['0.99'] ?? '-')} ms, max ${String(late['1'] ?? '-')} ms.`
+      : `Timers went wrong: ${counts}.`;
+  const points = list(extra['lateness-points']).map((point) => {
+    const [dueAtMs, lateMs] = list(point) as [number, number];
+    return [dueAtMs / 1000, lateMs] as [number, number];
+  });
+  const plot = {
+    id: 'timers-lateness',
+    title: 'Lateness of each timer by its due time',
+    yLabel: 'lateness (ms)',
+    series: [{ label: 'first fire - due', points, style: 'dots' as const }],
+    caption: `How long after its due time each fired timer fired; timers due within ${FAULT_WINDOW_MS / 1000} s after a fault began make fault-lateness-ms.`,
+  };
+  return explanation(headline, facts, [plot]);
 }
