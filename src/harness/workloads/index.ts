@@ -10,6 +10,7 @@ import { gCounterWorkload, gSetWorkload, pnCounterWorkload } from './counters.js
 import { linKvWorkload } from './lin-kv.js';
 import { kafkaWorkload } from './kafka.js';
 import { schedWorkload } from './sched.js';
+import { timersWorkload } from './timers.js';
 
 export const workloads: Record<string, Workload> = {
   [echoWorkload.name]: echoWorkload,
@@ -23,6 +24,7 @@ export const workloads: Record<string, Workload> = {
   [linKvWorkload.name]: linKvWorkload,
   [kafkaWorkload.name]: kafkaWorkload,
   [schedWorkload.name]: schedWorkload,
+  [timersWorkload.name]: timersWorkload,
 };
 
 export function getWorkload(name: string): Workload | undefined {
