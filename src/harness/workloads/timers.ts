@@ -9,6 +9,7 @@ import { repeat, sleepUntil, type OpSpec } from '../run/generator.js';
 import { flagOption, intOption, intOptionValue, optionValue } from '../cli/options.js';
 import { createWebhookService } from '../net/webhook-service.js';
 import { checkTimers, firesOf, timersExplanation } from '../check/checkers/timers.js';
+import { timersView } from '../report/views/timers.js';
 import { call, DEFAULT_RPC_TIMEOUT_MS, validateReply, withErrors } from './rpc.js';
 
 export const maxDelayOption = intOption('max-delay-ms', 'maxDelayMs', 'due times are uniform in [now, now + N] ms (default 5000)', 5000, { min: 0, max: 3_600_000 });
@@ -66,6 +67,7 @@ export const timersWorkload: Workload = {
   name: 'timers',
   options: [maxDelayOption, exactlyOnceOption],
   defaultFinalWaitS: TIMERS_FINAL_WAIT_S,
+  view: timersView,
 
   services(opts) {
     const table = runTable(opts);
