@@ -21,7 +21,7 @@ export function engineDeps(prefix: string): { deps: RunDeps; cleanup(): Promise<
       return dir;
     },
     async finishRun(run, workload) {
-      const valid = (await checkInThread(workload, run.history, run.opts, 60_000)).workload['valid?'];
+      const valid = (await checkInThread(workload, run.history, run.opts, 60_000, undefined, run.serviceEvents ?? [])).workload['valid?'];
       return { valid, exitCode: exitCodeFor(valid) };
     },
     progressStream: null,
