@@ -10,6 +10,7 @@ import { gridTopology, lineTopology, totalTopology, treeTopology, type Topology 
 import { checkSetFull } from '../check/checkers/set-full.js';
 import { setFullVerdict } from '../check/explain/set-full.js';
 import { singleRpcClient, validateReply } from './rpc.js';
+import { S } from './reply-schema.js';
 
 export type { Topology };
 
@@ -64,7 +65,7 @@ export const broadcastWorkload: Workload = {
         validateReply({ type: 'broadcast', message: op.value }, body, 'broadcast_ok', {});
         return { type: 'ok', value: op.value };
       }
-      validateReply({ type: 'read' }, body, 'read_ok', { messages: 'array' });
+      validateReply({ type: 'read' }, body, 'read_ok', { messages: S.seq(S.any) });
       return { type: 'ok', value: body.messages ?? null };
     },
     // Reads are idempotent: any error or timeout means the read simply did not happen.

@@ -7,14 +7,15 @@ import { counting, eachThread, filter, mix, once, repeat, type Gen } from '../ru
 import type { Completion } from '../types.js';
 import type { Connection, Workload, WorkloadClient } from '../workload.js';
 import { DEFAULT_RPC_TIMEOUT_MS, call, validateReply } from './rpc.js';
+import { S, type ReplySchema } from './reply-schema.js';
 
 const reads = (): Gen => repeat(() => ({ f: 'read', value: null }));
 
 /**
  * Maelstrom's clients for the CRDT workloads: add sends the value under `addField`, read expects
- * `value` of `readKind`; no error handling (any error or timeout throws, so the op is :info).
+ * `value` matching `readSchema` (g-set: a list or null; counters: an integer); no error handling (any error or timeout throws, so the op is :info).
  */
-function addReadClient(addField: 'element' | 'delta', readKind: 'array' | 'integer'): (conn: Connection) => WorkloadClient {
+function addReadClient(addField: 'element' | 'delta', readSchema: ReplySchema): (conn: Connection) => WorkloadClient {
   return (conn) => ({
     async invoke(op): Promise<Completion> {
       if (op.f === 'add') {
@@ -23,7 +24,7 @@ function addReadClient(addField: 'element' | 'delta', readKind: 'array' | 'integ
         return { type: 'ok', value: op.value };
       }
       const reply = await call(conn, { type: 'read' }, DEFAULT_RPC_TIMEOUT_MS);
-      validateReply({ type: 'read' }, reply, 'read_ok', { value: readKind });
+      validateReply({ type: 'read' }, reply, 'read_ok', { value: readSchema });
       return { type: 'ok', value: reply.value ?? null };
     },
   });
@@ -35,7 +36,7 @@ export const gSetWorkload: Workload = {
   generator: () => mix([counting((n) => ({ f: 'add', value: n })), reads()]),
   // Maelstrom's g-set final reads are not marked final?.
   finalGenerator: () => eachThread(() => once({ f: 'read', value: null })),
-  openClient: addReadClient('element', 'array'),
+  openClient: addReadClient('element', S.seq(S.any)),
   check: (history, ctx) => setFullVerdict(history, ctx.opts, {}, { verb: 'added' }),
 };
 
@@ -47,7 +48,7 @@ export const pnCounterWorkload: Workload = {
   options: [],
   generator: pnOps,
   finalGenerator: () => eachThread(() => once({ f: 'read', value: null, final: true })),
-  openClient: addReadClient('delta', 'integer'),
+  openClient: addReadClient('delta', S.int),
   check: (history, ctx) => counterVerdict(history, ctx.opts),
 };
 

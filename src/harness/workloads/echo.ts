@@ -5,6 +5,7 @@ import type { Workload } from '../workload.js';
 import { repeat } from '../run/generator.js';
 import { isClientOp, jsonEqual } from '../check/checkers/json-values.js';
 import { singleRpcClient, validateReply } from './rpc.js';
+import { S } from './reply-schema.js';
 
 /** Maelstrom's payload: "Please echo " and a number in 0..127. */
 export const ECHO_PAYLOAD_RANGE = 128;
@@ -49,7 +50,7 @@ export const echoWorkload: Workload = {
   openClient: singleRpcClient({
     request: (op) => ({ type: 'echo', echo: op.value }),
     reply(op, body) {
-      validateReply({ type: 'echo', echo: op.value }, body, 'echo_ok', { echo: 'any' });
+      validateReply({ type: 'echo', echo: op.value }, body, 'echo_ok', { echo: S.any });
       // Maelstrom records the whole reply body as the op's value.
       return { type: 'ok', value: { ...body } as Json };
     },

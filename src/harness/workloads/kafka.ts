@@ -11,10 +11,10 @@
 import { checkKafkaWithReport, type KafkaReportData } from '../check/checkers/kafka.js';
 import { any, eachThread, once, repeat, seq, stagger, timeLimit, type Gen, type GenContext, type OpSpec, type Step } from '../run/generator.js';
 import { optionValue, UsageError, type OptionSpec } from '../cli/options.js';
-import type { Body, Completion, Json, Op, TestOptions } from '../types.js';
-import { SchemaError } from '../types.js';
+import type { Completion, Json, Op, TestOptions } from '../types.js';
 import type { ClientOp, Connection, Workload, WorkloadClient, WorkloadVerdict } from '../workload.js';
 import { DEFAULT_RPC_TIMEOUT_MS, call, validateReply, withErrors } from './rpc.js';
+import { S } from './reply-schema.js';
 import { initialKeyPool, keyCountOption, maxWritesPerKeyOption, nextTxn, type KeyPool, type TxnParams } from './txn.js';
 import { kafkaView } from '../report/views/kafka.js';
 
@@ -256,40 +256,9 @@ export function kafkaFinalGenerator(seen: () => SeenOffsets | undefined): Gen {
 
 const RPC_TIMEOUT_MS = DEFAULT_RPC_TIMEOUT_MS;
 
-function schemaError(request: Body, body: Body, expected: string, problem: string): SchemaError {
-  return new SchemaError(
-    `Malformed RPC response. Request ${JSON.stringify(request)} expects ${expected}, but received ${JSON.stringify(body)}: ${problem}`,
-  );
-}
-
-function isPlainObject(value: Json | undefined): value is { [key: string]: Json } {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** poll_ok's msgs: {key: [[offset (integer), msg], ...]}. */
-function checkMsgs(request: Body, body: Body): { [key: string]: Json[] } {
-  validateReply(request, body, 'poll_ok', { msgs: 'object' });
-  const msgs = body.msgs as { [key: string]: Json };
-  const expected = 'a "poll_ok" body whose msgs map each key to a list of [offset (integer), msg] pairs';
-  for (const [key, pairs] of Object.entries(msgs)) {
-    if (!Array.isArray(pairs)) throw schemaError(request, body, expected, `msgs.${key}: not a list`);
-    pairs.forEach((pair, i) => {
-      if (!Array.isArray(pair) || pair.length !== 2) throw schemaError(request, body, expected, `msgs.${key}[${i}]: not an [offset, msg] pair`);
-      if (!Number.isInteger(pair[0])) throw schemaError(request, body, expected, `msgs.${key}[${i}]: offset is not an integer`);
-    });
-  }
-  return msgs as { [key: string]: Json[] };
-}
-
-/** list_committed_offsets_ok's offsets: {key: integer}. */
-function checkOffsetMap(request: Body, body: Body): void {
-  validateReply(request, body, 'list_committed_offsets_ok', { offsets: 'object' });
-  for (const [key, offset] of Object.entries(body.offsets as { [key: string]: Json })) {
-    if (!Number.isInteger(offset)) {
-      throw schemaError(request, body, 'a "list_committed_offsets_ok" body whose offsets map keys to integers', `offsets.${key}: not an integer`);
-    }
-  }
-}
+/** poll_ok's msgs, as Maelstrom's schema has them: a map of key to null or a list of [offset, msg]. */
+const POLL_OK = { msgs: S.map(S.seq(S.tuple(S.int, S.any))) };
+const LIST_COMMITTED_OK = { offsets: S.map(S.int) };
 
 /**
  * Maelstrom's kafka client, one per process. `offsets` holds, per assigned key, the offset the
@@ -333,7 +302,7 @@ export class KafkaClient implements WorkloadClient {
       return;
     }
     const request = { type: 'list_committed_offsets', keys };
-    checkOffsetMap(request, await call(this.conn, request, RPC_TIMEOUT_MS));
+    validateReply(request, await call(this.conn, request, RPC_TIMEOUT_MS), 'list_committed_offsets_ok', LIST_COMMITTED_OK);
     // Maelstrom looks a new key up in the reply body rather than its offsets map, so the committed
     // offset is never found and a new key starts at 0; keys already assigned keep their offset.
     this.offsets = new Map(keys.map((key) => [key, this.offsets.get(key) ?? 0]));
@@ -345,17 +314,21 @@ export class KafkaClient implements WorkloadClient {
     const [, key, msg] = mop;
     const request = { type: 'send', key, msg };
     const reply = await call(this.conn, request, RPC_TIMEOUT_MS);
-    validateReply(request, reply, 'send_ok', { offset: 'integer' });
+    validateReply(request, reply, 'send_ok', { offset: S.int });
     return ['send', key, [reply.offset ?? null, msg]];
   }
 
   private async poll(): Promise<Json> {
     const request = { type: 'poll', offsets: Object.fromEntries(this.offsets) };
-    const msgs = checkMsgs(request, await call(this.conn, request, RPC_TIMEOUT_MS));
+    const reply = await call(this.conn, request, RPC_TIMEOUT_MS);
+    validateReply(request, reply, 'poll_ok', POLL_OK);
+    const msgs = reply.msgs as { [key: string]: Array<[number, Json]> | null };
     const highest = new Map<string, number>();
-    for (const [key, pairs] of Object.entries(msgs)) {
-      // The next poll of a key starts after the highest offset returned (0 for an empty list).
-      const top = pairs.reduce<number>((max, pair) => Math.max(max, (pair as [number, Json])[0]), -1);
+    for (const [key, pairsOrNull] of Object.entries(msgs)) {
+      // The next poll of a key starts after the highest offset returned (0 for an empty list or
+      // null, which Maelstrom's schema takes for "nothing"); the history keeps what was said.
+      const pairs = pairsOrNull ?? [];
+      const top = pairs.reduce<number>((max, pair) => Math.max(max, pair[0]), -1);
       this.offsets.set(key, Math.max(this.offsets.get(key) ?? top + 1, top + 1));
       if (pairs.length > 0) highest.set(key, Math.max(0, top));
     }

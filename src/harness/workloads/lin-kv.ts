@@ -7,6 +7,7 @@ import { concurrentKeys, mix, processLimit, repeat, reserve } from '../run/gener
 import type { Completion, Json, Op, TestOptions } from '../types.js';
 import type { Connection, Workload, WorkloadClient } from '../workload.js';
 import { call, validateReply, withErrors } from './rpc.js';
+import { S } from './reply-schema.js';
 import { linearizableView } from '../report/views/linearizable.js';
 
 /** Processes that may use one key before the group moves on (Jepsen's linearizable-register). */
@@ -27,7 +28,7 @@ function linKvClient(conn: Connection, opts: TestOptions): WorkloadClient {
         if (op.f === 'read') {
           const request = { type: 'read', key };
           const reply = await call(conn, request, timeoutMs);
-          validateReply(request, reply, 'read_ok', { value: 'any' });
+          validateReply(request, reply, 'read_ok', { value: S.any });
           return { type: 'ok', value: [key, reply.value ?? null] };
         }
         if (op.f === 'write') {

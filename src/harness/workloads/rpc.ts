@@ -2,7 +2,8 @@
 // or a timeout becomes a history completion (Maelstrom's client.clj `with-errors`).
 
 import { errorKind } from '../../lib/errors.js';
-import { checkFields, type FieldKind } from '../../lib/protocol.js';
+import { checkFields } from '../../lib/protocol.js';
+import { schemaProblem, type ReplySchema } from './reply-schema.js';
 import type { OpSpec } from '../run/generator.js';
 import { SchemaError } from '../types.js';
 import type { Body, Completion, Json, TestOptions } from '../types.js';
@@ -46,7 +47,7 @@ export function validateReply(
   request: Body,
   body: Body,
   replyType: string,
-  fields: Readonly<Record<string, FieldKind>>,
+  fields: Readonly<Record<string, ReplySchema>>,
 ): void {
   const problems: string[] = [];
   if (body.type !== replyType) problems.push(`type: expected "${replyType}"`);
@@ -58,13 +59,9 @@ export function validateReply(
   if ('msg_id' in body && checkFields(body, { msg_id: 'integer' }) !== undefined) {
     problems.push('msg_id: not an integer');
   }
-  for (const [key, kind] of Object.entries(fields)) {
-    if (body[key] === undefined) {
-      problems.push(`${key}: missing required key`);
-      continue;
-    }
-    const problem = checkFields(body, { [key]: kind });
-    if (problem !== undefined) problems.push(`${key}: ${problem}`);
+  for (const [key, schema] of Object.entries(fields)) {
+    const problem = body[key] === undefined ? `${key}: missing required key` : schemaProblem(body[key], schema, key);
+    if (problem !== undefined) problems.push(problem);
   }
   const allowed = new Set(['type', 'in_reply_to', 'msg_id', ...Object.keys(fields)]);
   for (const key of Object.keys(body)) {

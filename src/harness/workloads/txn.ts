@@ -15,6 +15,7 @@ import { once, type Gen } from '../run/generator.js';
 import { flagOption, intOption, optionValue, UsageError, type OptionSpec } from '../cli/options.js';
 import { checkListAppend, checkRwRegister, type ElleOptions, type TxnCheckResult } from '../check/checkers/elle/index.js';
 import { singleRpcClient, validateReply } from './rpc.js';
+import { S } from './reply-schema.js';
 import { txnView } from '../report/views/txn.js';
 
 /** A micro-operation: [f, key, value]; reads go out with a null value. */
@@ -244,8 +245,9 @@ function txnClient(kind: TxnKind): Workload['openClient'] {
     request: (op) => ({ type: 'txn', txn: op.value }),
     reply(op, body) {
       const request = { type: 'txn', txn: op.value };
-      validateReply(request, body, 'txn_ok', { txn: 'array' });
-      const txn = body.txn as Json[];
+      validateReply(request, body, 'txn_ok', { txn: S.seq(S.any) });
+      // Maelstrom's client maps over the reply's txn, so a null txn is recorded as [].
+      const txn = (body.txn ?? []) as Json[];
       const problems = txnSchemaProblems(txn, kind);
       if (problems.length > 0) {
         throw new SchemaError(

@@ -6,6 +6,7 @@ import { explainSafely, explanation, listText, nodeOfProcess, secondsText, value
 import { repeat } from '../run/generator.js';
 import { checkSafely, compareValues, valueKey, type ValueKey } from '../check/checkers/json-values.js';
 import { singleRpcClient, validateReply } from './rpc.js';
+import { S } from './reply-schema.js';
 
 /** How many duplicated ids the result lists (Jepsen keeps the 48 most frequent). */
 export const DUPLICATES_SHOWN = 48;
@@ -108,7 +109,7 @@ export const uniqueIdsWorkload: Workload = {
   openClient: singleRpcClient({
     request: () => ({ type: 'generate' }),
     reply(_op, body) {
-      validateReply({ type: 'generate' }, body, 'generate_ok', { id: 'any' });
+      validateReply({ type: 'generate' }, body, 'generate_ok', { id: S.any });
       return { type: 'ok', value: body.id ?? null };
     },
   }),
