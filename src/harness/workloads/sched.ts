@@ -12,6 +12,7 @@ import { createExecService, EXEC_SERVICE_ID } from '../net/exec-service.js';
 import { checkSched, parseSubmitValue } from '../check/checkers/sched.js';
 import type { LatencyDist } from '../types.js';
 import { singleRpcClient, validateReply } from './rpc.js';
+import { schedView } from '../report/views/sched.js';
 
 /** Tasks per job the generator may ask for: one submit stays a small request. */
 export const MAX_JOB_TASKS = 1_000;
@@ -93,6 +94,7 @@ export const schedWorkload: Workload = {
   name: 'sched',
   options: [schedulersOption, slotsOption, jobTasksOption, taskMsOption, taskDistOption, exactlyOnceOption],
   defaultFinalWaitS: SCHED_FINAL_WAIT_S,
+  view: schedView,
 
   validate(opts) {
     const s = intOptionValue(opts, schedulersOption) ?? 0;
@@ -128,12 +130,14 @@ export const schedWorkload: Workload = {
   finalWaitUntil: allAcceptedTasksDone,
 
   check(history, ctx) {
-    const { slots } = schedCluster(ctx.opts);
+    const { schedulers, slots } = schedCluster(ctx.opts);
     const totalSlots = Object.values(slots).reduce((sum, k) => sum + k, 0);
     return checkSched(history, ctx.serviceEvents ?? [], {
       totalSlots,
       slotsByWorker: slots,
       exactlyOnce: optionValue(ctx.opts, exactlyOnceOption) === true,
+      schedulers,
+      concurrency: ctx.opts.concurrency,
     });
   },
 };

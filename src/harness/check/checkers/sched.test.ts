@@ -6,7 +6,7 @@ import type { Json, ServiceEvent } from '../../types.js';
 import { checkSched, type SchedCheckOptions } from './sched.js';
 
 const MS = 1e6;
-const options: SchedCheckOptions = { totalSlots: 2, slotsByWorker: { n1: 2 }, exactlyOnce: false };
+const options: SchedCheckOptions = { totalSlots: 2, slotsByWorker: { n1: 2 }, exactlyOnce: false, schedulers: ['n0'], concurrency: 2 };
 
 function job(id: string, durations: number[]): Json {
   return { job: id, tasks: durations.map((d, k) => ({ id: `${id}.${k}`, duration_ms: d })) };
@@ -71,6 +71,8 @@ describe('sched checker', () => {
     expect(workload.lost).toEqual(['j0.1']);
     expect(workload['killed-count']).toBe(1);
     expect(workload['killed-slot-ms']).toBe(39);
+    const { explanation } = checkSched(history, events, options);
+    expect(explanation.facts[0]?.text).toBe('Lost: task j0.1 of job j0 submitted to n0 at 0.000 s (ok) never completed; killed on n1 from 0.001 s to 0.040 s.');
   });
 
   it('does not count an indeterminate submit whose tasks never ran as lost', () => {
@@ -112,6 +114,9 @@ describe('sched checker', () => {
     expect(lenient.efficiency).toBeCloseTo(100 / (2 * 250), 4);
     const strict = checkSched(history, events, { ...options, exactlyOnce: true }).workload;
     expect(strict['valid?']).toBe(false);
+    const { explanation } = checkSched(history, events, options);
+    expect(explanation.facts.map((fact) => fact.text)).toEqual(['Duplicated: task j0.0 of job j0 submitted to n0 at 0.000 s (ok) completed 2 times (on n1); ran on n1 from 0.001 s to 0.101 s; ran on n1 from 0.150 s to 0.250 s.']);
+    expect(explanation.plots.map((plot) => plot.id)).toEqual(['sched-occupancy', 'sched-response-ratio']);
   });
 
   it('counts refusals (no free slot) without failing the run', () => {

@@ -10,6 +10,7 @@ import type { CheckResult, Json, Op } from '../../types.js';
 import type { ServiceEvent } from '../../workload.js';
 import { latencyQuantiles } from './set-full.js';
 import { isClientOp } from './json-values.js';
+import { byNodeName, explainSafely, explanation, listText, nodeOfProcess, type Explanation, type Fact, type Plot } from '../explain.js';
 import { EXEC_SERVICE_ID } from '../../net/exec-service.js';
 
 /** Examples listed beside each error count: enough to debug, bounded for results.json. */
@@ -26,6 +27,9 @@ export interface SchedCheckOptions {
   slotsByWorker: Readonly<Record<string, number>>;
   /** --exactly-once: duplicated tasks make the run invalid */
   exactlyOnce: boolean;
+  /** the nodes clients submit to, and the client threads (to name the node that took a submit) */
+  schedulers: readonly string[];
+  concurrency: number;
 }
 
 export interface TaskSpec {
@@ -36,6 +40,7 @@ export interface TaskSpec {
 interface Job {
   id: string;
   tasks: TaskSpec[];
+  process: number;
   invokeMs: number;
   outcome: 'ok' | 'fail' | 'info' | 'pending';
   completeMs: number | null;
@@ -51,8 +56,10 @@ interface TaskRecord {
 
 interface RunInterval {
   node: string;
+  task: string;
   startMs: number;
   endMs: number | null;
+  killed: boolean;
 }
 
 /** Reads a submit's value ({job, tasks: [{id, duration_ms}]}); null when it is not one. */
@@ -79,7 +86,7 @@ function collectJobs(history: readonly Op[]): Job[] {
     if (op.type === 'invoke') {
       const parsed = parseSubmitValue(op.value);
       if (parsed === null) throw new Error(`submit ${op.index} has no {job, tasks} value: ${JSON.stringify(op.value)}`);
-      const job: Job = { id: parsed.job, tasks: parsed.tasks, invokeMs: op.time / 1e6, outcome: 'pending', completeMs: null };
+      const job: Job = { id: parsed.job, tasks: parsed.tasks, process, invokeMs: op.time / 1e6, outcome: 'pending', completeMs: null };
       jobs.push(job);
       open.set(process, job);
       continue;
@@ -131,7 +138,7 @@ function replayExec(jobs: readonly Job[], events: readonly ServiceEvent[]): Exec
           facts.phantoms.push({ task: taskId, node: event.node, duration_ms: num(event, 'duration_ms') });
         }
         if (record !== undefined && record.firstStartMs === null) record.firstStartMs = event.timeMs;
-        const run: RunInterval = { node: event.node, startMs: event.timeMs, endMs: null };
+        const run: RunInterval = { node: event.node, task: taskId, startMs: event.timeMs, endMs: null, killed: false };
         openRuns.set(num(event, 'run'), run);
         facts.runs.push(run);
         break;
@@ -146,7 +153,10 @@ function replayExec(jobs: readonly Job[], events: readonly ServiceEvent[]): Exec
         facts.killedCount++;
         facts.killedSlotMs += num(event, 'ran_ms');
         const run = openRuns.get(num(event, 'run'));
-        if (run !== undefined) run.endMs = event.timeMs;
+        if (run !== undefined) {
+          run.endMs = event.timeMs;
+          run.killed = true;
+        }
         break;
       }
       case 'refused':
@@ -256,6 +266,7 @@ function sampled<T>(items: readonly T[], bound: number): T[] {
 export interface SchedVerdict {
   workload: CheckResult;
   extra: { [key: string]: Json };
+  explanation: Explanation;
 }
 
 /** The checker: history of submits, the exec service's events, the cluster's slots. */
@@ -314,5 +325,86 @@ export function checkSched(history: readonly Op[], events: readonly ServiceEvent
     occupancy: { 'from-ms': round(plotFromMs, 3), ...occupancy(facts.runs, workers, plotFromMs, plotToMs) },
     'response-ratios': sampled(ratios, MAX_RATIO_POINTS).map((timing) => [round(timing.submitMs, 1), round(timing.ratio)]),
   };
-  return { workload, extra };
+  const explain = (): Explanation => explainSched({ jobs, facts, found, workload, extra, options });
+  return { workload, extra, explanation: explainSafely(explain) };
+}
+
+const ms = (timeMs: number): string => `${(timeMs / 1000).toFixed(3)} s`;
+
+interface ExplainInput {
+  jobs: readonly Job[];
+  facts: ExecFacts;
+  found: Verdicts;
+  workload: CheckResult;
+  extra: { [key: string]: Json };
+  options: SchedCheckOptions;
+}
+
+/** Where a task ran, in words: "started on n3 at 1.200 s, killed at 1.250 s; ..." */
+function runsText(runs: readonly RunInterval[]): string {
+  if (runs.length === 0) return 'it never started';
+  return runs
+    .map((run) => `${run.killed ? 'killed' : run.endMs === null ? 'still running' : 'ran'} on ${run.node} from ${ms(run.startMs)}${run.endMs === null ? '' : ` to ${ms(run.endMs)}`}`)
+    .join('; ');
+}
+
+/** The verdict in words (lost, phantom, ran-after-failure and duplicated tasks) and two plots. */
+function explainSched({ jobs, facts, found, workload, extra, options }: ExplainInput): Explanation {
+  const runsByTask = new Map<string, RunInterval[]>();
+  for (const run of facts.runs) runsByTask.set(run.task, [...(runsByTask.get(run.task) ?? []), run]);
+  const jobOf = new Map<string, Job>();
+  for (const job of jobs) for (const task of job.tasks) jobOf.set(task.id, job);
+  const submitText = (taskId: string): string => {
+    const job = jobOf.get(taskId);
+    if (job === undefined) return '';
+    const node = nodeOfProcess(job.process, { nodes: [...options.schedulers], concurrency: options.concurrency });
+    return `job ${job.id} submitted to ${node} at ${ms(job.invokeMs)} (${job.outcome})`;
+  };
+  const factsOut: Fact[] = [];
+  const at = (taskId: string): number => (jobOf.get(taskId)?.invokeMs ?? 0) * 1e6;
+  for (const task of found.lost) factsOut.push({ text: `Lost: task ${task} of ${submitText(task)} never completed; ${runsText(runsByTask.get(task) ?? [])}.`, atNs: at(task) });
+  for (const phantom of facts.phantoms) {
+    const p = phantom as { task: string; node: string; duration_ms: number; submitted_ms?: number | null };
+    const why = p.submitted_ms === null || p.submitted_ms === undefined ? 'which no client submitted' : `submitted with duration_ms ${p.submitted_ms}`;
+    factsOut.push({ text: `Phantom: ${p.node} asked exec to run ${p.task} for ${p.duration_ms} ms, ${why}.`, nodes: [p.node] });
+  }
+  for (const task of found.ranAfterFailure) factsOut.push({ text: `Ran after failure: task ${task} of ${submitText(task)} ran anyway; ${runsText(runsByTask.get(task) ?? [])}.`, atNs: at(task) });
+  for (const { task, completions } of found.duplicated) {
+    const nodes = [...new Set((runsByTask.get(task) ?? []).map((run) => run.node))].sort(byNodeName);
+    factsOut.push({ text: `Duplicated: task ${task} of ${submitText(task)} completed ${completions} times (on ${listText(nodes)}); ${runsText(runsByTask.get(task) ?? [])}.`, atNs: at(task), nodes });
+  }
+  const counts = `lost ${String(workload['lost-count'])}, phantom ${String(workload['phantom-count'])}, ran-after-failure ${String(workload['ran-after-failure-count'])}, duplicated ${String(workload['duplicated-count'])}`;
+  const ratio = workload['response-ratio'] as { [k: string]: number } | null;
+  const headline =
+    workload['valid?'] === true
+      ? `Every task of every accepted job completed, none of a refused job ran, no run was asked for a task nobody submitted (${counts}); efficiency ${String(workload.efficiency)}, response ratio median ${String(ratio?.['0.5'] ?? '-')}, p99 ${String(ratio?.['0.99'] ?? '-')}.`
+      : `Tasks went wrong: ${counts}${options.exactlyOnce ? ' (duplicates count under --exactly-once)' : ''}.`;
+  return explanation(headline, factsOut, [occupancyPlot(extra), ratioPlot(extra)]);
+}
+
+function occupancyPlot(extra: { [key: string]: Json }): Plot {
+  const occupancy = extra.occupancy as { 'from-ms': number; binMs: number; byWorker: Record<string, number[]> };
+  const series = Object.entries(occupancy.byWorker).map(([worker, bins]) => ({
+    label: worker,
+    style: 'steps' as const,
+    points: bins.map((busy, k) => [(occupancy['from-ms'] + k * occupancy.binMs) / 1000, busy] as [number, number]),
+  }));
+  return {
+    id: 'sched-occupancy',
+    title: 'Busy slots per worker',
+    yLabel: 'busy slots',
+    series,
+    caption: `Average busy exec slots of each worker in ${OCCUPANCY_BINS} steps from the first submit to the last run; a worker's line at its slot count is a worker with no idle slot.`,
+  };
+}
+
+function ratioPlot(extra: { [key: string]: Json }): Plot {
+  const points = (extra['response-ratios'] as Array<[number, number]>).map(([submitMs, ratio]) => [submitMs / 1000, ratio] as [number, number]);
+  return {
+    id: 'sched-response-ratio',
+    title: 'Response ratio of each job by its submit time',
+    yLabel: 'response ratio',
+    series: [{ label: '(last completion - submit) / longest task', style: 'dots', points }],
+    caption: 'A job at 1 ran all its tasks at once as soon as it was submitted; above 1, its tasks waited for slots (queueing, or faults: shaded).',
+  };
 }
