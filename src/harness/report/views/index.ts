@@ -7,6 +7,7 @@ import type { Results } from '../../check/results.js';
 import { escapeXml } from '../svg.js';
 import { kafkaView } from './kafka.js';
 import { linearizableView } from './linearizable.js';
+import { schedView } from './sched.js';
 import { timersView } from './timers.js';
 import { txnView } from './txn.js';
 import { VIEW_STYLE } from './style.js';
@@ -18,6 +19,7 @@ const VIEWS: { readonly [workload: string]: WorkloadView } = {
   'txn-rw-register': txnView,
   'txn-list-append': txnView,
   timers: timersView,
+  sched: schedView,
 };
 
 export function viewFor(workload: string): WorkloadView | undefined {
