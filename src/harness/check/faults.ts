@@ -164,7 +164,7 @@ export function partitionAt(spans: readonly FaultSpan[], timeNs: number): FaultS
   return spans.find((span) => span.kind === 'partition' && span.fromNs <= timeNs && timeNs < span.toNs);
 }
 
-/** A partition in words: its shape and its sides, e.g. "majority partition (n0 n1 | n2 n3 n4)". */
+/** A partition in words: its shape and its sides, e.g. `partition "majority" (n0 n1 | n2 n3 n4)`. */
 export function describePartition(span: FaultSpan): string {
   const sides = new Map<string, string[]>();
   for (const [node, cut] of Object.entries(span.grudge ?? {})) {
@@ -172,6 +172,6 @@ export function describePartition(span: FaultSpan): string {
     sides.set(key, [...(sides.get(key) ?? []), node]);
   }
   const groups = [...sides.values()].map((nodes) => nodes.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(' '));
-  const shape = span.shape ?? 'a';
-  return groups.length > 1 && groups.length <= 3 ? `${shape} partition (${groups.join(' | ')})` : `${shape} partition`;
+  const shape = span.shape === undefined ? 'partition' : `partition "${span.shape}"`;
+  return groups.length > 1 && groups.length <= 3 ? `${shape} (${groups.join(' | ')})` : shape;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult, JournalEvent } from '../types.js';
-import { completedOps, diagramMessages, partitionIntervals, renderReportHtml } from './html.js';
+import { completedOps, partitionIntervals, renderReportHtml } from './html.js';
+import { diagramMessages } from './messages.js';
 import { assembleResults } from '../check/results.js';
 import { exchange, loadReferenceHistory, loadReferenceResults, runOutput, syntheticJournal } from '../../../test/support/report-fixtures.js';
 
@@ -48,8 +49,8 @@ describe('renderReportHtml', () => {
   const html = renderReportHtml(assembleResults(run), run);
 
   it('has one svg per plot', () => {
-    expect(html.match(/<svg\b/g)).toHaveLength(4);
-    for (const id of ['latency-raw', 'latency-quantiles', 'rate', 'messages']) expect(html).toContain(`<svg id="${id}"`);
+    expect(html.match(/<svg\b/g)).toHaveLength(5);
+    for (const id of ['nemesis', 'latency-raw', 'latency-quantiles', 'rate', 'messages']) expect(html).toContain(`<svg id="${id}"`);
   });
 
   it('escapes node-provided strings', () => {

@@ -2,9 +2,13 @@
 // with a summary table, latency and rate plots, and a message-flow diagram. Everything a node
 // could have chosen (body types, ids, stderr, error texts) goes through escapeXml.
 
-import type { JournalEvent, Json, Op, RunOutput } from '../types.js';
+import type { Json, Op, RunOutput } from '../types.js';
 import type { Results } from '../check/results.js';
+import { faultSpans } from '../check/faults.js';
 import { workloadViewHtml } from './views/index.js';
+import { explanationHtml, failureBrief, failuresHtml, latencyTableHtml, nemesisHtml } from './explain-html.js';
+import { latencyByF, operationsText } from './figures.js';
+import { mainDiagramHtml, windowHtml, type MessageWindow } from './messages.js';
 import {
   axes,
   bands,
@@ -23,8 +27,6 @@ import {
   type PlotFrame,
 } from './svg.js';
 
-/** How many messages the flow diagram shows (Maelstrom truncates its messages.svg too). */
-export const MESSAGE_DIAGRAM_LIMIT = 300;
 /** Points beyond this in the latency scatter are thinned evenly, to keep the page light. */
 const SCATTER_POINT_LIMIT = 20_000;
 const NS_PER_S = 1e9;
@@ -80,41 +82,27 @@ export interface FaultInterval {
   kind: FaultKind;
 }
 
-/** Which nemesis operations open and close each kind of fault span (their invocations). */
-const FAULT_OPS: Record<FaultKind, { open: string; close: string }> = {
-  partition: { open: 'start-partition', close: 'stop-partition' },
-  kill: { open: 'kill', close: 'start' },
-  pause: { open: 'pause', close: 'resume' },
-};
-
 /**
- * Fault spans (seconds): from the invocation that starts a fault to the next one that ends it,
- * left open to endS. Kill and pause spans only count operations that hit some node.
+ * Fault bands (seconds) for the plots: the nemesis's spans (check/faults.ts), overlapping spans of
+ * one kind merged, so a pause of three nodes is one band.
  */
-export function faultIntervals(history: readonly Op[], endS: number): FaultInterval[] {
-  const intervals: FaultInterval[] = [];
-  for (const kind of Object.keys(FAULT_OPS) as FaultKind[]) {
-    const { open, close } = FAULT_OPS[kind];
-    let openedS: number | undefined;
-    const nemesisOps = history.filter((op) => op.process === 'nemesis');
-    nemesisOps.forEach((op, k) => {
-      // Nemesis ops come in pairs: the invocation, then the completion with what happened.
-      const completion = nemesisOps[k + 1];
-      if (k % 2 === 1 || completion === undefined) return;
-      const hitSomething = kind === 'partition' || Object.keys(asMap(completion.value)).length > 0;
-      if (op.f === open && openedS === undefined && hitSomething) openedS = op.time / NS_PER_S;
-      if (op.f === close && openedS !== undefined) {
-        intervals.push({ from: openedS, to: op.time / NS_PER_S, kind });
-        openedS = undefined;
+export function faultIntervals(history: readonly Op[], endS: number, clusterSize = 0): FaultInterval[] {
+  const spans = faultSpans(history, endS * NS_PER_S, clusterSize);
+  const merged: FaultInterval[] = [];
+  for (const kind of ['partition', 'kill', 'pause'] as const) {
+    let open: FaultInterval | undefined;
+    for (const span of spans.filter((s) => s.kind === kind)) {
+      const from = span.fromNs / NS_PER_S;
+      const to = span.toNs / NS_PER_S;
+      if (open !== undefined && from <= open.to) open.to = Math.max(open.to, to);
+      else {
+        if (open !== undefined) merged.push(open);
+        open = { from, to, kind };
       }
-    });
-    if (openedS !== undefined) intervals.push({ from: openedS, to: endS, kind });
+    }
+    if (open !== undefined) merged.push(open);
   }
-  return intervals.sort((a, b) => a.from - b.from);
-}
-
-function asMap(value: Json | undefined): { [key: string]: Json } {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
+  return merged.sort((a, b) => a.from - b.from);
 }
 
 /** Partition intervals only (seconds). */
@@ -288,103 +276,6 @@ function ratePlot(ops: CompletedOp[], durationS: number, partitions: FaultInterv
 }
 
 // ---------------------------------------------------------------------------------------------
-// Message flow (Lamport) diagram
-
-interface DiagramMessage {
-  id: number;
-  src: string;
-  dest: string;
-  type: string;
-  bodyJson: string;
-  sendNs: number;
-  recvNs: number | undefined;
-}
-
-/** Servers first (n0, n1, … in numeric order), then services, then clients. */
-function participantOrder(a: string, b: string): number {
-  const rank = (id: string): number => (id.startsWith('c') ? 2 : /^n\d/.test(id) ? 0 : 1);
-  return rank(a) - rank(b) || a.localeCompare(b, 'en', { numeric: true });
-}
-
-export function diagramMessages(journal: JournalEvent[], limit: number): DiagramMessage[] {
-  const chosen = new Map<number, DiagramMessage>();
-  for (const event of journal) {
-    if (event.kind === 'send') {
-      if (chosen.size >= limit || chosen.has(event.id)) continue;
-      chosen.set(event.id, {
-        id: event.id,
-        src: event.src,
-        dest: event.dest,
-        type: typeof event.body?.type === 'string' ? event.body.type : '?',
-        bodyJson: JSON.stringify(event.body) ?? '',
-        sendNs: event.timeNs,
-        recvNs: undefined,
-      });
-    } else {
-      const message = chosen.get(event.id);
-      if (message && message.recvNs === undefined) message.recvNs = event.timeNs;
-    }
-  }
-  return [...chosen.values()];
-}
-
-function messageDiagram(journal: JournalEvent[], total: number): string {
-  const messages = diagramMessages(journal, MESSAGE_DIAGRAM_LIMIT);
-  const participants = [...new Set(messages.flatMap((m) => [m.src, m.dest]))].sort(participantOrder);
-  const times = [...new Set(messages.flatMap((m) => (m.recvNs === undefined ? [m.sendNs] : [m.sendNs, m.recvNs])))].sort(
-    (a, b) => a - b,
-  );
-  const rowOf = new Map(times.map((t, i) => [t, i]));
-  const rowPx = 9;
-  const columnPx = Math.max(70, Math.min(150, 1000 / Math.max(1, participants.length)));
-  const leftPx = 90;
-  const topPx = 60;
-  const widthPx = Math.ceil(leftPx + columnPx * Math.max(1, participants.length) + 40);
-  const heightPx = topPx + (times.length + 3) * rowPx + 20;
-  const colX = (id: string): number => leftPx + columnPx * (participants.indexOf(id) + 0.5);
-  const rowY = (t: number): number => topPx + 10 + (rowOf.get(t) ?? 0) * rowPx;
-  const parts: string[] = [];
-  parts.push(
-    `<svg id="messages" xmlns="http://www.w3.org/2000/svg" width="${widthPx}" height="${heightPx}" viewBox="0 0 ${widthPx} ${heightPx}">`,
-    '<defs><marker id="arrowhead" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="context-stroke"/></marker></defs>',
-  );
-  const shown = messages.length < total ? `first ${messages.length} of ${total} messages` : `${messages.length} messages`;
-  parts.push(`<text x="10" y="20" class="title">${escapeXml(`Message flow (${shown}; rows are event order, not to scale)`)}</text>`);
-  if (messages.length === 0) parts.push(`<text x="20" y="50" class="note">no messages in the journal</text>`);
-  for (const id of participants) {
-    const x = px(colX(id));
-    parts.push(`<text x="${x}" y="${topPx - 8}" text-anchor="middle" class="node">${escapeXml(id)}</text>`);
-    parts.push(`<line x1="${x}" y1="${topPx}" x2="${x}" y2="${heightPx - 10}" class="lifeline"/>`);
-  }
-  const labelEvery = Math.max(1, Math.ceil(times.length / 60));
-  times.forEach((t, i) => {
-    if (i % labelEvery === 0) {
-      parts.push(`<text x="${leftPx - 8}" y="${px(rowY(t))}" dy="3" text-anchor="end" class="tick">${(t / NS_PER_MS).toFixed(1)} ms</text>`);
-    }
-  });
-  for (const m of messages) {
-    const x1 = colX(m.src);
-    const y1 = rowY(m.sendNs);
-    const dropped = m.recvNs === undefined;
-    const x2 = dropped ? x1 + (colX(m.dest) - x1) * 0.4 : colX(m.dest);
-    const y2 = dropped ? y1 + rowPx * 2 : rowY(m.recvNs as number);
-    const latency = dropped ? 'dropped' : `${(((m.recvNs as number) - m.sendNs) / NS_PER_MS).toFixed(2)} ms`;
-    const tooltip = `${m.src} → ${m.dest} (${latency}) ${m.bodyJson.length > 400 ? m.bodyJson.slice(0, 400) + '…' : m.bodyJson}`;
-    const cls = dropped ? 'msg dropped' : m.src.startsWith('c') || m.dest.startsWith('c') ? 'msg client' : 'msg';
-    const lx = (x1 + x2) / 2;
-    const ly = (y1 + y2) / 2 - 2;
-    parts.push(
-      `<g class="${cls}"><title>${escapeXml(tooltip)}</title>` +
-        `<line x1="${px(x1)}" y1="${px(y1)}" x2="${px(x2)}" y2="${px(y2)}" marker-end="url(#arrowhead)"/>` +
-        (dropped ? `<text x="${px(x2 + 3)}" y="${px(y2 + 4)}" class="drop">✕</text>` : '') +
-        `<text x="${px(lx)}" y="${px(ly)}" text-anchor="middle" class="msglabel">${escapeXml(m.type)}</text></g>`,
-    );
-  }
-  parts.push('</svg>');
-  return parts.join('');
-}
-
-// ---------------------------------------------------------------------------------------------
 // Summary table
 
 function validityBadge(value: unknown): string {
@@ -444,7 +335,6 @@ function summaryTable(results: Results, run: RunOutput): string {
   const sections = (['perf', 'timeline', 'exceptions', 'stats', 'availability', 'net', 'workload', 'glomers'] as const)
     .map((name) => `<td>${escapeXml(name)} ${validityBadge(results[name]['valid?'])}</td>`)
     .join('');
-  const stats = results.stats;
   const rows: Array<[string, string]> = [
     ['valid?', validityBadge(results['valid?'])],
     ['checkers', `<table class="inner"><tr>${sections}</tr></table>`],
@@ -455,13 +345,10 @@ function summaryTable(results: Results, run: RunOutput): string {
           `latency ${opts.latencyMs} ms ${opts.latencyDist}, nemesis ${opts.nemesis.length > 0 ? opts.nemesis.join(',') : 'none'}, seed ${opts.seed}`,
       ),
     ],
-    [
-      'operations',
-      escapeXml(
-        `${String(stats['count'] ?? '?')} completed: ${String(stats['ok-count'] ?? '?')} ok, ` +
-          `${String(stats['fail-count'] ?? '?')} fail, ${String(stats['info-count'] ?? '?')} info`,
-      ),
-    ],
+    ['why', `${escapeXml(results.glomers.explanation.headline)} <a href="#why">(more)</a>`],
+    ['operations', escapeXml(operationsText(results))],
+    ['latency (ms)', latencyTableHtml(latencyByF(run.history))],
+    ['errors', failureBrief(results.glomers.failures)],
     ['net', netTable(results.net)],
   ];
   const latencies = stableLatencies(results);
@@ -502,16 +389,24 @@ svg text{font-family:inherit}
 .lifeline{stroke:#bbb;stroke-width:1}
 .msg line{stroke:#2563eb;stroke-width:1}.msg.client line{stroke:#16a34a}.msg.dropped line{stroke:#dc2626;stroke-dasharray:3 2}
 .msglabel{font-size:8px;fill:#333}.drop{font-size:10px;fill:#dc2626}
+.headline{font-size:14px;font-weight:600;margin:6px 0}
+ol.facts{font-size:13px;margin:4px 0 10px;padding-left:28px}ol.facts li{margin:3px 0}
+.when{color:#666;font-size:12px}.caption{font-size:12px;color:#444;margin:2px 0 12px}.fact{font-size:13px;margin:2px 0}
+table.list{border-collapse:collapse;font-size:12px;margin:6px 0}table.list th,table.list td{border:1px solid #ddd;padding:2px 6px;vertical-align:top}
+table.list th{background:#f5f5f5}table.list td.text{max-width:360px;word-break:break-word}
+h3{font-size:14px;margin:18px 0 4px}
 `;
 
-/** The whole report page. */
-export function renderReportHtml(results: Results, run: RunOutput): string {
+/** The whole report page; `windows` are the journal around the explanation's facts (see messages.ts). */
+export function renderReportHtml(results: Results, run: RunOutput, windows: readonly MessageWindow[] = []): string {
   const ops = completedOps(run.history);
   let lastNs = 0;
   for (const op of run.history) lastNs = Math.max(lastNs, op.time);
   const durationS = Math.max(1, lastNs / NS_PER_S);
-  const partitions = faultIntervals(run.history, durationS);
+  const faults = faultIntervals(run.history, durationS, run.opts.nodes.length);
+  const spans = faultSpans(run.history, lastNs, run.opts.nodes.length);
   const title = `${run.opts.workload} — ${results['valid?'] === true ? 'valid' : results['valid?'] === false ? 'INVALID' : 'unknown'}`;
+  const windowed = new Set(windows.map((w) => w.factIndex));
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -519,16 +414,20 @@ export function renderReportHtml(results: Results, run: RunOutput): string {
     `<style>${STYLE}</style></head><body>`,
     `<h1>${escapeXml(`glomers report: ${title}`)}</h1>`,
     summaryTable(results, run),
-    partitions.length > 0 ? `<p class="legend">Shaded bands: ${faultLegend(partitions)}.</p>` : '',
-    // the workload's own findings (lag, anomalies, non-linearizable keys) come first: they say why
+    faults.length > 0 ? `<p class="legend">Shaded bands: ${faultLegend(faults)}.</p>` : '',
+    // why the verdict is what it is comes first: the checker's explanation, then the errors
+    explanationHtml(results.glomers.explanation, durationS, faults, windowed),
+    failuresHtml(results.glomers.failures, durationS, faults),
     workloadViewHtml(results, run),
-    '<h2>Latency</h2>',
-    `<div class="scroll">${latencyScatter(ops, durationS, partitions)}</div>`,
-    `<div class="scroll">${latencyQuantiles(ops, durationS, partitions)}</div>`,
+    '<h2 id="latency">Latency and the nemesis</h2>',
+    nemesisHtml(results, spans, run.opts.nodes, durationS),
+    `<div class="scroll">${latencyScatter(ops, durationS, faults)}</div>`,
+    `<div class="scroll">${latencyQuantiles(ops, durationS, faults)}</div>`,
     '<h2>Rate</h2>',
-    `<div class="scroll">${ratePlot(ops, durationS, partitions)}</div>`,
-    '<h2>Messages</h2>',
-    `<div class="scroll">${messageDiagram(run.journalHead, run.netCounts.all.sends)}</div>`,
+    `<div class="scroll">${ratePlot(ops, durationS, faults)}</div>`,
+    '<h2 id="messages-section">Messages</h2>',
+    mainDiagramHtml(run.journalHead, run.netCounts.all.sends),
+    ...windows.map(windowHtml),
     '</body></html>',
     '',
   ].join('\n');

@@ -4,11 +4,13 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Validity } from '../types.js';
-import { toEdn } from './edn.js';
+import { EDN_MAX_LIST_ITEMS, toEdn } from './edn.js';
 import { formatHistoryJsonl, formatResultsJson } from '../run/history-file.js';
 import { renderReportHtml } from './html.js';
 import { assembleResults, type AnalyzedRun } from '../check/results.js';
 import { formatSummary } from './summary.js';
+import { journalEventsBetween, plannedWindows, windowCollector, type MessageWindow } from './messages.js';
+import type { Results } from '../check/results.js';
 
 export { createStoreDir, formatStoreTimestamp } from './store.js';
 export { assembleResults, mergeValidity, type AnalyzedRun, type Results } from '../check/results.js';
@@ -34,13 +36,39 @@ export interface FinishOptions {
   out?: NodeJS.WritableStream;
 }
 
+/**
+ * The journal around the explanation's first facts: read from net-journal.jsonl (only the span
+ * the windows cover is parsed), or from the head kept in memory when there is no file.
+ */
+async function messageWindows(results: Results, run: AnalyzedRun): Promise<MessageWindow[]> {
+  const planned = plannedWindows(results.glomers.explanation.facts);
+  if (planned.length === 0) return [];
+  const fromNs = Math.min(...planned.map((w) => w.fromNs));
+  const toNs = Math.max(...planned.map((w) => w.toNs));
+  const fromFile = windowCollector(planned);
+  let read = 0;
+  try {
+    for await (const event of journalEventsBetween(path.join(run.storeDir, 'net-journal.jsonl'), fromNs, toNs)) {
+      fromFile.add(event);
+      read++;
+    }
+  } catch {
+    // an unreadable journal costs the windows, not the report
+  }
+  if (read > 0) return fromFile.windows();
+  const fromHead = windowCollector(planned);
+  for (const event of run.journalHead) fromHead.add(event);
+  return fromHead.windows();
+}
+
 export async function writeResults(run: AnalyzedRun, options: FinishOptions = {}): Promise<{ valid: Validity; exitCode: number }> {
   const results = assembleResults(run);
   const dir = run.storeDir;
   const writes = [
     writeFile(path.join(dir, 'results.json'), formatResultsJson(results)),
-    writeFile(path.join(dir, 'results.edn'), toEdn(results) + '\n'),
-    writeFile(path.join(dir, 'report.html'), renderReportHtml(results, run)),
+    // results.edn shows at most EDN_MAX_LIST_ITEMS of a list; results.json has every finding
+    writeFile(path.join(dir, 'results.edn'), toEdn(results, undefined, EDN_MAX_LIST_ITEMS) + '\n'),
+    writeFile(path.join(dir, 'report.html'), renderReportHtml(results, run, await messageWindows(results, run))),
   ];
   if (options.writeHistory !== false && run.historyWritten !== true) writes.push(writeFile(path.join(dir, 'history.jsonl'), formatHistoryJsonl(run.history)));
   await Promise.all(writes);

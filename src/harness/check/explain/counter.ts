@@ -40,7 +40,7 @@ function gapFact(read: Op, acceptable: readonly Interval[], adds: readonly Op[],
   const spans = faultSpans(history, endNs, opts.nodes.length);
   const addWords = makeUp.map((add) => {
     const partition = partitionAt(spans, add.time);
-    return `${String(add.value)} via ${nodeOfProcess(add.process, opts)} at ${secondsText(add.time)}${partition === undefined ? '' : ` (${describePartition(partition)})`}`;
+    return `${String(add.value)} via ${nodeOfProcess(add.process, opts)} at ${secondsText(add.time)}${partition === undefined ? '' : `, during ${describePartition(partition)}`}`;
   });
   const direction = value < lo ? `${lo - value} short of the least acceptable sum ${lo}` : `${value - hi} over the greatest acceptable sum ${hi}`;
   return {

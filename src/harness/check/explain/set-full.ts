@@ -51,7 +51,7 @@ function readersOf(history: readonly Op[], keys: ReadonlySet<ValueKey>, opts: Op
 
 function partitionWords(spans: readonly FaultSpan[], atNs: number): string {
   const span = partitionAt(spans, atNs);
-  return span === undefined ? 'with no partition' : `during a ${describePartition(span)}`;
+  return span === undefined ? 'with no partition' : `during ${describePartition(span)}`;
 }
 
 interface Context {
@@ -72,9 +72,10 @@ function lostFact(r: ElementResult, ctx: Context, readers: ReturnType<typeof rea
   const readBy = seen === undefined ? 'no read ever returned it' : `read on ${listText([...seen.nodes].sort(byNodeName))}, last at ${secondsText(seen.lastNs)}`;
   const atNs = added?.time ?? 0;
   return {
-    text: `Lost ${valueText(r.state.element)}: ${ctx.words.verb} via ${via} (process ${String(added?.process ?? '?')}) at ${secondsText(atNs)}${acknowledged} ${partitionWords(ctx.spans, atNs)}; ${readBy}; the final reads on ${listText(lacking)} lack it.`,
+    text: `Lost ${valueText(r.state.element)}: ${ctx.words.verb} via ${via} (process ${String(added?.process ?? '?')}) at ${secondsText(atNs)}${acknowledged}, ${partitionWords(ctx.spans, atNs)}; ${readBy}; the final reads on ${listText(lacking)} lack it.`,
     atNs,
-    nodes: [via, ...lacking],
+    // the node it went through: its messages show whether it ever passed the value on
+    nodes: [via],
   };
 }
 
@@ -110,7 +111,7 @@ function latencyPlot(elements: readonly ElementResult[], words: Words): Plot {
     yLabel: 'Stable latency (ms)',
     series: [
       { label: 'stable value', points: stable, colour: '#2563eb', style: 'dots' },
-      ...(lostAt.length > 0 ? [{ label: 'lost value (drawn at the top)', points: lostAt.map((t): [number, number] => [t, top]), colour: '#dc2626', style: 'dots' as const }] : []),
+      ...(lostAt.length > 0 ? [{ label: 'lost (at the top)', points: lostAt.map((t): [number, number] => [t, top]), colour: '#dc2626', style: 'dots' as const }] : []),
     ],
     caption:
       stable.length === 0
