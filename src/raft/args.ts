@@ -22,10 +22,12 @@ export const defaultOptions: RaftOptions = {
 };
 
 export const usage = `usage: raft [options]
-A Maelstrom lin-kv node: Raft with pre-vote, batched appends, reads through the log, and term,
+A Maelstrom lin-kv node: Raft with pre-vote, appends sent at once (batched under load), ReadIndex
+reads (no log entry, no clock), and term,
 vote and log on disk (raft-<node>-<run>.jsonl in --dir) so a killed node restarts safely.
 
-  --heartbeat MS         leader's append/heartbeat interval (default ${defaultOptions.timings.heartbeatMs})
+  --heartbeat MS         a follower sent nothing for MS gets a heartbeat; also when an unanswered
+                         append is sent again (default ${defaultOptions.timings.heartbeatMs})
   --election-min MS      election timeout, lower bound (default ${defaultOptions.timings.electionMinMs})
   --election-max MS      election timeout, upper bound (default ${defaultOptions.timings.electionMaxMs})
   --check-quorum MS      a leader steps down after MS without acks from a majority

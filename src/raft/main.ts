@@ -37,5 +37,9 @@ installRaft(
     return new FileStorage({ dir: options.dir, nodeId, runId: run.runId, runTag: run.runTag, fsync: options.fsync });
   },
   defaultLimits,
+  {
+    // A broken invariant is a bug: stop loudly rather than serve from a state that cannot be trusted.
+    onFatal: () => process.exit(70),
+  },
 );
 await node.run();

@@ -9,8 +9,10 @@ import type { Body, Message } from '../lib/index.js';
 import { startTestNode, type TestNode } from '../lib/testing.js';
 import { defaultOptions } from './args.js';
 import { defaultLimits } from './raft.js';
-import { installRaft, type RaftServer } from './server.js';
-import { FileStorage } from './storage.js';
+import { DurableFileError } from '../lib/durable.js';
+import { defaultLimits as limits, type Durable, type PersistOp, RaftInvariantError } from './raft.js';
+import { installRaft, unrepresentable, type RaftServer } from './server.js';
+import { FileStorage, MemoryStorage, type RaftStorage } from './storage.js';
 
 const ids = ['n0', 'n1', 'n2'];
 
@@ -170,5 +172,105 @@ describe('raft node over the runtime', () => {
     const started = Date.now();
     expect(await cluster.request('n0', { type: 'write', key: 1, value: 1 })).toMatchObject({ type: 'error', code: 11 });
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+/** One node alone (a cluster of one), its storage given by the test; raw lines in, messages out. */
+async function soloNode(storage: RaftStorage, onFatal?: (error: Error) => void): Promise<{ test: TestNode; server: RaftServer }> {
+  let server: RaftServer | undefined;
+  const test = startTestNode((node) => {
+    server = installRaft(node, defaultOptions.timings, () => storage, limits, onFatal === undefined ? {} : { onFatal });
+  });
+  expect((await test.init('n0', ['n0'])).body.type).toBe('init_ok');
+  const end = Date.now() + 2_000;
+  while (server?.state()?.role !== 'leader' && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(server?.state()?.role).toBe('leader');
+  return { test, server: server as RaftServer };
+}
+
+let msgId = 0;
+async function ask(test: TestNode, line: string): Promise<Body> {
+  msgId += 1;
+  test.write(`{"src":"c1","dest":"n0","body":${line.slice(0, -1)},"msg_id":${msgId}}}\n`);
+  for (;;) {
+    const message = await test.next(2_000);
+    if (message.body.in_reply_to === msgId) return message.body;
+  }
+}
+
+class FlakyStorage extends MemoryStorage {
+  failWrites = false;
+  override write(ops: readonly PersistOp[]): void {
+    if (this.failWrites) throw new Error('ENOSPC: no space left on device, write');
+    super.write(ops);
+  }
+}
+
+describe('raft node at its edges', () => {
+  const ends: TestNode[] = [];
+  afterEach(async () => {
+    for (const test of ends.splice(0)) await test.end();
+  });
+
+  it('refuses (12) keys and values a double cannot hold exactly, so distinct keys never collapse', async () => {
+    const { test } = await soloNode(new MemoryStorage());
+    ends.push(test);
+    expect(strip(await ask(test, '{"type":"write","key":null,"value":1}'))).toEqual({ type: 'write_ok' });
+    for (const line of [
+      '{"type":"write","key":1e400,"value":2}',
+      '{"type":"write","key":9007199254740993,"value":2}',
+      '{"type":"write","key":1,"value":[1,-1e999]}',
+      '{"type":"cas","key":1,"from":1,"to":{"a":18014398509481984}}',
+      '{"type":"read","key":-9007199254740993}',
+    ]) {
+      expect(await ask(test, line), line).toMatchObject({ type: 'error', code: 12 });
+    }
+    expect(strip(await ask(test, '{"type":"read","key":null}'))).toEqual({ type: 'read_ok', value: 1 });
+    expect(strip(await ask(test, '{"type":"write","key":9007199254740991,"value":0.1}'))).toEqual({ type: 'write_ok' });
+    expect(unrepresentable([1, { a: 2 ** 53 }])).toMatch(/2\^53/);
+    expect(unrepresentable([1.5, -0, 'x', null, { a: [9007199254740991] }])).toBeUndefined();
+  });
+
+  it('a failed write acknowledges nothing: the request gets 13, the core restarts from disk without it', async () => {
+    const storage = new FlakyStorage();
+    const { test, server } = await soloNode(storage);
+    ends.push(test);
+    expect(strip(await ask(test, '{"type":"write","key":"k","value":1}'))).toEqual({ type: 'write_ok' });
+    storage.failWrites = true;
+    expect(await ask(test, '{"type":"write","key":"k","value":2}')).toMatchObject({ type: 'error', code: 13 });
+    storage.failWrites = false;
+    const end = Date.now() + 2_000;
+    while (server.state()?.role !== 'leader' && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await ask(test, '{"type":"read","key":"k"}')).value).toBe(1);
+  });
+
+  it('a journal it cannot trust makes init fail with an error naming the file and line; requests get 13', async () => {
+    const broken: RaftStorage = {
+      load: (): Durable => {
+        throw new DurableFileError('/tmp/raft-n0-1.jsonl', 4, 'checksum mismatch, and more data follows it');
+      },
+      write: () => {},
+      close: () => {},
+    };
+    const test = startTestNode((node) => {
+      installRaft(node, defaultOptions.timings, () => broken, limits);
+    });
+    ends.push(test);
+    test.deliver({ src: 'c0', dest: 'n0', body: { type: 'init', node_id: 'n0', node_ids: ['n0'], msg_id: 1 } });
+    const reply = await test.next();
+    expect(reply.body).toMatchObject({ type: 'error', code: 13 });
+    expect(reply.body.text).toContain('/tmp/raft-n0-1.jsonl: line 4');
+    expect(await ask(test, '{"type":"read","key":1}')).toMatchObject({ type: 'error', code: 13 });
+  });
+
+  it('a broken invariant is fatal', async () => {
+    const fatal: Error[] = [];
+    const { test, server } = await soloNode(new MemoryStorage(), (error) => fatal.push(error));
+    ends.push(test);
+    (server.state() as { commitIndex: number }).commitIndex = 1_000;
+    const end = Date.now() + 1_000;
+    while (fatal.length === 0 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(fatal[0]).toBeInstanceOf(RaftInvariantError);
+    expect(server.state()).toBeUndefined();
   });
 });

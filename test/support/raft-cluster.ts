@@ -1,10 +1,14 @@
-// Test support: an in-process cluster of Raft cores on virtual time, wired by a network the test
-// controls (latency, loss, one-way partitions), with crashes and restarts from in-memory "disks".
-// Messages go through JSON as on the wire. Also records a client history and checks Raft's safety
-// invariants after every step. Used by cluster.test.ts only.
+// Test support: an in-process cluster of bin/raft's pure cores (src/raft/raft.ts) on virtual time,
+// wired by a network the test controls (latency, loss, one-way partitions), with crashes and
+// restarts from in-memory "disks". Messages go through JSON as on the wire, bundled per
+// destination and routed through the relay layer as the node does. Records the client history
+// (also as Maelstrom's lin-kv history, for the harness's linearizability checker) and checks Raft's
+// safety invariants after every step. Randomness: the harness's one seeded PRNG.
 
-import type { Json } from '../lib/index.js';
-import type { KvOp } from './kv.js';
+import type { Op } from '../../src/harness/types.js';
+import { createRng } from '../../src/harness/util/rng.js';
+import type { Json } from '../../src/lib/index.js';
+import type { KvOp } from '../../src/raft/kv.js';
 import {
   createRaft,
   defaultLimits,
@@ -17,20 +21,14 @@ import {
   type PeerMessage,
   type RaftConfig,
   type RaftState,
-} from './raft.js';
-import { bundle, createRelay, defaultRelayTimings, probes, receiveWire, route, unbundle, type RelayState, type WireBody } from './relay.js';
-import { MemoryStorage } from './storage.js';
+} from '../../src/raft/raft.js';
+import { bundle, createRelay, defaultRelayTimings, probes, receiveWire, route, unbundle, type RelayState, type WireBody } from '../../src/raft/relay.js';
+import { MemoryStorage } from '../../src/raft/storage.js';
 
+/** Uniform numbers in [0, 1) from the harness's seeded generator. */
 export function seededRandom(seed: number): () => number {
-  // mulberry32: well mixed from the first draw, even for small seeds
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const rng = createRng(seed);
+  return () => rng.next();
 }
 
 export interface HistoryOp {
@@ -69,10 +67,12 @@ export interface SimOptions {
   config?: Partial<Omit<RaftConfig, 'id' | 'nodeIds' | 'random'>>;
 }
 
-export class Sim {
+export class RaftCluster {
   nowMs = 0;
   readonly nodes = new Map<string, SimNode>();
   readonly history: HistoryOp[] = [];
+  /** the same history as Maelstrom's lin-kv client records it: invocations and completions in order */
+  readonly events: Op[] = [];
   /** leader per term, to check election safety */
   readonly leaders = new Map<number, string>();
   /** messages sent between servers (what Maelstrom counts as :servers) */
@@ -170,6 +170,7 @@ export class Sim {
   invoke(nodeId: string, process: number, op: KvOp): HistoryOp {
     const entry: HistoryOp = { process, node: nodeId, op, invokeMs: this.nowMs, completeMs: undefined, outcome: 'pending' };
     this.history.push(entry);
+    this.record(entry, 'invoke');
     const node = this.nodes.get(nodeId) as SimNode;
     if (!node.up) {
       this.complete(entry, 'info');
@@ -187,6 +188,26 @@ export class Sim {
     entry.completeMs = this.nowMs;
     if (value !== undefined) entry.value = value;
     if (code !== undefined) entry.code = code;
+    // Errors 20 and 22 are definite failures in Maelstrom's history, as any definite error is.
+    this.record(entry, code === 20 || code === 22 ? 'fail' : (outcome as 'ok' | 'fail' | 'info'));
+  }
+
+  /** Appends one event in Maelstrom's lin-kv shape: value [key, v], cas as [key, [from, to]]. */
+  private record(entry: HistoryOp, type: Op['type']): void {
+    const { op } = entry;
+    let value: Json;
+    if (op.f === 'read') value = [op.key, type === 'ok' ? (entry.value ?? null) : null];
+    else if (op.f === 'write') value = [op.key, op.value];
+    else value = [op.key, [op.from, op.to]];
+    const event: Op = { index: this.events.length, time: this.nowMs * 1e6, type, process: entry.process, f: op.f, value };
+    if (entry.code !== undefined && type !== 'ok') event.error = ['error', entry.code];
+    this.events.push(event);
+  }
+
+  /** The lin-kv history with every op still open completed as info (its outcome is unknown). */
+  linKvHistory(): Op[] {
+    for (const entry of this.history) if (entry.outcome === 'pending') this.complete(entry, 'info');
+    return this.events;
   }
 
   private apply(node: SimNode, out: Output): void {
