@@ -12,6 +12,8 @@ export interface TimersOptions extends LeaseConfig, BucketLimits {
   tickMs: number;
   /** how often the leader re-reads every bucket, for timers whose note to it was lost */
   pollMs: number;
+  /** how long before its due time a timer is claimed (a cancel within it is refused with 22) */
+  claimAheadMs: number;
   kvTimeoutMs: number;
   changeDeadlineMs: number;
   readRetryMs: number;
@@ -34,6 +36,7 @@ export const defaultOptions: TimersOptions = {
   guardMs: 50,
   tickMs: 5,
   pollMs: 1000,
+  claimAheadMs: 200,
   kvTimeoutMs: 1000,
   changeDeadlineMs: 3000,
   readRetryMs: 50,
@@ -56,6 +59,8 @@ elected by a lease in lin-kv, fire them to the webhook service.
   --watch MS       how often the others read the lease (default ${defaultOptions.watchMs})
   --tick MS        how often the leader looks for due timers (default ${defaultOptions.tickMs})
   --poll MS        how often the leader re-reads every bucket (default ${defaultOptions.pollMs})
+  --claim-ahead MS claim timers this long before they are due, then fire them on a local
+                   timer; a cancel inside it gets 22 (default ${defaultOptions.claimAheadMs})
   -h, --help       print this and exit
 `;
 
@@ -66,6 +71,7 @@ const numericFlags: Readonly<Record<string, { key: keyof TimersOptions; min: num
   '--watch': { key: 'watchMs', min: 1 },
   '--tick': { key: 'tickMs', min: 1 },
   '--poll': { key: 'pollMs', min: 10 },
+  '--claim-ahead': { key: 'claimAheadMs', min: 0 },
 };
 
 export function parseArgs(argv: readonly string[]): ArgsResult<TimersOptions> {

@@ -119,16 +119,16 @@ export function cancelTimer(bucket: Bucket, id: string, nowMs: number, retried: 
 }
 
 /**
- * The leader of `epoch` claims every due timer of the bucket: pending ones, and ones an earlier
- * leader claimed and may never have fired. Returns every due timer the bucket now shows as ours,
- * also those claimed by an earlier attempt of ours whose reply was lost, at most maxClaims.
+ * The leader of `epoch` claims every timer of the bucket due by `horizonMs`: pending ones, and ones
+ * an earlier leader claimed and may never have fired. Returns every such timer the bucket now shows
+ * as ours, also those claimed by an earlier attempt of ours whose reply was lost, at most maxClaims.
  */
-export function claimDue(bucket: Bucket, epoch: number, nowMs: number, maxClaims: number): Change<string[]> {
+export function claimDue(bucket: Bucket, epoch: number, horizonMs: number, maxClaims: number): Change<Array<{ id: string; dueMs: number }>> {
   let next: Map<string, TimerEntry> | undefined;
-  const claimed: string[] = [];
+  const claimed: Array<{ id: string; dueMs: number }> = [];
   for (const [id, entry] of bucket) {
     if (claimed.length >= maxClaims) break;
-    if (entry.dueMs > nowMs) continue;
+    if (entry.dueMs > horizonMs) continue;
     const ours = entry.state === 'firing' && entry.epoch === epoch;
     const claimable = entry.state === 'pending' || (entry.state === 'firing' && entry.epoch < epoch);
     if (!ours && !claimable) continue;
@@ -136,7 +136,7 @@ export function claimDue(bucket: Bucket, epoch: number, nowMs: number, maxClaims
       next ??= new Map(bucket);
       next.set(id, { state: 'firing', dueMs: entry.dueMs, epoch });
     }
-    claimed.push(id);
+    claimed.push({ id, dueMs: entry.dueMs });
   }
   return { next: next ?? bucket, outcome: claimed };
 }

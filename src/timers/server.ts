@@ -4,11 +4,12 @@
 //   goes once lin-kv took it, so an acknowledged timer outlives the kill of any node.
 // - The leader (lease.ts) keeps a view of live timers: from its reads of the buckets (all of them
 //   when it takes over, and every pollMs) and from `timer_added` notes other nodes send it after a
-//   schedule. A due timer is claimed in lin-kv under the leader's epoch, then fired, then marked
-//   fired; the fire and the mark leave in the same write to stdout.
-// - Fencing: a leader fires only while its lease is valid by its own clock (checked when the claim
-//   returns, right before the fire is sent), so a leader that was paused past its lease, and whose
-//   timers a successor has claimed and fired meanwhile, fires none of them when it wakes.
+//   schedule. A timer is claimed in lin-kv under the leader's epoch up to claimAheadMs before it
+//   is due, fired on a local timer at its due time, then marked fired; the fire and the mark leave
+//   in the same write to stdout when the bucket has no other change in flight.
+// - Fencing: a leader fires only while its lease is valid by its own clock (checked right before
+//   each fire is sent), so a leader that was paused past its lease, and whose timers a successor
+//   has claimed and fired meanwhile, fires none of them when it wakes.
 
 import { ErrorCode, RPCError, createKV, type Node } from '../lib/index.js';
 import { bucketOf, cancelTimer, claimDue, liveTimers, markFired, scheduleTimer, type Bucket, type TimerEntry } from './bucket.js';
@@ -41,11 +42,13 @@ interface Leadership {
   claiming: Set<number>;
   /** timers this leader sent a fire for and has not yet marked fired */
   firedUnmarked: Set<string>;
+  /** claimed timers waiting for their due time, with the cancel of their local timer */
+  armed: Map<string, () => void>;
 }
 
 export function installTimers(node: Node, options: TimersOptions, clock: Clock = systemClock): void {
   const kv = createKV(node, 'lin-kv', { timeoutMs: options.kvTimeoutMs });
-  const state: Leadership = { lease: initialLease(clock.monoMs()), view: new Map(), claiming: new Set(), firedUnmarked: new Set() };
+  const state: Leadership = { lease: initialLease(clock.monoMs()), view: new Map(), claiming: new Set(), firedUnmarked: new Set(), armed: new Map() };
   const store = createStore(
     { kv, nowMs: clock.epochMs, after: (delayMs, fn) => void node.after(delayMs, fn), observe, log: (text) => node.log(text) },
     {
@@ -145,27 +148,50 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
     const epoch = leaseEpoch(state.lease);
     if (epoch === undefined) return;
     if (options.fence && !leaseValid(state.lease, clock.monoMs())) return;
-    const nowMs = clock.epochMs();
-    for (const [bucket, ids] of dueByBucket(state, nowMs)) {
-      if (options.fence) claimAndFire(bucket, ids, epoch);
+    const horizonMs = clock.epochMs() + (options.fence ? options.claimAheadMs : 0);
+    for (const [bucket, ids] of dueByBucket(state, horizonMs)) {
+      if (options.fence) claimAndArm(bucket, ids, epoch);
       else fireUnfenced(bucket, ids, epoch);
     }
   }
 
-  function claimAndFire(bucket: number, dueIds: readonly string[], epoch: number): void {
+  // Timers are claimed up to claimAheadMs before they are due, so the claim's round trip to lin-kv
+  // is not part of their lateness; each then waits on a local timer and fires on time.
+  function claimAndArm(bucket: number, dueIds: readonly string[], epoch: number): void {
     state.claiming.add(bucket);
-    store.change(bucket, (current, nowMs) => claimDue(current, epoch, nowMs, options.maxChangesPerCas), (result) => {
+    store.change(bucket, (current, nowMs) => claimDue(current, epoch, nowMs + options.claimAheadMs, options.maxChangesPerCas), (result) => {
       state.claiming.delete(bucket);
       if (!result.ok) return;
-      const claimed = new Set(result.outcome);
+      const claimed = new Set(result.outcome.map(({ id }) => id));
       // A due timer the bucket does not show as ours was cancelled, fired, or claimed by a successor.
       for (const id of dueIds) if (!claimed.has(id)) state.view.delete(id);
-      // The fence: the lease is checked after the claim returns, just before the fires leave.
-      if (leaseEpoch(state.lease) !== epoch || !leaseValid(state.lease, clock.monoMs())) return;
-      const toFire = result.outcome.filter((id) => !state.firedUnmarked.has(id));
-      for (const id of toFire) sendFire(id);
-      markAsFired(bucket, result.outcome, epoch);
+      if (leaseEpoch(state.lease) !== epoch) return;
+      for (const { id, dueMs } of result.outcome) {
+        state.view.delete(id);
+        if (!state.firedUnmarked.has(id) && !state.armed.has(id)) arm(id, dueMs, bucket, epoch);
+      }
     });
+  }
+
+  function arm(id: string, dueMs: number, bucket: number, epoch: number): void {
+    state.armed.set(id, node.after(Math.max(0, dueMs - clock.epochMs()), () => fireArmed(id, dueMs, bucket, epoch)));
+  }
+
+  function fireArmed(id: string, dueMs: number, bucket: number, epoch: number): void {
+    state.armed.delete(id);
+    if (leaseEpoch(state.lease) !== epoch) return;
+    // The fence: no fire leaves a leader whose lease has lapsed by its own clock. The claim stays
+    // ours in lin-kv; the view brings the timer back to be fired once the lease is renewed.
+    if (!leaseValid(state.lease, clock.monoMs())) {
+      addToView(state, id, { dueMs, bucket }, options.maxViewTimers);
+      return;
+    }
+    if (clock.epochMs() < dueMs) {
+      arm(id, dueMs, bucket, epoch);
+      return;
+    }
+    sendFire(id);
+    markAsFired(bucket, [id], epoch);
   }
 
   // Only for the test fixture of an unfenced leader (test/fixtures): fires from its view as soon as
@@ -219,6 +245,8 @@ function checkTimerId(timer: string, maxChars: number): void {
 }
 
 function resetLeadership(state: Leadership): void {
+  for (const cancel of state.armed.values()) cancel();
+  state.armed.clear();
   state.view.clear();
   state.claiming.clear();
   state.firedUnmarked.clear();
@@ -237,7 +265,7 @@ function syncView(state: Leadership, bucket: number, value: Bucket, epoch: numbe
   for (const { id, dueMs } of liveTimers(value, epoch)) addToView(state, id, { dueMs, bucket }, maxViewTimers);
   // Claimed by us earlier but not fired (the lease had lapsed then): fire them when it is valid again.
   for (const [id, entry] of value) {
-    if (entry.state === 'firing' && entry.epoch === epoch && !state.firedUnmarked.has(id)) addToView(state, id, { dueMs: entry.dueMs, bucket }, maxViewTimers);
+    if (entry.state === 'firing' && entry.epoch === epoch && !state.firedUnmarked.has(id) && !state.armed.has(id)) addToView(state, id, { dueMs: entry.dueMs, bucket }, maxViewTimers);
   }
 }
 
@@ -245,11 +273,11 @@ function isDone(entry: TimerEntry): boolean {
   return entry.state === 'fired' || entry.state === 'cancelled';
 }
 
-/** Due timers of the view by bucket, leaving out buckets with a claim in flight and timers already fired. */
+/** Timers of the view due by nowMs, by bucket, leaving out buckets with a claim in flight and timers already armed or fired. */
 function dueByBucket(state: Leadership, nowMs: number): Map<number, string[]> {
   const due = new Map<number, string[]>();
   for (const [id, entry] of state.view) {
-    if (entry.dueMs > nowMs || state.claiming.has(entry.bucket) || state.firedUnmarked.has(id)) continue;
+    if (entry.dueMs > nowMs || state.claiming.has(entry.bucket) || state.firedUnmarked.has(id) || state.armed.has(id)) continue;
     const ids = due.get(entry.bucket);
     if (ids === undefined) due.set(entry.bucket, [id]);
     else ids.push(id);

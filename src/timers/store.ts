@@ -46,6 +46,8 @@ interface Pending {
   deadlineMs: number;
   /** a cas carrying it was sent: it may have been applied */
   attempted: boolean;
+  /** when it was queued, on the store's event counter */
+  queuedAt: number;
 }
 
 interface Writer {
@@ -53,8 +55,8 @@ interface Writer {
   key: string;
   /** the bucket's value as last read or written (null: no key yet), or undefined when it must be read */
   known: { value: Json } | undefined;
-  /** known came from a read or write since the last answer given from it without a write */
-  fresh: boolean;
+  /** when known was learned (a read's or a cas's reply), on the store's event counter */
+  learnedAt: number;
   queue: Pending[];
   busy: boolean;
 }
@@ -68,11 +70,15 @@ export function createStore(io: StoreIo, config: StoreConfig): Store {
     index,
     key: bucketKey(index),
     known: undefined,
-    fresh: false,
+    learnedAt: -1,
     queue: [],
     busy: false,
   }));
   let queuedCount = 0;
+  // Orders queueing against learning: an answer that rests on what a bucket lacks (20 for a cancel,
+  // nothing to claim) may come from a value only if that value was learned after the change was
+  // queued; otherwise another node's write the asker already knows of could be missing from it.
+  let events = 0;
 
   function settle(pending: Pending, result: ChangeResult<unknown>): void {
     queuedCount--;
@@ -88,7 +94,7 @@ export function createStore(io: StoreIo, config: StoreConfig): Store {
     io.kv.readOr(writer.key, null).then(
       (value) => {
         writer.known = { value };
-        writer.fresh = true;
+        writer.learnedAt = ++events;
         writer.busy = false;
         io.observe(writer.index, decodeBucket(value));
         advance(writer);
@@ -122,13 +128,12 @@ export function createStore(io: StoreIo, config: StoreConfig): Store {
       outcomes.push(change.outcome);
     }
     if (current === base) {
-      // Nothing to write; an answer that rests on what the bucket lacks needs a current value.
-      if (!writer.fresh) {
+      // Nothing to write: answered from the value only if it was learned after every change was queued.
+      if (batch.some((pending) => pending.queuedAt > writer.learnedAt)) {
         writer.known = undefined;
         read(writer);
         return;
       }
-      writer.fresh = false;
       writer.queue.splice(0, batch.length);
       batch.forEach((pending, k) => settle(pending, { ok: true, outcome: outcomes[k] }));
       advance(writer);
@@ -144,7 +149,7 @@ export function createStore(io: StoreIo, config: StoreConfig): Store {
     io.kv.cas(writer.key, from, to, { createIfNotExists: from === null }).then(
       () => {
         writer.known = { value: to };
-        writer.fresh = true;
+        writer.learnedAt = ++events;
         writer.busy = false;
         writer.queue.splice(0, batch.length);
         io.observe(writer.index, toBucket);
@@ -183,7 +188,7 @@ export function createStore(io: StoreIo, config: StoreConfig): Store {
         return;
       }
       queuedCount++;
-      writer.queue.push({ apply, settle: result, deadlineMs: io.nowMs() + config.changeDeadlineMs, attempted: false });
+      writer.queue.push({ apply, settle: result, deadlineMs: io.nowMs() + config.changeDeadlineMs, attempted: false, queuedAt: ++events });
       advance(writer);
     },
     refreshAll() {
