@@ -45,7 +45,7 @@ describe('lin-kv view: a key that is not linearizable', () => {
     const svg = drawings(html)[0] ?? '';
     expect(svg).not.toBe('');
     expect(svg.match(/<g class="opbar"/g)).toHaveLength(3);
-    expect(svg).toContain('>process 0</text>');
+    expect(svg).toContain('>n0 · p0</text>');
     expect(svg).toContain('>process 1</text>');
     const blocked = svg.match(/<g class="opbar" data-id="(\d+)">[^]*?<\/g>/g)?.filter((g) => g.includes('bar blocked')) ?? [];
     expect(blocked).toHaveLength(1);

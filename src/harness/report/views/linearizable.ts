@@ -9,7 +9,11 @@ import type { Json } from '../../types.js';
 import type { Results } from '../../check/results.js';
 import { escapeXml, px } from '../svg.js';
 import { asArray, asMap, asNumber, asString, boundLines, capNote, clip, isMap, seconds, showValue, SUMMARY_LINE_LIMIT, type JsonMap } from './common.js';
-import type { WorkloadView } from './types.js';
+import type { ViewContext, WorkloadView } from './types.js';
+import { nodeOfProcess } from '../../check/explain.js';
+
+/** The node a process's operations went to (each node keeps its own copy of the register, or should not). */
+type NodeOf = (process: number) => string;
 
 /** Bars drawn per key: a window of operations around the one that cannot be placed. */
 export const BAR_LIMIT = 40;
@@ -156,7 +160,7 @@ function barClass(bar: Bar, blockedOp: number, inPrefix: boolean): string {
   return 'other';
 }
 
-export function drawKey(x: KeyExplanation, id: string): string {
+export function drawKey(x: KeyExplanation, id: string, nodeOf: NodeOf = (process) => `p${process}`): string {
   const { window } = barWindow(x.bars, x.blockedOp);
   // x is event order: every invocation and completion of the drawn bars gets one slot
   const events = [...new Set(window.flatMap((b) => (b.completeNs === null ? [b.invokeNs] : [b.invokeNs, b.completeNs])))].sort((a, b) => a - b);
@@ -165,7 +169,8 @@ export function drawKey(x: KeyExplanation, id: string): string {
   const step = Math.max(STEP_MIN_PX, Math.min(48, 1100 / Math.max(1, events.length)));
   const slotX = (slot: number): number => LEFT_PX + 10 + slot * step;
   const endSlot = events.length; // where operations that never completed run to
-  const processes = [...new Set(window.map((b) => b.process))].sort((a, b) => a - b);
+  // rows grouped by the node that served them, so one node's view of the register reads as a band
+  const processes = [...new Set(window.map((b) => b.process))].sort((a, b) => nodeOf(a).localeCompare(nodeOf(b), 'en', { numeric: true }) || a - b);
   const rowOf = new Map(processes.map((p, i) => [p, i]));
   const width = Math.ceil(slotX(endSlot) + RIGHT_PX);
   const height = TOP_PX + processes.length * ROW_PX + 36;
@@ -187,8 +192,10 @@ export function drawKey(x: KeyExplanation, id: string): string {
   processes.forEach((p, row) => {
     const y = TOP_PX + row * ROW_PX;
     parts.push(`<line x1="${LEFT_PX}" y1="${y + ROW_PX - 2}" x2="${width - RIGHT_PX}" y2="${y + ROW_PX - 2}" class="rowline"/>`);
-    parts.push(`<text x="${LEFT_PX - 8}" y="${y + 15}" text-anchor="end" class="rowlabel">process ${p}</text>`);
-    parts.push(`<text x="${width - RIGHT_PX + 8}" y="${y + 15}" class="rowlabel">process ${p}</text>`);
+    const newNode = row === 0 || nodeOf(processes[row - 1] as number) !== nodeOf(p);
+    if (newNode && row > 0) parts.push(`<line x1="4" y1="${y}" x2="${width - 4}" y2="${y}" class="nodeline" stroke="#555" stroke-width="1.2"/>`);
+    parts.push(`<text x="${LEFT_PX - 8}" y="${y + 15}" text-anchor="end" class="rowlabel">${escapeXml(`${nodeOf(p)} · p${p}`)}</text>`);
+    parts.push(`<text x="${width - RIGHT_PX + 8}" y="${y + 15}" class="rowlabel">${escapeXml(`${nodeOf(p)} · p${p}`)}</text>`);
   });
   // the blocked bar last, so it is on top
   const drawOrder = [...window.filter((b) => b.id !== x.blockedOp), ...window.filter((b) => b.id === x.blockedOp)];
@@ -209,7 +216,7 @@ export function drawKey(x: KeyExplanation, id: string): string {
           : bar.type === 'fail'
             ? 'failed: it took no effect'
             : 'not in the prefix';
-    const tip = `op ${bar.id}: ${bar.type} ${opWords(bar)} by process ${bar.process}, ${when}; ${role}`;
+    const tip = `op ${bar.id}: ${bar.type} ${opWords(bar)} by process ${bar.process} via ${nodeOf(bar.process)}, ${when}; ${role}`;
     const label = [longLabel(bar), shortLabel(bar)].find((text) => text.length * CHAR_PX + 5 <= barWidth);
     parts.push(
       `<g class="opbar" data-id="${bar.id}"><title>${escapeXml(tip)}</title>` +
@@ -223,23 +230,23 @@ export function drawKey(x: KeyExplanation, id: string): string {
   return parts.join('');
 }
 
-function prefixTable(x: KeyExplanation): string {
+function prefixTable(x: KeyExplanation, nodeOf: NodeOf): string {
   const barOf = new Map(x.bars.map((b) => [b.id, b]));
   const first = Math.max(0, x.prefix.length - PREFIX_ROWS);
   const rows = x.prefix.slice(first).map((p, i) => {
     const bar = barOf.get(p.id);
     const what = bar ? `${opWords(bar)} (${bar.type})` : '?';
-    return `<tr><td>${first + i + 1}</td><td>${p.id}</td><td>${bar ? bar.process : '?'}</td><td class="l">${escapeXml(what)}</td><td>${escapeXml(showValue(p.valueAfter, 30))}</td></tr>`;
+    return `<tr><td>${first + i + 1}</td><td>${p.id}</td><td>${bar ? `${bar.process} (${escapeXml(nodeOf(bar.process))})` : '?'}</td><td class="l">${escapeXml(what)}</td><td>${escapeXml(showValue(p.valueAfter, 30))}</td></tr>`;
   });
   const blocked = barOf.get(x.blockedOp);
   rows.push(
-    `<tr class="blocked"><td>—</td><td>${x.blockedOp}</td><td>${blocked ? blocked.process : '?'}</td><td class="l">${escapeXml(blocked ? `${opWords(blocked)} (${blocked.type})` : '?')}</td><td class="l">${escapeXml(`cannot be placed: possible values ${valuesInWords(x.possibleValues)}`)}</td></tr>`,
+    `<tr class="blocked"><td>—</td><td>${x.blockedOp}</td><td>${blocked ? `${blocked.process} (${escapeXml(nodeOf(blocked.process))})` : '?'}</td><td class="l">${escapeXml(blocked ? `${opWords(blocked)} (${blocked.type})` : '?')}</td><td class="l">${escapeXml(`cannot be placed: possible values ${valuesInWords(x.possibleValues)}`)}</td></tr>`,
   );
   const note = first > 0 ? `<p class="note">${escapeXml(`The last ${PREFIX_ROWS} of ${x.prefix.length} steps of the linearized prefix.`)}</p>` : '';
-  return `${note}<table class="view"><tr><th>step</th><th>op</th><th>process</th><th>operation</th><th>register after</th></tr>${rows.join('')}</table>`;
+  return `${note}<table class="view"><tr><th>step</th><th>op</th><th>process (node)</th><th>operation</th><th>register after</th></tr>${rows.join('')}</table>`;
 }
 
-function keySection(outcome: KeyOutcome, index: number, draw: boolean): string {
+function keySection(outcome: KeyOutcome, index: number, draw: boolean, nodeOf: NodeOf): string {
   const x = outcome.explanation;
   if (x === undefined) {
     const why = outcome.cause !== undefined ? `: ${outcome.cause}` : '';
@@ -256,15 +263,15 @@ function keySection(outcome: KeyOutcome, index: number, draw: boolean): string {
     const first = shown.first + x.barsFrom;
     const total = Math.max(shown.total, x.barCount);
     // starts scrolled to the right end, where the blocked operation is (no script needed)
-    parts.push(`<p class="explain">${escapeXml(`Operations on key ${outcome.name}, one row per process. The x axis is the order of invocations and completions, not to scale (times at the gridlines); the drawing opens at its right end, where the operation that cannot be placed is: scroll left for earlier ones.`)}</p>`);
-    parts.push(`<div class="scroll from-right"><div>${drawKey(x, `lin-key-${index}`)}</div></div>`);
+    parts.push(`<p class="explain">${escapeXml(`Operations on key ${outcome.name}, one row per process, grouped by the node that served it (each node should act on one shared register). The x axis is the order of invocations and completions, not to scale (times at the gridlines); the drawing opens at its right end, where the operation that cannot be placed is: scroll left for earlier ones.`)}</p>`);
+    parts.push(`<div class="scroll from-right"><div>${drawKey(x, `lin-key-${index}`, nodeOf)}</div></div>`);
     if (window.length < total) {
       parts.push(
         `<p class="cap">${escapeXml(`Showing operations ${first + 1}–${first + window.length} of this key's ${total} (in invocation order), around the one that cannot be placed; the rest are left out to keep this page small.`)}</p>`,
       );
     }
   }
-  parts.push(prefixTable(x), '</div>');
+  parts.push(prefixTable(x, nodeOf), '</div>');
   return parts.join('');
 }
 
@@ -273,12 +280,15 @@ const LEGEND_HTML =
   '<span style="background:#f87171">&nbsp;red&nbsp;</span> the operation that cannot be placed, <span style="background:#fde68a">&nbsp;yellow&nbsp;</span> indeterminate (info), ' +
   'dashed: failed, grey: not in the prefix. A bar runs from invocation to completion; hover it for details.</p>';
 
-function render(results: Results): string {
+function render(results: Results, context: ViewContext): string {
+  const nodeOf: NodeOf = (process) => nodeOfProcess(process, context.opts);
   const outcomes = keyOutcomes(results);
   const parts: string[] = ['<h2>Linearizability</h2>'];
   if (outcomes.length === 0) {
     const count = Object.keys(asMap(results.workload['results'])).length;
-    parts.push(`<p class="explain">${escapeXml(`Every key (${count}) is linearizable.`)}</p>`);
+    const ok = Number(results.stats['ok-count'] ?? 0);
+    const words = ok === 0 ? `Every key (${count}) is linearizable, but only because no operation succeeded: there was nothing to order (see Failed and indefinite operations).` : `Every key (${count}) is linearizable.`;
+    parts.push(`<p class="explain">${escapeXml(words)}</p>`);
     return parts.join('\n');
   }
   parts.push(LEGEND_HTML);
@@ -287,7 +297,7 @@ function render(results: Results): string {
   listed.forEach((outcome, i) => {
     const draw = outcome.explanation !== undefined && drawn < DRAWN_KEY_LIMIT;
     if (draw) drawn++;
-    parts.push(keySection(outcome, i, draw));
+    parts.push(keySection(outcome, i, draw, nodeOf));
   });
   parts.push(capNote(listed.length, outcomes.length, 'keys that are not linearizable or unknown'));
   const withExplanation = outcomes.filter((o) => o.explanation !== undefined).length;
