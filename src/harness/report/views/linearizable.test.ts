@@ -46,7 +46,7 @@ describe('lin-kv view: a key that is not linearizable', () => {
     expect(svg).not.toBe('');
     expect(svg.match(/<g class="opbar"/g)).toHaveLength(3);
     expect(svg).toContain('>n0 · p0</text>');
-    expect(svg).toContain('>process 1</text>');
+    expect(svg).toContain('>n1 · p1</text>');
     const blocked = svg.match(/<g class="opbar" data-id="(\d+)">[^]*?<\/g>/g)?.filter((g) => g.includes('bar blocked')) ?? [];
     expect(blocked).toHaveLength(1);
     expect(blocked[0]).toContain(`data-id="${read.index}"`);
