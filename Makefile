@@ -122,6 +122,23 @@ sched-kill: build
 bench-sched: build
 	node bench/sched.mjs
 
+# Durable timers with leader failover (docs/workloads/timers.md): not a Maelstrom workload, so
+# always our harness.
+.PHONY: timers timers-faults timers-sim bench-timers
+TIMERS := -w timers --bin bin/timers --node-count 3 --rate 50 --time-limit 30
+
+timers: build
+	bin/glomers test $(TIMERS)
+
+timers-faults: build
+	bin/glomers test $(TIMERS) --nemesis partition,kill,pause --nemesis-interval 5
+
+timers-sim: build
+	bin/glomers test --sim --seeds 20 $(TIMERS) --nemesis partition,kill,pause --nemesis-interval 5 --exactly-once
+
+bench-timers: build
+	node bench/timers.mjs
+
 # The deterministic simulation: 1,000 seeds of challenge 3c, and the simulation's benchmarks.
 sim-sweep: build
 	bin/glomers test --sim --seeds 1000 -w broadcast --bin bin/broadcast --node-count 5 --time-limit 20 --rate 10 --nemesis partition
