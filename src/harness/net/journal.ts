@@ -10,7 +10,8 @@ import { isClientId, type JournalEvent, type NetCounts } from '../types.js';
 export const JOURNAL_HEAD_EVENTS = 2_000;
 
 export interface Journal {
-  record(event: JournalEvent): void;
+  /** bodyJson: the body as JSON text if the caller has it (the network makes it once per message) */
+  record(event: JournalEvent, bodyJson?: string | null): void;
   readonly counts: NetCounts;
   readonly head: JournalEvent[];
   /** Writes what is buffered and closes the file. */
@@ -46,15 +47,25 @@ export function createJournal(dir: string | null): Journal {
   return {
     counts,
     head,
-    record(event) {
+    record(event, bodyJson) {
       countEvent(counts, event);
       if (head.length < JOURNAL_HEAD_EVENTS) head.push(event);
-      file?.append(eventLine(event));
+      file?.append(bodyJson === undefined || bodyJson === null ? eventLine(event) : eventLineWithBody(event, bodyJson));
     },
     close() {
       file?.close();
     },
   };
+}
+
+/**
+ * The same text as JSON.stringify(event), built around a body already serialised, so that a
+ * message's body is written once for its send, its delivery and the node's stdin (docs/network.md).
+ */
+export function eventLineWithBody(event: JournalEvent, bodyJson: string): string {
+  const time = Number.isFinite(event.timeNs) ? event.timeNs : 'null';
+  const id = Number.isFinite(event.id) ? event.id : 'null';
+  return `{"kind":"${event.kind}","timeNs":${time},"id":${id},"src":${JSON.stringify(event.src)},"dest":${JSON.stringify(event.dest)},"body":${bodyJson}}`;
 }
 
 function eventLine(event: JournalEvent): string {

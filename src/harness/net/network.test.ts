@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createNetwork, drawLatencyMs, type Network } from './network.js';
+import { LATENESS_BUCKETS, createLatenessRecorder, createNetwork, drawLatencyMs, type Network } from './network.js';
 import { createRng } from '../util/rng.js';
 import type { JournalEvent, LatencyDist, Message } from '../types.js';
 
@@ -105,5 +105,29 @@ describe('latency distributions', () => {
     // truncation lowers the mean by about half a ms
     expect(mean(xs)).toBeGreaterThan(96);
     expect(mean(xs)).toBeLessThan(102);
+  });
+});
+
+describe('lateness record', () => {
+  it('gives quantiles within 2.2 % and the exact maximum, in a fixed number of counters', () => {
+    const recorder = createLatenessRecorder();
+    const valuesNs = Array.from({ length: 100_000 }, (_, k) => ((k * 7919) % 100_000) * 1_000); // 0 .. 99.999 ms
+    for (const ns of valuesNs) recorder.record(ns);
+    const sorted = [...valuesNs].sort((a, b) => a - b);
+    const exactMs = (p: number): number => (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0) / 1e6;
+    const stats = recorder.stats();
+    expect(stats.deliveries).toBe(100_000);
+    expect(Math.abs(stats.p50Ms - exactMs(0.5)) / exactMs(0.5)).toBeLessThan(0.022);
+    expect(Math.abs(stats.p99Ms - exactMs(0.99)) / exactMs(0.99)).toBeLessThan(0.022);
+    expect(stats.maxMs).toBe(99.999);
+    expect(stats.behind).toBe(true);
+    expect(LATENESS_BUCKETS).toBeLessThan(2_000);
+  });
+
+  it('reports zeros exactly (simulated runs are never late) and nothing for no deliveries', () => {
+    const recorder = createLatenessRecorder();
+    expect(recorder.stats()).toEqual({ deliveries: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, behind: false });
+    for (let k = 0; k < 10; k++) recorder.record(0);
+    expect(recorder.stats()).toEqual({ deliveries: 10, p50Ms: 0, p99Ms: 0, maxMs: 0, behind: false });
   });
 });

@@ -1,13 +1,19 @@
-// The simulated network (docs/protocol.md §5): per-destination queues ordered by deadline, one
-// message in flight per destination, partitions enforced by the receiver when it dequeues,
-// and a journal of every send and delivery.
+// The simulated network (docs/protocol.md §5, docs/network.md): per-destination queues ordered by
+// deadline, one message in flight per destination, partitions enforced by the receiver when it
+// dequeues, and a journal of every send and delivery. Built from four parts, each readable alone:
+// queues (destinations), delivery (one timer for the earliest deadline), partitions (grudges), and
+// accounting (counters, overflow warnings, lateness).
 import { MinHeap } from '../util/heap.js';
 import type { Clock } from '../clock.js';
 import { isClientId, type Body, type JournalEvent, type LatencyDist, type LatenessStats, type Message, type Rng } from '../types.js';
 
-/** Something that can receive messages: a node's stdin, a service, or a client. */
+/**
+ * Something that can receive messages: a node's stdin, a service, or a client. bodyJson is the
+ * body as JSON text, made once per message by the network, so that an endpoint writing lines
+ * (a node's stdin) need not serialise it again; null if the body cannot be written as JSON.
+ */
 export interface Endpoint {
-  deliver(message: Message): void;
+  deliver(message: Message, bodyJson: string | null): void;
 }
 
 export interface NetworkOptions {
@@ -20,8 +26,11 @@ export interface NetworkOptions {
   setTimer?: Clock['setTimer'];
   logSend?: (message: Message) => void;
   logRecv?: (message: Message) => void;
-  /** every send (even if later dropped) and every delivery, in order */
-  journal?: (event: JournalEvent) => void;
+  /**
+   * every send (even if later dropped) and every delivery, in order; bodyJson as for
+   * Endpoint.deliver
+   */
+  journal?: (event: JournalEvent, bodyJson: string | null) => void;
   /** bound on undelivered messages per destination; beyond it messages are dropped loudly */
   maxQueuedPerDest?: number;
 }
@@ -60,23 +69,20 @@ export const DEFAULT_MAX_QUEUED_PER_DEST = 100_000;
 /** Lateness p99 above this means the harness could not keep up with the simulated latencies. */
 export const BEHIND_P99_MS = 5;
 
+/**
+ * A timer may wake this early and still deliver: Node's timers have whole-ms resolution, and
+ * Maelstrom's delivery threads sleep whole ms too (rounding down), so neither is more exact.
+ */
+const EARLY_WAKE_TOLERANCE_NS = 200_000;
+
 interface Pending {
   deadlineNs: number;
   /** when the destination took it off its queue (it waits behind the one before it) */
   dequeuedNs: number;
   seq: number;
   message: Message;
+  bodyJson: string | null;
 }
-
-interface Destination {
-  endpoint: Endpoint;
-  queue: MinHeap<Pending>;
-  /** the message this destination's "delivery thread" is waiting to write */
-  inFlight: Pending | null;
-}
-
-const byDeadline = (a: Pending, b: Pending): boolean =>
-  a.deadlineNs < b.deadlineNs || (a.deadlineNs === b.deadlineNs && a.seq < b.seq);
 
 /** Draws one latency in whole ms for a link between two non-client endpoints. */
 export function drawLatencyMs(dist: LatencyDist, meanMs: number, rng: Rng): number {
@@ -96,128 +102,274 @@ export function realTimer(delayMs: number, fn: () => void): () => void {
   return () => clearTimeout(handle);
 }
 
-/** Quantile as Maelstrom computes them elsewhere: sorted[min(n-1, floor(n*p))]. */
-function quantile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+/** A body as JSON text, or null when it cannot be written (a service's value that JSON lacks). */
+export function bodyJsonOf(body: Body): string | null {
+  try {
+    return JSON.stringify(body);
+  } catch {
+    return null;
+  }
 }
+
+const byDeadline = (a: Pending, b: Pending): boolean =>
+  a.deadlineNs < b.deadlineNs || (a.deadlineNs === b.deadlineNs && a.seq < b.seq);
+
+// ---------------------------------------------------------------------------------------------
+// Accounting: lateness in a histogram of fixed size, so a run of any length keeps the same memory.
+
+/** Histogram buckets per doubling of lateness: quantiles are exact to within 2.2 %. */
+const LATENESS_STEPS_PER_DOUBLING = 32;
+/** Doublings of ns covered (2^42 ns is 73 minutes); later values share the last bucket. */
+const LATENESS_DOUBLINGS = 42;
+/** The bound on the lateness record: this many counters, whatever the run's length. */
+export const LATENESS_BUCKETS = 1 + LATENESS_STEPS_PER_DOUBLING * LATENESS_DOUBLINGS;
+
+export interface LatenessRecorder {
+  record(lateNs: number): void;
+  stats(): LatenessStats;
+}
+
+function latenessBucket(lateNs: number): number {
+  if (lateNs < 1) return 0;
+  const step = Math.floor(Math.log2(lateNs) * LATENESS_STEPS_PER_DOUBLING);
+  return Math.min(LATENESS_BUCKETS - 1, 1 + step);
+}
+
+/** Middle of a bucket in ms (bucket 0 holds exact zeros). */
+function bucketMiddleMs(bucket: number): number {
+  if (bucket === 0) return 0;
+  return 2 ** ((bucket - 0.5) / LATENESS_STEPS_PER_DOUBLING) / 1e6;
+}
+
+/** Lateness of each delivery: how long after its due time it was handed to its destination. */
+export function createLatenessRecorder(): LatenessRecorder {
+  const counts = new Float64Array(LATENESS_BUCKETS);
+  let deliveries = 0;
+  let maxNs = 0;
+  // Quantile as Maelstrom computes them elsewhere: the value at rank min(n-1, floor(n*p)).
+  const quantileMs = (p: number): number => {
+    const rank = Math.min(deliveries - 1, Math.floor(deliveries * p));
+    let seen = 0;
+    for (let bucket = 0; bucket < LATENESS_BUCKETS; bucket++) {
+      seen += counts[bucket] ?? 0;
+      if (seen > rank) return Math.min(bucketMiddleMs(bucket), maxNs / 1e6);
+    }
+    return maxNs / 1e6;
+  };
+  return {
+    record(lateNs) {
+      const ns = Math.max(0, lateNs);
+      const bucket = latenessBucket(ns);
+      counts[bucket] = (counts[bucket] ?? 0) + 1;
+      deliveries++;
+      if (ns > maxNs) maxNs = ns;
+    },
+    stats() {
+      if (deliveries === 0) return { deliveries: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, behind: false };
+      const p99Ms = quantileMs(0.99);
+      return { deliveries, p50Ms: quantileMs(0.5), p99Ms, maxMs: maxNs / 1e6, behind: p99Ms > BEHIND_P99_MS };
+    },
+  };
+}
+
+/** Prints a line at the 1st, 10th, 100th… drop to a destination, so a flood cannot become a flood of warnings. */
+function createOverflowWarner(maxQueued: number): (src: string, dest: string) => void {
+  const dropsByDest = new Map<string, number>();
+  return (src, dest) => {
+    const drops = (dropsByDest.get(dest) ?? 0) + 1;
+    dropsByDest.set(dest, drops);
+    if (/^10*$/.test(String(drops))) {
+      process.stderr.write(
+        `glomers: network queue for ${dest} holds ${maxQueued} undelivered messages; ${drops} message(s) to it dropped so far (latest from ${src})\n`,
+      );
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Partitions: the receiver drops what comes from senders it holds a grudge against.
+
+interface Partitions {
+  set(grudge: Record<string, string[]>): void;
+  heal(): void;
+  blocks(receiver: string, sender: string): boolean;
+}
+
+function createPartitions(): Partitions {
+  const grudge = new Map<string, Set<string>>();
+  return {
+    set(g) {
+      grudge.clear();
+      for (const [receiver, senders] of Object.entries(g)) grudge.set(receiver, new Set(senders));
+    },
+    heal: () => grudge.clear(),
+    blocks: (receiver, sender) => grudge.get(receiver)?.has(sender) === true,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery: the in-flight messages of every destination in one heap, and one timer for the
+// earliest of them, rather than a timer per message.
+
+interface InFlightEntry {
+  deadlineNs: number;
+  seq: number;
+  dest: Destination;
+}
+
+interface DeliveryTimer {
+  /** waits for p's deadline, then calls onDue(dest) unless dest's in-flight message changed */
+  schedule(dest: Destination, p: Pending): void;
+  close(): void;
+}
+
+function createDeliveryTimer(
+  nowNs: () => number,
+  setTimer: Clock['setTimer'],
+  onDue: (dest: Destination, seq: number) => void,
+): DeliveryTimer {
+  const waiting = new MinHeap<InFlightEntry>((a, b) => a.deadlineNs < b.deadlineNs || (a.deadlineNs === b.deadlineNs && a.seq < b.seq));
+  let cancel: (() => void) | null = null;
+  let armedForNs = Infinity;
+  let closed = false;
+
+  const arm = (): void => {
+    const head = waiting.peek();
+    if (closed || head === undefined) return;
+    if (cancel !== null && head.deadlineNs >= armedForNs) return;
+    if (cancel !== null) cancel();
+    armedForNs = head.deadlineNs;
+    cancel = setTimer(Math.max(0, Math.ceil((head.deadlineNs - nowNs()) / 1e6)), fire);
+  };
+  // Each due message is handed over on its own, in deadline order; what is not due yet waits
+  // for the next wake.
+  const fire = (): void => {
+    cancel = null;
+    armedForNs = Infinity;
+    for (;;) {
+      const head = waiting.peek();
+      if (head === undefined || head.deadlineNs > nowNs() + EARLY_WAKE_TOLERANCE_NS) break;
+      waiting.pop();
+      onDue(head.dest, head.seq);
+    }
+    arm();
+  };
+  return {
+    schedule(dest, p) {
+      waiting.push({ deadlineNs: p.deadlineNs, seq: p.seq, dest });
+      arm();
+    },
+    close() {
+      closed = true;
+      if (cancel !== null) cancel();
+      cancel = null;
+      waiting.clear();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queues: one per destination, earliest deadline first, with at most one message in flight (the
+// one Maelstrom's per-node delivery thread would be sleeping on).
+
+interface Destination {
+  readonly id: string;
+  readonly endpoint: Endpoint;
+  readonly queue: MinHeap<Pending>;
+  inFlight: Pending | null;
+  /** false once unregistered: its in-flight timer entry must not deliver */
+  live: boolean;
+}
+
+function newDestination(id: string, endpoint: Endpoint): Destination {
+  return { id, endpoint, queue: new MinHeap(byDeadline), inFlight: null, live: true };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 export function createNetwork(options: NetworkOptions): Network {
   const { nowNs, rng } = options;
-  const setTimer = options.setTimer ?? realTimer;
   const maxQueued = options.maxQueuedPerDest ?? DEFAULT_MAX_QUEUED_PER_DEST;
-  // Overflow drops per destination; a line is printed at the 1st, 10th, 100th… so a flood cannot
-  // turn into a flood of warnings.
-  const overflowByDest = new Map<string, number>();
-  const destinations = new Map<string, Destination>();
-  const grudge = new Map<string, Set<string>>();
   const journal = options.journal ?? ((): void => {});
-  const counters: NetworkCounters = {
-    sent: 0,
-    delivered: 0,
-    droppedByPartition: 0,
-    droppedOverflow: 0,
-    droppedUnregistered: 0,
-  };
+  const destinations = new Map<string, Destination>();
+  const partitions = createPartitions();
+  const lateness = createLatenessRecorder();
+  const warnOverflow = createOverflowWarner(maxQueued);
+  const counters: NetworkCounters = { sent: 0, delivered: 0, droppedByPartition: 0, droppedOverflow: 0, droppedUnregistered: 0 };
   let nextMessageId = 0;
   let seq = 0;
   let pending = 0;
   let closed = false;
-  // Lateness samples in ms, grown by doubling.
-  let lateness = new Float64Array(4096);
-  let latenessCount = 0;
 
-  // One timer for the whole network, armed for the earliest in-flight deadline.
-  const inFlight = new MinHeap<{ deadlineNs: number; seq: number; dest: string }>(
-    (a, b) => a.deadlineNs < b.deadlineNs || (a.deadlineNs === b.deadlineNs && a.seq < b.seq),
-  );
-  /** cancels the armed timer */
-  let timer: (() => void) | null = null;
-  let timerDeadlineNs = Infinity;
+  const timer = createDeliveryTimer(nowNs, options.setTimer ?? realTimer, (dest, dueSeq) => {
+    if (!dest.live || dest.inFlight === null || dest.inFlight.seq !== dueSeq) return;
+    deliverInFlight(dest, nowNs());
+    pump(dest, nowNs());
+  });
 
-  function recordLateness(ms: number): void {
-    if (latenessCount === lateness.length) {
-      const bigger = new Float64Array(lateness.length * 2);
-      bigger.set(lateness);
-      lateness = bigger;
-    }
-    lateness[latenessCount++] = ms;
-  }
-
-  function armTimer(): void {
-    const head = inFlight.peek();
-    if (closed || head === undefined) return;
-    if (timer !== null && head.deadlineNs >= timerDeadlineNs) return;
-    if (timer !== null) timer();
-    const delayMs = Math.max(0, Math.ceil((head.deadlineNs - nowNs()) / 1e6));
-    timerDeadlineNs = head.deadlineNs;
-    timer = setTimer(delayMs, onTimer);
-  }
-
-  function onTimer(): void {
-    timer = null;
-    timerDeadlineNs = Infinity;
-    // Deliver everything due; a sub-ms early wake is treated as due rather than re-armed,
-    // since Node's timers only have ms resolution.
-    for (;;) {
-      const head = inFlight.peek();
-      if (head === undefined || head.deadlineNs > nowNs() + 200_000) break;
-      inFlight.pop();
-      const dest = destinations.get(head.dest);
-      if (dest === undefined || dest.inFlight === null || dest.inFlight.seq !== head.seq) continue;
-      deliverInFlight(head.dest, dest);
-      pump(head.dest, dest);
-    }
-    armTimer();
-  }
-
-  function deliverInFlight(destId: string, dest: Destination): void {
+  function deliverInFlight(dest: Destination, now: number): void {
     const p = dest.inFlight;
     if (p === null) return;
     dest.inFlight = null;
     pending--;
-    const now = nowNs();
     // Waiting behind an earlier in-flight message is the model, not harness slowness.
-    recordLateness(Math.max(0, (now - Math.max(p.deadlineNs, p.dequeuedNs)) / 1e6));
+    lateness.record(now - Math.max(p.deadlineNs, p.dequeuedNs));
     counters.delivered++;
-    journal({
-      kind: 'recv',
-      timeNs: now,
-      id: p.message.id ?? -1,
-      src: p.message.src,
-      dest: destId,
-      body: p.message.body,
-    });
-    options.logRecv?.(p.message);
-    dest.endpoint.deliver(p.message);
+    const { message } = p;
+    journal({ kind: 'recv', timeNs: now, id: message.id ?? -1, src: message.src, dest: dest.id, body: message.body }, p.bodyJson);
+    options.logRecv?.(message);
+    dest.endpoint.deliver(message, p.bodyJson);
   }
 
   /** Takes the next message for an idle destination, as Maelstrom's delivery thread does. */
-  function pump(destId: string, dest: Destination): void {
-    while (dest.inFlight === null && destinations.get(destId) === dest) {
+  function pump(dest: Destination, now: number): void {
+    while (dest.inFlight === null && dest.live) {
       const next = dest.queue.pop();
       if (next === undefined) return;
-      const blocked = grudge.get(destId);
-      if (blocked !== undefined && blocked.has(next.message.src)) {
+      if (partitions.blocks(dest.id, next.message.src)) {
         counters.droppedByPartition++;
         pending--;
         continue;
       }
       dest.inFlight = next;
-      next.dequeuedNs = nowNs();
-      if (next.deadlineNs <= next.dequeuedNs) {
-        deliverInFlight(destId, dest);
-      } else {
-        inFlight.push({ deadlineNs: next.deadlineNs, seq: next.seq, dest: destId });
-        armTimer();
-      }
+      next.dequeuedNs = now;
+      if (next.deadlineNs <= now) deliverInFlight(dest, now);
+      else timer.schedule(dest, next);
     }
+  }
+
+  function send(src: string, destId: string, body: Body): number {
+    const id = nextMessageId++;
+    const now = nowNs();
+    const message: Message = { id, src, dest: destId, body };
+    const latencyMs = isClientId(src) || isClientId(destId) ? 0 : drawLatencyMs(options.latencyDist, options.latencyMs, rng);
+    const bodyJson = bodyJsonOf(body);
+    counters.sent++;
+    journal({ kind: 'send', timeNs: now, id, src, dest: destId, body }, bodyJson);
+    options.logSend?.(message);
+    const dest = destinations.get(destId);
+    if (dest === undefined || closed) {
+      counters.droppedUnregistered++;
+      return id;
+    }
+    if (dest.queue.size >= maxQueued) {
+      counters.droppedOverflow++;
+      warnOverflow(src, destId);
+      return id;
+    }
+    pending++;
+    dest.queue.push({ deadlineNs: now + latencyMs * 1e6, dequeuedNs: 0, seq: seq++, message, bodyJson });
+    pump(dest, now);
+    return id;
   }
 
   return {
     counters,
+    send,
     register(id, endpoint) {
-      destinations.set(id, { endpoint, queue: new MinHeap(byDeadline), inFlight: null });
+      const previous = destinations.get(id);
+      if (previous !== undefined) previous.live = false;
+      destinations.set(id, newDestination(id, endpoint));
     },
     unregister(id) {
       const dest = destinations.get(id);
@@ -225,69 +377,17 @@ export function createNetwork(options: NetworkOptions): Network {
       const dropped = dest.queue.size + (dest.inFlight === null ? 0 : 1);
       pending -= dropped;
       counters.droppedUnregistered += dropped;
+      dest.live = false;
       destinations.delete(id);
     },
-    isRegistered(id) {
-      return destinations.has(id);
-    },
-    send(src, dest, body) {
-      const id = nextMessageId++;
-      const now = nowNs();
-      const message: Message = { id, src, dest, body };
-      const latencyMs =
-        isClientId(src) || isClientId(dest)
-          ? 0
-          : drawLatencyMs(options.latencyDist, options.latencyMs, rng);
-      counters.sent++;
-      journal({ kind: 'send', timeNs: now, id, src, dest, body });
-      options.logSend?.(message);
-      const target = destinations.get(dest);
-      if (target === undefined || closed) {
-        counters.droppedUnregistered++;
-        return id;
-      }
-      if (target.queue.size >= maxQueued) {
-        counters.droppedOverflow++;
-        const drops = (overflowByDest.get(dest) ?? 0) + 1;
-        overflowByDest.set(dest, drops);
-        if (/^10*$/.test(String(drops))) {
-          process.stderr.write(
-            `glomers: network queue for ${dest} holds ${maxQueued} undelivered messages; ${drops} message(s) to it dropped so far (latest from ${src})\n`,
-          );
-        }
-        return id;
-      }
-      pending++;
-      target.queue.push({ deadlineNs: now + latencyMs * 1e6, dequeuedNs: 0, seq: seq++, message });
-      pump(dest, target);
-      return id;
-    },
-    setGrudge(g) {
-      grudge.clear();
-      for (const [receiver, senders] of Object.entries(g)) grudge.set(receiver, new Set(senders));
-    },
-    heal() {
-      grudge.clear();
-    },
-    lateness() {
-      const sorted = lateness.slice(0, latenessCount).sort();
-      const p99Ms = quantile(sorted, 0.99);
-      return {
-        deliveries: latenessCount,
-        p50Ms: quantile(sorted, 0.5),
-        p99Ms,
-        maxMs: latenessCount === 0 ? 0 : (sorted[latenessCount - 1] ?? 0),
-        behind: p99Ms > BEHIND_P99_MS,
-      };
-    },
-    pendingCount() {
-      return pending;
-    },
+    isRegistered: (id) => destinations.has(id),
+    setGrudge: (grudge) => partitions.set(grudge),
+    heal: () => partitions.heal(),
+    lateness: () => lateness.stats(),
+    pendingCount: () => pending,
     close() {
       closed = true;
-      if (timer !== null) timer();
-      timer = null;
-      inFlight.clear();
+      timer.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 // Node process supervision: spawn, stdout lines into the network (validated as Maelstrom does),
 // stderr into node-logs/<node>.log, crash detection, and a guarantee that no child outlives us.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -131,6 +131,12 @@ const ALLOWED_TOP_LEVEL_KEYS = new Set(['src', 'dest', 'body', 'id']);
 
 export type LineCheck = { ok: true; message: Message } | { ok: false; reason: string };
 
+function extraTopLevelKeys(record: Record<string, unknown>): string[] {
+  const extra: string[] = [];
+  for (const key in record) if (!ALLOWED_TOP_LEVEL_KEYS.has(key)) extra.push(key);
+  return extra;
+}
+
 export function checkLine(line: string, isRegistered: (id: string) => boolean): LineCheck {
   let parsed: unknown;
   try {
@@ -146,7 +152,7 @@ export function checkLine(line: string, isRegistered: (id: string) => boolean): 
     return { ok: false, reason: 'not a JSON object' };
   }
   const record = parsed as Record<string, unknown>;
-  const extra = Object.keys(record).filter((key) => !ALLOWED_TOP_LEVEL_KEYS.has(key));
+  const extra = extraTopLevelKeys(record);
   if (extra.length > 0) {
     return { ok: false, reason: `top-level keys other than src/dest/body/id: ${extra.join(', ')}` };
   }
@@ -206,8 +212,8 @@ export interface DropCounts {
 export interface NodeProcess {
   readonly nodeId: string;
   readonly pid: number | undefined;
-  /** writes one message line to the node's stdin */
-  write(message: Message): void;
+  /** writes one message line to the node's stdin; bodyJson: the body as the network serialised it */
+  write(message: Message, bodyJson?: string | null): void;
   stderrTail(): string[];
   /** what supervision dropped on the way to this node */
   readonly dropped: DropCounts;
@@ -255,16 +261,37 @@ function wake(inbox: Inbox): void {
   for (const resume of waiting) resume();
 }
 
-export function startNode(options: NodeProcessOptions): NodeProcess {
-  const { nodeId } = options;
-  const tail: string[] = [];
-  let stopping = false;
-  let exited = false;
-  let readingStdout = true;
+/** What the parts of one supervised node share. */
+interface Supervised {
+  readonly options: NodeProcessOptions;
+  readonly child: ChildProcessWithoutNullStreams;
+  /** the last STDERR_TAIL_LINES lines of stderr */
+  readonly tail: string[];
+  /** problems and warnings announced, whose stderr tails are refreshed when the node stops */
+  readonly reported: Array<{ stderrTail: string[] }>;
+  /** resolve on the child's 'exit' and 'close', listened for from the start */
+  readonly exitEvent: Promise<void>;
+  readonly closeEvent: Promise<void>;
+  exited: boolean;
+  stopping: boolean;
+}
 
-  const log: WriteStream = createWriteStream(options.logFile, { flags: 'a' });
-  log.on('error', (err) => process.stderr.write(`glomers: cannot write ${options.logFile}: ${err.message}\n`));
+function report(node: Supervised, problem: NodeProblem): void {
+  node.reported.push(problem);
+  node.options.onProblem(problem);
+}
 
+function warn(node: Supervised, kind: SupervisionWarning['kind'], detail: string): void {
+  const warning: SupervisionWarning = { node: node.options.nodeId, kind, detail, stderrTail: node.tail.slice() };
+  node.reported.push(warning);
+  if (node.options.onWarning) node.options.onWarning(warning);
+  else process.stderr.write(formatProblem(warning));
+}
+
+// -- spawn and exit
+
+/** Spawns the node in its own process group, known to teardown and the watchdog, at lower priority. */
+function spawnSupervised(options: NodeProcessOptions): ChildProcessWithoutNullStreams {
   const child = spawn(options.binPath, options.args, {
     cwd: os.tmpdir(),
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -272,110 +299,102 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
     detached: true,
   });
   liveChildren.add(child);
-  const pgid = child.pid;
-  if (pgid !== undefined) {
-    liveGroups.add(pgid);
-    tellWatchdog(String(pgid));
-  }
-  // The simulated network's clock runs in this process: nodes get a lower CPU priority so that on
-  // a small machine a busy node delays itself (as it would anywhere) rather than every delivery.
   if (child.pid !== undefined) {
+    liveGroups.add(child.pid);
+    tellWatchdog(String(child.pid));
+    // The simulated network's clock runs in this process: nodes get a lower CPU priority so that
+    // on a small machine a busy node delays itself (as it would anywhere) rather than every delivery.
     try {
       os.setPriority(child.pid, Math.min(19, os.getPriority(child.pid) + NODE_NICENESS));
     } catch {
       // not permitted here: nodes share the CPU equally, and the lateness figures will show it
     }
   }
+  return child;
+}
 
-  const exitPromise = new Promise<void>((resolve) => {
-    child.on('exit', () => resolve());
-  });
-  const closePromise = new Promise<void>((resolve) => {
-    child.on('close', () => resolve());
-  });
-
-  // Problems are announced at once; their stderr tails are refreshed when the node stops, since
-  // stderr and stdout are separate pipes and the lines explaining a problem may arrive after it.
-  const reported: Array<{ stderrTail: string[] }> = [];
-  const report = (problem: NodeProblem): void => {
-    reported.push(problem);
-    options.onProblem(problem);
-  };
-  const warn = (kind: SupervisionWarning['kind'], detail: string): void => {
-    const warning: SupervisionWarning = { node: nodeId, kind, detail, stderrTail: tail.slice() };
-    reported.push(warning);
-    if (options.onWarning) options.onWarning(warning);
-    else process.stderr.write(formatProblem(warning));
-  };
-
+/** Reports a node that could not start, or that died before the harness stopped it. */
+function watchExit(node: Supervised, onExit: () => void): void {
+  const { child, options } = node;
   child.on('error', (err) => {
     // spawn failures (ENOENT, EACCES) arrive here instead of 'exit'
-    if (stopping) return;
-    exited = true;
+    if (node.stopping) return;
+    node.exited = true;
     liveChildren.delete(child);
-    report({
-      node: nodeId,
+    report(node, {
+      node: options.nodeId,
       kind: 'exit',
       detail: `could not start ${options.binPath}: ${err.message}`,
       exitCode: null,
       signal: null,
-      stderrTail: tail.slice(),
+      stderrTail: node.tail.slice(),
     });
   });
-
   child.on('exit', (code, signal) => {
-    exited = true;
+    node.exited = true;
     liveChildren.delete(child);
-    wake(inbox);
-    if (stopping) return;
+    onExit();
+    if (node.stopping) return;
     // 'close' comes once stderr is drained too, so the tail shows why it died; a child the node
     // forked may hold the pipes open, so do not wait for it for long.
     let announced = false;
     const announce = (): void => {
       if (announced) return;
       announced = true;
-      report({
-        node: nodeId,
+      report(node, {
+        node: options.nodeId,
         kind: 'exit',
         detail: `crashed during the test with ${signal !== null ? `signal ${signal}` : `exit status ${code}`}`,
         exitCode: code,
         signal,
-        stderrTail: tail.slice(),
+        stderrTail: node.tail.slice(),
       });
     };
     child.once('close', announce);
     setTimeout(announce, PIPE_CLOSE_GRACE_MS).unref();
   });
+}
 
-  // -- stdin: bounded backlog, back-pressure on senders, not-draining detection.
+// -- stdin: bounded backlog, back-pressure on senders, not-draining detection
+
+interface StdinWriter {
+  readonly inbox: Inbox;
+  readonly dropped: DropCounts;
+  write(message: Message, bodyJson?: string | null): void;
+  /** stops the not-draining watch and releases waiting senders */
+  stop(): void;
+}
+
+/**
+ * One message, one line, one write (docs/network.md): the line goes to the pipe at once when it
+ * has room, so a node reading with select() sees each message when it is due. Only when the pipe
+ * is full does Node's stream keep lines back and write them together once it drains.
+ */
+function createStdinWriter(node: Supervised): StdinWriter {
+  const { child, options } = node;
+  const stdin = child.stdin;
   let queuedBytes = 0;
   let notDraining = false;
   const dropped: DropCounts = { notDraining: 0 };
   let watchTimer: NodeJS.Timeout | undefined;
   let lastTaken = 0;
   let lastProgressMs = 0;
-  const takenBytes = (): number => queuedBytes - child.stdin.writableLength;
+  const takenBytes = (): number => queuedBytes - stdin.writableLength;
   const inbox: Inbox = {
-    congested: () => !notDraining && !exited && !stopping && child.stdin.writableLength > STDIN_SOFT_LIMIT_BYTES,
+    congested: () => !notDraining && !node.exited && !node.stopping && stdin.writableLength > STDIN_SOFT_LIMIT_BYTES,
     waiters: new Set(),
   };
-  let ids = inboxes.get(nodeId);
-  if (ids === undefined) inboxes.set(nodeId, (ids = new Set()));
-  ids.add(inbox);
 
+  const stopWatching = (): void => {
+    if (watchTimer !== undefined) clearInterval(watchTimer);
+    watchTimer = undefined;
+  };
   const declareNotDraining = (why: string): void => {
     if (notDraining) return;
     notDraining = true;
     stopWatching();
-    warn(
-      'not-draining',
-      `is not reading its stdin (${why}); glomers drops messages to it, counted, until it catches up`,
-    );
+    warn(node, 'not-draining', `is not reading its stdin (${why}); glomers drops messages to it, counted, until it catches up`);
     wake(inbox);
-  };
-  const stopWatching = (): void => {
-    if (watchTimer !== undefined) clearInterval(watchTimer);
-    watchTimer = undefined;
   };
   const watchBacklog = (): void => {
     if (watchTimer !== undefined) return;
@@ -387,35 +406,85 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
         lastTaken = taken;
         lastProgressMs = Date.now();
       } else if (Date.now() - lastProgressMs >= NOT_DRAINING_AFTER_MS) {
-        const backlog = child.stdin.writableLength;
-        declareNotDraining(`${(backlog / 1e6).toFixed(1)} MB waiting, none taken for ${NOT_DRAINING_AFTER_MS / 1000} s`);
+        const backlogMb = (stdin.writableLength / 1e6).toFixed(1);
+        declareNotDraining(`${backlogMb} MB waiting, none taken for ${NOT_DRAINING_AFTER_MS / 1000} s`);
       }
     }, NOT_DRAINING_AFTER_MS / 4);
     watchTimer.unref();
   };
-  child.stdin.on('drain', () => {
+  stdin.on('drain', () => {
     stopWatching();
     if (notDraining) {
       notDraining = false;
-      process.stderr.write(
-        `glomers: node ${nodeId} reads its stdin again; ${dropped.notDraining} message(s) to it were dropped meanwhile\n`,
-      );
+      process.stderr.write(`glomers: node ${options.nodeId} reads its stdin again; ${dropped.notDraining} message(s) to it were dropped meanwhile\n`);
     }
     wake(inbox);
   });
-  child.stdin.on('error', () => {
+  stdin.on('error', () => {
     // EPIPE when the node died; the exit handler reports it
   });
 
+  return {
+    inbox,
+    dropped,
+    write(message, bodyJson) {
+      if (node.exited || stdin.destroyed) return;
+      if (notDraining) {
+        dropped.notDraining++;
+        return;
+      }
+      const line = messageLine(message, bodyJson);
+      if (line === null) {
+        process.stderr.write(`glomers: cannot forward a message to ${options.nodeId}: its body cannot be written as JSON\n`);
+        return;
+      }
+      queuedBytes += line.length;
+      stdin.write(line);
+      const backlog = stdin.writableLength;
+      if (backlog > STDIN_HARD_LIMIT_BYTES) declareNotDraining(`${(backlog / 1e6).toFixed(1)} MB waiting`);
+      else if (backlog > STDIN_SOFT_LIMIT_BYTES) watchBacklog();
+    },
+    stop() {
+      stopWatching();
+      wake(inbox);
+    },
+  };
+}
+
+/**
+ * The line a node reads: the same text as JSON.stringify({id, src, dest, body}) plus a newline,
+ * around the body text the network made once. null if the body cannot be written.
+ */
+export function messageLine(message: Message, bodyJson?: string | null): string | null {
+  const body = bodyJson ?? bodyJsonOrNull(message.body);
+  if (body === null) return null;
+  const id = message.id === undefined ? '' : `"id":${message.id},`;
+  return `{${id}"src":${JSON.stringify(message.src)},"dest":${JSON.stringify(message.dest)},"body":${body}}\n`;
+}
+
+function bodyJsonOrNull(body: Body): string | null {
+  try {
+    return JSON.stringify(body) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+// -- stderr: into the node's log file and the tail kept for problem reports
+
+/** Resolves once the log file has everything the node wrote to stderr. */
+function pipeStderr(node: Supervised): { end(): Promise<void> } {
+  const { child, options, tail } = node;
+  const log: WriteStream = createWriteStream(options.logFile, { flags: 'a' });
+  log.on('error', (err) => process.stderr.write(`glomers: cannot write ${options.logFile}: ${err.message}\n`));
   const pushTail = (line: string): void => {
     tail.push(line);
     if (tail.length > STDERR_TAIL_LINES) tail.shift();
   };
-
-  const stderrLines = createLineSplitter(
+  const lines = createLineSplitter(
     (line) => {
       pushTail(line);
-      if (options.logStderr) process.stderr.write(`${nodeId} | ${line}\n`);
+      if (options.logStderr) process.stderr.write(`${options.nodeId} | ${line}\n`);
     },
     (bytes) => pushTail(`(a stderr line of more than ${bytes} chars, left out)`),
     MAX_STDERR_LINE_CHARS,
@@ -427,132 +496,136 @@ export function startNode(options: NodeProcessOptions): NodeProcess {
       child.stderr.pause();
       log.once('drain', () => child.stderr.resume());
     }
-    stderrLines.push(chunk);
+    lines.push(chunk);
   });
-
-  const badLine = (line: string, reason: string): void => {
-    readingStdout = false;
-    const shown = line.length > 2000 ? `${line.slice(0, 2000)}… (${line.length} chars)` : line;
-    report({
-      node: nodeId,
-      kind: 'bad-line',
-      detail: `printed a bad line to stdout (${reason}); glomers ignores its stdout for the rest of the test, as Maelstrom does.\n  line: ${shown}`,
-      stderrTail: tail.slice(),
-    });
+  return {
+    end() {
+      lines.end();
+      return new Promise<void>((resolve) => log.end(resolve));
+    },
   };
+}
 
-  // -- stdout: validated lines into the network, read no faster than their destinations drain.
+// -- stdout: validated lines into the network, read no faster than their destinations drain
+
+function readStdout(node: Supervised): void {
+  const { child, options } = node;
+  const { nodeId } = options;
+  let reading = true;
   let waitingOn: Inbox | undefined;
   let floodWarned = false;
   let pausedFor: string | undefined;
-  const stdoutLines = createLineSplitter(
+
+  const badLine = (line: string, reason: string): void => {
+    reading = false;
+    const shown = line.length > 2000 ? `${line.slice(0, 2000)}… (${line.length} chars)` : line;
+    report(node, {
+      node: nodeId,
+      kind: 'bad-line',
+      detail: `printed a bad line to stdout (${reason}); glomers ignores its stdout for the rest of the test, as Maelstrom does.\n  line: ${shown}`,
+      stderrTail: node.tail.slice(),
+    });
+  };
+  const lines = createLineSplitter(
     (line) => {
-      if (!readingStdout || line.trim() === '') return;
+      if (!reading || line.trim() === '') return;
       const checked = checkLine(line, options.isRegistered);
-      if (!checked.ok) {
-        badLine(line, checked.reason);
-        return;
-      }
+      if (!checked.ok) return badLine(line, checked.reason);
       options.onMessage(checked.message);
-      if (waitingOn === undefined) {
-        const full = congestedInbox(checked.message.dest);
-        if (full !== undefined) {
-          waitingOn = full;
-          pausedFor = checked.message.dest;
-        }
-      }
+      if (waitingOn !== undefined) return;
+      waitingOn = congestedInbox(checked.message.dest);
+      if (waitingOn !== undefined) pausedFor = checked.message.dest;
     },
     (bytes) => badLine(`(${bytes} chars)`, `no newline after ${MAX_LINE_CHARS} chars`),
     MAX_LINE_CHARS,
   );
-  const resumeStdout = (): void => {
+  const resume = (): void => {
     waitingOn = undefined;
     if (!child.stdout.destroyed) child.stdout.resume();
   };
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
     // After a bad line we keep draining (so the node never blocks on a full pipe) but ignore it.
-    if (!readingStdout) return;
-    stdoutLines.push(chunk);
-    if (waitingOn !== undefined && readingStdout) {
-      if (!floodWarned) {
-        floodWarned = true;
-        warn(
-          'flood',
-          `sends faster than ${pausedFor ?? 'its destination'} reads its stdin; glomers reads ${nodeId}'s stdout only as fast as its messages are taken`,
-        );
-      }
-      child.stdout.pause();
-      if (waitingOn.congested()) waitingOn.waiters.add(resumeStdout);
-      else resumeStdout();
+    if (!reading) return;
+    lines.push(chunk);
+    if (waitingOn === undefined || !reading) return;
+    if (!floodWarned) {
+      floodWarned = true;
+      warn(node, 'flood', `sends faster than ${pausedFor ?? 'its destination'} reads its stdin; glomers reads ${nodeId}'s stdout only as fast as its messages are taken`);
     }
+    child.stdout.pause();
+    if (waitingOn.congested()) waitingOn.waiters.add(resume);
+    else resume();
   });
+}
+
+// -- stop
+
+/** SIGKILLs the node's group, waits (bounded) for its exit and pipes, and forgets it. */
+async function stopSupervised(node: Supervised, stdinWriter: StdinWriter, stderr: { end(): Promise<void> }, timeoutMs: number): Promise<void> {
+  const { child, options } = node;
+  node.stopping = true;
+  stdinWriter.stop();
+  const pgid = child.pid;
+  // The whole group, even when the node itself is gone: what it forked may not be.
+  if (pgid !== undefined) killGroup(pgid);
+  // and the node itself, where process groups do not exist (Windows)
+  if (!node.exited) child.kill('SIGKILL');
+  await within(node.exitEvent, timeoutMs);
+  await within(node.closeEvent, PIPE_CLOSE_GRACE_MS);
+  // Pipes still open belong to a process outside the group (it called setsid); stop reading them.
+  child.stdout.destroy();
+  child.stderr.destroy();
+  child.stdin.destroy();
+  if (pgid !== undefined) {
+    liveGroups.delete(pgid);
+    tellWatchdog(`-${pgid}`);
+  }
+  const ids = inboxes.get(options.nodeId);
+  ids?.delete(stdinWriter.inbox);
+  if (ids?.size === 0) inboxes.delete(options.nodeId);
+  for (const problem of node.reported) problem.stderrTail = node.tail.slice();
+  const { notDraining } = stdinWriter.dropped;
+  if (notDraining > 0) process.stderr.write(`glomers: ${notDraining} message(s) to ${options.nodeId} were dropped: it was not reading its stdin\n`);
+  await stderr.end();
+}
+
+/** Resolves when promise does or after ms, whichever is first. */
+async function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+}
+
+export function startNode(options: NodeProcessOptions): NodeProcess {
+  const child = spawnSupervised(options);
+  const node: Supervised = {
+    options,
+    child,
+    tail: [],
+    reported: [],
+    exitEvent: new Promise<void>((resolve) => child.once('exit', () => resolve())),
+    closeEvent: new Promise<void>((resolve) => child.once('close', () => resolve())),
+    exited: false,
+    stopping: false,
+  };
+  const stdinWriter = createStdinWriter(node);
+  let ids = inboxes.get(options.nodeId);
+  if (ids === undefined) inboxes.set(options.nodeId, (ids = new Set()));
+  ids.add(stdinWriter.inbox);
+  watchExit(node, () => wake(stdinWriter.inbox));
+  const stderr = pipeStderr(node);
+  readStdout(node);
 
   return {
-    nodeId,
+    nodeId: options.nodeId,
     pid: child.pid,
-    dropped,
+    dropped: stdinWriter.dropped,
     get exited() {
-      return exited;
+      return node.exited;
     },
-    write(message) {
-      if (exited || child.stdin.destroyed) return;
-      if (notDraining) {
-        dropped.notDraining++;
-        return;
-      }
-      let line: string;
-      try {
-        line = `${JSON.stringify(message)}\n`;
-      } catch (err) {
-        process.stderr.write(`glomers: cannot forward a message to ${nodeId}: ${err instanceof Error ? err.message : String(err)}\n`);
-        return;
-      }
-      queuedBytes += line.length;
-      child.stdin.write(line);
-      const backlog = child.stdin.writableLength;
-      if (backlog > STDIN_HARD_LIMIT_BYTES) {
-        declareNotDraining(`${(backlog / 1e6).toFixed(1)} MB waiting`);
-      } else if (backlog > STDIN_SOFT_LIMIT_BYTES) {
-        watchBacklog();
-      }
-    },
-    stderrTail: () => tail.slice(),
-    async stop(timeoutMs = 5000) {
-      stopping = true;
-      stopWatching();
-      wake(inbox);
-      // The whole group, even when the node itself is gone: what it forked may not be.
-      if (pgid !== undefined) killGroup(pgid);
-      // and the node itself, where process groups do not exist (Windows)
-      if (!exited) child.kill('SIGKILL');
-      let timer: NodeJS.Timeout | undefined;
-      const within = (promise: Promise<void>, ms: number): Promise<void> =>
-        Promise.race([
-          promise,
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, ms);
-          }),
-        ]).finally(() => clearTimeout(timer));
-      await within(exitPromise, timeoutMs);
-      await within(closePromise, PIPE_CLOSE_GRACE_MS);
-      // Pipes still open belong to a process outside the group (it called setsid); stop reading them.
-      child.stdout.destroy();
-      child.stderr.destroy();
-      child.stdin.destroy();
-      if (pgid !== undefined) {
-        liveGroups.delete(pgid);
-        tellWatchdog(`-${pgid}`);
-      }
-      ids?.delete(inbox);
-      if (ids?.size === 0) inboxes.delete(nodeId);
-      stderrLines.end();
-      for (const problem of reported) problem.stderrTail = tail.slice();
-      if (dropped.notDraining > 0) {
-        process.stderr.write(`glomers: ${dropped.notDraining} message(s) to ${nodeId} were dropped: it was not reading its stdin\n`);
-      }
-      await new Promise<void>((resolve) => log.end(resolve));
-    },
+    write: stdinWriter.write,
+    stderrTail: () => node.tail.slice(),
+    stop: (timeoutMs = 5000) => stopSupervised(node, stdinWriter, stderr, timeoutMs),
   };
 }
 

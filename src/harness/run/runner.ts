@@ -258,7 +258,7 @@ function startNodes(run: Run): void {
   // Every node is registered before any starts, so early peer traffic always has a destination.
   // A node the kill nemesis took down stays registered: messages to it are lost, as on a dead host.
   for (const nodeId of run.opts.nodes) {
-    run.network.register(nodeId, { deliver: (message) => run.nodes.get(nodeId)?.write(message) });
+    run.network.register(nodeId, { deliver: (message, bodyJson) => run.nodes.get(nodeId)?.write(message, bodyJson) });
   }
   for (const nodeId of run.opts.nodes) spawnNode(run, nodeId);
 }
