@@ -161,10 +161,11 @@ export function neverOkSentences(stats: CheckResult, failures: FailureSummary): 
   for (const [f, counts] of Object.entries(byF)) {
     if (counts === null || typeof counts !== 'object' || Array.isArray(counts) || counts['valid?'] !== false) continue;
     const commonest = failures.groups.find((group) => group.fs.includes(f));
-    const cause = commonest === undefined ? 'no error was recorded' : `the commonest error was ${commonest.error}${commonest.text === null ? '' : ` "${commonest.text}"`} (${commonest.count} times, e.g. ${commonest.example})`;
-    sentences.push(
-      `No ${f} ever succeeded (${String(counts['count'])} completed: ${String(counts['fail-count'])} fail, ${String(counts['info-count'])} info); ${cause}. Maelstrom's stats checker counts an operation that never succeeds as invalid.`,
-    );
+    const cause =
+      commonest === undefined
+        ? 'no error was recorded'
+        : `commonest error: ${commonest.error}${commonest.text === null ? '' : ` "${commonest.text}"`} (${commonest.count}×), e.g. ${commonest.example}`;
+    sentences.push(`No ${f} ever succeeded (${String(counts['count'])} completed: ${String(counts['fail-count'])} fail, ${String(counts['info-count'])} info); ${cause}.`);
   }
   return sentences;
 }

@@ -104,7 +104,7 @@ function glomersSection(run: AnalyzedRun): GlomersSection {
     problems: run.problems.map(problemAsJson),
     nemesis: nemesisSummary(run.history, run.opts),
     failures: summarizeFailures(run.history, (process) => nodeOfProcess(process, run.opts)),
-    explanation: run.verdict.explanation ?? makeExplanation(defaultHeadline(run.verdict.workload), []),
+    explanation: run.verdict.explanation ?? makeExplanation(defaultHeadline(run.verdict.workload, checkStats(run.history)), []),
   };
   if (run.simulated === true) section.simulated = true;
   else section['checker-ms'] = Object.fromEntries(run.timings.map((t) => [t.checker, Math.round(t.ms)]));
@@ -114,8 +114,9 @@ function glomersSection(run: AnalyzedRun): GlomersSection {
 }
 
 /** What a checker without an explanation of its own is taken to say. */
-function defaultHeadline(workload: CheckResult): string {
+function defaultHeadline(workload: CheckResult, stats: CheckResult): string {
   const valid = workload['valid?'];
+  if (valid === true && stats['ok-count'] === 0) return 'The workload checker found nothing wrong, but no operation succeeded, so it had nothing to judge.';
   if (valid === true) return 'The workload checker found nothing wrong.';
   const error = workload['error'];
   if (valid === 'unknown') return `The workload checker could not decide${typeof error === 'string' ? `: ${error}` : '.'}`;

@@ -94,7 +94,7 @@ function niceTimeStep(span: number): number {
 }
 
 /** Failed and indefinite operations by error: a table with an example of each, and when they happened. */
-export function failuresHtml(failures: FailureSummary, durationS: number, faults: readonly Band[]): string {
+export function failuresHtml(failures: FailureSummary, durationS: number, faults: readonly Band[], neverOkHeader: string): string {
   if (failures.groups.length === 0 && failures['never-ok'].length === 0) return '';
   const rows = failures.groups.map(
     (g) =>
@@ -103,7 +103,7 @@ export function failuresHtml(failures: FailureSummary, durationS: number, faults
   );
   return [
     '<h2 id="failures">Failed and indefinite operations</h2>',
-    ...failures['never-ok'].map((sentence) => `<p class="headline">${escapeXml(sentence)}</p>`),
+    failures['never-ok'].length > 0 ? `<p class="headline">${escapeXml(neverOkHeader)}:</p><ul class="facts">${failures['never-ok'].map((sentence) => `<li>${escapeXml(sentence)}</li>`).join('')}</ul>` : '',
     `<p>${failures['fail-count']} operations failed and ${failures['info-count']} are indefinite (info).</p>`,
     failures.groups.length > 0
       ? `<table class="list"><tr><th>count</th><th>error</th><th>text</th><th>fail</th><th>info</th><th>f</th><th>nodes</th><th>when</th><th>first example</th></tr>${rows.join('')}</table>`

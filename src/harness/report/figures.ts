@@ -7,6 +7,16 @@ import type { Results } from '../check/results.js';
 import { completedCalls, type Explanation } from '../check/explain.js';
 import type { FailureGroup } from '../check/exceptions.js';
 
+/** Results' sections in Maelstrom's order (the order its console and results.edn show). */
+export const SECTION_NAMES = ['perf', 'timeline', 'exceptions', 'stats', 'availability', 'net', 'workload', 'glomers'] as const;
+
+/** Introduces the operations that never succeeded, saying whether they alone make the run invalid. */
+export function neverOkHeader(results: Results): string {
+  const onlyStats = SECTION_NAMES.every((name) => name === 'stats' || results[name]['valid?'] === true);
+  const rule = "Maelstrom's stats checker fails a run in which an operation never succeeds";
+  return onlyStats ? `The run is invalid only because some operations never succeeded (${rule})` : `Some operations never succeeded (${rule})`;
+}
+
 export const LATENCY_POINTS: ReadonlyArray<readonly [string, number]> = [
   ['p50', 0.5],
   ['p95', 0.95],

@@ -7,7 +7,7 @@ import type { Results } from '../check/results.js';
 import { faultSpans } from '../check/faults.js';
 import { workloadViewHtml } from './views/index.js';
 import { explanationHtml, failureBrief, failuresHtml, latencyTableHtml, nemesisHtml } from './explain-html.js';
-import { latencyByF, operationsText } from './figures.js';
+import { latencyByF, neverOkHeader, operationsText, SECTION_NAMES } from './figures.js';
 import { mainDiagramHtml, windowHtml, type MessageWindow } from './messages.js';
 import {
   axes,
@@ -332,7 +332,7 @@ function problemsHtml(run: RunOutput): string {
 
 function summaryTable(results: Results, run: RunOutput): string {
   const { opts, lateness } = run;
-  const sections = (['perf', 'timeline', 'exceptions', 'stats', 'availability', 'net', 'workload', 'glomers'] as const)
+  const sections = SECTION_NAMES
     .map((name) => `<td>${escapeXml(name)} ${validityBadge(results[name]['valid?'])}</td>`)
     .join('');
   const rows: Array<[string, string]> = [
@@ -417,7 +417,7 @@ export function renderReportHtml(results: Results, run: RunOutput, windows: read
     faults.length > 0 ? `<p class="legend">Shaded bands: ${faultLegend(faults)}.</p>` : '',
     // why the verdict is what it is comes first: the checker's explanation, then the errors
     explanationHtml(results.glomers.explanation, durationS, faults, windowed),
-    failuresHtml(results.glomers.failures, durationS, faults),
+    failuresHtml(results.glomers.failures, durationS, faults, neverOkHeader(results)),
     workloadViewHtml(results, run),
     '<h2 id="latency">Latency and the nemesis</h2>',
     nemesisHtml(results, spans, run.opts.nodes, durationS),

@@ -5,13 +5,12 @@ import type { Json, NodeProblem, RunOutput } from '../types.js';
 import { toEdn } from './edn.js';
 import type { Results } from '../check/results.js';
 import { workloadViewSummary } from './views/index.js';
-import { explanationLines, failureGroupText, latencyByF, latencyRowText, nemesisLines, operationsText } from './figures.js';
+import { explanationLines, failureGroupText, latencyByF, latencyRowText, nemesisLines, neverOkHeader, operationsText, SECTION_NAMES } from './figures.js';
 
 export const VERDICT_VALID = 'Everything looks good! ヽ(‘ー`)ノ';
 export const VERDICT_INVALID = 'Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻';
 export const VERDICT_UNKNOWN = 'Errors occurred during analysis, but no anomalies found. ಠ~ಠ';
 
-const SECTION_NAMES = ['perf', 'timeline', 'exceptions', 'stats', 'availability', 'net', 'workload', 'glomers'] as const;
 
 /** Counts that describe the test's size rather than a fault, so they explain nothing. */
 const NEUTRAL_COUNTS = new Set(['count', 'ok-count', 'attempt-count', 'stable-count', 'acknowledged-count', 'read-count']);
@@ -82,8 +81,8 @@ function failureLines(results: Results): string[] {
     for (const group of failures.groups.slice(0, 3)) lines.push(`  ${failureGroupText(group)}`, `    e.g. ${group.example}`);
     if (failures.groups.length > 3) lines.push(`  ... and ${failures.groups.length - 3} more kinds (see report.html)`);
   }
-  const onlyStats = SECTION_NAMES.every((name) => name === 'stats' || results[name]['valid?'] === true);
-  for (const sentence of failures['never-ok']) lines.push(onlyStats ? `The run is invalid only because of this: ${sentence}` : sentence);
+  if (failures['never-ok'].length > 0) lines.push(`${neverOkHeader(results)}:`);
+  for (const sentence of failures['never-ok']) lines.push(`  ${sentence}`);
   return lines;
 }
 
