@@ -13,7 +13,7 @@ export interface KafkaOptions {
   storage: StorageMode;
   /** Directory for the record files (default: the working directory, which a kill leaves in place). */
   dir: string;
-  /** Bound on the entries a node accepts sends for, in bytes as core.entryBytes counts them. */
+  /** Bound on the entries a node accepts sends for, in bytes of memory as core.entryBytes reckons them. */
   maxStateBytes: number;
   /** Distinct keys a node accepts sends for. */
   maxKeys: number;
@@ -76,10 +76,13 @@ offset below which it knows every offset that exists, so no poll ever skips one.
   --storage MODE     memory  nothing on disk; a killed node forgets (not for --nemesis kill)
                      file    append each record with write(2) before acknowledging; survives
                              SIGKILL, not a machine crash (default)
-                     fsync   as file, plus a shared fsync before acknowledging clients and peers
+                     fsync   as file, plus a shared fsync before acknowledging clients and
+                             peers and before answering reads; survives a power cut
   --dir DIR          directory for kafka-<node>.<test>.log (default: the working directory)
-  --max-state-mb N   accept sends only while the log holds at most N MiB (default
-                     ${defaultOptions.maxStateBytes / 1024 / 1024}); the record file stays below about twice that plus 4 MiB
+  --max-state-mb N   accept sends only while the log takes at most N MiB of memory, reckoned
+                     as JSON of key and msg + 160 bytes per entry (default ${defaultOptions.maxStateBytes / 1024 / 1024});
+                     the record file stays below twice its live records (smaller than
+                     that) plus 4 MiB
   --max-keys N       accept sends to at most N distinct keys (default ${defaultOptions.maxKeys})
   -h, --help         print this and exit
 

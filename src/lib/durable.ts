@@ -101,8 +101,11 @@ const newline = 0x0a;
 
 let crcTable: Uint32Array | undefined;
 
-/** Our own table-driven CRC-32, for Node versions before zlib.crc32 (added in 20.15). */
-export function tableCrc32(bytes: Uint8Array): number {
+/**
+ * Our own table-driven CRC-32: for Node versions before zlib.crc32 (added in 20.15), and for the
+ * short ranges of a read buffer the loader checks (no Buffer view per record, no native call).
+ */
+export function tableCrc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
   if (crcTable === undefined) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n += 1) {
@@ -112,7 +115,7 @@ export function tableCrc32(bytes: Uint8Array): number {
     }
   }
   let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i += 1) crc = crcTable[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
+  for (let i = start; i < end; i += 1) crc = crcTable[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
@@ -140,14 +143,27 @@ export function recordBytes(payload: string): number {
   return Buffer.byteLength(payload, 'utf8') + lineOverheadBytes;
 }
 
-/** The payload of one line (without its '\n'), or why it is not a valid record. */
-function decodeLine(line: Buffer): { payload: string } | { problem: string } {
-  if (line.length < lineOverheadBytes - 1 || line[8] !== 0x20) return { problem: 'not a record line' };
-  const expected = line.toString('latin1', 0, 8);
-  if (!/^[0-9a-f]{8}$/.test(expected)) return { problem: 'not a record line' };
-  const body = line.subarray(9);
-  if (crc32(body).toString(16).padStart(8, '0') !== expected) return { problem: 'checksum mismatch' };
-  return { payload: body.toString('utf8') };
+/** Value of a lowercase hex digit, or -1. */
+function hexDigit(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x61 + 10;
+  return -1;
+}
+
+/**
+ * The payload of the line at bytes[start, end) (without its '\n'), or why it is not a valid
+ * record. Works on the read buffer in place: this runs once per record at restore.
+ */
+function decodeLine(bytes: Buffer, start: number, end: number): { payload: string } | { problem: string } {
+  if (end - start < lineOverheadBytes - 1 || bytes[start + 8] !== 0x20) return { problem: 'not a record line' };
+  let expected = 0;
+  for (let i = start; i < start + 8; i += 1) {
+    const digit = hexDigit(bytes[i]!);
+    if (digit < 0) return { problem: 'not a record line' };
+    expected = expected * 16 + digit;
+  }
+  if (tableCrc32(bytes, start + 9, end) !== expected) return { problem: 'checksum mismatch' };
+  return { payload: bytes.toString('utf8', start + 9, end) };
 }
 
 // ---- loading ----
@@ -183,13 +199,14 @@ function scanFile(fs: DurableFs, fd: number, file: string, options: Required<Omi
   let lineStartBytes = 0;
   let positionBytes = 0;
 
-  const finishLine = (line: Buffer | undefined, endBytes: number): void => {
+  // The line is bytes[start, end), or undefined when it was too long to keep.
+  const finishLine = (bytes: Buffer | undefined, start: number, end: number, endBytes: number): void => {
     lineNo += 1;
     if (scan.firstBad !== undefined) {
-      if (line === undefined || !allNul(line)) throw new DurableFileError(file, scan.firstBad.line, `${scan.firstBad.problem}, and more data follows it`);
+      if (bytes === undefined || !allNul(bytes.subarray(start, end))) throw new DurableFileError(file, scan.firstBad.line, `${scan.firstBad.problem}, and more data follows it`);
       return;
     }
-    const decoded = line === undefined ? { problem: `line longer than ${maxLineBytes} bytes` } : decodeLine(line);
+    const decoded = bytes === undefined ? { problem: `line longer than ${maxLineBytes} bytes` } : decodeLine(bytes, start, end);
     if ('problem' in decoded) {
       scan.firstBad = { line: lineNo, problem: decoded.problem };
       return;
@@ -214,11 +231,14 @@ function scanFile(fs: DurableFs, fd: number, file: string, options: Required<Omi
     let start = 0;
     for (let at = chunk.indexOf(newline, 0); at >= 0 && at < readBytes; at = chunk.indexOf(newline, start)) {
       // A line wholly inside this chunk is decoded in place; one spanning chunks is put together.
-      let line: Buffer | undefined;
-      if (!overlong && carriedBytes + at - start <= maxLineBytes) {
-        line = pieces.length === 0 ? chunk.subarray(start, at) : Buffer.concat([...pieces, chunk.subarray(start, at)]);
+      if (overlong || carriedBytes + at - start > maxLineBytes) {
+        finishLine(undefined, 0, 0, positionBytes + at + 1);
+      } else if (pieces.length === 0) {
+        finishLine(chunk, start, at, positionBytes + at + 1);
+      } else {
+        const joined = Buffer.concat([...pieces, chunk.subarray(start, at)]);
+        finishLine(joined, 0, joined.length, positionBytes + at + 1);
       }
-      finishLine(line, positionBytes + at + 1);
       pieces = [];
       carriedBytes = 0;
       overlong = false;
