@@ -346,6 +346,20 @@ describe('kafka checker: realtime lag and report data', () => {
     expect(worst.lag).toBeCloseTo(5 - 3.01, 9);
   });
 
+  it('the lag plot is the lag after each poll: its highest point is worst-realtime-lag, not the gap before a rare poll', () => {
+    const h = new KafkaHistory();
+    h.at(1).send(0, 'a', 1, 0);
+    h.at(2).send(0, 'a', 2, 1);
+    h.at(2.5).poll(1, { a: [[0, 1], [1, 2]] });
+    // the next message exists from 3 s, but process 1 polls again only at 30 s, and catches up at once
+    h.at(3).send(0, 'a', 3, 2);
+    h.at(30).poll(1, { a: [[2, 3]] });
+    const { result, report } = checkKafkaWithReport(h.ops);
+    const highest = Math.max(...report.lag.flatMap((series) => series.points.map(([, lag]) => lag)));
+    expect(highest).toBeCloseTo((result['worst-realtime-lag'] as Entry).lag as number, 9);
+    expect(highest).toBeLessThan(1);
+  });
+
   it('no polls gives the zero lag map', () => {
     const h = new KafkaHistory();
     h.crash(0);

@@ -237,6 +237,16 @@ function errorsTable(errors: KafkaError[], findOp: (index: number) => Op | undef
   return `<table class="view"><tr><th>type</th><th>key</th><th>offsets</th><th>what happened</th><th>operations involved</th></tr>${rows}</table>`;
 }
 
+/** The plot's caption: the checker's worst-realtime-lag, which is the plot's highest point. */
+function worstLagCaption(worst: Json | undefined, series: readonly LagSeries[]): string {
+  const w = asMap(worst);
+  const lag = asNumber(w['lag']);
+  const highest = series.reduce((m, s) => Math.max(m, s.worst), 0);
+  if (lag === undefined) return `The highest point is ${highest.toFixed(3)} s.`;
+  const where = asString(w['key']) === undefined ? '' : ` (key ${asString(w['key'])}, process ${String(asNumber(w['process']) ?? '?')}, poll at ${(asNumber(w['time']) ?? 0).toFixed(3)} s)`;
+  return `worst-realtime-lag in results.json: ${lag.toFixed(3)} s${where}; the highest point drawn is ${highest.toFixed(3)} s.`;
+}
+
 function render(results: Results, context: ViewContext): string {
   const extra = asMap(results.glomers.workload);
   const parts: string[] = ['<h2>Kafka: realtime lag</h2>'];
@@ -246,8 +256,9 @@ function render(results: Results, context: ViewContext): string {
   }
   const series = lagSeries(extra);
   parts.push(
-    '<p class="explain">Realtime lag, as Jepsen computes it: at each poll, for each key the polling process is assigned, how long ago the first message past the highest offset that process has seen on the key became known (an operation completed that revealed it). One line per key, the worst lag per 100 ms; a line that keeps rising means some process never caught up on that key. Hover a line for its key.</p>',
+    '<p class="explain">Realtime lag, as Jepsen computes it: right after each poll, for each key it returned, how long ago the first message past the highest offset the polling process has now seen on that key became known (an operation completed that revealed it); 0 when the process is caught up. One line per key, the worst lag per 100 ms; a line that keeps rising means some process never caught up on that key. Hover a line for its key.</p>',
     `<div class="scroll">${lagPlot(series)}</div>`,
+    `<p class="caption">${escapeXml(worstLagCaption(results.workload['worst-realtime-lag'], series))}</p>`,
     capNote(Math.min(series.length, LAG_KEY_LIMIT), series.length, 'keys (the ones with the worst lag are drawn)'),
   );
   const errors = errorList(extra);

@@ -159,8 +159,10 @@ export interface LagPoint {
 export interface LagResult {
   worst: LagPoint | undefined;
   /**
-   * per key: (poll invocation ns, lag ns) wherever a poll advanced the key for its process, the
-   * lag just before and just after; the highest per 100 ms bucket. For the report's plot.
+   * per key: (poll invocation ns, lag ns) for every ok poll that returned the key, the lag of its
+   * process just after the poll (the quantity `worst` is the maximum of); the highest per 100 ms
+   * bucket. For the report's plot. The lag before a poll is left out: a process that polls a key
+   * rarely would show its whole gap there, which no poll ever saw.
    */
   perKey: Map<string, Array<[number, number]>>;
 }
@@ -211,12 +213,10 @@ export function realtimeLag(client: ClientHistory, ticker: DeadlineTicker): LagR
       const revealed = maxOffsets(kop);
       if (revealed) {
         for (const [key, offset] of revealed) {
-          const before = state.behindSince.get(key);
           const merged = Math.max(state.offsets.get(key) ?? -Infinity, offset);
           state.offsets.set(key, merged);
           track(state, key, merged);
           const after = state.behindSince.get(key);
-          if (before !== undefined) addPoint(series, key, invokeNs, Math.max(0, invokeNs - before));
           addPoint(series, key, invokeNs, after === undefined ? 0 : Math.max(0, invokeNs - after));
         }
       }
