@@ -114,7 +114,7 @@ describe('timers checker', () => {
     const { workload, extra } = checkTimers(b.ops, [fire('calm', 510), fire('hit', 3400), fire('later', 7020)], once);
     expect(workload['fault-lateness-ms']).toEqual({ '0.5': 1400, '0.95': 1400, '0.99': 1400, '1': 1400 });
     expect((workload['lateness-ms'] as Record<string, number>)['1']).toBe(1400);
-    expect(extra['lateness-points']).toEqual([[500, 10], [2000, 1400], [7000, 20]]);
+    expect(extra['lateness-points']).toEqual([[500, 10, 'calm'], [2000, 1400, 'hit'], [7000, 20, 'later']]);
   });
 
   it('reads fires from the service log, ignoring other services and types', () => {

@@ -303,7 +303,7 @@ export function checkTimers(history: readonly Op[], fires: readonly Fire[], opti
   };
   const extra = {
     'exactly-once': options.exactlyOnce,
-    'lateness-points': sampled(late.points, MAX_LATENESS_POINTS).map((point) => [Math.round(point.dueAtMs), point.lateMs]),
+    'lateness-points': sampled(late.points, MAX_LATENESS_POINTS).map((point) => [Math.round(point.dueAtMs), point.lateMs, point.timer]),
     faults: spans.map((span) => ({ f: span.f, from_ms: Math.round(span.fromMs), to_ms: Math.round(span.toMs) })),
     'fault-window-ms': FAULT_WINDOW_MS,
   };

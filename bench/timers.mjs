@@ -1,0 +1,121 @@
+// The timers targets (docs/workloads/timers.md), repeated: `make timers` and `make timers-faults`
+// lines, one run after another, and a table of what each run measured. Usage:
+//   node bench/timers.mjs [--clean-runs N] [--fault-runs N]      (defaults 2 and 5)
+// Besides the checker's figures, each row has the lateness counted from when the timer could first
+// have fired ("live max"): not before its schedule was acknowledged (a client's request to a
+// paused node waits), nor while every node was killed or paused. That column says what the node's
+// failover costs, apart from the nemesis's outages.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot, runGlomers } from './broadcast-runs.mjs';
+
+const TIMERS = ['--node-count', '3', '--rate', '50', '--time-limit', '30'];
+const FAULTS = [...TIMERS, '--nemesis', 'partition,kill,pause', '--nemesis-interval', '5'];
+
+function flag(name, fallback) {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? fallback : Number(process.argv[at + 1]);
+}
+
+function readHistory(storeDir) {
+  return readFileSync(path.join(storeDir, 'latest', 'history.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+}
+
+/** Spans (ms since the start) during which every node was killed or paused, from the nemesis's completions. */
+function allDownSpans(history, nodeCount) {
+  const down = new Set();
+  const spans = [];
+  let since = null;
+  const nemesis = history.filter((op) => op.process === 'nemesis');
+  for (let k = 1; k < nemesis.length; k += 2) {
+    const op = nemesis[k];
+    const atMs = nemesis[k - 1].time / 1e6;
+    const value = op.value !== null && typeof op.value === 'object' && !Array.isArray(op.value) ? op.value : {};
+    for (const [node, what] of Object.entries(value)) {
+      if (what === 'killed' || what === 'paused') down.add(node);
+      if (what === 'started' || what === 'resumed') down.delete(node);
+    }
+    if (down.size === nodeCount && since === null) since = atMs;
+    if (down.size < nodeCount && since !== null) {
+      spans.push([since, nemesis[k].time / 1e6]);
+      since = null;
+    }
+  }
+  if (since !== null) spans.push([since, Infinity]);
+  return spans;
+}
+
+/** When each timer's schedule was acknowledged (ms since the start). */
+function acknowledgedAtMs(history) {
+  const open = new Map();
+  const acked = new Map();
+  for (const op of history) {
+    if (op.f !== 'schedule') continue;
+    if (op.type === 'invoke') open.set(op.process, op.value.timer);
+    else if (op.type === 'ok') acked.set(open.get(op.process), op.time / 1e6);
+  }
+  return acked;
+}
+
+/**
+ * Worst lateness counted from the latest of: the due time, the schedule's acknowledgement (a
+ * timer acknowledged after its due time was late before the node knew of it), and the end of the
+ * all-down span the due time fell in.
+ */
+function liveLatenessMax(results, history) {
+  const spans = allDownSpans(history, 3);
+  const acked = acknowledgedAtMs(history);
+  let worst = 0;
+  for (const [dueAtMs, lateMs, timer] of results.glomers?.workload?.['lateness-points'] ?? []) {
+    const span = spans.find(([from, to]) => dueAtMs >= from && dueAtMs < to);
+    const fromMs = Math.max(dueAtMs, span === undefined ? 0 : span[1], acked.get(timer) ?? 0);
+    worst = Math.max(worst, dueAtMs + lateMs - fromMs);
+  }
+  return { worst: Math.round(worst), allDownS: spans.reduce((s, [a, b]) => s + (Math.min(b, 40_000) - a), 0) / 1000 };
+}
+
+async function run(label, harnessArgs, k) {
+  const storeDir = path.join(repoRoot, 'store', 'bench-timers', `${label}-${k}`);
+  const load = os.loadavg()[0].toFixed(1);
+  const started = Date.now();
+  const outcome = await runGlomers({ workload: 'timers', bin: 'timers', harnessArgs, storeDir, timeoutMs: 300_000 });
+  if (outcome.results === undefined) return { label, k, load, error: outcome.error };
+  const w = outcome.results.workload;
+  const live = liveLatenessMax(outcome.results, readHistory(storeDir));
+  return {
+    label,
+    k,
+    load,
+    command: outcome.command,
+    valid: outcome.results['valid?'],
+    missed: w['missed-count'],
+    duplicated: w['duplicated-count'],
+    late: w['lateness-ms'] ?? {},
+    fault: w['fault-lateness-ms'] ?? {},
+    live,
+    msgsPerOp: outcome.results.net?.servers?.['msgs-per-op'],
+    harnessP99: outcome.results.glomers?.lateness?.['p99-ms'],
+    wallS: ((Date.now() - started) / 1000).toFixed(0),
+  };
+}
+
+const rows = [];
+for (let k = 1; k <= flag('--clean-runs', 2); k++) rows.push(await run('timers', TIMERS, k));
+for (let k = 1; k <= flag('--fault-runs', 5); k++) rows.push(await run('timers-faults', FAULTS, k));
+
+const q = (m) => `${m['0.5'] ?? '-'}/${m['0.99'] ?? '-'}/${m['1'] ?? '-'}`;
+console.log(`timers bench on ${os.cpus().length} cores; 1-min load average at each run's start in the load column\n`);
+console.log('| target | run | valid | missed | dup | lateness ms p50/p99/max | fault-lateness ms p50/p99/max | live max ms (all-down s) | servers msgs/op | harness p99 ms | load |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  if (r.error !== undefined) {
+    console.log(`| ${r.label} | ${r.k} | error: ${r.error.slice(0, 80)} |`);
+    continue;
+  }
+  console.log(
+    `| ${r.label} | ${r.k} | ${r.valid} | ${r.missed} | ${r.duplicated} | ${q(r.late)} | ${q(r.fault)} | ${r.live.worst} (${r.live.allDownS.toFixed(1)}) | ${Number(r.msgsPerOp).toFixed(1)} | ${r.harnessP99} | ${r.load} |`,
+  );
+}
+const commands = [...new Set(rows.filter((r) => r.command).map((r) => r.command.replace(/ --$/, '')))];
+console.log(`\ncommands:\n${commands.map((c) => `  ${c}`).join('\n')}`);
