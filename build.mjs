@@ -1,5 +1,5 @@
 // Bundles every program under src/<name>/main.ts into one executable file bin/<name>, and every
-// example node examples/<name>.ts into bin/<name>. The harness (src/harness) is bin/glomers.
+// example node examples/<name>.ts into bin/<name> (bin/<name>-example if src/<name> exists). The harness (src/harness) is bin/glomers.
 import { build } from 'esbuild';
 import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,8 +19,12 @@ for (const dir of await readdir(srcDir)) {
   entries.push({ entry, out: path.join(outDir, programNames[dir] ?? dir) });
 }
 
+// A product node under src/ owns its name: an example of the same name becomes bin/<name>-example.
+const taken = new Set(entries.map((e) => e.out));
 for (const file of await readdir('examples')) {
-  if (file.endsWith('.ts')) entries.push({ entry: path.join('examples', file), out: path.join(outDir, file.slice(0, -3)) });
+  if (!file.endsWith('.ts')) continue;
+  const out = path.join(outDir, file.slice(0, -3));
+  entries.push({ entry: path.join('examples', file), out: taken.has(out) ? `${out}-example` : out });
 }
 
 await mkdir(outDir, { recursive: true });
