@@ -1,0 +1,52 @@
+// Command-line settings of the g-set node (everything after `--` on a Maelstrom command line).
+// The defaults are the ones measured on the g-set line (docs/counters.md).
+
+import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { defaultGsetConfig, type GsetConfig } from './core.js';
+
+const d = defaultGsetConfig;
+
+interface NumericFlag {
+  row: FlagRow;
+  integer: boolean;
+  min: number;
+  set(config: GsetConfig, value: number): void;
+}
+
+const NUMERIC: readonly NumericFlag[] = [
+  { row: { name: 'round', value: 'MS', help: `leaves send at multiples of MS on the clock, the hub just after (default ${d.roundMs})` }, integer: true, min: 1, set: (c, v) => void (c.roundMs = v) },
+  { row: { name: 'hub-delay', value: 'MS', help: `the hub's round starts MS after the leaves' (default ${d.hubDelayMs})` }, integer: true, min: 0, set: (c, v) => void (c.hubDelayMs = v) },
+  { row: { name: 'retry', value: 'MS', help: `resend unacknowledged elements to a peer at most every MS (default ${d.retryMs})` }, integer: true, min: 1, set: (c, v) => void (c.retryMs = v) },
+  { row: { name: 'suspect', value: 'MS', help: `a leaf bypasses the hub once the hub has lacked an element for MS (default ${d.suspectMs})` }, integer: true, min: 1, set: (c, v) => void (c.suspectMs = v) },
+  { row: { name: 'batch', value: 'N', help: `at most N elements in one message (default ${d.maxBatchElements})` }, integer: true, min: 1, set: (c, v) => void (c.maxBatchElements = v) },
+  { row: { name: 'max-elements', value: 'N', help: `take at most N elements from clients, then error 11 (default ${d.maxElements})` }, integer: true, min: 1, set: (c, v) => void (c.maxElements = v) },
+];
+
+const FLAGS: readonly FlagRow[] = [...NUMERIC.map((flag) => flag.row), { name: 'help', short: 'h', help: 'print this and exit' }];
+
+export const usage = `usage: g-set [options]
+A Maelstrom g-set node: a grow-only set of integers. Acknowledges an add once the element is in
+the node's memory; nodes pass on only what a peer has not acknowledged, leaves through the hub
+(the first node) once per round, directly to each other when the hub is cut off.
+
+${flagHelp(FLAGS, 22)}
+`;
+
+export function parseArgs(argv: readonly string[]): ArgsResult<GsetConfig> {
+  const tokenized = tokenizeArgs(argv, FLAGS);
+  if (!tokenized.ok) return { kind: 'error', message: tokenized.message };
+  const { tokens } = tokenized;
+  if (tokens.present.has('help')) return { kind: 'help' };
+  if (tokens.positional.length > 0 || tokens.afterDashes.length > 0) {
+    return { kind: 'error', message: `unexpected argument '${[...tokens.positional, ...tokens.afterDashes][0]}'` };
+  }
+  const config: GsetConfig = { ...defaultGsetConfig };
+  for (const flag of NUMERIC) {
+    const raw = lastValue(tokens, flag.row.name);
+    if (raw === undefined) continue;
+    const value = numberArg(flag.row.name, raw, { integer: flag.integer, min: flag.min });
+    if (typeof value !== 'number') return { kind: 'error', message: value.error };
+    flag.set(config, value);
+  }
+  return { kind: 'options', options: config };
+}

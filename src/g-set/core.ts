@@ -1,0 +1,390 @@
+// The pure core of bin/g-set, a grow-only set of integers (Maelstrom's g-set workload). No I/O and
+// no clocks: the server passes the time in and sends what tick() returns. Design: docs/counters.md.
+//
+// Elements are kept per origin (one process of one node, "n1:<incarnation>") in the order that
+// process took them, so what a peer holds of an origin is one number (how many of its elements),
+// and what it lacks is the tail after that number. Every message carries the sender's knowledge:
+// for each holder, how much of each origin it is known to hold. That one table acknowledges data
+// (the receiver's own row), relays who holds what (other rows), and tells the sender what to send.
+//
+// Routing: a star. Leaves send to the hub (the first node), the hub to every leaf, in rounds at
+// multiples of roundMs (the hub hubDelayMs later, so what leaves sent goes on in the same round).
+// A message goes only to a peer that lacks data or has not heard what we hold (an acknowledgement),
+// so a quiet set costs nothing. A leaf sends to another leaf directly only while the hub looks cut
+// off from it (something the hub lacks has been held for suspectMs) or while the hub says that leaf
+// is cut off from the hub; otherwise it only acknowledges what that leaf sent it directly (a bare
+// acknowledgement, which asks for none back). Hearing from a peer again resends, at its next
+// round, whatever the peer's report shows it lacks, so a healed partition costs no retry wait.
+//
+// Bounds: a message carries at most maxBatchElements elements (the rest go next round); data a peer
+// has not acknowledged is resent at most once per retryMs; a node takes at most maxElements client
+// elements and knows at most maxOrigins origins. Memory is the set itself (each element once per
+// origin that took it, with the time it arrived) plus per peer a few numbers per origin; a
+// partition adds nothing, since what a peer lacks is always the tail after its acknowledged count.
+
+export interface GsetConfig {
+  /** rounds start at multiples of this (wall clock), so every leaf sends at the same moment */
+  roundMs: number;
+  /** the hub's round starts this much after the leaves', to pass on what they sent in the same round */
+  hubDelayMs: number;
+  /** unacknowledged data is resent to a peer at most this often */
+  retryMs: number;
+  /** the hub is taken for cut off once something it lacks has been held this long */
+  suspectMs: number;
+  /** most elements one message carries */
+  maxBatchElements: number;
+  /** most elements a node takes from clients (beyond: error 11) */
+  maxElements: number;
+  /** most origins (node processes) a node keeps track of */
+  maxOrigins: number;
+}
+
+export const defaultGsetConfig: GsetConfig = {
+  roundMs: 4500,
+  hubDelayMs: 200,
+  retryMs: 6000,
+  // A round later than the hub's acknowledgement is due, with room for timers firing late.
+  suspectMs: 5000,
+  maxBatchElements: 10_000,
+  maxElements: 1_000_000,
+  maxOrigins: 1000,
+};
+
+/** origin -> how many of its elements */
+type Counts = Map<string, number>;
+
+/** knowledge as it travels: holder -> origin -> count */
+export type KnowledgeJson = { [holder: string]: { [origin: string]: number } };
+
+export interface GsetMessage {
+  type: 'gset';
+  /** the sender's holder id (node:incarnation) */
+  from: string;
+  /** [origin, index of the first element, elements] */
+  data: Array<[string, number, number[]]>;
+  know: KnowledgeJson;
+  /** from the hub: the leaves it takes for cut off from it (what they lack is held for suspectMs) */
+  cut: string[];
+}
+
+export interface Outgoing {
+  dest: string;
+  body: GsetMessage;
+}
+
+interface Origin {
+  elements: number[];
+  heldAtMs: number[];
+}
+
+interface PeerBook {
+  /** the peer's current holder id, once heard from */
+  holder: string | undefined;
+  /** how far each origin was sent to it (possibly beyond what it acknowledged) */
+  sentUpTo: Counts;
+  lastDataSentMs: number;
+  /** what it told us it knows; what we last told it we hold (undefined: never told anything) */
+  reported: Map<string, Counts>;
+  told: Counts | undefined;
+  /** the hub's cut list as we last sent it to this peer */
+  toldCut: string;
+  /** it sent us data we have not acknowledged yet */
+  ackOwed: boolean;
+  lastSentMs: number;
+  lastHeardMs: number;
+}
+
+export interface GsetState {
+  readonly config: GsetConfig;
+  readonly self: string;
+  /** this process's holder and origin id */
+  readonly holder: string;
+  readonly hub: string;
+  readonly peers: ReadonlyMap<string, PeerBook>;
+  readonly origins: Map<string, Origin>;
+  readonly members: Set<number>;
+  /** holder -> origin -> count it is known to hold; this process's row is exact */
+  readonly knowledge: Map<string, Counts>;
+  /** at a leaf: the hub's latest cut list */
+  hubCut: ReadonlySet<string>;
+}
+
+export function createGset(config: GsetConfig, self: string, nodes: readonly string[], incarnation: string): GsetState {
+  if (!nodes.includes(self)) throw new Error(`${self} is not among ${nodes.join(',')}`);
+  const holder = `${self}:${incarnation}`;
+  const peers = new Map<string, PeerBook>();
+  for (const node of nodes) {
+    if (node === self) continue;
+    peers.set(node, freshBook(undefined));
+  }
+  const state: GsetState = { config, self, holder, hub: nodes[0] as string, peers, origins: new Map(), members: new Set(), knowledge: new Map(), hubCut: new Set() };
+  state.knowledge.set(holder, new Map());
+  return state;
+}
+
+function freshBook(holder: string | undefined): PeerBook {
+  return { holder, sentUpTo: new Map(), lastDataSentMs: -Infinity, reported: new Map(), told: undefined, toldCut: '', ackOwed: false, lastSentMs: -Infinity, lastHeardMs: -Infinity };
+}
+
+/**
+ * Holder ids are `node:<start time base 36>-<random>`; the later start is the node's current
+ * process. Ids that do not parse sort first.
+ */
+function startedMs(holder: string): number {
+  const value = parseInt(holder.slice(holder.indexOf(':') + 1).split('-')[0] ?? '', 36);
+  return Number.isFinite(value) ? value : -1;
+}
+
+/** Takes `holder` as the peer's current process if it is newer than the one on file (a restart resets the book). */
+function adoptHolder(book: PeerBook, holder: string): void {
+  if (book.holder === holder) return;
+  if (book.holder !== undefined && (startedMs(holder) < startedMs(book.holder) || (startedMs(holder) === startedMs(book.holder) && holder < book.holder))) return;
+  Object.assign(book, freshBook(holder));
+}
+
+export type AddOutcome = 'added' | 'present' | 'full';
+
+export function addElement(state: GsetState, element: number, nowMs: number): AddOutcome {
+  if (!Number.isSafeInteger(element)) throw new Error(`invariant: element ${element} is not a safe integer`);
+  if (state.members.has(element)) return 'present';
+  const own = state.origins.get(state.holder)?.elements.length ?? 0;
+  if (own >= state.config.maxElements) return 'full';
+  append(state, state.holder, element, nowMs);
+  return 'added';
+}
+
+export function readElements(state: GsetState): number[] {
+  return [...state.members];
+}
+
+function append(state: GsetState, originId: string, element: number, nowMs: number): void {
+  let origin = state.origins.get(originId);
+  if (origin === undefined) {
+    origin = { elements: [], heldAtMs: [] };
+    state.origins.set(originId, origin);
+  }
+  origin.elements.push(element);
+  origin.heldAtMs.push(nowMs);
+  state.members.add(element);
+  ownRow(state).set(originId, origin.elements.length);
+}
+
+function ownRow(state: GsetState): Counts {
+  return state.knowledge.get(state.holder) as Counts;
+}
+
+function rowOf(table: Map<string, Counts>, holder: string): Counts {
+  let row = table.get(holder);
+  if (row === undefined) {
+    row = new Map();
+    table.set(holder, row);
+  }
+  return row;
+}
+
+function raise(row: Counts, origin: string, count: number): boolean {
+  if ((row.get(origin) ?? 0) >= count) return false;
+  row.set(origin, count);
+  return true;
+}
+
+// --- receiving ----------------------------------------------------------------------------------
+
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isHolderOf = (id: unknown, nodes: readonly string[]): id is string =>
+  typeof id === 'string' && id.length <= 200 && nodes.some((node) => id.startsWith(`${node}:`));
+
+/** The message in `body`, or what is wrong with it. Nothing in a peer's message is trusted. */
+export function parseMessage(body: { [key: string]: unknown }, nodes: readonly string[], config: GsetConfig): GsetMessage | string {
+  const { from, data, know, cut } = body;
+  if (!Array.isArray(cut) || cut.length > nodes.length || !cut.every((node) => typeof node === 'string' && nodes.includes(node))) {
+    return 'cut is not a list of node ids';
+  }
+  if (!isHolderOf(from, nodes)) return 'from is not a holder id of a known node';
+  if (!Array.isArray(data) || data.length > config.maxOrigins) return 'data is not a list of at most maxOrigins entries';
+  let elementCount = 0;
+  for (const entry of data as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 3) return 'a data entry is not [origin, start, elements]';
+    const [origin, start, elements] = entry as unknown[];
+    if (!isHolderOf(origin, nodes) || !isCount(start) || !Array.isArray(elements)) return 'a data entry has a bad origin, start or element list';
+    elementCount += elements.length;
+    if (elementCount > config.maxBatchElements) return `more than ${config.maxBatchElements} elements`;
+    if (!elements.every((element) => Number.isSafeInteger(element))) return 'an element is not a safe integer';
+  }
+  if (know === null || typeof know !== 'object' || Array.isArray(know)) return 'know is not an object';
+  const holders = Object.entries(know as object);
+  if (holders.length > config.maxOrigins) return 'know names too many holders';
+  for (const [holder, row] of holders) {
+    if (!isHolderOf(holder, nodes) || row === null || typeof row !== 'object' || Array.isArray(row)) return 'know has a bad row';
+    const counts = Object.entries(row as object);
+    if (counts.length > config.maxOrigins) return 'a know row names too many origins';
+    if (!counts.every(([origin, count]) => isHolderOf(origin, nodes) && isCount(count))) return 'know has a bad count';
+  }
+  return { type: 'gset', from, data: data as GsetMessage['data'], know: know as KnowledgeJson, cut: cut as string[] };
+}
+
+/** Merges a peer's message (already parsed). */
+export function receive(state: GsetState, peer: string, message: GsetMessage, nowMs: number): void {
+  const book = state.peers.get(peer);
+  if (book === undefined || !message.from.startsWith(`${peer}:`)) return;
+  adoptHolder(book, message.from);
+  // A late message of an earlier process of that node tells nothing about the current one.
+  if (book.holder !== message.from) return;
+  if (peer === state.hub) state.hubCut = new Set(message.cut);
+  if (message.data.length > 0) book.ackOwed = true;
+  book.lastHeardMs = nowMs;
+  // Its report below is what it holds: send on from there (anything lost in between goes again).
+  book.sentUpTo = new Map();
+  let stale = false;
+  for (const [origin, start, elements] of message.data) {
+    if (start < (ownRow(state).get(origin) ?? 0)) stale = true;
+    mergeData(state, origin, start, elements, nowMs);
+    // It holds what it sent.
+    const senderRow = knowledgeRow(state, message.from);
+    if (senderRow !== undefined && knowsOrigin(state, origin)) raise(senderRow, origin, start + elements.length);
+  }
+  for (const [holder, row] of Object.entries(message.know)) {
+    // Relayed rows also name other nodes' current processes.
+    const other = state.peers.get(holder.slice(0, holder.indexOf(':')));
+    if (other !== undefined && other !== book) adoptHolder(other, holder);
+    if (!book.reported.has(holder) && book.reported.size >= state.config.maxOrigins) continue;
+    const reported = rowOf(book.reported, holder);
+    const known = holder === state.holder ? undefined : knowledgeRow(state, holder);
+    for (const [origin, count] of Object.entries(row)) {
+      raise(reported, origin, count);
+      if (known !== undefined && knowsOrigin(state, origin)) raise(known, origin, count);
+    }
+  }
+  // It sent us what we had: our acknowledgement was lost, so tell it again what we hold.
+  if (stale) book.told = undefined;
+}
+
+/** The knowledge row of a holder, created unless maxOrigins holders are known already. */
+function knowledgeRow(state: GsetState, holder: string): Counts | undefined {
+  if (!state.knowledge.has(holder) && state.knowledge.size >= state.config.maxOrigins) return undefined;
+  return rowOf(state.knowledge, holder);
+}
+
+function knowsOrigin(state: GsetState, origin: string): boolean {
+  return state.origins.has(origin) || state.origins.size < state.config.maxOrigins;
+}
+
+function mergeData(state: GsetState, originId: string, start: number, elements: readonly number[], nowMs: number): void {
+  if (!knowsOrigin(state, originId)) return;
+  const held = state.origins.get(originId)?.elements.length ?? 0;
+  // A gap (an earlier message lost): keep nothing past it; the sender resends from what we acknowledged.
+  if (start > held) return;
+  for (let index = held - start; index < elements.length; index += 1) append(state, originId, elements[index] as number, nowMs);
+}
+
+// --- sending ------------------------------------------------------------------------------------
+
+/** Milliseconds until this node's next round: aligned to roundMs on the shared clock, the hub later. */
+export function nextRoundDelayMs(state: GsetState, wallClockMs: number): number {
+  const { roundMs, hubDelayMs } = state.config;
+  const phaseMs = state.self === state.hub ? hubDelayMs : 0;
+  const delay = (((phaseMs - wallClockMs) % roundMs) + roundMs) % roundMs;
+  return delay === 0 ? roundMs : delay;
+}
+
+/** What peer `peer` is known to hold of each origin. */
+function heldBy(state: GsetState, book: PeerBook): Counts {
+  return (book.holder === undefined ? undefined : state.knowledge.get(book.holder)) ?? new Map();
+}
+
+/** How long the oldest element `peer` lacks has been held here (0 if it lacks nothing). */
+export function lackAgeMs(state: GsetState, peer: string | PeerBook, nowMs: number): number {
+  const book = typeof peer === 'string' ? state.peers.get(peer) : peer;
+  if (book === undefined) return 0;
+  const held = heldBy(state, book);
+  let oldest = nowMs;
+  for (const [originId, origin] of state.origins) {
+    const count = held.get(originId) ?? 0;
+    if (count < origin.elements.length) oldest = Math.min(oldest, origin.heldAtMs[count] as number);
+  }
+  return nowMs - oldest;
+}
+
+type Route = 'open' | 'ack-only' | 'closed';
+
+/**
+ * What this node may send to `peer` now: the star, or a leaf-to-leaf detour (see the top). A peer
+ * cut off from us still gets a message every round it lacks something: that is how we find out
+ * the partition healed, at most one round after it did.
+ */
+function route(state: GsetState, peer: string, book: PeerBook, nowMs: number): Route {
+  if (state.self === state.hub || peer === state.hub) return 'open';
+  if (state.hubCut.has(peer) || lackAgeMs(state, state.hub, nowMs) >= state.config.suspectMs) return 'open';
+  return book.ackOwed ? 'ack-only' : 'closed';
+}
+
+/**
+ * At the hub: the leaves that have not answered its last message and lack an element held for
+ * suspectMs. A leaf that answered is not cut off, however old what it lacks: it gets it this round.
+ */
+function cutList(state: GsetState, nowMs: number): string[] {
+  if (state.self !== state.hub) return [];
+  return [...state.peers].filter(([, book]) => book.lastHeardMs < book.lastSentMs && lackAgeMs(state, book, nowMs) >= state.config.suspectMs).map(([peer]) => peer);
+}
+
+/**
+ * Whether the peer has something to hear besides data: that we exist (never told), what we hold
+ * now (acknowledging what it sent), or a changed cut list. Other rows of our knowledge ride along
+ * but never cause a message, so a quiet set stays quiet.
+ */
+function news(state: GsetState, book: PeerBook, cut: string): boolean {
+  if (book.told === undefined || cut !== book.toldCut) return true;
+  const reported = book.reported.get(state.holder);
+  for (const [origin, count] of ownRow(state)) {
+    if (count > Math.max(reported?.get(origin) ?? 0, book.told.get(origin) ?? 0)) return true;
+  }
+  return false;
+}
+
+/** The data for a peer: from what it acknowledged when a resend is due, else from what was sent. */
+function dataFor(state: GsetState, book: PeerBook, nowMs: number): GsetMessage['data'] {
+  const held = heldBy(state, book);
+  let lacking = false;
+  for (const [originId, origin] of state.origins) if ((held.get(originId) ?? 0) < origin.elements.length) lacking = true;
+  // Resend from what it acknowledged when a retry is due, or when what it lacks is old (it was cut
+  // off, and may be back: nothing sent meanwhile is known to have arrived).
+  const resend = lacking && (nowMs - book.lastDataSentMs >= state.config.retryMs || lackAgeMs(state, book, nowMs) >= state.config.suspectMs);
+  const data: GsetMessage['data'] = [];
+  let room = state.config.maxBatchElements;
+  for (const [originId, origin] of state.origins) {
+    const acked = held.get(originId) ?? 0;
+    const from = resend ? acked : Math.max(acked, book.sentUpTo.get(originId) ?? 0);
+    const upTo = Math.min(origin.elements.length, from + room);
+    if (upTo <= from) continue;
+    data.push([originId, from, origin.elements.slice(from, upTo)]);
+    room -= upTo - from;
+  }
+  return data;
+}
+
+function knowledgeJson(state: GsetState): KnowledgeJson {
+  const know: KnowledgeJson = {};
+  for (const [holder, row] of state.knowledge) know[holder] = Object.fromEntries(row);
+  return know;
+}
+
+/** One round of this node: a message to every peer that lacks data or knowledge and may be sent to. */
+export function tick(state: GsetState, nowMs: number): Outgoing[] {
+  const out: Outgoing[] = [];
+  const cut = cutList(state, nowMs);
+  const cutKey = cut.join(',');
+  for (const [peer, book] of state.peers) {
+    const way = route(state, peer, book, nowMs);
+    if (way === 'closed') continue;
+    const data = way === 'open' ? dataFor(state, book, nowMs) : [];
+    if (data.length === 0 && !news(state, book, cutKey)) continue;
+    book.ackOwed = false;
+    book.lastSentMs = nowMs;
+    for (const [originId, start, elements] of data) book.sentUpTo.set(originId, start + elements.length);
+    if (data.length > 0) book.lastDataSentMs = nowMs;
+    book.told = new Map(ownRow(state));
+    book.toldCut = cutKey;
+    out.push({ dest: peer, body: { type: 'gset', from: state.holder, data, know: knowledgeJson(state), cut } });
+  }
+  return out;
+}

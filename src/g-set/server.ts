@@ -1,0 +1,52 @@
+// Wires the g-set core to the node runtime: client adds and reads, peers' messages, and the rounds.
+
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, RPCError, type Node } from '../lib/index.js';
+import { addElement, createGset, nextRoundDelayMs, parseMessage, readElements, receive, tick, defaultGsetConfig, type GsetConfig, type GsetState } from './core.js';
+
+export interface GsetHandle {
+  state(): GsetState | undefined;
+}
+
+export function installGset(node: Node, config: GsetConfig = defaultGsetConfig): GsetHandle {
+  let state: GsetState | undefined;
+  // Rounds follow the wall clock (Date.now, which a simulation replaces with its own), so that
+  // every node's round starts at the same moment; the runtime's timers time the wait.
+  const round = (): void => {
+    if (state === undefined) return;
+    for (const { dest, body } of tick(state, Date.now())) node.send(dest, { ...body });
+    node.after(nextRoundDelayMs(state, Date.now()), round);
+  };
+
+  node.onInit(() => {
+    state = createGset(config, node.id, node.nodeIds, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
+    node.after(nextRoundDelayMs(state, Date.now()), round);
+  });
+
+  node.handle('add', { element: 'integer' }, (message) => {
+    if (state === undefined) throw new RPCError(ErrorCode.TemporarilyUnavailable, 'not initialised');
+    if (addElement(state, message.body.element, Date.now()) === 'full') {
+      throw new RPCError(ErrorCode.TemporarilyUnavailable, `this node already took ${config.maxElements} elements`);
+    }
+    return { type: 'add_ok' };
+  });
+
+  node.handle('read', {}, () => ({ type: 'read_ok', value: state === undefined ? [] : readElements(state) }));
+
+  node.handle('gset', (message) => {
+    if (state === undefined) return undefined;
+    if (message.src === node.id || !node.nodeIds.includes(message.src)) {
+      throw new RPCError(ErrorCode.MalformedRequest, 'gset messages come from peers only');
+    }
+    const parsed = parseMessage(message.body, node.nodeIds, config);
+    // A peer's bad message gets no reply (peers never wait for one); it is logged and dropped.
+    if (typeof parsed === 'string') {
+      node.log(`dropping gset from ${message.src}: ${parsed}`);
+      return undefined;
+    }
+    receive(state, message.src, parsed, Date.now());
+    return undefined;
+  });
+
+  return { state: () => state };
+}
