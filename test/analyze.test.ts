@@ -11,7 +11,7 @@ import { loadReferenceResults } from './support/reference-runs.js';
 import { parseTestArgs } from '../src/harness/cli/cli.js';
 import { createStoreDir } from '../src/harness/report/index.js';
 import { finishRun } from '../src/harness/finish.js';
-import { parseEdn, parseHistoryEdn } from '../src/harness/report/edn-read.js';
+import { historyAsJson, parseEdn, parseHistoryEdn } from '../src/harness/report/edn-read.js';
 import { runTest } from '../src/harness/run/runner.js';
 import type { Json, TestOptions } from '../src/harness/types.js';
 import { getWorkload } from '../src/harness/workloads/index.js';
@@ -63,6 +63,33 @@ describe('EDN reading', () => {
   it('reads a history one operation per line', () => {
     const { ops } = parseHistoryEdn('{:index 0, :type :invoke, :process 0, :f :read, :value nil, :time 5}\n{:index 1, :type :ok, :process 0, :f :read, :value [1], :time 9}\n');
     expect(ops.map((op) => [op.type, op.f, op.value])).toEqual([['invoke', 'read', null], ['ok', 'read', [1]]]);
+  });
+});
+
+describe('history.edn fast path', () => {
+  // A comment line is outside the fast path's part of EDN, so the reader reads the whole file.
+  const byReader = (text: string): Json => parseHistoryEdn(text + '\n; read by the reader\n').ops as unknown as Json;
+  const byFast = (text: string): Json => parseHistoryEdn(text).ops as unknown as Json;
+
+  it('reads what the reader reads, op for op, on the fixture', () => {
+    const text = readFileSync('test/fixtures/maelstrom-store/broadcast-gossip-partition/history.edn', 'utf8');
+    expect(historyAsJson(Buffer.from(text))).toBeDefined();
+    expect(byFast(text)).toEqual(byReader(text));
+  });
+
+  it('reads sets, nested maps with number and string keys, nil, booleans, negatives, unicode; hands floats, escapes and tags to the reader', () => {
+    const lines = [
+      '{:type :ok, :f :txn, :value [[:r 9 nil] [:append -3 [1 2]]], :time 0, :process 0, :index 0}',
+      '{:type :ok, :f :poll, :value {"k1" [[0 1] [1 -2]], 7 #{1 2}, :x {:y true, :z false}}, :time 5, :process :nemesis, :index 1}',
+      '{:type :info, :f :send, :value "héllo ☃", :time 6, :process 3, :index 2, :error [:net-timeout "x"]}',
+    ];
+    const plain = lines.join('\n') + '\n';
+    expect(historyAsJson(Buffer.from(plain))).toBeDefined();
+    expect(byFast(plain)).toEqual(byReader(plain));
+    for (const odd of ['{:type :ok, :f :r, :value 1.5, :time 7, :process 0, :index 3}', '{:type :ok, :f :r, :value "a\\"b", :time 7, :process 0, :index 3}', '#jepsen.history.Op{:type :ok, :f :r, :value 00, :time 7, :process 0, :index 3}']) {
+      expect(historyAsJson(Buffer.from(plain + odd))).toBeUndefined();
+      expect(byFast(plain + odd)).toEqual(byReader(plain + odd));
+    }
   });
 });
 

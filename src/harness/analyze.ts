@@ -18,16 +18,16 @@ export interface StoredHistory extends LoadedHistory {
   source: 'history.jsonl' | 'history.edn';
 }
 
-function readBounded(file: string): string {
+function readBounded(file: string): Buffer {
   const size = statSync(file).size;
   if (size > MAX_HISTORY_FILE_BYTES) throw new Error(`${file} is ${size} bytes; analyze reads at most ${MAX_HISTORY_FILE_BYTES}`);
-  return readFileSync(file, 'utf8');
+  return readFileSync(file);
 }
 
 /** The history of a run folder: ours first, then Maelstrom's. Throws DamagedHistoryError on damage. */
 export function readStoredHistory(dir: string): StoredHistory {
   const jsonl = path.join(dir, 'history.jsonl');
-  if (existsSync(jsonl)) return { ...parseHistoryJsonl(readBounded(jsonl), jsonl), source: 'history.jsonl' };
+  if (existsSync(jsonl)) return { ...parseHistoryJsonl(readBounded(jsonl).toString('utf8'), jsonl), source: 'history.jsonl' };
   const edn = path.join(dir, 'history.edn');
   if (existsSync(edn)) return { ...parseHistoryEdn(readBounded(edn), edn), source: 'history.edn' };
   throw new Error(`${dir} has neither history.jsonl (glomers) nor history.edn (Maelstrom)`);

@@ -71,3 +71,22 @@ describe('toEdn on reference results', () => {
     expect(text).toContain(':msgs-per-op 8.8');
   });
 });
+
+describe('toEdn on large results', () => {
+  it('shows at most maxItems of a list, then how many more', () => {
+    expect(toEdn({ lost: [1, 2, 3, 4, 5] }, 80, 3)).toBe('{:lost [1 2 3 "... and 2 more (results.json has them all)"]}');
+    expect(toEdn({ lost: [1, 2, 3] }, 80, 3)).toBe('{:lost [1 2 3]}');
+  });
+
+  it('takes time linear in the output, however deep the nesting', () => {
+    let deep: unknown = 'leaf';
+    for (let k = 0; k < 2_000; k++) deep = [k, deep];
+    const started = performance.now();
+    const text = toEdn(deep);
+    expect(text.length).toBeGreaterThan(2_000 * 2);
+    // the old printer measured every subtree whole at every level: about 4 million steps here
+    expect(performance.now() - started).toBeLessThan(2_000);
+    const wide = { anomalies: Array.from({ length: 20_000 }, (_, k) => ({ op: { index: k, type: 'ok', f: 'txn', process: 1, time: k, value: [['r', k, k]] } })) };
+    expect(toEdn(wide, 80, 100).split('\n').length).toBeLessThan(1_000);
+  });
+});

@@ -2,6 +2,23 @@
 // store/latest/results.edn keep working: keyword map keys, quantile keys as numbers, nil.
 
 const DEFAULT_WIDTH_CHARS = 80;
+/**
+ * Most items of one list that results.edn shows; the rest are counted in a closing string. Elle
+ * can report thousands of anomalies, which results.json lists whole: printing them twice cost
+ * more than checking them (docs/analyze.md).
+ */
+export const EDN_MAX_LIST_ITEMS = 100;
+
+interface Page {
+  widthChars: number;
+  maxItems: number;
+}
+
+/** A list as results.edn shows it: at most `maxItems`, then how many more there are. */
+function shownItems(list: readonly unknown[], page: Page): readonly unknown[] {
+  if (list.length <= page.maxItems) return list;
+  return [...list.slice(0, page.maxItems), `... and ${list.length - page.maxItems} more (results.json has them all)`];
+}
 
 /** Keys whose values Maelstrom computes as floats: an integral value still prints as 1.0. */
 const FLOAT_KEYS = new Set(['msgs-per-op', 'ok-fraction']);
@@ -28,17 +45,10 @@ function isOpRecord(map: Record<string, unknown>): boolean {
   );
 }
 
+const ESCAPES: Readonly<Record<string, string>> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
 function ednString(text: string): string {
-  let out = '"';
-  for (const ch of text) {
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else out += ch;
-  }
-  return out + '"';
+  return `"${text.replace(/["\\\n\r\t]/g, (ch) => ESCAPES[ch] as string)}"`;
 }
 
 function ednNumber(value: number, context: Context): string {
@@ -50,11 +60,17 @@ function ednNumber(value: number, context: Context): string {
   return text;
 }
 
+const MAX_CACHED_KEYS = 10_000;
+const keyCache = new Map<string, string>();
+
 /** A map key: numbers stay numbers (quantiles, offsets), names become keywords. */
 export function ednKey(key: string): string {
-  if (NUMBER_KEY_PATTERN.test(key)) return key;
-  if (KEYWORD_PATTERN.test(key)) return `:${key}`;
-  return ednString(key);
+  const known = keyCache.get(key);
+  if (known !== undefined) return known;
+  const text = NUMBER_KEY_PATTERN.test(key) ? key : KEYWORD_PATTERN.test(key) ? `:${key}` : ednString(key);
+  // The same few keys recur in every op record; a bound keeps hostile keys from filling memory.
+  if (keyCache.size < MAX_CACHED_KEYS) keyCache.set(key, text);
+  return text;
 }
 
 function valueContext(key: string, value: unknown, inOpRecord: boolean): Context {
@@ -96,77 +112,39 @@ function entries(map: Record<string, unknown>): [string, unknown, Context][] {
 }
 
 /**
- * A value laid out once: its one-line text width, measured bottom up, so deciding whether a
- * subtree fits on the rest of a line costs nothing however deep it sits. (Measuring by printing
- * every subtree flat at every level was quadratic in depth.)
+ * Appends `value` on one line to `out.text`, giving up (false) as soon as the text passes
+ * `limitChars`: deciding whether a subtree fits the rest of a line costs at most a line's worth
+ * of work, however large the subtree. (Printing every subtree whole to measure it was quadratic.)
  */
-type Laid =
-  | { kind: 'scalar'; text: string; widthChars: number }
-  | { kind: 'seq'; items: Laid[]; widthChars: number }
-  | { kind: 'map'; keys: string[]; items: Laid[]; widthChars: number };
-
-/** Depth-first, children before parents, without recursion: results nest as deep as their input. */
-function layOut(root: unknown, rootContext: Context): Laid {
-  type Frame = { value: unknown; context: Context; keys?: string[]; children?: [unknown, Context][]; done: Laid[] };
-  const scalarOf = (value: unknown, context: Context): Laid | undefined => {
-    const text = scalar(value, context);
-    return text === undefined ? undefined : { kind: 'scalar', text, widthChars: text.length };
-  };
-  const open = (value: unknown, context: Context): Frame | Laid => {
-    const simple = scalarOf(value, context);
-    if (simple !== undefined) return simple;
-    if (Array.isArray(value)) return { value, context, children: value.map((item): [unknown, Context] => [item, 'plain']), done: [] };
-    if (isPlainObject(value)) {
-      const list = entries(value);
-      return { value, context, keys: list.map(([key]) => ednKey(key)), children: list.map(([, item, ctx]): [unknown, Context] => [item, ctx]), done: [] };
-    }
-    const text = ednString(String(value));
-    return { kind: 'scalar', text, widthChars: text.length };
-  };
-  const first = open(root, rootContext);
-  if ('kind' in first) return first;
-  const stack: Frame[] = [first];
-  for (;;) {
-    const frame = stack[stack.length - 1] as Frame;
-    const children = frame.children as [unknown, Context][];
-    if (frame.done.length < children.length) {
-      const [item, ctx] = children[frame.done.length] as [unknown, Context];
-      const next = open(item, ctx);
-      if ('kind' in next) frame.done.push(next);
-      else stack.push(next);
-      continue;
-    }
-    stack.pop();
-    const laid = closeFrame(frame.keys, frame.done);
-    const parent = stack[stack.length - 1];
-    if (parent === undefined) return laid;
-    parent.done.push(laid);
+function appendFlat(value: unknown, context: Context, limitChars: number, page: Page, out: { text: string }): boolean {
+  // a string's EDN is at least its length plus quotes: no need to escape a long one to refuse it
+  if (typeof value === 'string' && out.text.length + value.length + 2 > limitChars) return false;
+  const simple = scalar(value, context);
+  if (simple !== undefined) {
+    out.text += simple;
+    return out.text.length <= limitChars;
   }
-}
-
-function closeFrame(keys: string[] | undefined, items: Laid[]): Laid {
-  let widthChars = 2 + Math.max(0, items.length - 1);
-  for (const item of items) widthChars += item.widthChars;
-  if (keys === undefined) return { kind: 'seq', items, widthChars };
-  // each entry: "key value", joined by ", " (one more char than the seq's single space)
-  for (const key of keys) widthChars += key.length + 1;
-  widthChars += Math.max(0, items.length - 1);
-  return { kind: 'map', keys, items, widthChars };
-}
-
-/** A laid-out value on one line, appended to `out`. */
-function writeFlat(laid: Laid, out: string[]): void {
-  if (laid.kind === 'scalar') {
-    out.push(laid.text);
-    return;
+  if (Array.isArray(value)) {
+    out.text += '[';
+    const items = shownItems(value, page);
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) out.text += ' ';
+      if (!appendFlat(items[i], 'plain', limitChars, page, out)) return false;
+    }
+    out.text += ']';
+  } else if (isPlainObject(value)) {
+    out.text += '{';
+    const list = entries(value);
+    for (let i = 0; i < list.length; i++) {
+      const [key, item, ctx] = list[i] as [string, unknown, Context];
+      out.text += (i > 0 ? ', ' : '') + ednKey(key) + ' ';
+      if (out.text.length > limitChars || !appendFlat(item, ctx, limitChars, page, out)) return false;
+    }
+    out.text += '}';
+  } else {
+    out.text += ednString(String(value));
   }
-  out.push(laid.kind === 'seq' ? '[' : '{');
-  laid.items.forEach((item, i) => {
-    if (i > 0) out.push(laid.kind === 'seq' ? ' ' : ', ');
-    if (laid.kind === 'map') out.push(laid.keys[i] as string, ' ');
-    writeFlat(item, out);
-  });
-  out.push(laid.kind === 'seq' ? ']' : '}');
+  return out.text.length <= limitChars;
 }
 
 /**
@@ -174,32 +152,48 @@ function writeFlat(laid: Laid, out: string[]): void {
  * (map entry) per line, aligned under the first. `trailingChars`: closing brackets and commas
  * that will follow on the value's last line.
  */
-function writePretty(laid: Laid, column: number, widthChars: number, trailingChars: number, out: string[]): void {
-  if (laid.kind === 'scalar' || column + laid.widthChars + trailingChars <= widthChars) {
-    writeFlat(laid, out);
+function writePretty(value: unknown, context: Context, column: number, page: Page, trailingChars: number, out: string[]): void {
+  const flat = { text: '' };
+  // A scalar stays whole even when it is too long for the line.
+  const simple = Array.isArray(value) || isPlainObject(value) ? undefined : scalar(value, context) ?? ednString(String(value));
+  if (simple !== undefined) {
+    out.push(simple);
+    return;
+  }
+  if (appendFlat(value, context, Math.max(0, page.widthChars - column - trailingChars), page, flat)) {
+    out.push(flat.text);
     return;
   }
   const indent = '\n' + ' '.repeat(column + 1);
-  const last = laid.items.length - 1;
-  out.push(laid.kind === 'seq' ? '[' : '{');
-  laid.items.forEach((item, i) => {
-    const trailing = i === last ? trailingChars + 1 : laid.kind === 'seq' ? 0 : 1;
-    if (laid.kind === 'seq') {
+  if (Array.isArray(value)) {
+    const items = shownItems(value, page);
+    const last = items.length - 1;
+    out.push('[');
+    for (let i = 0; i <= last; i++) {
       if (i > 0) out.push(indent);
-      writePretty(item, column + 1, widthChars, trailing, out);
-      return;
+      writePretty(items[i], 'plain', column + 1, page, i === last ? trailingChars + 1 : 0, out);
     }
+    out.push(']');
+    return;
+  }
+  const list = entries(value as Record<string, unknown>);
+  const last = list.length - 1;
+  out.push('{');
+  list.forEach(([key, item, ctx], i) => {
     if (i > 0) out.push(',', indent);
-    const key = laid.keys[i] as string;
-    out.push(key, ' ');
-    writePretty(item, column + 1 + key.length + 1, widthChars, trailing, out);
+    const keyText = ednKey(key);
+    out.push(keyText, ' ');
+    writePretty(item, ctx, column + 1 + keyText.length + 1, page, i === last ? trailingChars + 1 : 1, out);
   });
-  out.push(laid.kind === 'seq' ? ']' : '}');
+  out.push('}');
 }
 
-/** EDN text for a JSON-like value, pretty-printed to about `widthChars` columns. */
-export function toEdn(value: unknown, widthChars: number = DEFAULT_WIDTH_CHARS): string {
+/**
+ * EDN text for a JSON-like value, pretty-printed to about `widthChars` columns, lists cut at
+ * `maxItems` (unbounded unless given: results.edn passes EDN_MAX_LIST_ITEMS).
+ */
+export function toEdn(value: unknown, widthChars: number = DEFAULT_WIDTH_CHARS, maxItems: number = Infinity): string {
   const out: string[] = [];
-  writePretty(layOut(value, 'plain'), 0, widthChars, 0, out);
+  writePretty(value, 'plain', 0, { widthChars, maxItems }, 0, out);
   return out.join('');
 }

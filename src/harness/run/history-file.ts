@@ -73,14 +73,15 @@ export class DamagedHistoryError extends Error {
   }
 }
 
-function valueTooDeep(value: unknown): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop() as [unknown, number];
-    if (item === null || typeof item !== 'object') continue;
-    if (depth >= MAX_OP_VALUE_DEPTH) return true;
-    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+/** Whether a value nests deeper than `budget`; recursion is safe as it stops at the budget. */
+function nestsDeeperThan(value: unknown, budget: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (budget === 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (nestsDeeperThan(item, budget - 1)) return true;
+    return false;
   }
+  for (const key in value) if (nestsDeeperThan((value as Record<string, unknown>)[key], budget - 1)) return true;
   return false;
 }
 
@@ -95,7 +96,7 @@ export function opShapeProblem(value: unknown): string | undefined {
   const time = op['time'];
   if (typeof time !== 'number' || !(time >= 0 && time <= MAX_OP_TIME_NS)) return `time must be ns since the start, 0 to ${MAX_OP_TIME_NS}`;
   if ('index' in op && !(Number.isSafeInteger(op['index']) && (op['index'] as number) >= 0)) return 'index must be a whole number';
-  if (valueTooDeep(op['value'])) return `value nested deeper than ${MAX_OP_VALUE_DEPTH}`;
+  if (nestsDeeperThan(op['value'], MAX_OP_VALUE_DEPTH)) return `value nested deeper than ${MAX_OP_VALUE_DEPTH}`;
   return undefined;
 }
 
