@@ -20,7 +20,7 @@ export interface KafkaOptions {
 }
 
 /**
- * What one request may carry (docs/storage.md). Past these a request is answered with error 12
+ * What one request may carry (docs/storage.md §3). Past these a request is answered with error 12
  * (malformed: its shape or size) and changes nothing. The runtime itself drops any line over
  * 64 MiB; these keep what a well-formed line can make the node do far below that.
  */

@@ -261,7 +261,7 @@ function owePeerEverything(state: KafkaState, peer: PeerState): void {
 /**
  * Memory an entry is reckoned to take, for the state limit: its key and message as JSON plus
  * what holding it costs beyond that (map slot, offset, stream entry, parsed value). Measured:
- * about 146 bytes of heap per entry with integer messages (docs/storage.md). It is also more
+ * about 146 bytes of heap per entry with integer messages (docs/storage.md §2). It is also more
  * than the entry's record in the file (JSON + 36 bytes) for ASCII text, so the limit bounds the
  * file's live records too.
  */

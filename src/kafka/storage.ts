@@ -1,4 +1,4 @@
-// Where a kafka node keeps its records so that acknowledged sends survive a kill (docs/storage.md).
+// Where a kafka node keeps its records so that acknowledged sends survive a kill (docs/storage.md §2).
 //
 // - memory: nothing on disk. Fastest; a killed node forgets everything (not for --nemesis kill).
 // - file (default): one checksummed record per entry or commit (src/lib/durable.ts), written

@@ -1,5 +1,5 @@
 // Durable record files: an append-only file of checksummed lines that a node can trust after a
-// kill or a power cut, and that refuses loudly to start from damaged data. docs/storage.md
+// kill or a power cut, and that refuses loudly to start from damaged data. docs/storage.md §1
 // describes the format and the rules; in short:
 //
 // - Every line is `<crc32 of the payload, 8 hex digits> <payload>\n`. The first line is a header

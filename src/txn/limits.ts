@@ -1,4 +1,4 @@
-// What a txn request may carry and how much a node stores (docs/storage.md). A transaction past a
+// What a txn request may carry and how much a node stores (docs/storage.md §3). A transaction past a
 // limit is refused before any of it runs, so it has no effect anywhere: 12 (malformed) for its
 // own shape and size, 14 (abort) when the node's state is full. Writes arriving by replication
 // are not refused: each came from a peer that checked them against the same limits, so a node
