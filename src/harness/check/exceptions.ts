@@ -130,7 +130,8 @@ export function summarizeFailures(history: readonly Op[], nodeOf: (process: numb
     else infoCount++;
     const { error, text } = errorOf(op);
     const node = nodeOf(op.process);
-    const key = `${error}\u0000${text ?? ''}`;
+    // numbers in texts (keys, values, offsets) vary from op to op: one group per wording
+    const key = `${error}\u0000${(text ?? '').replace(/-?\d+(\.\d+)?/g, '#')}`;
     let draft = drafts.get(key);
     if (draft === undefined) {
       draft = { error, text, count: 0, 'fail-count': 0, 'info-count': 0, fs: [], nodes: [], 'first-s': op.time / 1e9, 'last-s': 0, 'times-s': [], example: exampleText(invokes.get(op.process), op, node), times: [] };

@@ -3,6 +3,8 @@
 // once more than 20 processes have used it. Checked key by key against a compare-and-set register.
 import { checkRegisterKey, keyTasks, linKvResult, type KeyResult } from '../check/checkers/linearizable.js';
 import { runTasks } from '../check/parallel.js';
+import { explainSafely } from '../check/explain.js';
+import { explainLinKv } from '../check/explain/lin-kv.js';
 import { concurrentKeys, mix, processLimit, repeat, reserve } from '../run/generator.js';
 import type { Completion, Json, Op, TestOptions } from '../types.js';
 import type { Connection, Workload, WorkloadClient } from '../workload.js';
@@ -72,7 +74,8 @@ export const linKvWorkload: Workload = {
   async check(history, ctx) {
     const tasks = keyTasks(history).map(({ key, ops }) => ({ key, ops, deadlineMs: ctx.deadlineMs }));
     const results = await runTasks('lin-kv-key', tasks, checkLinKvTask, (task) => task.ops.length);
-    return { workload: linKvResult(tasks.map(({ key }, k) => ({ key, result: results[k] as KeyResult }))) };
+    const perKey = tasks.map(({ key }, k) => ({ key, result: results[k] as KeyResult }));
+    return { workload: linKvResult(perKey), explanation: explainSafely(() => explainLinKv(perKey, ctx.opts)) };
   },
 };
 

@@ -13,11 +13,16 @@ function intervalsText(intervals: readonly Interval[]): string {
   return intervals.map(([lo, hi]) => (lo === hi ? `${lo}` : `[${lo}, ${hi}]`)).join(', ');
 }
 
-/** Acknowledged adds, latest first, whose deltas add up to `gap` (or as near as the run allows). */
-function addsMakingUp(gap: number, adds: readonly Op[]): Op[] {
+/**
+ * Acknowledged adds whose deltas add up to `gap` (or as near as the run allows): adds taken by
+ * other nodes first, latest first (they are the ones that had to reach the reader), then its own.
+ */
+function addsMakingUp(gap: number, adds: readonly Op[], readerNode: string, opts: Opts): Op[] {
+  const latestFirst = [...adds].reverse();
+  const candidates = [...latestFirst.filter((add) => nodeOfProcess(add.process, opts) !== readerNode), ...latestFirst.filter((add) => nodeOfProcess(add.process, opts) === readerNode)];
   const chosen: Op[] = [];
   let sum = 0;
-  for (const add of [...adds].reverse()) {
+  for (const add of candidates) {
     const delta = add.value as number;
     if (Math.sign(delta) !== Math.sign(gap) || Math.abs(sum + delta) > Math.abs(gap)) continue;
     chosen.push(add);
@@ -35,7 +40,7 @@ function gapFact(read: Op, acceptable: readonly Interval[], adds: readonly Op[],
   const where = `Final read on ${node} (process ${String(read.process)}) at ${secondsText(read.time)} returned ${value}`;
   if (value >= lo && value <= hi) return { text: `${where}, between the acceptable sums ${intervalsText(acceptable)} but in none of them.`, atNs: read.time, nodes: [node] };
   const gap = value < lo ? lo - value : value - hi;
-  const makeUp = addsMakingUp(gap, adds);
+  const makeUp = addsMakingUp(gap, adds, node, opts);
   const endNs = history.reduce((last, op) => Math.max(last, op.time), 0);
   const spans = faultSpans(history, endNs, opts.nodes.length);
   const addWords = makeUp.map((add) => {
@@ -44,7 +49,7 @@ function gapFact(read: Op, acceptable: readonly Interval[], adds: readonly Op[],
   });
   const direction = value < lo ? `${lo - value} short of the least acceptable sum ${lo}` : `${value - hi} over the greatest acceptable sum ${hi}`;
   return {
-    text: `${where}: ${direction}. ${value < lo ? 'Acknowledged adds it may be missing' : 'Adds it may have counted twice'}, latest first: ${listText(addWords, 6)}.`,
+    text: `${where}: ${direction}. ${value < lo ? 'Acknowledged adds it may be missing' : 'Adds it may have counted twice'} (other nodes' first, latest first): ${listText(addWords, 6)}.`,
     atNs: read.time,
     nodes: [node, ...new Set(makeUp.map((add) => nodeOfProcess(add.process, opts)))],
   };

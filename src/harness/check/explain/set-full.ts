@@ -87,7 +87,7 @@ function staleFact(r: ElementResult, ctx: Context): Fact {
   const atNs = added?.time ?? 0;
   return {
     text:
-      `Stale ${valueText(r.state.element)}: ${ctx.words.verb} via ${via} at ${secondsText(atNs)} ${partitionWords(ctx.spans, atNs)}; stable only after ${String(r.stableLatencyMs)} ms` +
+      `Stale ${valueText(r.state.element)}: ${ctx.words.verb} via ${via} at ${secondsText(atNs)}, ${partitionWords(ctx.spans, atNs)}; stable only after ${String(r.stableLatencyMs)} ms` +
       (absent === undefined ? '.' : `: a read on ${lacker} invoked at ${secondsText(absent.time)} still lacked it.`),
     atNs,
     nodes: [via, lacker],
