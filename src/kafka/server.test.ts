@@ -322,6 +322,60 @@ describe('storage failures', () => {
   });
 });
 
+/**
+ * node:fs where a "power cut" puts every file back to what its last fsync covered: writes reach
+ * the file at once (the page cache) and survive a kill, but only fsynced bytes survive cut().
+ */
+function powerCutFs(): { fs: DurableFs; cut(): void } {
+  const pathOf = new Map<number, string>();
+  const synced = new Map<string, Buffer>();
+  const fs: DurableFs = {
+    ...(nodeFs as DurableFs),
+    openSync(file, flags) {
+      const fd = nodeFs.openSync(file, flags);
+      pathOf.set(fd, file);
+      return fd;
+    },
+    fsyncSync(fd) {
+      nodeFs.fsyncSync(fd);
+      const file = pathOf.get(fd);
+      if (file !== undefined && nodeFs.statSync(file).isFile()) synced.set(file, nodeFs.readFileSync(file));
+    },
+  };
+  return {
+    fs,
+    cut() {
+      for (const file of new Set(pathOf.values())) {
+        if (!nodeFs.statSync(file).isFile()) continue;
+        writeFileSync(file, synced.get(file) ?? Buffer.alloc(0));
+      }
+    },
+  };
+}
+
+describe('power cut', () => {
+  async function sendThenCut(storage: 'file' | 'fsync'): Promise<unknown> {
+    const dir = tempDir();
+    const power = powerCutFs();
+    const first = start({ storage, dir }, { fs: power.fs });
+    await first.init('n0', ['n0']);
+    await sendAll(first, 20);
+    await first.end();
+    power.cut();
+    const { t, init } = await restart(first, { storage, dir });
+    expect(init.body['type']).toBe('init_ok');
+    return (await call(t, 'n0', { type: 'poll', offsets: { k: 0 } })).body['msgs'];
+  }
+
+  it('fsync mode keeps every acknowledged send', async () => {
+    expect(await sendThenCut('fsync')).toEqual({ k: Array.from({ length: 20 }, (_, i) => [i, i]) });
+  });
+
+  it('file mode may lose acknowledged sends (here: all of them, nothing was fsynced)', async () => {
+    expect(await sendThenCut('file')).toEqual({});
+  });
+});
+
 describe('limits', () => {
   it('answers oversized and malformed requests with 12, and keeps serving', async () => {
     const t = start();

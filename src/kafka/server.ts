@@ -149,6 +149,7 @@ export function installKafka(node: Node, options: KafkaOptions, deps: KafkaDeps 
       maxPollBytes: requestLimits.maxPollBytes,
     };
     let restoredCount = 0;
+    let replicationStopped = false;
     const created = createKafka(config, node.id, node.nodeIds, (deps.epoch ?? clockEpoch)(), (apply) => {
       store = openStore(node.id, (record) => (apply(record), (restoredCount += 1)), () => liveRecords(created), node.log);
     });
@@ -161,7 +162,9 @@ export function installKafka(node: Node, options: KafkaOptions, deps: KafkaDeps 
         try {
           await store.sync();
         } catch (error) {
-          node.log(`not sending ${out.length} replication messages: ${error instanceof Error ? error.message : String(error)}`);
+          // A failed fsync poisons the file for good: say so once, not every flush.
+          if (!replicationStopped) node.log(`replication stopped, records not durable: ${error instanceof Error ? error.message : String(error)}`);
+          replicationStopped = true;
           return;
         }
       }
