@@ -2,10 +2,12 @@
 
 import { createNode, optionsOrExit } from '../lib/index.js';
 import { parseArgs, usage } from './args.js';
+import { installCrdtCounter } from './crdt-server.js';
 import { installCounter } from './server.js';
 
-const options = optionsOrExit('counter', parseArgs(process.argv.slice(2)), usage);
+const program = optionsOrExit('counter', parseArgs(process.argv.slice(2)), usage);
 
 const node = createNode();
-installCounter(node, options);
+if (program.mode === 'memory') installCrdtCounter(node, program.config);
+else installCounter(node, program.options);
 await node.run();
