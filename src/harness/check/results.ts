@@ -100,11 +100,12 @@ function glomersSection(run: AnalyzedRun): GlomersSection {
       'p99-ms': lateness.p99Ms,
       'max-ms': lateness.maxMs,
       'behind?': lateness.behind,
+      ...(lateness.harnessBusy === undefined ? {} : { 'harness-busy': Math.round(lateness.harnessBusy * 100) / 100 }),
     },
     problems: run.problems.map(problemAsJson),
     nemesis: nemesisSummary(run.history, run.opts),
     failures: summarizeFailures(run.history, (process) => nodeOfProcess(process, run.opts)),
-    explanation: run.verdict.explanation ?? makeExplanation(defaultHeadline(run.verdict.workload, checkStats(run.history)), []),
+    explanation: withNothingJudged(run.verdict.explanation ?? makeExplanation(defaultHeadline(run.verdict.workload), []), run.verdict.workload, checkStats(run.history)),
   };
   if (run.simulated === true) section.simulated = true;
   else section['checker-ms'] = Object.fromEntries(run.timings.map((t) => [t.checker, Math.round(t.ms)]));
@@ -114,13 +115,18 @@ function glomersSection(run: AnalyzedRun): GlomersSection {
 }
 
 /** What a checker without an explanation of its own is taken to say. */
-function defaultHeadline(workload: CheckResult, stats: CheckResult): string {
+function defaultHeadline(workload: CheckResult): string {
   const valid = workload['valid?'];
-  if (valid === true && stats['ok-count'] === 0) return 'The workload checker found nothing wrong, but no operation succeeded, so it had nothing to judge.';
   if (valid === true) return 'The workload checker found nothing wrong.';
   const error = workload['error'];
   if (valid === 'unknown') return `The workload checker could not decide${typeof error === 'string' ? `: ${error}` : '.'}`;
   return 'The workload checker found the history invalid; its keys below say how.';
+}
+
+/** A checker that found nothing wrong in a run where nothing succeeded says so: it judged nothing. */
+function withNothingJudged(explanation: Explanation, workload: CheckResult, stats: CheckResult): Explanation {
+  if (workload['valid?'] !== true || stats['ok-count'] !== 0) return explanation;
+  return { ...explanation, headline: `${explanation.headline} But no operation succeeded, so there was nothing to judge (see the failed operations).` };
 }
 
 export function assembleResults(run: AnalyzedRun): Results {

@@ -390,7 +390,7 @@ svg text{font-family:inherit}
 .msg line{stroke:#2563eb;stroke-width:1}.msg.client line{stroke:#16a34a}.msg.dropped line{stroke:#dc2626;stroke-dasharray:3 2}
 .msglabel{font-size:8px;fill:#333}.drop{font-size:10px;fill:#dc2626}
 .headline{font-size:14px;font-weight:600;margin:6px 0}
-ol.facts{font-size:13px;margin:4px 0 10px;padding-left:28px}ol.facts li{margin:3px 0}
+.facts{font-size:13px;margin:4px 0 10px;padding-left:28px}.facts li{margin:3px 0}
 .when{color:#666;font-size:12px}.caption{font-size:12px;color:#444;margin:2px 0 12px}.fact{font-size:13px;margin:2px 0}
 table.list{border-collapse:collapse;font-size:12px;margin:6px 0}table.list th,table.list td{border:1px solid #ddd;padding:2px 6px;vertical-align:top}
 table.list th{background:#f5f5f5}table.list td.text{max-width:360px;word-break:break-word}

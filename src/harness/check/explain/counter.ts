@@ -69,7 +69,7 @@ function valuePlot(history: readonly Op[], finals: readonly Op[]): Plot {
     title: 'Counter value over time',
     yLabel: 'Value',
     series: [
-      { label: 'sum of acknowledged adds', points: sum, colour: '#16a34a', style: 'steps' },
+      { label: 'acknowledged sum', points: sum, colour: '#16a34a', style: 'steps' },
       { label: 'read', points: reads, colour: '#2563eb', style: 'dots' },
       { label: 'final read', points: finals.map((op): [number, number] => [op.time / 1e9, op.value as number]), colour: '#dc2626', style: 'dots' },
     ],

@@ -39,7 +39,7 @@ export function explainLinKv(perKey: ReadonlyArray<{ key: Json; result: KeyResul
   const blockedNodes = new Set(facts.flatMap((fact) => fact.nodes ?? []));
   let headline: string;
   if (bad.length > 0) {
-    headline = `${bad.length === 1 ? 'One key' : `${bad.length} keys`} of ${perKey.length} ${bad.length === 1 ? 'is' : 'are'} not linearizable (${listText(bad.map(({ key }) => valueText(key, 20)), 6)}): an operation saw a value no order of the operations before it could leave; nodes involved: ${listText([...blockedNodes].sort(byNodeName))}.`;
+    headline = `${bad.length === 1 ? 'One key' : `${bad.length} keys`} of ${perKey.length} ${bad.length === 1 ? 'is' : 'are'} not linearizable (${listText(bad.map(({ key }) => `key ${valueText(key, 20)}`), 6)}): an operation saw a value no order of the operations before it could leave; nodes involved: ${listText([...blockedNodes].sort(byNodeName))}.`;
   } else if (unknown.length > 0) {
     headline = `${unknown.length} of ${perKey.length} keys could not be checked in time or at all; the others are linearizable.`;
   } else {
