@@ -141,6 +141,8 @@ export interface LatenessStats {
   maxMs: number;
   /** true when the harness fell behind enough to distort latencies (p99 above a few ms) */
   behind: boolean;
+  /** share (0..1) of the load phase the harness's event loop was busy; absent in simulated runs */
+  harnessBusy?: number;
 }
 
 /** Something a node did wrong (crash, garbage on stdout, no init_ok), for the summary. */
