@@ -22,6 +22,7 @@ import {
   requeue,
   takeTask,
   type Claim,
+  type SchedulerConfig,
   type SchedulerState,
   type Task,
 } from './scheduler.js';
@@ -64,9 +65,8 @@ function isClaim(value: Json): value is { w: string; i: string } {
 
 const sameClaim = (a: Claim | null, b: Json): boolean => a !== null && a !== 'done' && isClaim(b) && a.w === b.w && a.i === b.i;
 
-export function startScheduler(node: Node, kv: KV, workers: readonly string[]): SchedulerRole {
+export function startScheduler(node: Node, kv: KV, workers: ReadonlyArray<{ id: string; slots: number }>, config: SchedulerConfig = defaultSchedulerConfig): SchedulerRole {
   const state = createScheduler();
-  const config = defaultSchedulerConfig;
   const finishedJobs = boundedSet(FINISHED_MEMORY);
   const waiting: Waiting[] = [];
   const nonce = `${node.id}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 10)}`;

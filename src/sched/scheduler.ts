@@ -56,6 +56,8 @@ export interface SchedulerConfig {
   reservationStaleMs: number;
   /** upper bound on probes sent per tick */
   maxProbesPerTick: number;
+  /** reservations per slot of a worker that count as covering pending tasks */
+  coverPerSlot: number;
 }
 
 export const defaultSchedulerConfig: SchedulerConfig = {
@@ -63,6 +65,7 @@ export const defaultSchedulerConfig: SchedulerConfig = {
   checkAfterMs: 1_000,
   reservationStaleMs: 1_000,
   maxProbesPerTick: 256,
+  coverPerSlot: 2,
 };
 
 export function createScheduler(): SchedulerState {
@@ -160,36 +163,52 @@ export function lowWater(state: SchedulerState, next: number): number {
 }
 
 /**
- * Workers to probe now: Sparrow's d probes per new task, plus one per pending task that has no
- * reservation standing for it (those at workers that went quiet are written off first).
+ * Workers to probe now: Sparrow's d probes per new task, spread over the workers from a random
+ * one (batch sampling: no worker gets two of a job's probes before every worker has one), plus
+ * one probe per pending task that no useful reservation covers, to the workers with the most room
+ * under their cap (an idle or restarted worker first). Reservations at a worker that has not
+ * asked for reservationStaleMs are written off (dead, cut off), and a busy worker's reservations
+ * count only up to coverPerSlot per slot: a backlog queued there would not reach idle slots.
  */
 export function probesDue(
   state: SchedulerState,
-  workers: readonly string[],
+  workers: ReadonlyArray<{ id: string; slots: number }>,
   newTasks: number,
   nowMs: number,
   config: SchedulerConfig,
   random: () => number,
 ): string[] {
-  let standingTotal = 0;
-  for (const standing of state.standing.values()) {
+  let covered = 0;
+  for (const worker of workers) {
+    const standing = state.standing.get(worker.id);
+    if (standing === undefined) continue;
     if (standing.count > 0 && nowMs - standing.lastMs > config.reservationStaleMs) standing.count = 0;
-    standingTotal += standing.count;
+    covered += Math.min(standing.count, config.coverPerSlot * worker.slots);
   }
-  const deficit = Math.max(0, state.pending.size - standingTotal);
-  const wanted = Math.min(config.maxProbesPerTick, newTasks * config.probesPerTask + (newTasks > 0 ? 0 : deficit));
   const targets: string[] = [];
-  // Batch sampling: spread over the workers from a random one, so no worker gets two of a job's
-  // probes before every worker has one.
+  const batch = Math.min(config.maxProbesPerTick, newTasks * config.probesPerTask);
   const start = Math.floor(random() * workers.length);
-  for (let k = 0; k < wanted && workers.length > 0; k++) targets.push(workers[(start + k) % workers.length] as string);
-  for (const worker of targets) {
-    const standing = state.standing.get(worker) ?? { count: 0, lastMs: nowMs };
-    standing.count++;
-    standing.lastMs = nowMs;
-    state.standing.set(worker, standing);
+  for (let k = 0; k < batch && workers.length > 0; k++) targets.push((workers[(start + k) % workers.length] as { id: string }).id);
+  for (const target of targets) addStanding(state, target, nowMs);
+  const deficit = Math.min(config.maxProbesPerTick - targets.length, state.pending.size - newTasks * config.probesPerTask - covered);
+  const room = (worker: { id: string; slots: number }): number => config.coverPerSlot * worker.slots - (state.standing.get(worker.id)?.count ?? 0);
+  for (let k = 0; k < deficit && workers.length > 0; k++) {
+    let best = workers[(start + k) % workers.length] as { id: string; slots: number };
+    for (const worker of workers) if (room(worker) > room(best)) best = worker;
+    // Every worker already holds as many as count: more would only queue behind them.
+    if (room(best) <= 0) break;
+    addStanding(state, best.id, nowMs);
+    targets.push(best.id);
   }
   return targets;
+}
+
+function addStanding(state: SchedulerState, worker: string, nowMs: number): void {
+  const standing = state.standing.get(worker) ?? { count: 0, lastMs: nowMs };
+  // The wait for an ask starts with the first reservation, not the latest.
+  if (standing.count === 0) standing.lastMs = nowMs;
+  standing.count++;
+  state.standing.set(worker, standing);
 }
 
 /** Workers to tell to drop our reservations: nothing is pending, they would only ask in vain. */

@@ -4,6 +4,7 @@
 import { createKV, ErrorCode, RPCError, type Node } from '../lib/index.js';
 import { parseCluster, type Cluster } from './cluster.js';
 import { startScheduler, type SchedulerRole } from './scheduler-server.js';
+import { defaultSchedulerConfig, type SchedulerConfig } from './scheduler.js';
 import { startWorker, type WorkerRole } from './worker-server.js';
 
 /** A lin-kv request answers at once unless this node is paused; past this it is retried. */
@@ -17,7 +18,7 @@ export interface SchedNode {
   worker(): WorkerRole | undefined;
 }
 
-export function installSched(node: Node): SchedNode {
+export function installSched(node: Node, config: SchedulerConfig = defaultSchedulerConfig): SchedNode {
   let cluster: Cluster | undefined;
   let scheduler: SchedulerRole | undefined;
   let worker: WorkerRole | undefined;
@@ -36,7 +37,7 @@ export function installSched(node: Node): SchedNode {
     const slots = parsed.slots[node.id] ?? 0;
     if (slots > 0) worker = startWorker(node, kv, slots);
     if (!parsed.schedulers.includes(node.id)) return { type: 'cluster_ok' };
-    scheduler = startScheduler(node, kv, parsed.workers);
+    scheduler = startScheduler(node, kv, parsed.workers.map((id) => ({ id, slots: parsed.slots[id] ?? 0 })), config);
     // Answered once the job log is read back (load starts on a ready scheduler), or after a bound
     // well inside the harness's setup timeout: submits then wait for the recovery instead.
     const recovered = scheduler.recovered;

@@ -18,7 +18,7 @@ import {
 } from './worker.js';
 
 /** How long a fetch may take before the reservation is given up (the scheduler probes again). */
-const FETCH_TIMEOUT_MS = 1_000;
+const FETCH_TIMEOUT_MS = 500;
 /** Past a run's duration, how long to wait for exec (a paused node's reply waits for the resume). */
 const EXEC_SLACK_MS = 600_000;
 /** Retries of a run exec refused for want of a slot (our slot count disagrees with exec's). */
@@ -53,6 +53,9 @@ export function startWorker(node: Node, kv: KV, slots: number): WorkerRole {
     node.rpc(scheduler, { type: 'get_task', inc: incarnation }, { timeoutMs: FETCH_TIMEOUT_MS }, (error, reply) => {
       const granted = error === undefined && reply !== undefined ? grantIn(reply, scheduler) : null;
       fetched(state, k, granted, error === undefined ? Date.now() - sentMs : null);
+      // A scheduler that does not answer (dead, paused, cut off) would cost every slot a timeout
+      // per reservation it left here: drop them all. If it is alive it probes again.
+      if (error?.code === ErrorCode.Timeout) cancel(state, scheduler);
       pump();
     });
   }

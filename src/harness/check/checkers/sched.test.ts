@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { historyBuilder } from '../../../../test/support/history-builder.js';
 import type { Json, ServiceEvent } from '../../types.js';
-import { checkSched, type SchedCheckOptions } from './sched.js';
+import { checkSched, idealResponseRatios, type SchedCheckOptions } from './sched.js';
 
 const MS = 1e6;
 const options: SchedCheckOptions = { totalSlots: 2, slotsByWorker: { n1: 2 }, exactlyOnce: false, schedulers: ['n0'], concurrency: 2 };
@@ -128,5 +128,14 @@ describe('sched checker', () => {
     const { workload } = checkSched(history, events, options);
     expect(workload['valid?']).toBe(true);
     expect(workload['refused-count']).toBe(1);
+  });
+
+  it('ideal response ratios: one FIFO queue onto every slot, no overhead', () => {
+    const jobs = [
+      { invokeMs: 0, tasks: [{ id: 'a', durationMs: 100 }, { id: 'b', durationMs: 100 }, { id: 'c', durationMs: 100 }] },
+      { invokeMs: 50, tasks: [{ id: 'd', durationMs: 100 }] },
+    ];
+    // two slots: a and b at 0, c at 100 (ratio 2); d waits for the slot b frees at 100 (150 ms for a 100 ms task)
+    expect(idealResponseRatios(jobs, 2)).toEqual([2, 1.5]);
   });
 });

@@ -12,6 +12,7 @@ import { latencyQuantiles } from './set-full.js';
 import { isClientOp } from './json-values.js';
 import { byNodeName, explainSafely, explanation, listText, nodeOfProcess, type Explanation, type Fact, type Plot } from '../explain.js';
 import { EXEC_SERVICE_ID } from '../../net/exec-service.js';
+import { MinHeap } from '../../util/heap.js';
 
 /** Examples listed beside each error count: enough to debug, bounded for results.json. */
 export const MAX_EXAMPLES = 50;
@@ -257,6 +258,30 @@ export function occupancy(runs: readonly RunInterval[], workers: readonly string
   return { binMs: round(binMs, 3), byWorker };
 }
 
+/**
+ * The response ratios an ideal scheduler would give the accepted jobs: one global FIFO queue of
+ * tasks onto every slot, no message ever sent, each job's tasks taken at its submit time. A
+ * yardstick for the real ratios: what queueing alone costs at this load and these arrivals.
+ */
+export function idealResponseRatios(jobs: ReadonlyArray<{ invokeMs: number; tasks: readonly TaskSpec[] }>, totalSlots: number): number[] {
+  if (totalSlots <= 0) return [];
+  const freeAtMs = new MinHeap<number>((a, b) => a < b);
+  for (let k = 0; k < totalSlots; k++) freeAtMs.push(0);
+  const ratios: number[] = [];
+  for (const job of [...jobs].sort((a, b) => a.invokeMs - b.invokeMs)) {
+    let lastMs = job.invokeMs;
+    let longestMs = 0;
+    for (const task of job.tasks) {
+      const endMs = Math.max(freeAtMs.pop() ?? 0, job.invokeMs) + task.durationMs;
+      freeAtMs.push(endMs);
+      lastMs = Math.max(lastMs, endMs);
+      longestMs = Math.max(longestMs, task.durationMs);
+    }
+    if (longestMs > 0) ratios.push((lastMs - job.invokeMs) / longestMs);
+  }
+  return ratios;
+}
+
 function sampled<T>(items: readonly T[], bound: number): T[] {
   if (items.length <= bound) return [...items];
   const stride = items.length / bound;
@@ -320,7 +345,9 @@ export function checkSched(history: readonly Op[], events: readonly ServiceEvent
   const workers = Object.keys(options.slotsByWorker).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const plotFromMs = firstSubmitMs ?? 0;
   const plotToMs = Math.max(lastCompletionMs ?? plotFromMs, ...facts.runs.map((run) => run.endMs ?? run.startMs));
+  const ideal = idealResponseRatios(jobs.filter((job) => job.outcome === 'ok'), options.totalSlots);
   const extra = {
+    'ideal-response-ratio': reportedQuantiles(ideal.map((ratio) => round(ratio))),
     'slots-by-worker': { ...options.slotsByWorker },
     occupancy: { 'from-ms': round(plotFromMs, 3), ...occupancy(facts.runs, workers, plotFromMs, plotToMs) },
     'response-ratios': sampled(ratios, MAX_RATIO_POINTS).map((timing) => [round(timing.submitMs, 1), round(timing.ratio)]),

@@ -25,6 +25,7 @@ function rows(results: Results): Array<[string, string]> {
     ['efficiency', `${asNumber(w.efficiency) ?? '-'} (work done / (slots x first submit to last completion))`],
     ['utilization', `${asNumber(w.utilization) ?? '-'} (busy slot time / slot time while jobs were submitted)`],
     ['response ratio', quantilesText(w['response-ratio'])],
+    ['ideal response ratio', `${quantilesText(asMap(results.glomers.workload)['ideal-response-ratio'])} (one global FIFO queue onto every slot, no messages, same submits)`],
     ['queue delay', quantilesText(w['queue-delay-ms'], ' ms')],
     ['refused runs', `${count(results, 'refused-count')} (exec had no free slot)`],
     ['killed runs', `${count(results, 'killed-count')}, ${((asNumber(w['killed-slot-ms']) ?? 0) / 1000).toFixed(1)} slot-seconds wasted`],
@@ -42,8 +43,9 @@ function summary(results: Results): string[] {
   const w = results.workload;
   const ratio = asMap(w['response-ratio']);
   const delay = asMap(w['queue-delay-ms']);
+  const ideal = asMap(asMap(results.glomers.workload)['ideal-response-ratio']);
   return [
-    `sched: efficiency ${asNumber(w.efficiency) ?? '-'}, utilization ${asNumber(w.utilization) ?? '-'}; response ratio median ${asNumber(ratio['0.5']) ?? '-'}, p99 ${asNumber(ratio['0.99']) ?? '-'}; queue delay p99 ${asNumber(delay['0.99']) ?? '-'} ms; lost ${count(results, 'lost-count')}, phantom ${count(results, 'phantom-count')}, ran-after-failure ${count(results, 'ran-after-failure-count')}, duplicated ${count(results, 'duplicated-count')}; refused ${count(results, 'refused-count')}, killed ${count(results, 'killed-count')}`,
+    `sched: efficiency ${asNumber(w.efficiency) ?? '-'}, utilization ${asNumber(w.utilization) ?? '-'}; response ratio median ${asNumber(ratio['0.5']) ?? '-'}, p99 ${asNumber(ratio['0.99']) ?? '-'} (ideal ${asNumber(ideal['0.5']) ?? '-'}, ${asNumber(ideal['0.99']) ?? '-'}); queue delay p99 ${asNumber(delay['0.99']) ?? '-'} ms; lost ${count(results, 'lost-count')}, phantom ${count(results, 'phantom-count')}, ran-after-failure ${count(results, 'ran-after-failure-count')}, duplicated ${count(results, 'duplicated-count')}; refused ${count(results, 'refused-count')}, killed ${count(results, 'killed-count')}`,
   ];
 }
 
