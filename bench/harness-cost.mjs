@@ -5,6 +5,7 @@
 // lines with the same node binaries, and both are printed side by side (docs/network.md).
 //
 // Usage: node bench/harness-cost.mjs [--runs N] [--time-limit S] [--only name,name]
+// GLOMERS=path measures another build of bin/glomers (say, last week's) on the same lines.
 //
 // Our CPU: the harness runs under `node --import` of a small preload that writes
 // process.cpuUsage() (every thread of the process, checker workers included) when it exits.
@@ -75,7 +76,7 @@ async function runOurs(line, store) {
   rmSync(cpuFile, { force: true });
   const { wallS, status, stderr } = await runCommand(
     process.execPath,
-    ['--import', preload, bin('glomers'), 'test', ...line.args, '--time-limit', timeLimit, '--store', store],
+    ['--import', preload, process.env.GLOMERS ?? bin('glomers'), 'test', ...line.args, '--time-limit', timeLimit, '--store', store],
     { HARNESS_COST_CPU_FILE: cpuFile },
   );
   let cpuS = NaN;
