@@ -1,16 +1,16 @@
-// The counter's local file in disk mode: one checksummed record, replaced atomically (write a
-// temporary file to its last byte, flush it, then rename), so a kill mid-write leaves either the
-// old or the new count. Loading tells three cases apart (docs/counters.md): no file (a fresh start),
-// a good record, and anything else, which is refused loudly and left in place: an unreadable
-// durable count is never taken for zero.
+// The counter's local file in disk mode: a record file (src/lib/durable.ts, docs/storage.md §1)
+// holding one record {count, version} per add, the last one current. Every record is written to
+// its last byte and checksummed, and fsynced before the add is acknowledged. Opening tells three
+// cases apart (docs/counters.md): no file (a fresh start), good records (the last one wins; a torn
+// tail from a crash mid-write is dropped), and damage, which is refused loudly with the file left
+// as it is: an unreadable durable count is never taken for zero.
 
-import { closeSync, fdatasyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
+import { openRecordFile, type DurableFs, type RecordFile } from '../lib/durable.js';
 import type { Versioned } from './counter.js';
 
-/** Longest file the loader reads: a record is well under 100 bytes, anything bigger is damage. */
-const maxFileBytes = 4096;
+/** Past this many records the file is rewritten to its last one, so it stays a few KiB. */
+export const MAX_RECORDS = 1024;
 
 /**
  * One file per node and per test run: Maelstrom runs every node in the same shared directory
@@ -18,69 +18,60 @@ const maxFileBytes = 4096;
  */
 export function localFilePath(dir: string, runToken: string, node: string): string {
   const safe = (text: string) => text.replace(/[^A-Za-z0-9_-]/g, '_');
-  return path.join(dir, `glomers-counter-${safe(runToken)}-${safe(node)}.json`);
+  return path.join(dir, `glomers-counter-${safe(runToken)}-${safe(node)}.log`);
 }
 
-function checksum(local: Versioned): number {
-  return crc32(`${local.count} ${local.version}`);
-}
-
-export function encodeRecord(local: Versioned): string {
-  return `${JSON.stringify({ count: local.count, version: local.version, crc32: checksum(local) })}\n`;
-}
-
-/** The record in `text`, or a description of what is wrong with it. */
-export function decodeRecord(text: string): Versioned | string {
-  if (!text.endsWith('\n')) return 'no end of line (torn write)';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return 'not JSON';
+/** The record's count, or throws (which the record file reports as damage at that line). */
+export function decodeLocal(payload: string): Versioned {
+  const record = JSON.parse(payload) as { count?: unknown; version?: unknown } | null;
+  if (record === null || typeof record !== 'object') throw new Error('not a record');
+  const { count, version } = record;
+  if (!Number.isSafeInteger(count) || !Number.isSafeInteger(version) || (version as number) < 0) {
+    throw new Error('count or version is not a safe integer');
   }
-  const record = parsed as { count?: unknown; version?: unknown; crc32?: unknown } | null;
-  if (record === null || typeof record !== 'object') return 'not a record';
-  const { count, version, crc32: sum } = record;
-  if (!Number.isSafeInteger(count) || !Number.isSafeInteger(version)) return 'count or version is not a safe integer';
-  const local = { count: count as number, version: version as number };
-  if (sum !== checksum(local)) return 'checksum mismatch';
-  return local;
+  return { count: count as number, version: version as number };
 }
 
-/** The count in `file`; undefined only when there is no file. Throws, naming the file, on anything else. */
-export function loadLocal(file: string): Versioned | undefined {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`counter file ${file} cannot be read (${(error as Error).message}); it is kept as it is`);
-  }
-  const decoded = bytes.length > maxFileBytes ? `${bytes.length} bytes, larger than any record` : decodeRecord(bytes.toString('utf8'));
-  if (typeof decoded === 'string') throw new Error(`counter file ${file} is damaged: ${decoded}; it is kept as it is`);
-  return decoded;
+export function encodeLocal(local: Versioned): string {
+  return JSON.stringify({ count: local.count, version: local.version });
 }
 
-/** Writes every byte of `data` to `fd` (writeSync may write fewer than asked). */
-function writeFully(fd: number, data: Buffer): void {
-  let offset = 0;
-  while (offset < data.length) {
-    const written = writeSync(fd, data, offset, data.length - offset);
-    if (written <= 0) throw new Error(`write returned ${written}`);
-    offset += written;
-  }
+export interface LocalFile {
+  /** the count the file held when opened; undefined for a new file */
+  readonly restored: Versioned | undefined;
+  /** Stores `local` durably; throws (storing nothing) if it cannot. */
+  save(local: Versioned): void;
+  close(): void;
 }
 
-/** Replaces the file's record; throws (and leaves the old record) if any step fails. */
-export function saveLocal(file: string, local: Versioned): void {
-  const temporary = `${file}.tmp`;
-  const fd = openSync(temporary, 'w');
-  try {
-    writeFully(fd, Buffer.from(encodeRecord(local), 'utf8'));
-    // Flushed before the rename, so the name never points at bytes still only in the page cache.
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, file);
+/**
+ * Opens (or creates) the file. Throws DurableFileError, naming the file and line, if it holds
+ * damage; the file is then left untouched.
+ */
+export function openLocal(file: string, fs?: DurableFs): LocalFile {
+  let restored: Versioned | undefined;
+  const records: RecordFile = openRecordFile(file, {
+    ...(fs === undefined ? {} : { fs }),
+    maxRecordBytes: 256,
+    onRecord: (payload) => {
+      const local = decodeLocal(payload);
+      if (restored !== undefined && local.version <= restored.version) throw new Error(`version ${local.version} after ${restored.version}`);
+      restored = local;
+    },
+  });
+  return {
+    restored,
+    save(local) {
+      records.append([encodeLocal(local)]);
+      records.sync();
+      if (records.recordCount <= MAX_RECORDS) return;
+      // Stored already: a failed compaction leaves the old file in use, and the next save retries.
+      try {
+        records.rewrite([encodeLocal(local)]);
+      } catch {
+        // the file stays longer until a rewrite succeeds
+      }
+    },
+    close: () => records.close(),
+  };
 }

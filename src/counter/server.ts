@@ -2,6 +2,7 @@
 // (disk mode), and the push of durable counts to peers.
 
 import { randomBytes } from 'node:crypto';
+import { DurableFileError } from '../lib/durable.js';
 import {
   createKV,
   ErrorCode,
@@ -38,7 +39,7 @@ import {
   type Stored,
   type Write,
 } from './counter.js';
-import { loadLocal, localFilePath, saveLocal } from './disk.js';
+import { localFilePath, openLocal, type LocalFile } from './disk.js';
 
 /**
  * Where an add must be before it is acknowledged:
@@ -142,7 +143,7 @@ function overflowError(bound: number): RPCError {
 export function installCounter(node: Node, options: CounterOptions = defaultCounterOptions): CounterHandle {
   let state: CounterState | undefined;
   let kv: KV | undefined;
-  let localFile: string | undefined;
+  let localFile: LocalFile | undefined;
   /** one seq-kv request of the writer at a time: a cas, or the read that follows a failed one */
   let busy = false;
   let nextAddId = 1;
@@ -232,8 +233,8 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
         const token = options.durability === 'disk' ? await runToken(store, current.incarnation) : undefined;
         await resolveOwnKey(store, current);
         if (token !== undefined) {
-          localFile = localFilePath(options.dataDir, token, current.self);
-          restoreLocalOrRefuse(current, localFile);
+          localFile = openLocalOrRefuse(current, localFilePath(options.dataDir, token, current.self));
+          restoreLocal(current, localFile.restored);
         }
       } catch (error) {
         if (error instanceof DamagedStateError) throw error;
@@ -244,17 +245,21 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
     for (const resume of startWaiters.splice(0)) resume();
   }
 
-  function restoreLocalOrRefuse(current: CounterState, file: string): void {
-    let fromDisk;
+  /** The node's file; damage (or a count no node of this run can hold) is a DamagedStateError naming it. */
+  function openLocalOrRefuse(current: CounterState, file: string): LocalFile {
+    let opened: LocalFile;
     try {
-      fromDisk = loadLocal(file);
+      opened = openLocal(file);
     } catch (error) {
-      throw new DamagedStateError((error as Error).message);
+      if (error instanceof DurableFileError) throw new DamagedStateError(`counter file ${error.message}`);
+      throw error;
     }
-    if (fromDisk !== undefined && Math.abs(fromDisk.count) > current.bound) {
-      throw new DamagedStateError(`counter file ${file} holds ${fromDisk.count}, outside ±${current.bound}; it is kept as it is`);
+    const count = opened.restored?.count ?? 0;
+    if (Math.abs(count) > current.bound) {
+      opened.close();
+      throw new DamagedStateError(`counter file ${file} holds ${count}, outside ±${current.bound} (file left untouched)`);
     }
-    restoreLocal(current, fromDisk);
+    return opened;
   }
 
   /** A head start for a restarted node; the peers' pushes correct anything stale. */
@@ -302,7 +307,7 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
   function addToDisk(current: CounterState, delta: number): void {
     const next = nextLocal(current, delta);
     try {
-      saveLocal(localFile as string, next);
+      (localFile as LocalFile).save(next);
     } catch (error) {
       node.log('writing the local file failed:', error);
       throw new RPCError(ErrorCode.TemporarilyUnavailable, 'local file not writable');
