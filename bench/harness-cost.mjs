@@ -138,7 +138,13 @@ function recvCount(store, file) {
   } catch {
     // a test directory per workload below the store
   }
-  for (const dir of readdirSync(store, { withFileTypes: true })) {
+  let entries = [];
+  try {
+    entries = readdirSync(store, { withFileTypes: true });
+  } catch {
+    return NaN; // the run made no store: its stderr was printed above
+  }
+  for (const dir of entries) {
     if (!dir.isDirectory() || dir.name === 'latest') continue;
     const nested = recvCount(path.join(store, dir.name), file);
     if (Number.isFinite(nested)) return nested;
