@@ -10,7 +10,7 @@ node.handle('add', { element: 'integer' }, (message) => {
 });
 node.handle('read', {}, () => ({ type: 'read_ok', value: [...elements] }));
 node.handle('merge', { elements: 'array' }, (message) => {
-  for (const element of message.body.elements) if (typeof element === 'number') elements.add(element);
+  for (const element of message.body.elements) if (typeof element === 'number' && Number.isSafeInteger(element)) elements.add(element);
   return { type: 'merge_ok' };
 });
 node.onInit(() => {
