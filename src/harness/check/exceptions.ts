@@ -2,6 +2,7 @@
 // the exception's class. It never invalidates a run; it only reports.
 
 import type { CheckResult, Json, Op } from '../types.js';
+import { ALWAYS_FAILING_FS } from './checkers/stats.js';
 
 /**
  * The class name of an op's exception. Jepsen stores a Throwable map ({via: [{type, ...}]});
@@ -96,6 +97,7 @@ export function errorOf(op: Op): { error: string; text: string | null } {
     return { error: exceptionClass(exception), text: message.length > 300 ? `${message.slice(0, 299)}…` : message };
   }
   if (error !== undefined && error !== null) return { error: 'error', text: JSON.stringify(error) };
+  if (ALWAYS_FAILING_FS.has(op.f)) return { error: op.f, text: 'by design: this operation never succeeds' };
   return { error: 'no error given', text: null };
 }
 
@@ -152,15 +154,15 @@ export function summarizeFailures(history: readonly Op[], nodeOf: (process: numb
 }
 
 /**
- * A sentence for each `f` that never completed :ok (Maelstrom's stats checker fails the run for
- * it), naming the error that ended its operations most often.
+ * A sentence for each `f` that never completed :ok and so fails Maelstrom's stats checker (crash
+ * and debug-topic-partitions never do), naming the error that ended its operations most often.
  */
 export function neverOkSentences(stats: CheckResult, failures: FailureSummary): string[] {
   const byF = stats['by-f'];
   if (byF === null || byF === undefined || typeof byF !== 'object' || Array.isArray(byF)) return [];
   const sentences: string[] = [];
   for (const [f, counts] of Object.entries(byF)) {
-    if (counts === null || typeof counts !== 'object' || Array.isArray(counts) || counts['valid?'] !== false) continue;
+    if (counts === null || typeof counts !== 'object' || Array.isArray(counts) || counts['valid?'] !== false || ALWAYS_FAILING_FS.has(f)) continue;
     const commonest = failures.groups.find((group) => group.fs.includes(f));
     const cause =
       commonest === undefined

@@ -12,7 +12,7 @@ export const SECTION_NAMES = ['perf', 'timeline', 'exceptions', 'stats', 'availa
 
 /** Introduces the operations that never succeeded, saying whether they alone make the run invalid. */
 export function neverOkHeader(results: Results): string {
-  const onlyStats = SECTION_NAMES.every((name) => name === 'stats' || results[name]['valid?'] === true);
+  const onlyStats = results['valid?'] === false && SECTION_NAMES.every((name) => name === 'stats' || results[name]['valid?'] === true);
   const rule = "Maelstrom's stats checker fails a run in which an operation never succeeds";
   return onlyStats ? `The run is invalid only because some operations never succeeded (${rule})` : `Some operations never succeeded (${rule})`;
 }

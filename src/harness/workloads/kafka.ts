@@ -17,6 +17,8 @@ import { DEFAULT_RPC_TIMEOUT_MS, call, validateReply, withErrors } from './rpc.j
 import { S } from './reply-schema.js';
 import { initialKeyPool, keyCountOption, maxWritesPerKeyOption, nextTxn, type KeyPool, type TxnParams } from './txn.js';
 import { kafkaView } from '../report/views/kafka.js';
+import { explainSafely } from '../check/explain.js';
+import { explainKafka } from '../check/explain/kafka.js';
 
 /** Jepsen's sub-p: the chance that an operation becomes an assign instead. */
 export const ASSIGN_PROBABILITY = 1 / 64;
@@ -385,9 +387,11 @@ function coarsen(points: ReadonlyArray<[number, number]>, factor: number): Json 
   return out;
 }
 
-export function checkKafkaWorkload(history: readonly Op[], deadlineMs: number): WorkloadVerdict {
+export function checkKafkaWorkload(history: readonly Op[], deadlineMs: number, opts?: TestOptions): WorkloadVerdict {
   const { result, report } = checkKafkaWithReport(history, { deadlineMs });
-  return { workload: result, extra: compactReport(report) };
+  const verdict: WorkloadVerdict = { workload: result, extra: compactReport(report) };
+  if (opts !== undefined) verdict.explanation = explainSafely(() => explainKafka(history, result, report, opts));
+  return verdict;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,6 +416,6 @@ export const kafkaWorkload: Workload = {
   // Jepsen's kafka client is not reusable: a crashed process gets a fresh client with no offsets.
   reusableClient: false,
   slowChecker: true,
-  check: (history, ctx) => checkKafkaWorkload(history, ctx.deadlineMs),
+  check: (history, ctx) => checkKafkaWorkload(history, ctx.deadlineMs, ctx.opts),
   view: kafkaView,
 };

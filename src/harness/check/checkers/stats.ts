@@ -6,7 +6,7 @@ import type { CheckResult, Op } from '../../types.js';
 import { isClientOp } from './json-values.js';
 
 /** The `f`s whose lack of any :ok does not make the stats invalid. */
-const ALWAYS_FAILING_FS: ReadonlySet<string> = new Set(['crash', 'debug-topic-partitions']);
+export const ALWAYS_FAILING_FS: ReadonlySet<string> = new Set(['crash', 'debug-topic-partitions']);
 
 export type CompletionCounts = {
   count: number;

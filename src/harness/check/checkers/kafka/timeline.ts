@@ -159,9 +159,9 @@ export interface LagPoint {
 export interface LagResult {
   worst: LagPoint | undefined;
   /**
-   * per key: (poll invocation ns, lag ns) for every ok poll that returned the key, the lag of its
-   * process just after the poll (the quantity `worst` is the maximum of); the highest per 100 ms
-   * bucket. For the report's plot. The lag before a poll is left out: a process that polls a key
+   * per key: (poll invocation ns, lag ns) for every ok poll by a process assigned the key, the lag
+   * of that process just after the poll (the quantity `worst` is the maximum of); the highest per
+   * 100 ms bucket. For the report's plot. The lag before a poll is left out: a process that polls a key
    * rarely would show its whole gap there, which no poll ever saw.
    */
   perKey: Map<string, Array<[number, number]>>;
@@ -216,9 +216,12 @@ export function realtimeLag(client: ClientHistory, ticker: DeadlineTicker): LagR
           const merged = Math.max(state.offsets.get(key) ?? -Infinity, offset);
           state.offsets.set(key, merged);
           track(state, key, merged);
-          const after = state.behindSince.get(key);
-          addPoint(series, key, invokeNs, after === undefined ? 0 : Math.max(0, invokeNs - after));
         }
+      }
+      // every key the process is assigned, not only the ones this poll returned: worst is taken over them all
+      for (const key of state.offsets.keys()) {
+        const since = state.behindSince.get(key);
+        addPoint(series, key, invokeNs, since === undefined ? 0 : Math.max(0, invokeNs - since));
       }
       if (state.offsets.size > ARRAY_MAP_MAX) state.hashed = true;
       if (state.offsets.size === 0) continue;
