@@ -360,6 +360,20 @@ describe('kafka checker: realtime lag and report data', () => {
     expect(highest).toBeLessThan(1);
   });
 
+  it('the lag plot includes keys a poll did not return, where the worst lag can be', () => {
+    const h = new KafkaHistory();
+    h.at(0.5).assign(1, ['a', 'b']);
+    h.at(1).send(0, 'a', 1, 0);
+    h.at(1).send(0, 'b', 1, 0);
+    h.at(2).poll(1, { a: [[0, 1]] });
+    h.at(9).poll(1, { a: [] });
+    const { result, report } = checkKafkaWithReport(h.ops);
+    const worst = result['worst-realtime-lag'] as Entry;
+    expect(worst.key).toBe('b');
+    const b = report.lag.find((series) => series.key === 'b');
+    expect(Math.max(...(b?.points.map(([, lag]) => lag) ?? [0]))).toBeCloseTo(worst.lag as number, 9);
+  });
+
   it('no polls gives the zero lag map', () => {
     const h = new KafkaHistory();
     h.crash(0);
