@@ -2,7 +2,7 @@
 // messages, the flush timer, and the record file that lets acknowledged sends survive a kill.
 
 import { ErrorCode, RPCError, type Json, type Node, type OutBody } from '../lib/index.js';
-import { DurableWriteError } from '../lib/durable.js';
+import { DurableWriteError, type DurableFs } from '../lib/durable.js';
 import { jsonLength } from '../lib/protocol.js';
 import { flushIntervalFor, requestLimits, retryIntervalFor, type KafkaOptions } from './args.js';
 import {
@@ -17,7 +17,6 @@ import {
   send,
   tick,
   type KafkaState,
-  type Outgoing,
   type Persist,
   type StoredRecord,
 } from './core.js';
@@ -29,17 +28,19 @@ export type OpenStore = (nodeId: string, restore: (record: StoredRecord) => void
 export interface KafkaDeps {
   /** The node's store; by default from --storage and --dir. */
   openStore?: OpenStore;
+  /** The file system the default store uses (a simulated disk, say); node:fs by default. */
+  fs?: DurableFs;
   /** This incarnation's epoch, larger than any earlier one's; by default from the clock. */
   epoch?: () => number;
   now?: () => number;
 }
 
-export function defaultStore(options: KafkaOptions): OpenStore {
+export function defaultStore(options: KafkaOptions, fs?: DurableFs): OpenStore {
   return (nodeId, restore, live, log) => {
     if (options.storage === 'memory') return memoryStore();
     const session = sessionTag();
     removeStaleFiles(options.dir, session);
-    return openFileStore(storePath(options.dir, nodeId, session), restore, { fsync: options.storage === 'fsync', live, log });
+    return openFileStore(storePath(options.dir, nodeId, session), restore, { fsync: options.storage === 'fsync', live, log, ...(fs === undefined ? {} : { fs }) });
   };
 }
 
@@ -107,6 +108,44 @@ function storageError(error: unknown, afterWrite: boolean): RPCError {
   throw error;
 }
 
+/** Opens the node's store and rebuilds its state from it, streaming each record in. */
+function restoreNode(node: Node, options: KafkaOptions, deps: KafkaDeps): { state: KafkaState; store: Store } {
+  const openStore = deps.openStore ?? defaultStore(options, deps.fs);
+  const config = {
+    retryMs: retryIntervalFor(options, node.nodeIds.length),
+    maxBatchEntries: options.maxBatchEntries,
+    maxPollPerKey: options.maxPollPerKey,
+    maxPollBytes: requestLimits.maxPollBytes,
+  };
+  let restoredCount = 0;
+  let store: Store = memoryStore();
+  const state = createKafka(config, node.id, node.nodeIds, (deps.epoch ?? clockEpoch)(), (apply) => {
+    store = openStore(node.id, (record) => (apply(record), (restoredCount += 1)), () => liveRecords(state), node.log);
+  });
+  if (restoredCount > 0) node.log(`restored ${restoredCount} records, ${state.own.length} of them our own entries`);
+  return { state, store };
+}
+
+/** The replication flush timer. In fsync mode its acks wait for the disk. */
+function startFlushing(node: Node, options: KafkaOptions, state: KafkaState, store: Store, now: () => number): void {
+  let replicationStopped = false;
+  node.every(flushIntervalFor(options, node.nodeIds.length), async () => {
+    const out = tick(state, now());
+    // Acks in these messages cover records received before this tick: make them durable first.
+    if (store.syncs && out.length > 0) {
+      try {
+        await store.sync();
+      } catch (error) {
+        // A failed fsync poisons the file for good: say so once, not every flush.
+        if (!replicationStopped) node.log(`replication stopped, records not durable: ${error instanceof Error ? error.message : String(error)}`);
+        replicationStopped = true;
+        return;
+      }
+    }
+    for (const { dest, body } of out) node.send(dest, body);
+  });
+}
+
 export function installKafka(node: Node, options: KafkaOptions, deps: KafkaDeps = {}): { state(): KafkaState | undefined } {
   let state: KafkaState | undefined;
   let store: Store = memoryStore();
@@ -136,40 +175,11 @@ export function installKafka(node: Node, options: KafkaOptions, deps: KafkaDeps 
           (error: unknown) => Promise.reject(storageError(error, true)),
         )
       : reply;
-  const sendAll = (messages: readonly Outgoing[]): void => {
-    for (const { dest, body } of messages) node.send(dest, body);
-  };
-
   node.onInit(() => {
-    const openStore = deps.openStore ?? defaultStore(options);
-    const config = {
-      retryMs: retryIntervalFor(options, node.nodeIds.length),
-      maxBatchEntries: options.maxBatchEntries,
-      maxPollPerKey: options.maxPollPerKey,
-      maxPollBytes: requestLimits.maxPollBytes,
-    };
-    let restoredCount = 0;
-    let replicationStopped = false;
-    const created = createKafka(config, node.id, node.nodeIds, (deps.epoch ?? clockEpoch)(), (apply) => {
-      store = openStore(node.id, (record) => (apply(record), (restoredCount += 1)), () => liveRecords(created), node.log);
-    });
-    state = created;
-    if (restoredCount > 0) node.log(`restored ${restoredCount} records, ${created.own.length} of them our own entries`);
-    node.every(flushIntervalFor(options, node.nodeIds.length), async () => {
-      const out = tick(created, now());
-      // Acks in these messages cover records received before this tick: make them durable first.
-      if (store.syncs && out.length > 0) {
-        try {
-          await store.sync();
-        } catch (error) {
-          // A failed fsync poisons the file for good: say so once, not every flush.
-          if (!replicationStopped) node.log(`replication stopped, records not durable: ${error instanceof Error ? error.message : String(error)}`);
-          replicationStopped = true;
-          return;
-        }
-      }
-      sendAll(out);
-    });
+    const restored = restoreNode(node, options, deps);
+    state = restored.state;
+    store = restored.store;
+    startFlushing(node, options, restored.state, restored.store, now);
   });
 
   node.handle('send', { key: 'string', msg: 'any' }, (message) => {

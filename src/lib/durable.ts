@@ -184,6 +184,44 @@ function allNul(bytes: Uint8Array): boolean {
   return bytes.every((byte) => byte === 0);
 }
 
+interface Classifier {
+  readonly file: string;
+  readonly maxLineBytes: number;
+  readonly onRecord: (payload: string, line: number) => void;
+  readonly scan: Scan;
+  lineNo: number;
+}
+
+/**
+ * Sorts one line (bytes[start, end), or undefined when it was too long to keep) into a record, the
+ * header, the first bad line, or damage (thrown). `endBytes` is the file offset after its '\n'.
+ */
+function classifyLine(c: Classifier, bytes: Buffer | undefined, start: number, end: number, endBytes: number): void {
+  const { scan, file } = c;
+  c.lineNo += 1;
+  if (scan.firstBad !== undefined) {
+    if (bytes === undefined || !allNul(bytes.subarray(start, end))) throw new DurableFileError(file, scan.firstBad.line, `${scan.firstBad.problem}, and more data follows it`);
+    return;
+  }
+  const decoded = bytes === undefined ? { problem: `line longer than ${c.maxLineBytes} bytes` } : decodeLine(bytes, start, end);
+  if ('problem' in decoded) {
+    scan.firstBad = { line: c.lineNo, problem: decoded.problem };
+    return;
+  }
+  if (!scan.sawHeader) {
+    if (decoded.payload !== headerPayload) throw new DurableFileError(file, c.lineNo, 'not a glomers record file (unknown header)');
+    scan.sawHeader = true;
+  } else {
+    try {
+      c.onRecord(decoded.payload, c.lineNo);
+    } catch (error) {
+      throw new DurableFileError(file, c.lineNo, `record not understood: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    scan.records += 1;
+  }
+  scan.goodEndBytes = endBytes;
+}
+
 /**
  * Streams the file line by line. Valid lines before any bad one are records; after a bad line,
  * anything but NUL bytes makes it damage.
@@ -191,39 +229,14 @@ function allNul(bytes: Uint8Array): boolean {
 function scanFile(fs: DurableFs, fd: number, file: string, options: Required<Omit<RecordFileOptions, 'fs' | 'onRecord'>>, onRecord: (payload: string, line: number) => void): Scan {
   const scan: Scan = { goodEndBytes: 0, endBytes: 0, records: 0, firstBad: undefined, sawHeader: false };
   const maxLineBytes = options.maxRecordBytes + lineOverheadBytes;
+  const classifier: Classifier = { file, maxLineBytes, onRecord, scan, lineNo: 0 };
+  const finishLine = (bytes: Buffer | undefined, start: number, end: number, endBytes: number): void => classifyLine(classifier, bytes, start, end, endBytes);
   const chunk = Buffer.allocUnsafe(options.readChunkBytes);
   let pieces: Buffer[] = [];
   let carriedBytes = 0;
   let overlong = false;
-  let lineNo = 0;
   let lineStartBytes = 0;
   let positionBytes = 0;
-
-  // The line is bytes[start, end), or undefined when it was too long to keep.
-  const finishLine = (bytes: Buffer | undefined, start: number, end: number, endBytes: number): void => {
-    lineNo += 1;
-    if (scan.firstBad !== undefined) {
-      if (bytes === undefined || !allNul(bytes.subarray(start, end))) throw new DurableFileError(file, scan.firstBad.line, `${scan.firstBad.problem}, and more data follows it`);
-      return;
-    }
-    const decoded = bytes === undefined ? { problem: `line longer than ${maxLineBytes} bytes` } : decodeLine(bytes, start, end);
-    if ('problem' in decoded) {
-      scan.firstBad = { line: lineNo, problem: decoded.problem };
-      return;
-    }
-    if (!scan.sawHeader) {
-      if (decoded.payload !== headerPayload) throw new DurableFileError(file, lineNo, 'not a glomers record file (unknown header)');
-      scan.sawHeader = true;
-    } else {
-      try {
-        onRecord(decoded.payload, lineNo);
-      } catch (error) {
-        throw new DurableFileError(file, lineNo, `record not understood: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      scan.records += 1;
-    }
-    scan.goodEndBytes = endBytes;
-  };
 
   for (;;) {
     const readBytes = fs.readSync(fd, chunk, 0, chunk.length, positionBytes);
