@@ -95,6 +95,12 @@ export function faultSpans(history: readonly Op[], endNs: number, clusterSize: n
     const opens = OPENS[invoke.f];
     const closes = CLOSES[invoke.f];
     for (const [node, what] of Object.entries(asMap(outcome))) {
+      // a killed process is no longer paused: its pause ends with it
+      const paused = down.get(`pause ${node}`);
+      if (what === 'killed' && paused !== undefined) {
+        spans.push({ ...paused, toNs: at });
+        down.delete(`pause ${node}`);
+      }
       if (opens !== undefined && what === opens.hit && !down.has(`${opens.kind} ${node}`)) {
         down.set(`${opens.kind} ${node}`, { kind: opens.kind, fromNs: at, toNs: endNs, nodes: [node] });
       }

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { Json, Op } from '../types.js';
+import { faultSpans, nemesisSummary } from './faults.js';
+
+let index = 0;
+const pair = (f: string, atS: number, plan: Json, outcome: Json): Op[] => [
+  { index: index++, time: atS * 1e9, type: 'info', process: 'nemesis', f, value: plan },
+  { index: index++, time: atS * 1e9 + 1e6, type: 'info', process: 'nemesis', f, value: outcome },
+];
+const nodes = ['n0', 'n1', 'n2', 'n3', 'n4'];
+
+describe('the nemesis, node by node', () => {
+  const history: Op[] = [
+    ...pair('start-partition', 1, 'one', ['isolated', { n0: ['n1', 'n2', 'n3', 'n4'], n1: ['n0'], n2: ['n0'], n3: ['n0'], n4: ['n0'] }]),
+    ...pair('stop-partition', 3, null, 'network-healed'),
+    ...pair('start-partition', 4, 'majorities-ring', ['isolated', { n0: ['n2', 'n3'], n1: ['n3', 'n4'], n2: ['n4', 'n0'], n3: ['n0', 'n1'], n4: ['n1', 'n2'] }]),
+    ...pair('stop-partition', 5, null, 'network-healed'),
+    ...pair('pause', 6, 'one', { n2: 'paused' }),
+    ...pair('kill', 7, 'all', { n1: 'killed', n2: 'killed' }),
+    ...pair('resume', 8, 'all', { n2: 'not-paused' }),
+    ...pair('start', 9, 'all', { n1: 'started', n2: 'started' }),
+    { index: index++, time: 10e9, type: 'ok', process: 0, f: 'read', value: null },
+  ];
+
+  it('spans: a partition cuts off the minority, a kill ends a pause, a start ends a kill', () => {
+    const spans = faultSpans(history, 10e9, nodes.length).map((s) => [s.kind, s.fromNs / 1e9, s.toNs / 1e9, s.nodes.join(' ')]);
+    expect(spans).toEqual([
+      ['partition', 1, 3, 'n0'],
+      ['partition', 4, 5, ''],
+      ['pause', 6, 7, 'n2'],
+      ['kill', 7, 9, 'n1'],
+      ['kill', 7, 9, 'n2'],
+    ]);
+  });
+
+  it('summary: time partitioned by shape, and per node time isolated, down and paused', () => {
+    const summary = nemesisSummary(history, { nodes });
+    expect(summary['partitioned-s']).toBe(3);
+    expect(summary['partition-shapes']).toEqual({ one: 1, 'majorities-ring': 1 });
+    expect(summary['isolated-s']).toEqual({ n0: 2 });
+    expect(summary['down-s']).toEqual({ n1: 2, n2: 2 });
+    expect(summary['paused-s']).toEqual({ n2: 1 });
+    expect(summary.kills).toBe(1);
+  });
+});
