@@ -437,14 +437,20 @@ function appendScalar(bytes: Uint8Array, at: number, asKey: boolean, out: ByteOu
     if (asKey) out.byte(Ch.Quote);
     return end;
   }
+  if (asKey) return -1;
   const end = atomEnd(bytes, at);
-  for (const [word, json] of asKey ? [] : WORDS) {
-    if (end - at === word.length && word.every((b, i) => bytes[at + i] === b)) {
+  for (const [word, json] of WORDS) {
+    if (end - at === word.length && sameBytes(bytes, at, word)) {
       out.copy(json, 0, json.length);
       return end;
     }
   }
   return -1;
+}
+
+function sameBytes(bytes: Uint8Array, at: number, word: Uint8Array): boolean {
+  for (let i = 0; i < word.length; i++) if (bytes[at + i] !== word[i]) return false;
+  return true;
 }
 
 /**
