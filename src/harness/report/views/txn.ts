@@ -10,6 +10,10 @@ import type { Results } from '../../check/results.js';
 import { escapeXml, px } from '../svg.js';
 import { asArray, asMap, asNumber, asString, boundLines, capNote, clip, isMap, opFinder, showValue, SUMMARY_LINE_LIMIT, type JsonMap } from './common.js';
 import type { ViewContext, WorkloadView } from './types.js';
+import { nodeOfProcess } from '../../check/explain.js';
+
+/** The node a client process's transactions went to. */
+type NodeOf = (process: number) => string;
 import type { GlomersEdge } from '../../check/checkers/elle/glomers.js';
 
 /** Explanations listed in words, and of those, how many are drawn (per type and in all). */
@@ -201,10 +205,10 @@ function borderPoint(p: Placed, tx: number, ty: number): [number, number] {
   return [p.cx + dx * Math.min(1, scale), p.cy + dy * Math.min(1, scale)];
 }
 
-function drawBox(p: Placed, edges: readonly TxnEdge[]): string {
+function drawBox(p: Placed, edges: readonly TxnEdge[], nodeOf: NodeOf): string {
   const x = p.cx - p.w / 2;
   const y = p.cy - p.h / 2;
-  const head = `${T(p.box.index)} · process ${showValue(p.box.process, 12)}`;
+  const head = `${T(p.box.index)} · process ${showValue(p.box.process, 12)}${typeof p.box.process === 'number' ? ` · ${nodeOf(p.box.process)}` : ''}`;
   const lines = boxLines(p.box)
     .map((line, i) => {
       const part = involvement(line.mop, edges);
@@ -214,7 +218,7 @@ function drawBox(p: Placed, edges: readonly TxnEdge[]): string {
     })
     .join('');
   return (
-    `<g class="tx" data-index="${p.box.index}"><title>${escapeXml(`${T(p.box.index)} (history index ${p.box.index}, process ${showValue(p.box.process)}): ${showValue(p.box.txn, 400)}`)}</title>` +
+    `<g class="tx" data-index="${p.box.index}"><title>${escapeXml(`${T(p.box.index)} (history index ${p.box.index}, process ${showValue(p.box.process)}${typeof p.box.process === 'number' ? ` via ${nodeOf(p.box.process)}` : ''}): ${showValue(p.box.txn, 400)}`)}</title>` +
     `<rect x="${px(x)}" y="${px(y)}" width="${px(p.w)}" height="${px(p.h)}" rx="6" class="txbox"/>` +
     `<text x="${px(x + 10)}" y="${px(y + 17)}" class="txhead">${escapeXml(head)}</text>${lines}</g>`
   );
@@ -249,7 +253,7 @@ function drawEdge(e: TxnEdge, from: Placed, to: Placed, bend: number, markerId: 
 /** Elle's G1a and G1b entries name the reader first, then the writer it read from. */
 const READ_FROM: { readonly [type: string]: string } = { G1a: 'read an aborted write', G1b: 'read an intermediate write' };
 
-export function drawExplanation(explained: Explained, id: string): string {
+export function drawExplanation(explained: Explained, id: string, nodeOf: NodeOf = (process) => `p${process}`): string {
   const readFrom = READ_FROM[explained.type];
   const [reader, writer] = explained.boxes;
   const x: Explained =
@@ -282,7 +286,7 @@ export function drawExplanation(explained: Explained, id: string): string {
     })
     .join('');
   const edgesOf = (index: number): TxnEdge[] => x.edges.filter((e) => e.from === index || e.to === index);
-  const boxes = placed.map((p) => drawBox(p, edgesOf(p.box.index))).join('');
+  const boxes = placed.map((p) => drawBox(p, edgesOf(p.box.index), nodeOf)).join('');
   const w = Math.ceil(width);
   const h = Math.ceil(height);
   return `<svg id="${escapeXml(id)}" class="cycle" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><defs>${defs}</defs>${boxes}${edges}</svg>`;
@@ -377,7 +381,7 @@ function drawFor(x: Explained, id: string, context: ViewContext): string {
     const asked = invocationOf(context.history, only.index);
     if (asked !== undefined) return drawMismatch(asked, only, context.opts.workload === 'txn-list-append', id);
   }
-  return drawExplanation(x, id);
+  return drawExplanation(x, id, (process) => nodeOfProcess(process, context.opts));
 }
 
 function card(x: Explained, drawing: string): string {
