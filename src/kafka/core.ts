@@ -281,7 +281,10 @@ export function hasKey(state: KafkaState, key: string): boolean {
  * record. If persist throws, so does this, and no offset was assigned.
  */
 export function send(state: KafkaState, key: string, msg: Json, persist: Persist): { offset: number } {
-  const offset = nextOffset(state.logs.get(key)?.known ?? -1, state.index, state.nodeCount);
+  const known = state.logs.get(key)?.known ?? -1;
+  const offset = nextOffset(known, state.index, state.nodeCount);
+  // Unique across nodes and increasing per key: the whole visibility argument rests on it.
+  if (!(offset > known && originIndex(state, offset) === state.index)) throw new Error(`kafka invariant: offset ${offset} for ${state.id} after ${known}`);
   persist([{ kind: 'entry', key, offset, msg }]);
   addEntry(state, key, offset, msg);
   return { offset };
