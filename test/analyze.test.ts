@@ -245,6 +245,9 @@ describe('glomers analyze on damaged input', () => {
     const many = await analyzeQuietly(discards, ['-w', 'echo']);
     expect(many.code).toBe(254);
     expect(many.stderr).not.toMatch(/stack|internal/i);
+    // the same chain with something to discard: read without recursion, leaving the one op after it
+    const op = '{:f :echo, :index 0, :process 0, :time 1, :type :invoke, :value "x"}';
+    expect(parseHistoryEdn('#_ '.repeat(200_000) + '1 '.repeat(200_000) + '\n' + op + '\n').ops).toHaveLength(1);
     const long = tempDir();
     writeFileSync(path.join(long, 'history.edn'), `{:f :echo, :index 0, :process 0, :time 1, :type :invoke, :value "${'x'.repeat(50_000_000)}"}\n`);
     const before = process.memoryUsage().rss;
