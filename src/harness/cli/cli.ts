@@ -100,8 +100,9 @@ export const MAIN_HELP = `Usage: glomers <command> [options]
 
 Commands:
   test      run a test against a node binary (glomers test --help for its options)
-  analyze   check a stored run again: glomers analyze DIR -w WORKLOAD [the test's flags]
-            (DIR holds our history.jsonl or Maelstrom's history.edn)
+  analyze   check a stored run again: glomers analyze DIR [flags that override DIR/run.json]
+            (DIR holds our history.jsonl or Maelstrom's history.edn; without a run.json,
+            give -w WORKLOAD and the test's flags)
 
 Options:
   -h, --help   this help
