@@ -36,8 +36,24 @@ export type Explanation = {
 /** Facts an explanation keeps; the rest are counted in factCount. */
 export const FACT_LIMIT = 40;
 
+/** Points a series keeps in results.json; beyond it, each run of points keeps its highest (dots) or its last (lines). */
+export const SERIES_POINT_LIMIT = 4000;
+
+function thinned(series: Series): Series {
+  const stride = Math.ceil(series.points.length / SERIES_POINT_LIMIT);
+  if (stride <= 1) return series;
+  const points: Array<[number, number]> = [];
+  for (let i = 0; i < series.points.length; i += stride) {
+    const run = series.points.slice(i, i + stride);
+    const kept = series.style === 'dots' ? run.reduce((best, p) => (p[1] > best[1] ? p : best)) : (run[run.length - 1] as [number, number]);
+    points.push(kept);
+  }
+  return { ...series, label: `${series.label} (every ${stride}th)`, points };
+}
+
 export function explanation(headline: string, facts: Fact[], plots: Plot[] = []): Explanation {
-  return { headline, facts: facts.slice(0, FACT_LIMIT), factCount: facts.length, plots };
+  const bounded = plots.map((plot) => ({ ...plot, series: plot.series.map(thinned) }));
+  return { headline, facts: facts.slice(0, FACT_LIMIT), factCount: facts.length, plots: bounded };
 }
 
 /** The node a client process talks to: the runner opens thread k's client on nodes[k mod n]. */
