@@ -356,7 +356,7 @@ function summaryTable(results: Results, run: RunOutput): string {
   rows.push([
     'network lateness',
     escapeXml(
-      `${lateness.deliveries} deliveries; p50 ${lateness.p50Ms} ms, p99 ${lateness.p99Ms} ms, max ${lateness.maxMs} ms` +
+      `${lateness.deliveries} deliveries; p50 ${Number(lateness.p50Ms.toFixed(3))} ms, p99 ${Number(lateness.p99Ms.toFixed(3))} ms, max ${Number(lateness.maxMs.toFixed(3))} ms` +
         (lateness.behind ? ' — the harness fell behind; latencies are distorted' : ''),
     ),
   ]);
