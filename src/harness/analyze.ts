@@ -90,14 +90,16 @@ export async function analyzeStoredRun(dir: string, opts: TestOptions): Promise<
     say(`unknown workload ${opts.workload}`);
     return EXIT_USAGE;
   }
+  const started = performance.now();
   let stored: StoredHistory;
   try {
     stored = readStoredHistory(dir);
   } catch (err) {
-    say(err instanceof Error ? err.message : String(err));
+    // a folder we cannot judge is refused; a TypeError is our bug, left to surface as one
+    if (!(err instanceof Error) || err instanceof TypeError) throw err;
+    say(err.message);
     return EXIT_USAGE;
   }
-  const started = performance.now();
   if (stored.torn !== undefined) say(`${stored.source} line ${stored.torn.line}: ${stored.torn.reason}; judging the history before it, as a run stopped there`);
   const net = await readNetCounts(dir);
   const note = netNote(net);
