@@ -308,6 +308,9 @@ describe('storage failures', () => {
     const before = faults.fsyncs.count;
     expect((await call(t, 'n0', { type: 'send', key: 'k', msg: 'x' })).body['type']).toBe('send_ok');
     expect(faults.fsyncs.count).toBe(before + 1);
+    // A read with nothing unsynced before it costs no fsync.
+    expect((await call(t, 'n0', { type: 'poll', offsets: { k: 0 } })).body['msgs']).toEqual({ k: [[0, 'x']] });
+    expect(faults.fsyncs.count).toBe(before + 1);
     const burst = 20;
     const start0 = faults.fsyncs.count;
     for (let i = 0; i < burst; i += 1) t.deliver({ src: 'c1', dest: 'n0', body: { type: 'send', key: 'k', msg: i, msg_id: 9000 + i } });

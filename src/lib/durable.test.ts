@@ -166,6 +166,28 @@ describe('openRecordFile', () => {
     expect(load(file).records).toEqual(['first', 'third']);
   });
 
+  it('fsyncs only when something was written since the last fsync', () => {
+    const file = path.join(dir, 'lazy.log');
+    let fsyncs = 0;
+    const counting: DurableFs = {
+      ...(fs as DurableFs),
+      fsyncSync: (fd) => {
+        fsyncs += 1;
+        fs.fsyncSync(fd);
+      },
+    };
+    writeRecords(file, []);
+    const handle = openRecordFile(file, { fs: counting });
+    handle.sync();
+    expect(fsyncs).toBe(1);
+    handle.sync();
+    expect(fsyncs).toBe(1);
+    handle.append(['a']);
+    handle.sync();
+    expect(fsyncs).toBe(2);
+    handle.close();
+  });
+
   it('refuses every write after a failed fsync', () => {
     const file = path.join(dir, 'fsync.log');
     const broken: DurableFs = {

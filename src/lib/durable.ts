@@ -58,7 +58,7 @@ export interface RecordFile {
   readonly droppedTailBytes: number;
   /** Writes the records, each a payload without '\n'. Throws DurableWriteError if not all of it was written. */
   append(payloads: readonly string[]): void;
-  /** fsync. Throws on failure; after one, every later append and sync throws too. */
+  /** fsync (skipped when nothing was written since the last one). Throws on failure; after one, every later append and sync throws too. */
   sync(): void;
   /** Replaces the whole file by these records (compaction); on failure the old file stays in use. */
   rewrite(payloads: Iterable<string>): void;
@@ -360,6 +360,8 @@ function recordFileHandle(fs: DurableFs, file: string, openedFd: number, opened:
   let { sizeBytes, recordCount } = opened;
   let fd = openedFd;
   let failure: string | undefined;
+  // Whether anything was written since the last fsync; a sync with nothing to cover costs nothing.
+  let unsynced = true;
   const refuseIfFailed = (): void => {
     if (failure !== undefined) throw new DurableWriteError(file, `refused: an earlier write failed (${failure})`);
   };
@@ -394,11 +396,14 @@ function recordFileHandle(fs: DurableFs, file: string, openedFd: number, opened:
       }
       sizeBytes += buffer.length;
       recordCount += payloads.length;
+      unsynced = true;
     },
     sync() {
       refuseIfFailed();
+      if (!unsynced) return;
       try {
         fs.fsyncSync(fd);
+        unsynced = false;
       } catch (error) {
         // After a failed fsync the kernel may have dropped the dirty pages: nothing since the last
         // good fsync can be trusted, so the file takes no more writes.
@@ -419,6 +424,8 @@ function recordFileHandle(fs: DurableFs, file: string, openedFd: number, opened:
       fd = replacement.fd;
       sizeBytes = replacement.sizeBytes;
       recordCount = replacement.records;
+      // The replacement was fsynced before the rename.
+      unsynced = false;
     },
     close() {
       fs.closeSync(fd);
