@@ -21,6 +21,10 @@ export interface TimersOptions extends LeaseConfig, BucketLimits {
   maxChangesPerCas: number;
   maxViewTimers: number;
   maxTimerIdChars: number;
+  /** a gap this long between ticks means the process was stalled (paused) */
+  stallMs: number;
+  /** a client request is answered only this soon after it may have been sent (clients give up after 5 s) */
+  replyWithinMs: number;
   /**
    * false only in the test fixture of a leader that does not fence itself: it fires from its view
    * whenever it believes it leads. Not a command-line flag.
@@ -44,6 +48,8 @@ export const defaultOptions: TimersOptions = {
   maxChangesPerCas: 256,
   maxViewTimers: 100_000,
   maxTimerIdChars: 256,
+  stallMs: 500,
+  replyWithinMs: 4000,
   maxEntries: 4096,
   doneRetentionMs: 60_000,
   fence: true,

@@ -11,10 +11,10 @@
 //   each fire is sent), so a leader that was paused past its lease, and whose timers a successor
 //   has claimed and fired meanwhile, fires none of them when it wakes.
 
-import { ErrorCode, RPCError, createKV, type Node } from '../lib/index.js';
-import { bucketOf, cancelTimer, claimDue, liveTimers, markFired, scheduleTimer, type Bucket, type TimerEntry } from './bucket.js';
+import { ErrorCode, RPCError, createKV, type Node, type OutBody } from '../lib/index.js';
+import { bucketOf, cancelTimer, claimDue, liveTimers, markFired, scheduleTimer, type Bucket, type Change, type TimerEntry } from './bucket.js';
 import { decodeLease, encodeLease, initialLease, leaseEpoch, leaseHolder, leaseValid, stepLease, type LeaseAction, type LeaseEvent, type LeaseState } from './lease.js';
-import { createStore, type ChangeResult, type Store } from './store.js';
+import { createStore } from './store.js';
 import type { TimersOptions } from './args.js';
 
 export const LEASE_KEY = 'timers/lease';
@@ -100,34 +100,57 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
     }
   }
 
+  // A client that waited longer than its timeout is gone, and a reply to it would silence this node
+  // for the rest of the test (Maelstrom's rule). A request is answered only within replyWithinMs of
+  // the earliest moment it may have been sent: when it arrives, unless this node's event loop was
+  // stalled (a pause: the request may have waited in the pipe since the stall began).
+  const ticks: TickRecord = { lastTickMs: clock.monoMs(), lastStall: undefined };
+  function clientRequest(handle: () => Promise<OutBody>): Promise<OutBody | undefined> {
+    const sentNoEarlierThanMs = earliestSendMs(clock.monoMs(), ticks, options.stallMs);
+    const inTime = (): boolean => clock.monoMs() - sentNoEarlierThanMs <= options.replyWithinMs;
+    if (!inTime()) return Promise.resolve(undefined);
+    return handle().then(
+      (reply) => (inTime() ? reply : undefined),
+      (error: unknown) => {
+        if (inTime()) throw error;
+        return undefined;
+      },
+    );
+  }
+
+  /** A store change as a promise of its outcome; a change that did not happen (or may have) rejects with 11 (or 0). */
+  function changeOutcome<O>(bucket: number, apply: (current: Bucket, nowMs: number, retried: boolean) => Change<O>): Promise<O> {
+    return new Promise((resolve, reject) => {
+      store.change(bucket, apply, (result) => {
+        if (result.ok) resolve(result.outcome);
+        // A change that never left can be refused (11); one that may have landed can only be reported as unknown.
+        else reject(new RPCError(result.definite ? ErrorCode.TemporarilyUnavailable : ErrorCode.Timeout, result.reason));
+      });
+    });
+  }
+
   node.handle('schedule', { timer: 'string', due_ms: 'number' }, (message) => {
     const { timer, due_ms: dueMs } = message.body;
     checkTimerId(timer, options.maxTimerIdChars);
     if (!Number.isSafeInteger(dueMs) || dueMs < 0) throw new RPCError(ErrorCode.MalformedRequest, 'due_ms must be a non-negative integer (Unix ms)');
     const bucket = bucketOf(timer, options.buckets);
-    return new Promise((resolve, reject) => {
-      store.change(bucket, (current, nowMs) => scheduleTimer(current, timer, dueMs, nowMs, options), (result) => {
-        const outcome = outcomeOrThrow(result);
-        if (outcome === 'conflict') reject(new RPCError(ErrorCode.KeyAlreadyExists, `timer ${timer} exists with another due_ms`));
-        else if (outcome === 'full') reject(new RPCError(ErrorCode.TemporarilyUnavailable, `timer bucket ${bucket} is full (${options.maxEntries} timers)`));
-        else {
-          noteNewTimer(timer, dueMs, bucket);
-          resolve({ type: 'schedule_ok' });
-        }
-      });
+    return clientRequest(async () => {
+      const outcome = await changeOutcome(bucket, (current, nowMs) => scheduleTimer(current, timer, dueMs, nowMs, options));
+      if (outcome === 'conflict') throw new RPCError(ErrorCode.KeyAlreadyExists, `timer ${timer} exists with another due_ms`);
+      if (outcome === 'full') throw new RPCError(ErrorCode.TemporarilyUnavailable, `timer bucket ${bucket} is full (${options.maxEntries} timers)`);
+      noteNewTimer(timer, dueMs, bucket);
+      return { type: 'schedule_ok' };
     });
   });
 
   node.handle('cancel', { timer: 'string' }, (message) => {
     const { timer } = message.body;
     checkTimerId(timer, options.maxTimerIdChars);
-    return new Promise((resolve, reject) => {
-      store.change(bucketOf(timer, options.buckets), (current, nowMs, retried) => cancelTimer(current, timer, nowMs, retried), (result) => {
-        const outcome = outcomeOrThrow(result);
-        if (outcome === 'not-found') reject(new RPCError(ErrorCode.KeyDoesNotExist, `no timer ${timer}`));
-        else if (outcome === 'already-done') reject(new RPCError(ErrorCode.PreconditionFailed, `timer ${timer} already fired or was cancelled`));
-        else resolve({ type: 'cancel_ok' });
-      });
+    return clientRequest(async () => {
+      const outcome = await changeOutcome(bucketOf(timer, options.buckets), (current, nowMs, retried) => cancelTimer(current, timer, nowMs, retried));
+      if (outcome === 'not-found') throw new RPCError(ErrorCode.KeyDoesNotExist, `no timer ${timer}`);
+      if (outcome === 'already-done') throw new RPCError(ErrorCode.PreconditionFailed, `timer ${timer} already fired or was cancelled`);
+      return { type: 'cancel_ok' };
     });
   });
 
@@ -225,6 +248,7 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
 
   node.onInit(() => {
     node.every(options.tickMs, () => {
+      noteTick(ticks, clock.monoMs(), options.stallMs);
       feedLease({ kind: 'tick', nowMs: clock.monoMs() });
       fireDue();
     });
@@ -234,10 +258,26 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
   });
 }
 
-function outcomeOrThrow<O>(result: ChangeResult<O>): O {
-  if (result.ok) return result.outcome;
-  // A change that never left can be refused (11); one that may have landed can only be reported as unknown.
-  throw new RPCError(result.definite ? ErrorCode.TemporarilyUnavailable : ErrorCode.Timeout, result.reason);
+/** When this node's ticks last ran, and the last stall (a gap between ticks) they saw. */
+export interface TickRecord {
+  lastTickMs: number;
+  lastStall: { fromMs: number; toMs: number } | undefined;
+}
+
+export function noteTick(ticks: TickRecord, nowMs: number, stallMs: number): void {
+  if (nowMs - ticks.lastTickMs > stallMs) ticks.lastStall = { fromMs: ticks.lastTickMs, toMs: nowMs };
+  ticks.lastTickMs = nowMs;
+}
+
+/**
+ * The earliest a request read now may have been sent. Normally now; but requests that waited in
+ * the pipe through a stall are read either before the first tick after it (the gap is still open)
+ * or just after it (the tick ran first): either way they may date from the stall's start.
+ */
+export function earliestSendMs(nowMs: number, ticks: TickRecord, stallMs: number): number {
+  if (nowMs - ticks.lastTickMs > stallMs) return ticks.lastTickMs;
+  if (ticks.lastStall !== undefined && nowMs - ticks.lastStall.toMs <= stallMs) return ticks.lastStall.fromMs;
+  return nowMs;
 }
 
 function checkTimerId(timer: string, maxChars: number): void {
