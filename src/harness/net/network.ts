@@ -286,107 +286,131 @@ function newDestination(id: string, endpoint: Endpoint): Destination {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The network: the parts above around one shared state, and the steps of a message's way through.
 
-export function createNetwork(options: NetworkOptions): Network {
-  const { nowNs, rng } = options;
-  const maxQueued = options.maxQueuedPerDest ?? DEFAULT_MAX_QUEUED_PER_DEST;
-  const journal = options.journal ?? ((): void => {});
-  const destinations = new Map<string, Destination>();
-  const partitions = createPartitions();
-  const lateness = createLatenessRecorder();
-  const warnOverflow = createOverflowWarner(maxQueued);
-  const counters: NetworkCounters = { sent: 0, delivered: 0, droppedByPartition: 0, droppedOverflow: 0, droppedUnregistered: 0 };
-  let nextMessageId = 0;
-  let seq = 0;
-  let pending = 0;
-  let closed = false;
+interface NetState {
+  readonly options: NetworkOptions;
+  readonly journal: NonNullable<NetworkOptions['journal']>;
+  readonly maxQueued: number;
+  readonly destinations: Map<string, Destination>;
+  readonly partitions: Partitions;
+  readonly lateness: LatenessRecorder;
+  readonly warnOverflow: (src: string, dest: string) => void;
+  readonly counters: NetworkCounters;
+  readonly timer: DeliveryTimer;
+  /** messages sent and not yet delivered or dropped */
+  pending: number;
+  nextMessageId: number;
+  /** tie-breaker between equal deadlines: send order */
+  seq: number;
+  closed: boolean;
+}
 
-  const timer = createDeliveryTimer(nowNs, options.setTimer ?? realTimer, (dest, dueSeq) => {
-    if (!dest.live || dest.inFlight === null || dest.inFlight.seq !== dueSeq) return;
-    deliverInFlight(dest, nowNs());
-    pump(dest, nowNs());
-  });
+function deliverInFlight(net: NetState, dest: Destination, now: number): void {
+  const p = dest.inFlight;
+  if (p === null) return;
+  dest.inFlight = null;
+  net.pending--;
+  // Waiting behind an earlier in-flight message is the model, not harness slowness.
+  net.lateness.record(now - Math.max(p.deadlineNs, p.dequeuedNs));
+  net.counters.delivered++;
+  const { message } = p;
+  net.journal({ kind: 'recv', timeNs: now, id: message.id ?? -1, src: message.src, dest: dest.id, body: message.body }, p.bodyJson);
+  net.options.logRecv?.(message);
+  dest.endpoint.deliver(message, p.bodyJson);
+}
 
-  function deliverInFlight(dest: Destination, now: number): void {
-    const p = dest.inFlight;
-    if (p === null) return;
-    dest.inFlight = null;
-    pending--;
-    // Waiting behind an earlier in-flight message is the model, not harness slowness.
-    lateness.record(now - Math.max(p.deadlineNs, p.dequeuedNs));
-    counters.delivered++;
-    const { message } = p;
-    journal({ kind: 'recv', timeNs: now, id: message.id ?? -1, src: message.src, dest: dest.id, body: message.body }, p.bodyJson);
-    options.logRecv?.(message);
-    dest.endpoint.deliver(message, p.bodyJson);
+/** Takes the next message for an idle destination, as Maelstrom's delivery thread does. */
+function pump(net: NetState, dest: Destination, now: number): void {
+  while (dest.inFlight === null && dest.live) {
+    const next = dest.queue.pop();
+    if (next === undefined) return;
+    if (net.partitions.blocks(dest.id, next.message.src)) {
+      net.counters.droppedByPartition++;
+      net.pending--;
+      continue;
+    }
+    dest.inFlight = next;
+    next.dequeuedNs = now;
+    if (next.deadlineNs <= now) deliverInFlight(net, dest, now);
+    else net.timer.schedule(dest, next);
   }
+}
 
-  /** Takes the next message for an idle destination, as Maelstrom's delivery thread does. */
-  function pump(dest: Destination, now: number): void {
-    while (dest.inFlight === null && dest.live) {
-      const next = dest.queue.pop();
-      if (next === undefined) return;
-      if (partitions.blocks(dest.id, next.message.src)) {
-        counters.droppedByPartition++;
-        pending--;
-        continue;
-      }
-      dest.inFlight = next;
-      next.dequeuedNs = now;
-      if (next.deadlineNs <= now) deliverInFlight(dest, now);
-      else timer.schedule(dest, next);
-    }
-  }
-
-  function send(src: string, destId: string, body: Body): number {
-    const id = nextMessageId++;
-    const now = nowNs();
-    const message: Message = { id, src, dest: destId, body };
-    const latencyMs = isClientId(src) || isClientId(destId) ? 0 : drawLatencyMs(options.latencyDist, options.latencyMs, rng);
-    const bodyJson = bodyJsonOf(body);
-    counters.sent++;
-    journal({ kind: 'send', timeNs: now, id, src, dest: destId, body }, bodyJson);
-    options.logSend?.(message);
-    const dest = destinations.get(destId);
-    if (dest === undefined || closed) {
-      counters.droppedUnregistered++;
-      return id;
-    }
-    if (dest.queue.size >= maxQueued) {
-      counters.droppedOverflow++;
-      warnOverflow(src, destId);
-      return id;
-    }
-    pending++;
-    dest.queue.push({ deadlineNs: now + latencyMs * 1e6, dequeuedNs: 0, seq: seq++, message, bodyJson });
-    pump(dest, now);
+function sendMessage(net: NetState, src: string, destId: string, body: Body): number {
+  const { options, counters } = net;
+  const id = net.nextMessageId++;
+  const now = options.nowNs();
+  const message: Message = { id, src, dest: destId, body };
+  const latencyMs = isClientId(src) || isClientId(destId) ? 0 : drawLatencyMs(options.latencyDist, options.latencyMs, options.rng);
+  const bodyJson = bodyJsonOf(body);
+  counters.sent++;
+  net.journal({ kind: 'send', timeNs: now, id, src, dest: destId, body }, bodyJson);
+  options.logSend?.(message);
+  const dest = net.destinations.get(destId);
+  if (dest === undefined || net.closed) {
+    counters.droppedUnregistered++;
     return id;
   }
+  if (dest.queue.size >= net.maxQueued) {
+    counters.droppedOverflow++;
+    net.warnOverflow(src, destId);
+    return id;
+  }
+  net.pending++;
+  dest.queue.push({ deadlineNs: now + latencyMs * 1e6, dequeuedNs: 0, seq: net.seq++, message, bodyJson });
+  pump(net, dest, now);
+  return id;
+}
 
+function unregisterDestination(net: NetState, id: string): void {
+  const dest = net.destinations.get(id);
+  if (dest === undefined) return;
+  const dropped = dest.queue.size + (dest.inFlight === null ? 0 : 1);
+  net.pending -= dropped;
+  net.counters.droppedUnregistered += dropped;
+  dest.live = false;
+  net.destinations.delete(id);
+}
+
+export function createNetwork(options: NetworkOptions): Network {
+  const maxQueued = options.maxQueuedPerDest ?? DEFAULT_MAX_QUEUED_PER_DEST;
+  const timer = createDeliveryTimer(options.nowNs, options.setTimer ?? realTimer, (dest, dueSeq) => {
+    if (!dest.live || dest.inFlight === null || dest.inFlight.seq !== dueSeq) return;
+    deliverInFlight(net, dest, options.nowNs());
+    pump(net, dest, options.nowNs());
+  });
+  const net: NetState = {
+    options,
+    journal: options.journal ?? ((): void => {}),
+    maxQueued,
+    destinations: new Map(),
+    partitions: createPartitions(),
+    lateness: createLatenessRecorder(),
+    warnOverflow: createOverflowWarner(maxQueued),
+    counters: { sent: 0, delivered: 0, droppedByPartition: 0, droppedOverflow: 0, droppedUnregistered: 0 },
+    timer,
+    pending: 0,
+    nextMessageId: 0,
+    seq: 0,
+    closed: false,
+  };
   return {
-    counters,
-    send,
+    counters: net.counters,
+    send: (src, dest, body) => sendMessage(net, src, dest, body),
     register(id, endpoint) {
-      const previous = destinations.get(id);
+      const previous = net.destinations.get(id);
       if (previous !== undefined) previous.live = false;
-      destinations.set(id, newDestination(id, endpoint));
+      net.destinations.set(id, newDestination(id, endpoint));
     },
-    unregister(id) {
-      const dest = destinations.get(id);
-      if (dest === undefined) return;
-      const dropped = dest.queue.size + (dest.inFlight === null ? 0 : 1);
-      pending -= dropped;
-      counters.droppedUnregistered += dropped;
-      dest.live = false;
-      destinations.delete(id);
-    },
-    isRegistered: (id) => destinations.has(id),
-    setGrudge: (grudge) => partitions.set(grudge),
-    heal: () => partitions.heal(),
-    lateness: () => lateness.stats(),
-    pendingCount: () => pending,
+    unregister: (id) => unregisterDestination(net, id),
+    isRegistered: (id) => net.destinations.has(id),
+    setGrudge: (grudge) => net.partitions.set(grudge),
+    heal: () => net.partitions.heal(),
+    lateness: () => net.lateness.stats(),
+    pendingCount: () => net.pending,
     close() {
-      closed = true;
+      net.closed = true;
       timer.close();
     },
   };

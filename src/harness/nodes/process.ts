@@ -370,50 +370,59 @@ interface StdinWriter {
  * has room, so a node reading with select() sees each message when it is due. Only when the pipe
  * is full does Node's stream keep lines back and write them together once it drains.
  */
+/** Watches a backlog over the soft limit: calls onStuck once nothing of it is taken for NOT_DRAINING_AFTER_MS. */
+function createStallWatch(takenBytes: () => number, onStuck: () => void): { start(): void; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let lastTaken = 0;
+  let lastProgressMs = 0;
+  const stop = (): void => {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+  };
+  const check = (): void => {
+    const taken = takenBytes();
+    if (taken > lastTaken) {
+      lastTaken = taken;
+      lastProgressMs = Date.now();
+    } else if (Date.now() - lastProgressMs >= NOT_DRAINING_AFTER_MS) {
+      onStuck();
+    }
+  };
+  return {
+    start() {
+      if (timer !== undefined) return;
+      lastTaken = takenBytes();
+      lastProgressMs = Date.now();
+      timer = setInterval(check, NOT_DRAINING_AFTER_MS / 4);
+      timer.unref();
+    },
+    stop,
+  };
+}
+
 function createStdinWriter(node: Supervised): StdinWriter {
   const { child, options } = node;
   const stdin = child.stdin;
   let queuedBytes = 0;
   let notDraining = false;
   const dropped: DropCounts = { notDraining: 0 };
-  let watchTimer: NodeJS.Timeout | undefined;
-  let lastTaken = 0;
-  let lastProgressMs = 0;
-  const takenBytes = (): number => queuedBytes - stdin.writableLength;
   const inbox: Inbox = {
     congested: () => !notDraining && !node.exited && !node.stopping && stdin.writableLength > STDIN_SOFT_LIMIT_BYTES,
     waiters: new Set(),
   };
-
-  const stopWatching = (): void => {
-    if (watchTimer !== undefined) clearInterval(watchTimer);
-    watchTimer = undefined;
-  };
   const declareNotDraining = (why: string): void => {
     if (notDraining) return;
     notDraining = true;
-    stopWatching();
+    stall.stop();
     warn(node, 'not-draining', `is not reading its stdin (${why}); glomers drops messages to it, counted, until it catches up`);
     wake(inbox);
   };
-  const watchBacklog = (): void => {
-    if (watchTimer !== undefined) return;
-    lastTaken = takenBytes();
-    lastProgressMs = Date.now();
-    watchTimer = setInterval(() => {
-      const taken = takenBytes();
-      if (taken > lastTaken) {
-        lastTaken = taken;
-        lastProgressMs = Date.now();
-      } else if (Date.now() - lastProgressMs >= NOT_DRAINING_AFTER_MS) {
-        const backlogMb = (stdin.writableLength / 1e6).toFixed(1);
-        declareNotDraining(`${backlogMb} MB waiting, none taken for ${NOT_DRAINING_AFTER_MS / 1000} s`);
-      }
-    }, NOT_DRAINING_AFTER_MS / 4);
-    watchTimer.unref();
-  };
+  const stall = createStallWatch(
+    () => queuedBytes - stdin.writableLength,
+    () => declareNotDraining(`${(stdin.writableLength / 1e6).toFixed(1)} MB waiting, none taken for ${NOT_DRAINING_AFTER_MS / 1000} s`),
+  );
   stdin.on('drain', () => {
-    stopWatching();
+    stall.stop();
     if (notDraining) {
       notDraining = false;
       process.stderr.write(`glomers: node ${options.nodeId} reads its stdin again; ${dropped.notDraining} message(s) to it were dropped meanwhile\n`);
@@ -442,10 +451,10 @@ function createStdinWriter(node: Supervised): StdinWriter {
       stdin.write(line);
       const backlog = stdin.writableLength;
       if (backlog > STDIN_HARD_LIMIT_BYTES) declareNotDraining(`${(backlog / 1e6).toFixed(1)} MB waiting`);
-      else if (backlog > STDIN_SOFT_LIMIT_BYTES) watchBacklog();
+      else if (backlog > STDIN_SOFT_LIMIT_BYTES) stall.start();
     },
     stop() {
-      stopWatching();
+      stall.stop();
       wake(inbox);
     },
   };
