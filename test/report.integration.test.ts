@@ -122,6 +122,17 @@ describe('report and summary explain invalid verdicts', () => {
     expectLatencyAndAvailability(outcome);
   });
 
+  it('kafka that gives two messages one offset: the error, its key and offsets, and the operations and node behind it', () => {
+    const outcome = run(['-w', 'kafka', '--bin', wrong('kafka-shared-offsets.mjs'), '--node-count', '1', '--concurrency', '2', '--time-limit', '2', '--rate', '30']);
+    expect(outcome.exitCode, outcome.console).toBe(1);
+    expect(outcome.results.glomers.explanation.headline).toMatch(/^The log broke its contract: inconsistent-offsets ×\d+; worst realtime lag [\d.]+ s/);
+    const sentence = /inconsistent-offsets on key \d+: Offset \d+ of key \d+ holds 2 different messages .* \(ops [\d, ]+ via n0, from [\d.]+ s\)\./;
+    expect(outcome.console).toMatch(sentence);
+    expect(pageText(outcome.html)).toMatch(sentence);
+    expect(pageText(outcome.html)).toMatch(/worst-realtime-lag in results\.json: ([\d.]+) s .*; the highest point drawn is \1 s\./);
+    expectLatencyAndAvailability(outcome);
+  });
+
   it('lin-kv against a node that supports nothing: the errors, and that only the never-succeeding fs fail the run', () => {
     const outcome = run(['-w', 'lin-kv', '--bin', wrong('not-supported.mjs'), '--node-count', '1', '--concurrency', '2', '--time-limit', '2', '--rate', '20']);
     expect(outcome.exitCode, outcome.console).toBe(1);

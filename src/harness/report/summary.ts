@@ -116,7 +116,8 @@ export function formatSummary(results: Results, run: RunOutput): string {
   }
   lines.push(...failureLines(results));
   lines.push(...explanationLines(results.glomers.explanation).map((line, k) => (k === 0 ? `Why: ${line}` : line)));
-  const findings = workloadViewSummary(results, run);
+  // a view's own lines only when the checker gave no facts of its own: the explanation says it once
+  const findings = results.glomers.explanation.factCount === 0 ? workloadViewSummary(results, run) : [];
   if (findings.length > 0) {
     lines.push('Findings:');
     for (const finding of findings) lines.push(`  ${finding}`);
