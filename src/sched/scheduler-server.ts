@@ -168,7 +168,7 @@ export function startScheduler(node: Node, kv: KV, workers: ReadonlyArray<{ id: 
     }
     granted(state, task, claim, Date.now(), config);
     if (state.pending.size === 0) for (const worker of cancellationsDue(state)) node.send(worker, { type: 'cancel' });
-    return { type: 'grant', task: task.id, duration_ms: task.durationMs, inc };
+    return { type: 'grant', task: task.id, duration_ms: task.durationMs, inc, backlog: state.pending.size > 0 };
   });
 
   node.handle('task_done', { task: 'string' }, (msg) => {

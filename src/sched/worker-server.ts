@@ -52,7 +52,7 @@ export function startWorker(node: Node, kv: KV, slots: number): WorkerRole {
     const sentMs = Date.now();
     node.rpc(scheduler, { type: 'get_task', inc: incarnation }, { timeoutMs: FETCH_TIMEOUT_MS }, (error, reply) => {
       const granted = error === undefined && reply !== undefined ? grantIn(reply, scheduler) : null;
-      fetched(state, k, granted, error === undefined ? Date.now() - sentMs : null);
+      fetched(state, k, granted, error === undefined ? Date.now() - sentMs : null, granted !== null && reply?.backlog === true);
       // A scheduler that does not answer (dead, paused, cut off) would cost every slot a timeout
       // per reservation it left here: drop them all. If it is alive it probes again.
       if (error?.code === ErrorCode.Timeout) cancel(state, scheduler);

@@ -46,6 +46,8 @@ export interface WorkerState {
   disowned: BoundedSet;
   /** smoothed round trip of a fetch, for how early to fetch a slot's next task */
   fetchRttMs: number;
+  /** the last grant said its scheduler had more tasks waiting: fetch early, nothing waits for it */
+  backlog: boolean;
 }
 
 export interface WorkerConfig {
@@ -54,9 +56,14 @@ export interface WorkerConfig {
   memory: number;
   /** fetch this long (plus twice the round trip) before the running task should end */
   leadMs: number;
+  /**
+   * the same while schedulers have a backlog: a task fetched early then waits for this slot but
+   * would have waited anyway, and the slot is covered against a slow round trip (a loaded host)
+   */
+  backlogLeadMs: number;
 }
 
-export const defaultWorkerConfig: WorkerConfig = { maxReservations: 10_000, memory: 100_000, leadMs: 2 };
+export const defaultWorkerConfig: WorkerConfig = { maxReservations: 10_000, memory: 100_000, leadMs: 2, backlogLeadMs: 20 };
 
 export function createWorker(slots: number, incarnation: string, config: WorkerConfig = defaultWorkerConfig): WorkerState {
   return {
@@ -66,6 +73,7 @@ export function createWorker(slots: number, incarnation: string, config: WorkerC
     done: boundedSet(config.memory),
     disowned: boundedSet(config.memory),
     fetchRttMs: 1,
+    backlog: false,
   };
 }
 
@@ -82,7 +90,7 @@ export function cancel(state: WorkerState, scheduler: string): void {
 }
 
 function leadMs(state: WorkerState, config: WorkerConfig): number {
-  return config.leadMs + 2 * state.fetchRttMs;
+  return (state.backlog ? config.backlogLeadMs : config.leadMs) + 2 * state.fetchRttMs;
 }
 
 /** When slot k should fetch its next task: now for an idle slot, shortly before its task ends otherwise. */
@@ -127,9 +135,10 @@ export function startNext(state: WorkerState, k: number, nowMs: number): HeldTas
 }
 
 /** A fetch came back: the task (unless it was disowned meanwhile) waits for the slot. */
-export function fetched(state: WorkerState, k: number, task: HeldTask | null, rttMs: number | null): void {
+export function fetched(state: WorkerState, k: number, task: HeldTask | null, rttMs: number | null, backlog = false): void {
   const slot = state.slots[k] as Slot;
   slot.fetching = false;
+  state.backlog = backlog;
   if (rttMs !== null) state.fetchRttMs = 0.8 * state.fetchRttMs + 0.2 * rttMs;
   if (task !== null && !state.disowned.items.has(task.id)) slot.next = task;
 }
