@@ -256,7 +256,7 @@ function render(results: Results, context: ViewContext): string {
   }
   const series = lagSeries(extra);
   parts.push(
-    '<p class="explain">Realtime lag, as Jepsen computes it: right after each poll, for each key it returned, how long ago the first message past the highest offset the polling process has now seen on that key became known (an operation completed that revealed it); 0 when the process is caught up. One line per key, the worst lag per 100 ms; a line that keeps rising means some process never caught up on that key. Hover a line for its key.</p>',
+    '<p class="explain">Realtime lag, as Jepsen computes it: right after each poll, for each key the polling process is assigned, how long ago the first message past the highest offset the polling process has now seen on that key became known (an operation completed that revealed it); 0 when the process is caught up. One line per key, the worst lag per 100 ms; a line that keeps rising means some process never caught up on that key. Hover a line for its key.</p>',
     `<div class="scroll">${lagPlot(series)}</div>`,
     `<p class="caption">${escapeXml(worstLagCaption(results.workload['worst-realtime-lag'], series))}</p>`,
     capNote(Math.min(series.length, LAG_KEY_LIMIT), series.length, 'keys (the ones with the worst lag are drawn)'),
