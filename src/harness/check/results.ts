@@ -8,7 +8,7 @@ import { checkAvailability } from './checkers/availability.js';
 import { checkStats } from './checkers/stats.js';
 import { checkExceptions, neverOkSentences, summarizeFailures, type FailureSummary } from './exceptions.js';
 import { explanation as makeExplanation, nodeOfProcess, type Explanation } from './explain.js';
-import { nemesisCounts, nemesisSummary, type NemesisSummary } from './faults.js';
+import { nemesisSummary, type NemesisSummary } from './faults.js';
 import { netStatsFromCounts } from './net-stats.js';
 
 /** A run and its workload checker's verdict: everything the results and the report are made of. */
@@ -40,8 +40,6 @@ export interface GlomersSection extends CheckResult {
   /** the workload checker's explanation of its verdict (facts and plots; see check/explain.ts) */
   explanation: Explanation;
 }
-
-export { nemesisCounts };
 
 /** Keys in Maelstrom's order (the order its console and results.edn show). */
 export interface Results {

@@ -7,7 +7,7 @@ import type { FailureSummary } from '../check/exceptions.js';
 import type { FaultSpan } from '../check/faults.js';
 import type { Results } from '../check/results.js';
 import { failureGroupText, LATENCY_POINTS, msText, type LatencyRow } from './figures.js';
-import { axes, bands, escapeXml, legend, makeFrame, plotWidth, px, svgOpen, xPx, yPx, type LegendEntry, type PlotFrame } from './svg.js';
+import { axes, bands, escapeXml, legend, makeFrame, niceStep, plotWidth, px, svgOpen, xPx, yPx, type LegendEntry, type PlotFrame } from './svg.js';
 
 export interface Band {
   from: number;
@@ -76,7 +76,7 @@ function failureStrip(failures: FailureSummary, durationS: number, faults: reado
 function timeAxis(frame: PlotFrame, title: string): string {
   const bottom = frame.heightPx - frame.bottomPx;
   const parts = [`<rect x="${frame.leftPx}" y="${frame.topPx}" width="${px(plotWidth(frame))}" height="${px(bottom - frame.topPx)}" class="frame"/>`];
-  const step = Math.max(0.1, niceTimeStep(frame.xMax));
+  const step = Math.max(0.1, niceStep(frame.xMax, 10));
   for (let t = 0; t <= frame.xMax + step * 1e-9; t += step) {
     const x = px(xPx(frame, t));
     parts.push(`<line x1="${x}" y1="${frame.topPx}" x2="${x}" y2="${bottom}" class="grid"/><text x="${x}" y="${bottom + 16}" text-anchor="middle" class="tick">${Number(t.toPrecision(3))}</text>`);
@@ -84,13 +84,6 @@ function timeAxis(frame: PlotFrame, title: string): string {
   parts.push(`<text x="${frame.leftPx}" y="20" class="title">${escapeXml(title)}</text>`);
   parts.push(`<text x="${px(frame.leftPx + plotWidth(frame) / 2)}" y="${bottom + 34}" text-anchor="middle" class="label">Time (s)</text>`);
   return parts.join('');
-}
-
-function niceTimeStep(span: number): number {
-  const raw = span / 10;
-  const magnitude = 10 ** Math.floor(Math.log10(raw || 1));
-  const n = raw / magnitude;
-  return (n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10) * magnitude;
 }
 
 /** Failed and indefinite operations by error: a table with an example of each, and when they happened. */

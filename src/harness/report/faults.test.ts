@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Json, Op } from '../types.js';
 import { faultIntervals } from './html.js';
-import { nemesisCounts } from '../check/results.js';
+import { nemesisCounts } from '../check/faults.js';
 
 let index = 0;
 const nemesisPair = (f: string, atS: number, plan: Json, outcome: Json): Op[] => [

@@ -31,7 +31,8 @@ export interface LatencyRow {
   quantiles: number[];
 }
 
-function quantile(sorted: readonly number[], q: number): number {
+/** Jepsen's quantile of a sorted list: sorted[min(n-1, floor(q·n))]; 0 for an empty list. */
+export function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 

@@ -5,9 +5,10 @@
 import type { Json, Op, RunOutput } from '../types.js';
 import type { Results } from '../check/results.js';
 import { faultSpans } from '../check/faults.js';
+import { completedCalls } from '../check/explain.js';
 import { workloadViewHtml } from './views/index.js';
 import { explanationHtml, failureBrief, failuresHtml, latencyTableHtml, nemesisHtml } from './explain-html.js';
-import { latencyByF, neverOkHeader, operationsText, SECTION_NAMES } from './figures.js';
+import { latencyByF, neverOkHeader, operationsText, quantile, SECTION_NAMES } from './figures.js';
 import { mainDiagramHtml, windowHtml, type MessageWindow } from './messages.js';
 import {
   axes,
@@ -51,28 +52,15 @@ export interface CompletedOp {
   latencyMs: number;
 }
 
-/** Pairs each client invoke with its completion (the next op of the same process). */
+/** Each client invocation with its completion, in seconds and milliseconds. */
 export function completedOps(history: Op[]): CompletedOp[] {
-  const pending = new Map<number, Op>();
-  const done: CompletedOp[] = [];
-  for (const op of history) {
-    if (op.process === 'nemesis') continue;
-    if (op.type === 'invoke') {
-      pending.set(op.process, op);
-      continue;
-    }
-    const invoke = pending.get(op.process);
-    if (!invoke) continue;
-    pending.delete(op.process);
-    done.push({
-      f: invoke.f,
-      type: op.type,
-      startS: invoke.time / NS_PER_S,
-      endS: op.time / NS_PER_S,
-      latencyMs: (op.time - invoke.time) / NS_PER_MS,
-    });
-  }
-  return done;
+  return completedCalls(history).map(({ invoke, completion }) => ({
+    f: invoke.f,
+    type: completion.type as CompletedOp['type'],
+    startS: invoke.time / NS_PER_S,
+    endS: completion.time / NS_PER_S,
+    latencyMs: (completion.time - invoke.time) / NS_PER_MS,
+  }));
 }
 
 /** A span of the test during which a fault held, in seconds. */
@@ -119,10 +107,6 @@ function distinctSorted(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();
 }
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
 
 function logBounds(values: number[]): { min: number; max: number } {
   let min = Infinity;
