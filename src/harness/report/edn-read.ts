@@ -122,7 +122,7 @@ function atomValue(token: string, position: number): Json {
   return token;
 }
 
-/** Reads top-level EDN values one at a time; `lineAt` turns a character offset into a line number. */
+/** Reads top-level EDN values one at a time. */
 export class EdnReader {
   private pos = 0;
 
@@ -137,13 +137,6 @@ export class EdnReader {
   atEnd(): boolean {
     this.skip();
     return this.pos >= this.text.length;
-  }
-
-  /** 1-based line of a character offset. */
-  lineAt(position: number): number {
-    let line = 1;
-    for (let k = this.text.indexOf('\n'); k !== -1 && k < position; k = this.text.indexOf('\n', k + 1)) line++;
-    return line;
   }
 
   private skip(): void {
