@@ -156,7 +156,8 @@ export function messageDiagramSvg(messages: readonly DiagramMessage[], svgId: st
     parts.push(`<text x="${x}" y="${topPx - 8}" text-anchor="middle" class="node">${escapeXml(id)}</text>`);
     parts.push(`<line x1="${x}" y1="${topPx}" x2="${x}" y2="${heightPx - 10}" class="lifeline"/>`);
   }
-  const labelEvery = Math.max(1, Math.ceil(times.length / 60));
+  // tick labels are taller than a row: every second row at least, and at most 60 in all
+  const labelEvery = Math.max(Math.ceil(12 / rowPx), Math.ceil(times.length / 60));
   times.forEach((t, i) => {
     if (i % labelEvery === 0) parts.push(`<text x="${leftPx - 8}" y="${px(rowY(t))}" dy="3" text-anchor="end" class="tick">${(t / NS_PER_MS).toFixed(1)} ms</text>`);
   });
