@@ -77,6 +77,20 @@ describe('history.edn fast path', () => {
     expect(byFast(text)).toEqual(byReader(text));
   });
 
+  it('gives back reference runs\' histories from their EDN, by the fast path and by the reader alike', async () => {
+    const { loadReferenceHistory } = await import('./support/reference-runs.js');
+    const { toEdn } = await import('../src/harness/report/edn.js');
+    // one of each workload's shapes, the smaller runs (every run took 28 s on a loaded machine)
+    for (const name of ['echo-demo', 'lin-kv-raft-partition', 'g-set-crdt', 'pn-counter-crdt', 'txn-list-append-lin-kv', 'kafka-linkv-2node']) {
+      const history = loadReferenceHistory(name);
+      const text = history.map((op) => toEdn(op, Infinity)).join('\n') + '\n';
+      expect(historyAsJson(Buffer.from(text)), name).toBeDefined();
+      const fast = byFast(text);
+      expect(fast, name).toEqual(history);
+      expect(byReader(text), name).toEqual(fast);
+    }
+  }, 60_000);
+
   it('reads sets, nested maps with number and string keys, nil, booleans, negatives, unicode; hands floats, escapes and tags to the reader', () => {
     const lines = [
       '{:type :ok, :f :txn, :value [[:r 9 nil] [:append -3 [1 2]]], :time 0, :process 0, :index 0}',
