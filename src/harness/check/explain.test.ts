@@ -37,6 +37,7 @@ describe('explanations', () => {
       text: 'Lost 7: broadcast via n1 (process 1) at 1.000 s, acknowledged at 1.010 s, during partition "one" (n1 | n0 n2); read on n1, last at 2.010 s; the final reads on n0 and n2 lack it.',
       atNs: s(1),
       nodes: ['n1'],
+      value: 7,
     });
     expect(verdict.explanation?.plots[0]?.series.map((series) => series.label)).toEqual(['stable value', 'lost (at the top)']);
   });

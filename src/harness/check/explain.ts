@@ -6,8 +6,11 @@
 
 import type { Json, Op, TestOptions } from '../types.js';
 
-/** One fact behind a verdict. atNs places it in time; nodes let the report show the messages around it. */
-export type Fact = { text: string; atNs?: number; nodes?: string[] };
+/**
+ * One fact behind a verdict. atNs places it in time; nodes let the report show the messages around
+ * it; value, when set, is what the fact is about (a lost value), and the messages carrying it are marked.
+ */
+export type Fact = { text: string; atNs?: number; nodes?: string[]; value?: Json };
 
 /** Points of one series: x in seconds since the test started, y in the plot's unit. */
 export type Series = { label: string; points: Array<[number, number]>; colour?: string; style: 'dots' | 'line' | 'steps' };

@@ -373,6 +373,7 @@ svg text{font-family:inherit}
 .lifeline{stroke:#bbb;stroke-width:1}
 .msg line{stroke:#2563eb;stroke-width:1}.msg.client line{stroke:#16a34a}.msg.dropped line{stroke:#dc2626;stroke-dasharray:3 2}
 .msglabel{font-size:8px;fill:#333}.drop{font-size:10px;fill:#dc2626}
+.msg.carries line{stroke:#ea580c;stroke-width:2.6}.msg.carries .msglabel{font-weight:700;fill:#9a3412}
 .headline{font-size:14px;font-weight:600;margin:6px 0}
 .facts{font-size:13px;margin:4px 0 10px;padding-left:28px}.facts li{margin:3px 0}
 .when{color:#666;font-size:12px}.caption{font-size:12px;color:#444;margin:2px 0 12px}.fact{font-size:13px;margin:2px 0}

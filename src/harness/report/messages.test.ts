@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JournalEvent } from '../types.js';
 import { exchange } from '../../../test/support/report-fixtures.js';
-import { mainDiagramHtml, messageDiagramSvg, plannedWindows, windowCollector, windowHtml } from './messages.js';
+import { carries, mainDiagramHtml, messageDiagramSvg, plannedWindows, windowCollector, windowHtml } from './messages.js';
 
 describe('message diagrams', () => {
   it('leave out init and setup traffic and say how much there was', () => {
@@ -43,5 +43,11 @@ describe('message diagrams', () => {
     const html = windowHtml(window!);
     expect(html).toContain('id="messages-0"');
     expect(html).toContain('n1 sent 1 message to other nodes or services in this window.');
+  });
+
+  it('mark the messages that carry the fact\'s value, in any data field but the envelope', () => {
+    expect(carries({ type: 'broadcast', message: 7, msg_id: 1 }, 7)).toBe(true);
+    expect(carries({ type: 'gossip', messages: [3, 7] }, 7)).toBe(true);
+    expect(carries({ type: 'read_ok', msg_id: 7, in_reply_to: 7 }, 7)).toBe(false);
   });
 });

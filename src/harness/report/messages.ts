@@ -5,7 +5,7 @@
 
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { JournalEvent } from '../types.js';
+import type { JournalEvent, Json } from '../types.js';
 import type { Fact } from '../check/explain.js';
 import { escapeXml, px } from './svg.js';
 
@@ -24,6 +24,8 @@ const CLIENT_LANE = 'clients';
 const NS_PER_MS = 1e6;
 
 export interface DiagramMessage {
+  /** true: the message carries the value its window's fact is about */
+  carries?: boolean;
   id: number;
   src: string;
   dest: string;
@@ -94,11 +96,25 @@ export function windowCollector(planned: ReadonlyArray<Omit<MessageWindow, 'mess
           continue;
         }
         if (event.timeNs < w.fromNs || event.timeNs > w.toNs || w.chosen.size >= WINDOW_MESSAGE_LIMIT || isSetupMessage(event) || !touches(event, w.nodes)) continue;
-        w.chosen.set(event.id, { id: event.id, src: event.src, dest: event.dest, type: messageType(event), bodyJson: JSON.stringify(event.body) ?? '', sendNs: event.timeNs, recvNs: undefined });
+        const message: DiagramMessage = { id: event.id, src: event.src, dest: event.dest, type: messageType(event), bodyJson: JSON.stringify(event.body) ?? '', sendNs: event.timeNs, recvNs: undefined };
+        if (w.fact.value !== undefined && carries(event.body, w.fact.value)) message.carries = true;
+        w.chosen.set(event.id, message);
       }
     },
     windows: () => windows.map(({ chosen, ...w }) => ({ ...w, messages: [...chosen.values()] })),
   };
+}
+
+/** Protocol fields that number messages rather than carry data. */
+const ENVELOPE_FIELDS = new Set(['type', 'msg_id', 'in_reply_to']);
+
+/** Whether a body carries `value` in one of its data fields, at any depth (a gossip batch too). */
+export function carries(body: unknown, value: Json, depth = 0): boolean {
+  if (depth > 4 || body === null || body === undefined) return false;
+  if (JSON.stringify(body) === JSON.stringify(value)) return true;
+  if (Array.isArray(body)) return body.some((item) => carries(item, value, depth + 1));
+  if (typeof body !== 'object') return false;
+  return Object.entries(body).some(([key, item]) => (depth > 0 || !ENVELOPE_FIELDS.has(key)) && carries(item, value, depth + 1));
 }
 
 const TIME_FIELD = /"timeNs":(\d+)/;
@@ -174,7 +190,7 @@ function arrow(m: DiagramMessage, colX: (id: string) => number, rowY: (t: number
   const y2 = dropped ? y1 + rowPx * 2 : rowY(m.recvNs as number);
   const latency = dropped ? 'dropped' : `${(((m.recvNs as number) - m.sendNs) / NS_PER_MS).toFixed(2)} ms`;
   const tooltip = `${m.src} → ${m.dest} (${latency}) ${m.bodyJson.length > 400 ? m.bodyJson.slice(0, 400) + '…' : m.bodyJson}`;
-  const cls = dropped ? 'msg dropped' : m.src.startsWith('c') || m.dest.startsWith('c') ? 'msg client' : 'msg';
+  const cls = (dropped ? 'msg dropped' : m.src.startsWith('c') || m.dest.startsWith('c') ? 'msg client' : 'msg') + (m.carries === true ? ' carries' : '');
   // Narrow columns leave no room for labels on short arrows.
   const label = Math.abs(x2 - x1) >= Math.min(60, columnPx) ? `<text x="${px((x1 + x2) / 2)}" y="${px((y1 + y2) / 2 - 2)}" text-anchor="middle" class="msglabel">${escapeXml(m.type)}</text>` : '';
   return (
@@ -205,10 +221,12 @@ export function windowHtml(window: MessageWindow): string {
     window.nodes.length === 0
       ? ''
       : `<p class="fact">${escapeXml(`${window.nodes.join(', ')} sent ${between.length} message${between.length === 1 ? '' : 's'} to other nodes or services in this window.`)}</p>`;
+  const carrying = window.fact.value === undefined ? '' : `<p class="fact">${escapeXml(`Messages carrying ${JSON.stringify(window.fact.value)} are drawn thick and orange (${window.messages.filter((m) => m.carries === true).length} here).`)}</p>`;
   return (
     `<h3 id="messages-${window.factIndex}">${escapeXml(`Around fact ${window.factIndex + 1}`)}</h3>` +
     `<p class="fact">${escapeXml(window.fact.text)}</p>` +
     passedOn +
+    carrying +
     `<div class="scroll">${messageDiagramSvg(window.messages, `messages-svg-${window.factIndex}`, title)}</div>`
   );
 }

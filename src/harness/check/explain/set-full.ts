@@ -76,6 +76,7 @@ function lostFact(r: ElementResult, ctx: Context, readers: ReturnType<typeof rea
     atNs,
     // the node it went through: its messages show whether it ever passed the value on
     nodes: [via],
+    value: r.state.element,
   };
 }
 
@@ -91,6 +92,7 @@ function staleFact(r: ElementResult, ctx: Context): Fact {
       (absent === undefined ? '.' : `: a read on ${lacker} invoked at ${secondsText(absent.time)} still lacked it.`),
     atNs,
     nodes: [via, lacker],
+    value: r.state.element,
   };
 }
 
