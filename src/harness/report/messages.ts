@@ -163,7 +163,7 @@ export function messageDiagramSvg(messages: readonly DiagramMessage[], svgId: st
   const rowY = (t: number): number => topPx + 10 + (rowOf.get(t) ?? 0) * rowPx;
   const parts: string[] = [
     `<svg id="${escapeXml(svgId)}" xmlns="http://www.w3.org/2000/svg" width="${widthPx}" height="${heightPx}" viewBox="0 0 ${widthPx} ${heightPx}">`,
-    '<defs><marker id="arrowhead" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="context-stroke"/></marker></defs>',
+    '<defs><marker id="arrowhead" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="context-stroke"/></marker></defs>',
     `<text x="10" y="20" class="title">${escapeXml(title)}</text>`,
   ];
   if (messages.length === 0) parts.push(`<text x="20" y="50" class="note">no messages</text>`);
