@@ -47,6 +47,8 @@ export interface TestOptions {
   storeDir: string;
   /** ours: seconds the workload checker may take before its verdict is unknown */
   checkBudgetS?: number;
+  /** ours: the Gossip Glomers challenge the run is graded against (--challenge; check/challenge.ts) */
+  challenge?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
