@@ -14,6 +14,7 @@ import type { Workload, WorkloadVerdict } from '../workload.js';
 import { once, type Gen } from '../run/generator.js';
 import { flagOption, intOption, optionValue, UsageError, type OptionSpec } from '../cli/options.js';
 import { checkListAppend, checkRwRegister, type ElleOptions, type TxnCheckResult } from '../check/checkers/elle/index.js';
+import { UnknownModelError, validateModels } from '../check/checkers/elle/models.js';
 import { singleRpcClient, validateReply } from './rpc.js';
 import { S } from './reply-schema.js';
 import { txnView } from '../report/views/txn.js';
@@ -52,8 +53,31 @@ export const consistencyModelsOption: OptionSpec = {
     'separate several with spaces around the comma, quoted: "read-committed , serializable"',
   valueName: 'MODELS',
   default: [...DEFAULT_CONSISTENCY_MODELS],
-  parse: parseConsistencyModels,
+  // Maelstrom accepts any name and answers unknown after the whole run; we refuse it up front.
+  parse: (raw) => {
+    const models = parseConsistencyModels(raw);
+    try {
+      validateModels(models);
+    } catch (err) {
+      if (!(err instanceof UnknownModelError)) throw err;
+      const unknown = models.filter((model) => !isKnownModel(model));
+      throw new UsageError(
+        `--consistency-models: unknown model ${unknown.map((m) => JSON.stringify(m)).join(', ')}` +
+          `${raw.includes(',') ? ' (several models are separated by " , " with spaces)' : ''}; e.g. read-uncommitted, read-committed, serializable, strict-serializable`,
+      );
+    }
+    return models;
+  },
 };
+
+function isKnownModel(model: string): boolean {
+  try {
+    validateModels([model]);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Elle's default for its exponential key distribution. */
 export const DEFAULT_KEY_COUNT = 10;
