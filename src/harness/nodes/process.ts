@@ -96,7 +96,7 @@ let handlersInstalled = false;
  * Makes sure no node outlives the harness: on exit, SIGINT, SIGTERM and uncaught errors every
  * child gets SIGKILL. Signals exit with 128+signal; uncaught errors exit 255.
  */
-export function installTeardownHandlers(hooks: { onInterrupt?: () => void } = {}): void {
+export function installTeardownHandlers(hooks: { onInterrupt?: (signal: 'SIGINT' | 'SIGTERM') => void } = {}): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
   process.on('exit', killAllChildren);
@@ -105,15 +105,17 @@ export function installTeardownHandlers(hooks: { onInterrupt?: () => void } = {}
     killAllChildren();
     process.exit(code);
   };
-  // The first Ctrl-C stops the run and writes what it recorded; a second one quits at once.
+  // The first Ctrl-C (or SIGTERM, as from `timeout`) stops the run and writes what it recorded;
+  // a second one quits at once.
   let interrupts = 0;
-  process.on('SIGINT', () => {
+  const onInterrupt = (signal: 'SIGINT' | 'SIGTERM', code: number) => () => {
     interrupts++;
-    if (hooks.onInterrupt === undefined || interrupts > 1) return onSignal('SIGINT', 130)();
-    process.stderr.write('\nglomers: interrupted; stopping the run and writing the results recorded so far (Ctrl-C again to quit now)\n');
-    hooks.onInterrupt();
-  });
-  process.on('SIGTERM', onSignal('SIGTERM', 143));
+    if (hooks.onInterrupt === undefined || interrupts > 1) return onSignal(signal, code)();
+    process.stderr.write(`\nglomers: ${signal === 'SIGINT' ? 'interrupted' : 'SIGTERM received'}; stopping the run and writing the results recorded so far (again to quit now)\n`);
+    hooks.onInterrupt(signal);
+  };
+  process.on('SIGINT', onInterrupt('SIGINT', 130));
+  process.on('SIGTERM', onInterrupt('SIGTERM', 143));
   process.on('SIGHUP', onSignal('SIGHUP', 129));
   const onCrash = (err: unknown) => {
     process.stderr.write(`glomers: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
