@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { fork, type ChildProcess } from 'node:child_process';
 import { DEFAULT_CHECK_BUDGET_S, checkWorkload } from '../check/check.js';
-import { assembleResults, createStoreDir, exitCodeFor, formatStoreTimestamp, writeResults } from '../report/index.js';
+import { assembleResults, createStoreDir, exitCodeFor, writeResults } from '../report/index.js';
 import { finishRun } from '../finish.js';
 import type { Workload } from '../workload.js';
 import { getWorkload } from '../workloads/index.js';
@@ -49,8 +49,10 @@ export function isSimWorker(): boolean {
 
 /** The worker's loop: one job at a time until the harness disconnects. */
 export function runSimWorker(): void {
+  // A worker dies with its parent: a closed channel (the parent exited, however) ends it.
+  process.on('disconnect', () => process.exit(0));
   const reply = (result: SimJobResult): void => {
-    process.send?.(result);
+    if (process.connected) process.send?.(result, undefined, {}, () => {});
   };
   process.on('message', (job: SimJob | { close: true }) => {
     if ('close' in job) {
@@ -198,13 +200,16 @@ export class SimWorker {
     if (this.waiting !== null) throw new Error('a simulation worker runs one job at a time');
     return new Promise<SimJobResult>((resolve) => {
       this.waiting = (result) => resolve(result.seed === -1 ? { ...result, seed: job.opts.seed } : result);
-      this.worker.send(job);
+      // A worker that died meanwhile settles through its exit; the failed send has nothing to add.
+      this.worker.send(job, (error) => {
+        if (error !== null) this.failure ??= error.message;
+      });
     });
   }
 
   /** Lets the worker finish writing its output and end; ends it after graceMs otherwise. */
   async close(graceMs = 2_000): Promise<void> {
-    if (this.worker.connected) this.worker.send({ close: true });
+    if (this.worker.connected) this.worker.send({ close: true }, () => {});
     const timer = setTimeout(() => this.worker.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
@@ -218,13 +223,6 @@ export class SimWorker {
  */
 export async function runSimHere(opts: TestOptions): Promise<number> {
   return (await runJob({ opts })).exitCode;
-}
-
-/** The folder of a sweep: one subfolder per seed, kept only for seeds that failed. */
-export async function createSweepDir(opts: TestOptions): Promise<string> {
-  const dir = path.join(path.resolve(opts.storeDir), opts.workload, `sweep-${formatStoreTimestamp(new Date())}`);
-  await mkdir(dir, { recursive: true });
-  return dir;
 }
 
 /** Workers for a sweep: one per core, at most one per seed. */
