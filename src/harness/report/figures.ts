@@ -96,14 +96,14 @@ export function failureGroupText(group: FailureGroup): string {
   return `${group.count}× ${group.error}${text} (${group.fs.join(', ')} on ${group.nodes.slice(0, 6).join(' ')}${group.nodes.length > 6 ? ' …' : ''}; ${group['fail-count']} fail, ${group['info-count']} info, ${group['first-s'].toFixed(1)}–${group['last-s'].toFixed(1)} s)`;
 }
 
-/** The explanation's facts shown on the console before "... and N more". */
-export const CONSOLE_FACTS = 8;
+/** The explanation's facts shown on the console before "... and N more": fewer when the run is valid. */
+export const CONSOLE_FACTS = { invalid: 8, valid: 3 } as const;
 
 /** The explanation as console lines: the headline, then the first facts. */
-export function explanationLines(explanation: Explanation): string[] {
+export function explanationLines(explanation: Explanation, limit: number = CONSOLE_FACTS.invalid): string[] {
   const lines = [explanation.headline];
-  for (const fact of explanation.facts.slice(0, CONSOLE_FACTS)) lines.push(`  ${fact.text}`);
-  const more = explanation.factCount - Math.min(CONSOLE_FACTS, explanation.facts.length);
+  for (const fact of explanation.facts.slice(0, limit)) lines.push(`  ${fact.text}`);
+  const more = explanation.factCount - Math.min(limit, explanation.facts.length);
   if (more > 0) lines.push(`  ... and ${more} more (see report.html)`);
   return lines;
 }

@@ -5,7 +5,7 @@ import type { Json, NodeProblem, RunOutput } from '../types.js';
 import { toEdn } from './edn.js';
 import type { Results } from '../check/results.js';
 import { workloadViewSummary } from './views/index.js';
-import { explanationLines, failureGroupText, latencyByF, latencyRowText, nemesisLines, neverOkHeader, operationsText, SECTION_NAMES } from './figures.js';
+import { CONSOLE_FACTS, explanationLines, failureGroupText, latencyByF, latencyRowText, nemesisLines, neverOkHeader, operationsText, SECTION_NAMES } from './figures.js';
 
 export const VERDICT_VALID = 'Everything looks good! ヽ(‘ー`)ノ';
 export const VERDICT_INVALID = 'Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻';
@@ -115,7 +115,8 @@ export function formatSummary(results: Results, run: RunOutput): string {
     for (const problem of run.problems) lines.push(...problemLines(problem));
   }
   lines.push(...failureLines(results));
-  lines.push(...explanationLines(results.glomers.explanation).map((line, k) => (k === 0 ? `Why: ${line}` : line)));
+  const factLimit = results['valid?'] === true ? CONSOLE_FACTS.valid : CONSOLE_FACTS.invalid;
+  lines.push(...explanationLines(results.glomers.explanation, factLimit).map((line, k) => (k === 0 ? `Why: ${line}` : line)));
   // a view's own lines only when the checker gave no facts of its own: the explanation says it once
   const findings = results.glomers.explanation.factCount === 0 ? workloadViewSummary(results, run) : [];
   if (findings.length > 0) {
