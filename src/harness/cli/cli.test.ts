@@ -86,7 +86,17 @@ describe('parseTestArgs', () => {
     [['-w', 'echo', '--bin', 'x', '--bogus'], /unknown option --bogus/],
     [['-w', 'echo'], /--bin FILE is required/],
     [['-w', 'echo', '--bin', 'x', '--rate', 'fast'], /--rate expects a number/],
-    [['-w', 'echo', '--bin', 'x', '--concurrency', '2x'], /--concurrency expects an integer/],
+    [['-w', 'echo', '--bin', 'x', '--concurrency', '2x'], /--concurrency takes an integer N or Kn \(K workers per node, e.g. 2n\)/],
+    [['-w', 'echo', '--bin', 'x', '--time-limit', '0x10'], /--time-limit expects a number between 0 and/],
+    [['-w', 'echo', '--bin', 'x', '--rate', ' 5'], /--rate expects a number/],
+    [['-w', 'echo', '--bin', 'x', '--rate', 'Infinity'], /--rate expects a number/],
+    [['-w', 'echo', '--bin', 'x', '--nodes', ',,'], /--nodes takes comma-separated node ids, got ",,"/],
+    [['-w', 'echo', '--bin', 'x', '--node', ''], /--node takes a node id/],
+    [['-w', 'echo', '--bin', 'x', '--store', ''], /--store needs a folder name/],
+    [['-w', 'echo', '--bin', 'x', '--sim', '--seeds', '8', '--seed', '1', '--shard', '4/4'], /I counts from 0, so it must be below N \(4\), e.g. 3\/4/],
+    [['-w', 'echo', '--bin', 'x', '--sim', '--seeds', '8', '--seed', '1', '--shard', '1-4'], /--shard takes I\/N/],
+    [['-w', 'echo', '--bin', 'x', '--sim', '--seeds', '8', '--shard', '0/4'], /--shard needs --seed S/],
+    [['-w', 'echo', '--bin', 'x', '--sim', '--shard', '0/4', '--seed', '1'], /add --sim --seeds N/],
     [['-w', 'echo', '--bin', 'x', '--availability', '1.5'], /--availability expects a number between 0 and 1/],
     [['-w', 'echo', '--bin', 'x', '--nemesis', 'partition,flood'], /--nemesis takes partition, kill, pause/],
     [['-w', 'echo', '--bin', 'x', '--latency-dist', 'uniform'], /needs --latency above 0/],
@@ -107,5 +117,19 @@ describe('parseTestArgs', () => {
   ])('rejects %j', (args, message) => {
     expect(() => parseTestArgs(args, known)).toThrow(UsageError);
     expect(() => parseTestArgs(args, known)).toThrow(message);
+  });
+
+  it('takes --shard I/N (0-based) with --sim --seeds and --seed, and --challenge as given', () => {
+    const parsed = parseTestArgs(['-w', 'echo', '--bin', 'x', '--sim', '--seeds', '8', '--seed', '5', '--shard', '3/4', '--challenge', '1']);
+    if (parsed.kind !== 'test') throw new Error('expected a test command');
+    expect(parsed.sim).toEqual({ seeds: 8, shard: { index: 3, count: 4 } });
+    expect(parsed.challenge).toBe('1');
+    expect(parsed.opts.challenge).toBe('1');
+  });
+
+  it('takes decimal numbers, with a fraction or an exponent', () => {
+    const parsed = parseTestArgs(['-w', 'echo', '--bin', 'x', '--rate', '1e3', '--time-limit', '.5']);
+    if (parsed.kind !== 'test') throw new Error('expected a test command');
+    expect([parsed.opts.rate, parsed.opts.timeLimitS]).toEqual([1000, 0.5]);
   });
 });

@@ -56,6 +56,8 @@ const TEST_FLAGS: readonly TestFlag[] = [
   { group: 'glomers', name: 'check-budget', value: 'S', help: `seconds the workload checker may take; past it the verdict is\nunknown with the reason (default ${DEFAULT_CHECK_BUDGET_S})` },
   { group: 'glomers', name: 'sim', help: 'deterministic simulation: nodes built on src/lib run inside the\nharness on a virtual clock; the same seed gives the same files' },
   { group: 'glomers', name: 'seeds', value: 'N', help: "with --sim: run seeds --seed .. --seed+N-1, print each failing\nseed's replay command and a summary" },
+  { group: 'glomers', name: 'shard', value: 'I/N', help: 'with --seeds and --seed: run the I-th (0-based) of N interleaved parts\nof the seeds, for sweeps split over machines; glomers merge\ncombines their sweep folders (docs/use.md)' },
+  { group: 'glomers', name: 'challenge', value: 'NAME', help: 'a Gossip Glomers challenge (1, 2, 3a-3e, 4, 5a-5c, 6a-6c): refuse\na command line other than its own, grade the run against its limits' },
   { group: 'glomers', name: 'help', short: 'h', help: 'this help' },
 ];
 
@@ -103,13 +105,29 @@ Commands:
   analyze   check a stored run again: glomers analyze DIR [flags that override DIR/run.json]
             (DIR holds our history.jsonl or Maelstrom's history.edn; without a run.json,
             give -w WORKLOAD and the test's flags)
+  merge     glomers merge DIR...: one summary of the shards of a --sim sweep (--shard I/N),
+            from their sweep folders' summary.json
+  node      glomers node NAME [args]: run one of our node programs (echo, idgen, broadcast,
+            counter, g-set, kafka, txn, raft, sched, timers), e.g. to compare with yours
 
 Options:
-  -h, --help   this help
+  -h, --help     this help
+  -V, --version  the version
 `;
 
-/** sim: run in the deterministic simulation; seeds: how many consecutive seeds (--seeds), or one */
-export type TestCommand = { kind: 'help' } | { kind: 'test'; opts: TestOptions; sim?: { seeds: number | null } };
+/** The I-th (0-based) of N interleaved parts of a sweep's seeds (`--shard I/N`). */
+export interface ShardOption {
+  index: number;
+  count: number;
+}
+
+/**
+ * sim: run in the deterministic simulation; seeds: how many consecutive seeds (--seeds), or one;
+ * shard: which part of them; challenge: the --challenge name as given (checked by check/challenge.ts)
+ */
+export type TestCommand =
+  | { kind: 'help' }
+  | { kind: 'test'; opts: TestOptions; sim?: { seeds: number | null; shard?: ShardOption }; challenge?: string };
 
 /** Parses the arguments after `test`. Throws UsageError on anything it cannot accept. */
 export function parseTestArgs(args: string[], knownWorkloads?: readonly string[], mode: { requireBin?: boolean } = {}): TestCommand {
@@ -174,7 +192,7 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
         ? Math.floor(Math.random() * 2 ** 31)
         : parseNumber('seed', seedRaw, { integer: true, min: 0 }),
     finalWaitS: parseNumber('final-wait', last('final-wait') ?? String(getWorkload(workload)?.defaultFinalWaitS ?? 10), { min: 0, max: LIMITS.finalWaitS }),
-    storeDir: last('store') ?? 'store',
+    storeDir: storeOf(last('store')),
     checkBudgetS: parseNumber('check-budget', last('check-budget') ?? String(DEFAULT_CHECK_BUDGET_S), { above: 0, max: LIMITS.checkBudgetS }),
   };
   const problem = getWorkload(workload)?.validate?.(opts);
@@ -182,7 +200,30 @@ export function parseTestArgs(args: string[], knownWorkloads?: readonly string[]
   const seedsRaw = last('seeds');
   const seeds = seedsRaw === undefined ? null : parseNumber('seeds', seedsRaw, { integer: true, min: 1, max: 1_000_000 });
   if (seeds !== null && !booleans.has('sim')) throw new UsageError('--seeds N runs the deterministic simulation: add --sim');
-  return booleans.has('sim') ? { kind: 'test', opts, sim: { seeds } } : { kind: 'test', opts };
+  const shard = shardOf(last('shard'), { seeds, seedGiven: seedRaw !== undefined });
+  const challenge = last('challenge');
+  if (challenge !== undefined) opts.challenge = challenge;
+  const sim = booleans.has('sim') ? { sim: shard === undefined ? { seeds } : { seeds, shard } } : {};
+  return { kind: 'test', opts, ...sim, ...(challenge === undefined ? {} : { challenge }) };
+}
+
+function storeOf(raw: string | undefined): string {
+  if (raw === undefined) return 'store';
+  if (raw.trim() === '') throw new UsageError('--store needs a folder name; leave the flag out for the default (store)');
+  return raw;
+}
+
+/** `--shard I/N`: only with --seeds (it splits them) and --seed (every shard must start from the same one). */
+function shardOf(raw: string | undefined, sweep: { seeds: number | null; seedGiven: boolean }): ShardOption | undefined {
+  if (raw === undefined) return undefined;
+  const match = /^(\d+)\/(\d+)$/.exec(raw);
+  if (match === null) throw new UsageError(`--shard takes I/N (the I-th of N parts, I from 0), got ${JSON.stringify(raw)}`);
+  const index = parseNumber('shard', match[1] as string, { integer: true, min: 0 });
+  const count = parseNumber('shard', match[2] as string, { integer: true, min: 1, max: 1_000_000 });
+  if (index >= count) throw new UsageError(`--shard ${raw}: I counts from 0, so it must be below N (${count}), e.g. ${count - 1}/${count}`);
+  if (sweep.seeds === null) throw new UsageError('--shard I/N splits a sweep: add --sim --seeds N');
+  if (!sweep.seedGiven) throw new UsageError('--shard needs --seed S: without it each shard would start from its own random seed');
+  return { index, count };
 }
 
 /** The chosen workload's flags, parsed by its own specs; Maelstrom's other workload flags are ignored. */
@@ -210,7 +251,13 @@ function nodeList(tokens: Tokens): string[] {
     nodes.push(...Array.from({ length: n }, (_, k) => `n${k}`));
   } else {
     nodes.push(...(tokens.values.get('node') ?? []));
-    for (const list of tokens.values.get('nodes') ?? []) nodes.push(...list.split(',').filter((s) => s !== ''));
+    for (const list of tokens.values.get('nodes') ?? []) {
+      const ids = list.split(',').filter((s) => s !== '');
+      if (ids.length === 0) throw new UsageError(`--nodes takes comma-separated node ids, got ${JSON.stringify(list)}`);
+      nodes.push(...ids);
+    }
+    const emptyId = (tokens.values.get('node') ?? []).find((id) => id.trim() === '');
+    if (emptyId !== undefined) throw new UsageError('--node takes a node id, got ""');
     const nodesFile = lastValue(tokens, 'nodes-file');
     if (nodesFile !== undefined) nodes.push(...readNodesFile(nodesFile));
     if (nodes.length === 0) nodes.push('n1', 'n2', 'n3', 'n4', 'n5');
@@ -235,6 +282,9 @@ function readNodesFile(file: string): string[] {
 /** An integer, or `Kn` = K workers per node. */
 function concurrencyOf(raw: string, nodeCount: number): number {
   const multiple = /^(\d+)n$/.exec(raw);
+  if (multiple === null && !/^\d+$/.test(raw)) {
+    throw new UsageError(`--concurrency takes an integer N or Kn (K workers per node, e.g. 2n), got ${JSON.stringify(raw)}`);
+  }
   const concurrency =
     multiple !== null ? Number(multiple[1]) * nodeCount : parseNumber('concurrency', raw, { integer: true, min: 1, max: LIMITS.concurrency });
   if (!(concurrency >= 1 && concurrency <= LIMITS.concurrency)) {

@@ -21,10 +21,13 @@ export interface NumberCheck {
   above?: number;
 }
 
+/** Decimal notation only: Number() would also take 0x10, 0b1, 0o7, Infinity and surrounding spaces. */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 export function parseNumber(flag: string, raw: string, check: NumberCheck): number {
   const value = Number(raw);
   const ok =
-    raw.trim() !== '' &&
+    DECIMAL.test(raw) &&
     Number.isFinite(value) &&
     (!check.integer || Number.isSafeInteger(value)) &&
     (check.min === undefined || value >= check.min) &&
