@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CheckResult, NodeProblem } from '../types.js';
 import { assembleResults } from '../check/results.js';
 import { formatSummary, VERDICT_INVALID, VERDICT_UNKNOWN, VERDICT_VALID } from './summary.js';
-import { exchange, runOutput } from '../../../test/support/report-fixtures.js';
+import { exchange, runOutput, testOptions } from '../../../test/support/report-fixtures.js';
 
 const crash: NodeProblem = {
   node: 'n1',
@@ -65,6 +65,28 @@ describe('formatSummary', () => {
     const text = formatSummary(assembleResults(run), run);
     expect(text).toContain(VERDICT_UNKNOWN);
     expect(text).toContain('workload: valid? unknown (error "timed out")');
+  });
+
+  it('gives operations, availability, latency by f, the nemesis per node and the commonest errors for any workload', () => {
+    const history = [
+      { index: 0, time: 1e9, type: 'info' as const, process: 'nemesis' as const, f: 'kill', value: 'one' },
+      { index: 1, time: 1e9 + 1, type: 'info' as const, process: 'nemesis' as const, f: 'kill', value: { n1: 'killed' } },
+      { index: 2, time: 2e9, type: 'invoke' as const, process: 0, f: 'read', value: null },
+      { index: 3, time: 2e9 + 4e6, type: 'ok' as const, process: 0, f: 'read', value: 3 },
+      { index: 4, time: 3e9, type: 'invoke' as const, process: 1, f: 'add', value: 1 },
+      { index: 5, time: 3e9 + 5e6, type: 'fail' as const, process: 1, f: 'add', value: 1, error: ['temporarily-unavailable', 'no leader'] },
+      { index: 6, time: 4e9, type: 'info' as const, process: 'nemesis' as const, f: 'start', value: 'all' },
+      { index: 7, time: 4e9 + 1, type: 'info' as const, process: 'nemesis' as const, f: 'start', value: { n1: 'started' } },
+    ];
+    const run = runOutput({ history, opts: testOptions({ nemesis: ['kill'], workload: 'g-counter' }) }, { 'valid?': true });
+    const text = formatSummary(assembleResults(run), run);
+    expect(text).toContain('Operations: 2 completed: 1 ok, 1 fail, 0 info; availability (ok-fraction) 0.5');
+    expect(text).toContain('Latency: read p50 4.00 p95 4.00 p99 4.00 max 4.00 ms (1 ok)');
+    expect(text).toContain('Nemesis (kill): 0 partitions (0.0 s partitioned), 1 kills (1 node processes killed, 1 restarted)');
+    expect(text).toContain('  down (killed): n1 3.0 s');
+    expect(text).toContain('  1× temporarily-unavailable "no leader" (add on n1; 1 fail, 0 info, 3.0–3.0 s)');
+    expect(text).toContain('    e.g. add 1 by process 1 via n1: fail at 3.005 s (op 5)');
+    expect(text).toContain('  No add ever succeeded (1 completed: 1 fail, 0 info); commonest error: temporarily-unavailable "no leader"');
   });
 
   it('warns when the harness fell behind', () => {
