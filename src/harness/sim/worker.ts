@@ -125,7 +125,7 @@ type Figures = Pick<SimJobResult, 'msgsPerOp' | 'latencyMedianMs' | 'latencyMaxM
  */
 async function finishSweepRun(run: RunOutput, workload: Workload): Promise<{ valid: Validity; exitCode: number; figures: Figures }> {
   const budgetMs = (run.opts.checkBudgetS ?? DEFAULT_CHECK_BUDGET_S) * 1000;
-  const { verdict, timing } = await checkWorkload(workload, run.history, run.opts, { budgetMs, inWorker: false });
+  const { verdict, timing } = await checkWorkload(workload, run.history, run.opts, { budgetMs, inWorker: false, serviceEvents: run.serviceEvents ?? [] });
   const results = assembleResults({ ...run, verdict, timings: [timing] });
   const valid = results['valid?'];
   if (valid !== true) await writeResults({ ...run, verdict, timings: [timing] }, { out: sink() });
