@@ -12,7 +12,7 @@ import { EXIT_USAGE, MAIN_HELP, parseTestArgs, testHelp, UsageError } from './cl
 import { MAX_DAMAGE_LISTED, MAX_HISTORY_FILE_BYTES, MAX_HISTORY_LINE_CHARS, parseHistoryJsonl, type HistoryDamage, type LoadedHistory } from './run/history-file.js';
 import { argsFromRecord, givesWorkload, readRunRecord, RUN_RECORD_FILE } from './run/record.js';
 import { getWorkload } from './workloads/index.js';
-import type { JournalEvent, NetCounts, TestOptions } from './types.js';
+import type { JournalEvent, NetCounts, ServiceEvent, TestOptions } from './types.js';
 
 export interface StoredHistory extends LoadedHistory {
   source: 'history.jsonl' | 'history.edn';
@@ -84,6 +84,27 @@ function say(line: string): void {
 }
 
 /** Analyses DIR with options already settled; refuses (EXIT_USAGE, nothing written) an unreadable history. */
+/**
+ * What a run's workload services recorded (service-events.jsonl, for sched's and timers' checkers),
+ * or none when the folder has no such file. A torn last line (the run stopped there) is dropped; a
+ * damaged line elsewhere is refused by number.
+ */
+export function readServiceEvents(dir: string): ServiceEvent[] {
+  const file = path.join(dir, 'service-events.jsonl');
+  if (!existsSync(file)) return [];
+  const lines = readBounded(file).toString('utf8').split('\n');
+  const events: ServiceEvent[] = [];
+  lines.forEach((line, k) => {
+    if (line.trim() === '') return;
+    try {
+      events.push(JSON.parse(line) as ServiceEvent);
+    } catch {
+      if (k < lines.length - 1 && lines.slice(k + 1).some((rest) => rest.trim() !== '')) throw new Error(`${file} line ${k + 1} is not JSON`);
+    }
+  });
+  return events;
+}
+
 export async function analyzeStoredRun(dir: string, opts: TestOptions): Promise<number> {
   const workload = getWorkload(opts.workload);
   if (workload === undefined) {
@@ -107,12 +128,21 @@ export async function analyzeStoredRun(dir: string, opts: TestOptions): Promise<
   say(`analysing ${stored.ops.length} operations from ${path.join(dir, stored.source)}`);
   // No network to keep delivering here, so the checker runs in this thread: its own deadline
   // bounds it, and a worker's start-up would only add to the wait.
-  const { verdict, timing } = await checkWorkload(workload, stored.ops, opts, { budgetMs: (opts.checkBudgetS ?? 300) * 1000, inWorker: false });
+  let serviceEvents: ServiceEvent[];
+  try {
+    serviceEvents = readServiceEvents(dir);
+  } catch (err) {
+    if (!(err instanceof Error) || err instanceof TypeError) throw err;
+    say(err.message);
+    return EXIT_USAGE;
+  }
+  const { verdict, timing } = await checkWorkload(workload, stored.ops, opts, { budgetMs: (opts.checkBudgetS ?? 300) * 1000, inWorker: false, serviceEvents });
   const analyzed = {
     opts: { ...opts, storeDir: dir },
     startedAt: new Date(),
     storeDir: path.resolve(dir),
     history: stored.ops,
+    serviceEvents,
     netCounts: net?.counts ?? emptyNetCounts(),
     journalHead: [],
     lateness: { deliveries: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, behind: false },
