@@ -99,5 +99,12 @@ describe.skipIf(!built)('sched workload under --sim', () => {
     // 10 s of load; the final wait is bounded at 30 s but ends as soon as every accepted task ran.
     const history = readFileSync(path.join(run.dir, 'history.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { time: number });
     expect((history.at(-1)?.time ?? 0) / 1e9).toBeLessThan(30);
+    // glomers analyze reads the exec log back: the same verdict and figures
+    // (a --sim run writes no run.json: the test's flags are given again)
+    const analyzed = spawnSync(glomers, ['analyze', run.dir, '-w', 'sched', '--bin', sched, ...killLine], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+    expect(analyzed.status, analyzed.stdout + analyzed.stderr).toBe(0);
+    const again = (JSON.parse(readFileSync(path.join(run.dir, 'results.json'), 'utf8')) as { workload: Record<string, unknown> }).workload;
+    expect(again['completed-task-count']).toBe(run.workload['completed-task-count']);
+    expect(again.efficiency).toBe(run.workload.efficiency);
   }, 120_000);
 });
