@@ -3,7 +3,7 @@
 // judged by the challenge: a missed limit makes it invalid (exit 1), and glomers.challenge in
 // results.json says which limit and by how much.
 import { parseTestArgs } from '../cli/cli.js';
-import type { Json, TestOptions, Validity } from '../types.js';
+import type { CheckResult, Json, TestOptions, Validity } from '../types.js';
 
 /** One published limit: the figure must stay strictly below `below`. */
 interface Limit {
@@ -109,8 +109,8 @@ export interface LimitGrade {
   'valid?': Validity;
 }
 
-function numberAt(section: Json | undefined, ...keys: string[]): number | null {
-  let value: Json | undefined = section;
+function numberAt(section: CheckResult | Json | undefined, ...keys: string[]): number | null {
+  let value: CheckResult | Json | undefined = section;
   for (const key of keys) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
     value = value[key];
@@ -123,7 +123,10 @@ function numberAt(section: Json | undefined, ...keys: string[]): number | null {
  * :net :servers :msgs-per-op, latency the workload's stable-latencies). A figure the run did
  * not produce grades unknown.
  */
-export function gradeChallenge(name: string, figures: { net: Json; workload: Json }): { [key: string]: Json } {
+/** results.json's glomers.challenge. */
+export type ChallengeGrade = { name: string; 'valid?': Validity; limits: Json[] };
+
+export function gradeChallenge(name: string, figures: { net: CheckResult; workload: CheckResult }): ChallengeGrade {
   const limits = CHALLENGES[name]?.limits ?? [];
   const valueOf = (figure: Limit['figure']): number | null => {
     if (figure === 'msgs-per-op') return numberAt(figures.net, 'servers', 'msgs-per-op');

@@ -4,6 +4,7 @@
 import type { CheckResult, Json, NodeProblem, RunOutput, Validity } from '../types.js';
 import type { WorkloadVerdict } from '../workload.js';
 import { timedCheck, type CheckTiming } from './check.js';
+import { gradeChallenge } from './challenge.js';
 import { checkAvailability } from './checkers/availability.js';
 import { checkStats } from './checkers/stats.js';
 import { checkExceptions, neverOkSentences, summarizeFailures, type FailureSummary } from './exceptions.js';
@@ -39,6 +40,8 @@ export interface GlomersSection extends CheckResult {
   failures: FailureSummary;
   /** the workload checker's explanation of its verdict (facts and plots; see check/explain.ts) */
   explanation: Explanation;
+  /** --challenge: the challenge's limits against this run (check/challenge.ts) */
+  challenge?: { [key: string]: Json };
 }
 
 /** Keys in Maelstrom's order (the order its console and results.edn show). */
@@ -139,6 +142,12 @@ export function assembleResults(run: AnalyzedRun): Results {
   const workload = run.verdict.workload;
   const glomers = glomersSection(run);
   glomers.failures['never-ok'] = neverOkSentences(stats, glomers.failures);
+  // Under --challenge the run is judged by the challenge too: a missed limit fails it.
+  if (run.opts.challenge !== undefined) {
+    const grade = gradeChallenge(run.opts.challenge, { net, workload });
+    glomers.challenge = grade;
+    glomers['valid?'] = mergeValidity([glomers['valid?'], grade['valid?']]);
+  }
   const valid = mergeValidity(
     [perf, timeline, exceptions, stats, availability, net, workload, glomers].map((section) => section['valid?']),
   );
