@@ -4,6 +4,7 @@
 import type { Json, NodeProblem, RunOutput } from '../types.js';
 import { toEdn } from './edn.js';
 import type { Results } from '../check/results.js';
+import { challengeSummaryLine } from '../check/challenge.js';
 import { workloadViewSummary } from './views/index.js';
 import { CONSOLE_FACTS, explanationLines, failureGroupText, latencyByF, latencyRowText, nemesisLines, neverOkHeader, operationsText, SECTION_NAMES } from './figures.js';
 
@@ -123,6 +124,8 @@ export function formatSummary(results: Results, run: RunOutput): string {
     lines.push('Findings:');
     for (const finding of findings) lines.push(`  ${finding}`);
   }
+  const challenge = challengeSummaryLine(results.glomers.challenge);
+  if (challenge !== null) lines.push(challenge);
   lines.push(`Results in ${run.storeDir}`);
   lines.push('');
 
