@@ -93,7 +93,7 @@ function differences(opts: TestOptions, line: string): string[] {
  */
 export function challengeMismatch(name: string, opts: TestOptions): string | undefined {
   const challenge = CHALLENGES[name];
-  if (challenge === undefined) return `--challenge takes one of ${Object.keys(CHALLENGES).join(', ')}, got ${JSON.stringify(name)}`;
+  if (challenge === undefined) return `--challenge takes one of ${Object.keys(CHALLENGES).sort().join(', ')}, got ${JSON.stringify(name)}`;
   const each = challenge.lines.map((line) => differences(opts, line));
   if (each.some((diff) => diff.length === 0)) return undefined;
   const expected = challenge.lines.map((line) => `  glomers test ${line.replace('--bin B', `--bin ${opts.bin}`)}`).join('\n');
