@@ -39,11 +39,11 @@ describe('timer bucket', () => {
     bucket = scheduleTimer(bucket, 'gone', 10, 0, limits).next;
     bucket = cancelTimer(bucket, 'gone', 1, false).next;
     const byOne = claimDue(bucket, 1, 20, 10);
-    expect(byOne.outcome).toEqual([{ id: 'due', dueMs: 10 }]);
+    expect(byOne.outcome).toEqual([{ id: 'due', dueMs: 10, takenOver: false }]);
     // epoch 1's own retry sees its claim again; epoch 2 takes it over; epoch 1 then gets nothing
-    expect(claimDue(byOne.next, 1, 20, 10)).toEqual({ next: byOne.next, outcome: [{ id: 'due', dueMs: 10 }] });
+    expect(claimDue(byOne.next, 1, 20, 10)).toEqual({ next: byOne.next, outcome: [{ id: 'due', dueMs: 10, takenOver: false }] });
     const byTwo = claimDue(byOne.next, 2, 20, 10);
-    expect(byTwo.outcome).toEqual([{ id: 'due', dueMs: 10 }]);
+    expect(byTwo.outcome).toEqual([{ id: 'due', dueMs: 10, takenOver: true }]);
     expect(claimDue(byTwo.next, 1, 20, 10).outcome).toEqual([]);
     expect(liveTimers(byTwo.next, 3).map((t) => t.id).sort()).toEqual(['due', 'later']);
   });

@@ -9,8 +9,9 @@
 //
 // A timer's life: pending -> firing(epoch) -> fired, or pending -> cancelled. `firing` is the
 // leader's claim, written before it sends the fire: a cancel that finds it is too late (22), and a
-// leader of a later epoch that finds it re-fires the timer, because the claimant may have died
-// before sending. So a crash between claim and fire costs a duplicate, never a missed timer.
+// leader of a later epoch that finds it fires the timer again unless the claimant's fired record
+// (server.ts) says it was sent, because the claimant may have died before sending. So a crash
+// between claim and fire costs a duplicate at worst, never a missed timer.
 
 import type { Json } from '../lib/index.js';
 
@@ -118,25 +119,32 @@ export function cancelTimer(bucket: Bucket, id: string, nowMs: number, retried: 
   return { next, outcome: 'cancelled' };
 }
 
+/** A timer a claim gave the leader; takenOver: an earlier leader had claimed it and may have fired it. */
+export interface Claimed {
+  id: string;
+  dueMs: number;
+  takenOver: boolean;
+}
+
 /**
  * The leader of `epoch` claims every timer of the bucket due by `horizonMs`: pending ones, and ones
  * an earlier leader claimed and may never have fired. Returns every such timer the bucket now shows
  * as ours, also those claimed by an earlier attempt of ours whose reply was lost, at most maxClaims.
  */
-export function claimDue(bucket: Bucket, epoch: number, horizonMs: number, maxClaims: number): Change<Array<{ id: string; dueMs: number }>> {
+export function claimDue(bucket: Bucket, epoch: number, horizonMs: number, maxClaims: number): Change<Claimed[]> {
   let next: Map<string, TimerEntry> | undefined;
-  const claimed: Array<{ id: string; dueMs: number }> = [];
+  const claimed: Claimed[] = [];
   for (const [id, entry] of bucket) {
     if (claimed.length >= maxClaims) break;
     if (entry.dueMs > horizonMs) continue;
     const ours = entry.state === 'firing' && entry.epoch === epoch;
-    const claimable = entry.state === 'pending' || (entry.state === 'firing' && entry.epoch < epoch);
-    if (!ours && !claimable) continue;
-    if (claimable) {
+    const takenOver = entry.state === 'firing' && entry.epoch < epoch;
+    if (!ours && !takenOver && entry.state !== 'pending') continue;
+    if (!ours) {
       next ??= new Map(bucket);
       next.set(id, { state: 'firing', dueMs: entry.dueMs, epoch });
     }
-    claimed.push({ id, dueMs: entry.dueMs });
+    claimed.push({ id, dueMs: entry.dueMs, takenOver });
   }
   return { next: next ?? bucket, outcome: claimed };
 }
@@ -155,11 +163,12 @@ export function markFired(bucket: Bucket, ids: readonly string[], epoch: number,
   return { next: next ?? bucket, outcome: marked };
 }
 
-/** Timers a leader must fire some day: pending ones and ones claimed by an epoch before `epoch`. */
-export function liveTimers(bucket: Bucket, epoch: number): Array<{ id: string; dueMs: number }> {
-  const live: Array<{ id: string; dueMs: number }> = [];
+/** Timers a leader must fire some day: pending ones and ones claimed by an epoch before `epoch` (taken over). */
+export function liveTimers(bucket: Bucket, epoch: number): Array<{ id: string; dueMs: number; takenOver: boolean }> {
+  const live: Array<{ id: string; dueMs: number; takenOver: boolean }> = [];
   for (const [id, entry] of bucket) {
-    if (entry.state === 'pending' || (entry.state === 'firing' && entry.epoch < epoch)) live.push({ id, dueMs: entry.dueMs });
+    if (entry.state === 'pending') live.push({ id, dueMs: entry.dueMs, takenOver: false });
+    else if (entry.state === 'firing' && entry.epoch < epoch) live.push({ id, dueMs: entry.dueMs, takenOver: true });
   }
   return live;
 }

@@ -18,6 +18,8 @@ import { createStore } from './store.js';
 import type { TimersOptions } from './args.js';
 
 export const LEASE_KEY = 'timers/lease';
+/** A fired timer's record in lin-kv: the epoch that sent its fire. */
+export const firedKey = (id: string): string => `timers/fired/${id}`;
 export const WEBHOOK = 'webhook';
 
 export interface Clock {
@@ -32,6 +34,8 @@ const systemClock: Clock = { epochMs: () => Date.now(), monoMs: () => performanc
 interface ViewEntry {
   dueMs: number;
   bucket: number;
+  /** an earlier leader claimed it: ask its fired record before firing it again */
+  takenOver?: boolean;
 }
 
 interface Leadership {
@@ -189,11 +193,32 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
       // A due timer the bucket does not show as ours was cancelled, fired, or claimed by a successor.
       for (const id of dueIds) if (!claimed.has(id)) state.view.delete(id);
       if (leaseEpoch(state.lease) !== epoch) return;
-      for (const { id, dueMs } of result.outcome) {
+      for (const { id, dueMs, takenOver } of result.outcome) {
+        const viewed = state.view.get(id);
         state.view.delete(id);
-        if (!state.firedUnmarked.has(id) && !state.armed.has(id)) arm(id, dueMs, bucket, epoch);
+        if (state.firedUnmarked.has(id) || state.armed.has(id)) continue;
+        if (takenOver || viewed?.takenOver === true) armUnlessFired(id, dueMs, bucket, epoch);
+        else arm(id, dueMs, bucket, epoch);
       }
     });
+  }
+
+  // A timer an earlier leader claimed: it fired it if its fired record exists (written in the same
+  // write as the fire), and then only the mark is missing. Unreadable: fire (a duplicate at worst).
+  function armUnlessFired(id: string, dueMs: number, bucket: number, epoch: number): void {
+    state.armed.set(id, () => {});
+    kv.readOr(firedKey(id), null).then(
+      (record) => {
+        state.armed.delete(id);
+        if (leaseEpoch(state.lease) !== epoch) return;
+        if (record === null) arm(id, dueMs, bucket, epoch);
+        else markAsFired(bucket, [id], epoch);
+      },
+      () => {
+        state.armed.delete(id);
+        if (leaseEpoch(state.lease) === epoch) arm(id, dueMs, bucket, epoch);
+      },
+    );
   }
 
   function arm(id: string, dueMs: number, bucket: number, epoch: number): void {
@@ -214,6 +239,9 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
       return;
     }
     sendFire(id);
+    // In the same write as the fire, so no crash or pause can come between them: a successor that
+    // finds the timer still claimed under this epoch learns from it that the fire was sent.
+    kv.write(firedKey(id), epoch).catch(() => {});
     markAsFired(bucket, [id], epoch);
   }
 
@@ -302,7 +330,7 @@ function syncView(state: Leadership, bucket: number, value: Bucket, epoch: numbe
   for (const [id, entry] of value) {
     if (isDone(entry)) state.view.delete(id);
   }
-  for (const { id, dueMs } of liveTimers(value, epoch)) addToView(state, id, { dueMs, bucket }, maxViewTimers);
+  for (const { id, dueMs, takenOver } of liveTimers(value, epoch)) addToView(state, id, { dueMs, bucket, takenOver }, maxViewTimers);
   // Claimed by us earlier but not fired (the lease had lapsed then): fire them when it is valid again.
   for (const [id, entry] of value) {
     if (entry.state === 'firing' && entry.epoch === epoch && !state.firedUnmarked.has(id) && !state.armed.has(id)) addToView(state, id, { dueMs: entry.dueMs, bucket }, maxViewTimers);
