@@ -2,7 +2,7 @@
 // against the challenge's published limits.
 import { describe, expect, it } from 'vitest';
 import { parseTestArgs } from '../cli/cli.js';
-import type { TestOptions } from '../types.js';
+import type { CheckResult, TestOptions } from '../types.js';
 import { CHALLENGES, challengeMismatch, challengeSummaryLine, gradeChallenge } from './challenge.js';
 
 function optsOf(line: string): TestOptions {
@@ -11,9 +11,9 @@ function optsOf(line: string): TestOptions {
   return parsed.opts;
 }
 
-const figures = (msgsPerOp: number | null, medianMs: number, maxMs: number) => ({
-  net: { 'valid?': true as const, servers: msgsPerOp === null ? {} : { 'msgs-per-op': msgsPerOp } },
-  workload: { 'valid?': true as const, 'stable-latencies': { '0.5': medianMs, '1': maxMs } },
+const figures = (msgsPerOp: number | null, medianMs: number, maxMs: number): { net: CheckResult; workload: CheckResult } => ({
+  net: { 'valid?': true, servers: msgsPerOp === null ? {} : { 'msgs-per-op': msgsPerOp } },
+  workload: { 'valid?': true, 'stable-latencies': { '0.5': medianMs, '1': maxMs } },
 });
 
 describe('--challenge command lines', () => {
