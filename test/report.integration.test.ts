@@ -133,6 +133,14 @@ describe('report and summary explain invalid verdicts', () => {
     expectLatencyAndAvailability(outcome);
   });
 
+  it('txn-rw-register with a copy per node: the anomalies in one sentence, each transaction drawn with its node', () => {
+    const outcome = run(['-w', 'txn-rw-register', '--bin', wrong('txn-local.mjs'), '--node-count', '2', '--concurrency', '2', '--time-limit', '2', '--rate', '30']);
+    expect(outcome.exitCode, outcome.console).toBe(1);
+    expect(outcome.console).toMatch(/^Why: The history shows [\w-]+.*, so it is not [\w-]+.*; each anomaly is drawn below\.$/m);
+    expect(outcome.html).toMatch(/T\d+ · process \d+ · n[01]</);
+    expectLatencyAndAvailability(outcome);
+  });
+
   it('lin-kv against a node that supports nothing: the errors, and that only the never-succeeding fs fail the run', () => {
     const outcome = run(['-w', 'lin-kv', '--bin', wrong('not-supported.mjs'), '--node-count', '1', '--concurrency', '2', '--time-limit', '2', '--rate', '20']);
     expect(outcome.exitCode, outcome.console).toBe(1);

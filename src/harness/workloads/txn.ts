@@ -8,7 +8,7 @@
 // skew towards the higher slots, write values per key 1, 2, 3, ... and, once a key has had
 // max-writes-per-key writes, the next write to it retires it for a fresh key.
 
-import type { Json, Op, Rng, TestOptions } from '../types.js';
+import type { CheckResult, Json, Op, Rng, TestOptions } from '../types.js';
 import { SchemaError } from '../types.js';
 import type { Workload, WorkloadVerdict } from '../workload.js';
 import { once, type Gen } from '../run/generator.js';
@@ -18,6 +18,7 @@ import { UnknownModelError, validateModels } from '../check/checkers/elle/models
 import { singleRpcClient, validateReply } from './rpc.js';
 import { S } from './reply-schema.js';
 import { txnView } from '../report/views/txn.js';
+import { explainSafely, explanation } from '../check/explain.js';
 
 /** A micro-operation: [f, key, value]; reads go out with a null value. */
 export type Mop = [string, Json, Json];
@@ -306,7 +307,18 @@ export function glomersExtra(glomers: TxnCheckResult['glomers'], strict: boolean
 export function checkTxn(kind: TxnKind, history: readonly Op[], opts: TestOptions, deadlineMs: number): WorkloadVerdict {
   const strict = strictMode(opts);
   const r = kind.check(history, { consistencyModels: consistencyModels(opts), deadlineMs, strict });
-  return { workload: r.workload, extra: glomersExtra(r.glomers, strict) };
+  return { workload: r.workload, extra: glomersExtra(r.glomers, strict), explanation: explainSafely(() => explanation(txnHeadline(r.workload), [])) };
+}
+
+/** The txn verdict in one sentence, from Maelstrom's keys; the anomalies themselves are drawn by the txn view. */
+function txnHeadline(workload: CheckResult): string {
+  const words = (key: string): string[] => (Array.isArray(workload[key]) ? (workload[key] as Json[]).map(String) : []);
+  const anomalies = words('anomaly-types');
+  if (workload['valid?'] === 'unknown') return `The transaction checker could not decide: ${String(workload['error'] ?? 'no reason given')}.`;
+  if (anomalies.length === 0) return 'No anomalies: the history is consistent with the models checked.';
+  // `not` holds the weakest models ruled out; `also-not` only what follows from them
+  const not = words('not');
+  return `The history shows ${anomalies.join(', ')}${not.length > 0 ? `, so it is not ${not.join(' or ')}` : ''}; each anomaly is drawn below.`;
 }
 
 // ---------------------------------------------------------------------------------------------
