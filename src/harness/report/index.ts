@@ -1,7 +1,7 @@
 // The output stage of a run: results files, the HTML report, the console summary and the
 // process exit code (Maelstrom's: 0 valid, 1 invalid, 2 unknown).
 
-import { writeFile } from 'node:fs/promises';
+import { unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Validity } from '../types.js';
 import { EDN_MAX_LIST_ITEMS, toEdn } from './edn.js';
@@ -64,15 +64,27 @@ async function messageWindows(results: Results, run: AnalyzedRun): Promise<Messa
 export async function writeResults(run: AnalyzedRun, options: FinishOptions = {}): Promise<{ valid: Validity; exitCode: number }> {
   const results = assembleResults(run);
   const dir = run.storeDir;
-  const writes = [
-    writeFile(path.join(dir, 'results.json'), formatResultsJson(results)),
+  const files: Array<[string, () => string | Promise<string>]> = [
+    ['results.json', () => formatResultsJson(results)],
     // results.edn shows at most EDN_MAX_LIST_ITEMS of a list; results.json has every finding
-    writeFile(path.join(dir, 'results.edn'), toEdn(results, undefined, EDN_MAX_LIST_ITEMS) + '\n'),
-    writeFile(path.join(dir, 'report.html'), renderReportHtml(results, run, await messageWindows(results, run))),
+    ['results.edn', () => toEdn(results, undefined, EDN_MAX_LIST_ITEMS) + '\n'],
+    ['report.html', async () => renderReportHtml(results, run, await messageWindows(results, run))],
   ];
-  if (options.writeHistory !== false && run.historyWritten !== true) writes.push(writeFile(path.join(dir, 'history.jsonl'), formatHistoryJsonl(run.history)));
-  await Promise.all(writes);
+  if (options.writeHistory !== false && run.historyWritten !== true) files.push(['history.jsonl', () => formatHistoryJsonl(run.history)]);
+  // A full disk or a read-only store costs the files, never the verdict: it is printed, then what failed.
+  // A file cut short is removed: none is clearer than a truncated one.
+  const written = await Promise.allSettled(
+    files.map(async ([name, text]) => writeFile(path.join(dir, name), await text()).catch(async (err: unknown) => {
+      await unlink(path.join(dir, name)).catch(() => {});
+      throw err;
+    })),
+  );
   (options.out ?? process.stdout).write(formatSummary(results, run));
+  written.forEach((outcome, k) => {
+    if (outcome.status === 'fulfilled') return;
+    const reason = outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
+    process.stderr.write(`glomers: could not write ${path.join(dir, files[k]?.[0] ?? '')}: ${reason}\n`);
+  });
   const valid = results['valid?'];
   return { valid, exitCode: exitCodeFor(valid) };
 }
