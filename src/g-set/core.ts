@@ -167,6 +167,7 @@ function append(state: GsetState, originId: string, element: number, nowMs: numb
   origin.heldAtMs.push(nowMs);
   state.members.add(element);
   ownRow(state).set(originId, origin.elements.length);
+  if (origin.heldAtMs.length !== origin.elements.length) throw new Error(`invariant: ${originId} has ${origin.elements.length} elements and ${origin.heldAtMs.length} arrival times`);
 }
 
 function ownRow(state: GsetState): Counts {
@@ -308,23 +309,34 @@ export function lackAgeMs(state: GsetState, peer: string | PeerBook, nowMs: numb
 type Route = 'open' | 'ack-only' | 'closed';
 
 /**
- * What this node may send to `peer` now: the star, or a leaf-to-leaf detour (see the top). A peer
- * cut off from us still gets a message every round it lacks something: that is how we find out
- * the partition healed, at most one round after it did.
+ * Whose turn it is to probe a silent peer this round: the two ends of a link take turns (the
+ * lower node id in even rounds), so a cut link carries one message a round, and a healed one is
+ * found out within a round.
  */
+function probeTurn(state: GsetState, peer: string, nowMs: number): boolean {
+  return (Math.floor(nowMs / state.config.roundMs) + (state.self < peer ? 0 : 1)) % 2 === 0;
+}
+
+/** What this node may send to `peer` now: the star, or a leaf-to-leaf detour (see the top). */
 function route(state: GsetState, peer: string, book: PeerBook, nowMs: number): Route {
+  if (silent(state, book, nowMs) && !probeTurn(state, peer, nowMs)) return 'closed';
   if (state.self === state.hub || peer === state.hub) return 'open';
   if (state.hubCut.has(peer) || lackAgeMs(state, state.hub, nowMs) >= state.config.suspectMs) return 'open';
   return book.ackOwed ? 'ack-only' : 'closed';
 }
 
+/** A peer that has not answered our last message and lacks an element held for suspectMs. */
+function silent(state: GsetState, book: PeerBook, nowMs: number): boolean {
+  return book.lastHeardMs < book.lastSentMs && lackAgeMs(state, book, nowMs) >= state.config.suspectMs;
+}
+
 /**
- * At the hub: the leaves that have not answered its last message and lack an element held for
- * suspectMs. A leaf that answered is not cut off, however old what it lacks: it gets it this round.
+ * At the hub: the silent leaves. A leaf that answered is not cut off, however old what it lacks:
+ * it gets it this round.
  */
 function cutList(state: GsetState, nowMs: number): string[] {
   if (state.self !== state.hub) return [];
-  return [...state.peers].filter(([, book]) => book.lastHeardMs < book.lastSentMs && lackAgeMs(state, book, nowMs) >= state.config.suspectMs).map(([peer]) => peer);
+  return [...state.peers].filter(([, book]) => silent(state, book, nowMs)).map(([peer]) => peer);
 }
 
 /**
@@ -380,7 +392,11 @@ export function tick(state: GsetState, nowMs: number): Outgoing[] {
     if (data.length === 0 && !news(state, book, cutKey)) continue;
     book.ackOwed = false;
     book.lastSentMs = nowMs;
-    for (const [originId, start, elements] of data) book.sentUpTo.set(originId, start + elements.length);
+    for (const [originId, start, elements] of data) {
+      const held = state.origins.get(originId)?.elements.length ?? 0;
+      if (start < 0 || start + elements.length > held) throw new Error(`invariant: sending ${originId} ${start}+${elements.length} of ${held}`);
+      book.sentUpTo.set(originId, start + elements.length);
+    }
     if (data.length > 0) book.lastDataSentMs = nowMs;
     book.told = new Map(ownRow(state));
     book.toldCut = cutKey;
