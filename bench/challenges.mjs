@@ -4,8 +4,14 @@
 //
 // usage: node bench/challenges.mjs [NAME...] [--runs N] [--time-limit S]
 //   NAME: any of the lines below (default: all); `--time-limit` shortens every line for a quick look.
+import { mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, runGlomers } from './broadcast-runs.mjs';
+
+// Disk-mode counters keep their files here, not in the shared temp dir the nodes run in.
+const counterDataDir = path.join(os.tmpdir(), `bench-counter-data-${process.pid}`);
+const disk = ['--durability', 'disk', '--data-dir', counterDataDir];
 
 const counter = ['--node-count', '3', '--rate', '100', '--time-limit', '20'];
 const kafka = ['--node-count', '2', '--concurrency', '2n', '--time-limit', '20', '--rate', '1000'];
@@ -15,9 +21,9 @@ const tutorial = ['--node-count', '3', '--concurrency', '4n', '--rate', '30', '-
 /** name -> workload, bin, harness args, node args */
 const LINES = {
   'counter (4)': ['g-counter', 'counter', [...counter, '--nemesis', 'partition'], []],
-  'counter --durability disk': ['g-counter', 'counter', [...counter, '--nemesis', 'partition'], ['--durability', 'disk']],
+  'counter --durability disk': ['g-counter', 'counter', [...counter, '--nemesis', 'partition'], disk],
   'counter partition,kill': ['g-counter', 'counter', [...counter, '--nemesis', 'partition,kill'], []],
-  'counter disk partition,kill': ['g-counter', 'counter', [...counter, '--nemesis', 'partition,kill'], ['--durability', 'disk']],
+  'counter disk partition,kill': ['g-counter', 'counter', [...counter, '--nemesis', 'partition,kill'], disk],
   'pn-counter': ['pn-counter', 'counter', [...counter, '--nemesis', 'partition'], []],
   'kafka 5a': ['kafka', 'kafka', ['--node-count', '1', '--concurrency', '2n', '--time-limit', '20', '--rate', '1000'], []],
   'kafka 5c': ['kafka', 'kafka', kafka, []],
@@ -63,6 +69,7 @@ const range = (values) => {
   return lo === hi ? fmt(lo) : `${fmt(lo)}–${fmt(hi)}`;
 };
 
+mkdirSync(counterDataDir, { recursive: true });
 console.log('| line | command | runs valid | servers msgs-per-op | availability | checker s |');
 console.log('|---|---|---|---|---|---|');
 let failures = 0;
@@ -80,4 +87,5 @@ for (const name of chosen) {
   );
   for (const row of rows) if (row.error) console.error(`${name}: ${row.error}`);
 }
+rmSync(counterDataDir, { recursive: true, force: true });
 process.exit(failures === 0 ? 0 : 1);
