@@ -49,8 +49,10 @@ export function isSimWorker(): boolean {
 
 /** The worker's loop: one job at a time until the harness disconnects. */
 export function runSimWorker(): void {
-  // A worker dies with its parent: a closed channel (the parent exited, however) ends it.
-  process.on('disconnect', () => process.exit(0));
+  // A worker dies with its parent: a closed channel (the parent exited, however) ends it. The real
+  // exit, taken now: during a run process.exit is the simulated nodes' (globals.ts).
+  const exitWorker = process.exit.bind(process);
+  process.on('disconnect', () => exitWorker(0));
   const reply = (result: SimJobResult): void => {
     if (process.connected) process.send?.(result, undefined, {}, () => {});
   };
