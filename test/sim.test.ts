@@ -169,10 +169,10 @@ describe.skipIf(!built)('glomers test --sim', () => {
     expect(JSON.stringify(pauses)).toContain('"paused"');
   }, 30_000);
 
-  it('a node not built on src/lib is refused with the reason', () => {
+  it('a node not built on src/lib is refused with the reason, before the run (a usage error)', () => {
     const run = simRun('fixture', ['-w', 'echo', '--bin', 'test/fixtures/fixture-node.js', '--node-count', '1', '--time-limit', '2', '--seed', '1']);
-    expect(run.ran.status).toBe(255);
-    expect(run.ran.stderr).toContain('never called createNode()');
+    expect(run.ran.status).toBe(254);
+    expect(run.ran.stderr).toContain('--sim runs nodes built on the glomers runtime');
   }, 20_000);
 
   it('--seeds needs --sim', () => {

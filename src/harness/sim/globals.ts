@@ -11,7 +11,17 @@ export const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
 /** What a node's own timers go through: the node decides whether a timer still runs (killed, paused). */
 export interface TimerScope {
   schedule(delayMs: number, fn: () => void, repeatMs: number | null): () => void;
+  /** false once the node is dead: none of its code runs any more */
+  readonly alive: boolean;
+  /** Ends the node as its process would end: process.exit, or an exception nothing caught. */
+  crash(error: unknown, how: CrashCause): void;
 }
+
+/** What ended a node's process, as Node would say it. */
+export type CrashCause = 'uncaught exception' | 'unhandled promise rejection';
+
+/** The real process.exit, captured before any simulation patches it (the harness's own exits). */
+export const realProcessExit: (code?: number) => never = process.exit.bind(process);
 
 /** A node called process.exit: the call throws this out of the node's code instead of ending the worker. */
 export class SimExit extends Error {
@@ -24,6 +34,15 @@ export class SimExit extends Error {
 export interface SimGlobals {
   /** The node whose code runs now (its timers belong to it); null between nodes. */
   current: TimerScope | null;
+  /**
+   * The node whose event ran last. Code that runs outside any event (a promise continuation after
+   * an await, a callback of real I/O) is that node's: the clock runs one event per turn and lets
+   * its microtasks settle before the next, so an unhandled rejection or a process.exit there is
+   * charged to it.
+   */
+  lastRan: TimerScope | null;
+  /** An exception or rejection no node code caught: the node it belongs to crashes. */
+  uncaught(error: unknown, how: CrashCause): void;
   install(): void;
   restore(): void;
 }
@@ -37,6 +56,7 @@ interface FakeTimeout {
   [Symbol.toPrimitive](): number;
 }
 
+/** onUncaught: an exception that belongs to no node (the harness's own, a bug) is reported there. */
 export function createSimGlobals(clock: SimClock, rng: Rng, onUncaught: (error: unknown) => void): SimGlobals {
   const saved: Array<() => void> = [];
   const nowMs = (): number => SIM_EPOCH_MS + Math.floor(clock.nowNs() / 1e6);
@@ -44,6 +64,12 @@ export function createSimGlobals(clock: SimClock, rng: Rng, onUncaught: (error: 
 
   const globals: SimGlobals = {
     current: null,
+    lastRan: null,
+    uncaught(error, how) {
+      const owner = globals.current ?? globals.lastRan;
+      if (owner === null) onUncaught(error);
+      else owner.crash(error, how);
+    },
     install() {
       const g = globalThis as unknown as Record<string, unknown>;
       const replace = (target: Record<string, unknown>, key: string, value: unknown): void => {
@@ -77,8 +103,12 @@ export function createSimGlobals(clock: SimClock, rng: Rng, onUncaught: (error: 
         { bigint: (): bigint => BigInt(clock.nowNs()) },
       );
       replace(process as unknown as Record<string, unknown>, 'hrtime', hrtime);
+      // The node dies here, before the throw unwinds: src/lib answers a handler's exception with
+      // error 13, and that answer must not leave a process that has exited.
       replace(process as unknown as Record<string, unknown>, 'exit', (code?: number) => {
-        throw new SimExit(typeof code === 'number' ? code : 0);
+        const exit = new SimExit(typeof code === 'number' ? code : 0);
+        globals.uncaught(exit, 'uncaught exception');
+        throw exit;
       });
 
       const timer = (delayMs: unknown, fn: unknown, args: unknown[], repeat: boolean): FakeTimeout => {
@@ -86,14 +116,13 @@ export function createSimGlobals(clock: SimClock, rng: Rng, onUncaught: (error: 
         // Node's rule: a delay below 1 ms (or not a number) is 1 ms; setImmediate's is 0 (next turn).
         const delay = delayMs === 'immediate' ? 0 : typeof delayMs === 'number' && delayMs >= 1 ? delayMs : 1;
         const run = (): void => {
-          try {
-            (fn as (...a: unknown[]) => void)(...args);
-          } catch (error) {
-            onUncaught(error);
-          }
+          (fn as (...a: unknown[]) => void)(...args);
         };
+        // A node's own timer runs in its scope, which crashes the node on a throw (as a process
+        // dies of an exception in a bare setTimeout callback); one set after an await belongs to
+        // the node whose event ran last.
         const scope = globals.current;
-        const cancel = scope !== null ? scope.schedule(delay, run, repeat ? delay : null) : unscopedTimer(clock, delay, run, repeat);
+        const cancel = scope !== null ? scope.schedule(delay, run, repeat ? delay : null) : unscopedTimer(clock, globals, delay, run, repeat);
         const id = nextTimerId++;
         const handle: FakeTimeout = {
           cancel,
@@ -122,13 +151,24 @@ export function createSimGlobals(clock: SimClock, rng: Rng, onUncaught: (error: 
   return globals;
 }
 
-/** A timer set outside any node's event (after an await): it belongs to no node and always runs. */
-function unscopedTimer(clock: SimClock, delayMs: number, run: () => void, repeat: boolean): () => void {
+/**
+ * A timer set outside any node's event (after an await). It runs whether or not its node is
+ * paused (as before), but not once its node is dead, and a throw in it crashes that node; set by
+ * no node at all (the harness's own), a throw is reported through uncaught.
+ */
+function unscopedTimer(clock: SimClock, globals: SimGlobals, delayMs: number, run: () => void, repeat: boolean): () => void {
+  const owner = globals.lastRan;
   let cancel = (): void => {};
   const arm = (): void => {
     cancel = clock.setTimer(delayMs, () => {
+      if (owner !== null && !owner.alive) return;
       if (repeat) arm();
-      run();
+      globals.lastRan = owner;
+      try {
+        run();
+      } catch (error) {
+        globals.uncaught(error, 'uncaught exception');
+      }
     });
   };
   arm();

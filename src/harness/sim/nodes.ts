@@ -11,7 +11,7 @@ import { deriveRng } from '../util/rng.js';
 import type { NodeBackend } from '../nodes/backend.js';
 import type { Message } from '../types.js';
 import type { SimClock } from './clock.js';
-import { SimExit, type SimGlobals, type TimerScope } from './globals.js';
+import { SimExit, type CrashCause, type SimGlobals, type TimerScope } from './globals.js';
 import { nodeFactory } from './load.js';
 
 /** Log text buffered per node before it is appended to the node's log file. */
@@ -119,21 +119,24 @@ function createSimNode(
   const inScope = (fn: () => void): void => {
     const previous = globals.current;
     globals.current = node;
+    globals.lastRan = node;
     try {
       fn();
     } catch (error) {
-      crashed(error);
+      crashed(error, 'uncaught exception');
     } finally {
       globals.current = previous;
     }
   };
-  const crashed = (error: unknown): void => {
+  const crashed = (error: unknown, how: CrashCause): void => {
+    if (state === 'dead') return;
     if (error instanceof SimExit) {
       die('exit', `crashed during the test with exit status ${error.code} (process.exit)`, error.code);
       return;
     }
     writeLog(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    die('exit', `crashed during the test with an uncaught exception: ${error instanceof Error ? error.message : String(error)}`, 1);
+    // Node ends a process with status 1 on both.
+    die('exit', `crashed during the test with an ${how}: ${error instanceof Error ? error.message : String(error)}`, 1);
   };
 
   const drain = (): void => {
@@ -214,11 +217,12 @@ function createSimNode(
     const url = `${pathToFileURL(options.binPath).href}?sim=${encodeURIComponent(sim.runTag)}&node=${encodeURIComponent(nodeId)}&start=${incarnation}`;
     process.argv = [process.argv[0] ?? 'node', options.binPath, ...options.args];
     globals.current = node;
+    globals.lastRan = node;
     // Not awaited: the bundle's top level ends in `await node.run()`, which settles only when the node stops.
     const evaluated = (factory !== null ? factory() : import(url)).then(
       () => 'finished' as const,
       (error: unknown) => {
-        crashed(error);
+        crashed(error, 'uncaught exception');
         return 'failed' as const;
       },
     );
@@ -243,6 +247,10 @@ function createSimNode(
     get exited() {
       return exited;
     },
+    get alive() {
+      return state !== 'dead';
+    },
+    crash: crashed,
     write(message: Message) {
       if (state === 'dead') return;
       inbox.push(`${JSON.stringify(message)}\n`);

@@ -17,7 +17,7 @@ let runsInThisProcess = 0;
 export async function runSimTest(opts: TestOptions, deps: RunDeps): Promise<TestOutcome> {
   const clock = createSimClock();
   const globals = createSimGlobals(clock, deriveRng(opts.seed, 'node-globals'), (error) => {
-    process.stderr.write(`glomers --sim: uncaught exception in a node timer: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(`glomers --sim: uncaught exception outside every node: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   });
   const runTag = `${process.pid}-${++runsInThisProcess}`;
   // Files nodes write in their working directory or under os.tmpdir() go to a folder of this run,
@@ -52,12 +52,12 @@ export async function runSimTest(opts: TestOptions, deps: RunDeps): Promise<Test
     },
     afterNodes: restore,
   };
-  // What a node's code leaves unhandled would end a node process; here it would end the harness
-  // (its teardown handlers treat these as internal errors). During the run they are logged instead.
-  const text = (reason: unknown): string => (reason instanceof Error ? (reason.stack ?? reason.message) : String(reason));
+  // What a node's code leaves unhandled ends a node process, and here ends that node (the one whose
+  // event ran last: globals.lastRan); it must not end the harness, whose own handlers would take
+  // it for an internal error.
   const swapped = swapListeners({
-    unhandledRejection: (reason: unknown) => process.stderr.write(`glomers --sim: unhandled promise rejection in a node: ${text(reason)}\n`),
-    uncaughtException: (error: unknown) => process.stderr.write(`glomers --sim: uncaught exception in a node: ${text(error)}\n`),
+    unhandledRejection: (reason: unknown) => globals.uncaught(reason, 'unhandled promise rejection'),
+    uncaughtException: (error: unknown) => globals.uncaught(error, 'uncaught exception'),
   });
   try {
     return await clock.drive(runTest(opts, { ...deps, backend }));

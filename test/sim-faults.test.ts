@@ -1,0 +1,81 @@
+// Nodes that misbehave under --sim, through bin/glomers: a crash ends the run as a real crash does
+// (exit 255, "crashed" problem), single or swept; a node that never lets virtual time pass, or
+// eats memory, ends the run as errored with the reason and every results file written.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from './support/spawn.js';
+
+const glomers = path.join(repoRoot, 'bin', 'glomers');
+const built = existsSync(glomers);
+const root = mkdtempSync(path.join(os.tmpdir(), 'glomers-sim-faults-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A generous bound: the machine may be shared with much other work. */
+const SPAWN_TIMEOUT_MS = 120_000;
+
+function glomersTest(args: string[], env: NodeJS.ProcessEnv = {}): Ran {
+  const result = spawnSync(glomers, ['test', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: SPAWN_TIMEOUT_MS, killSignal: 'SIGKILL', env: { ...process.env, ...env } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Bundles a unique-ids node whose generate handler runs `body` (the node is `node`). */
+async function buildNode(name: string, body: string, topLevel = ''): Promise<string> {
+  const source = path.join(root, `${name}.ts`);
+  writeFileSync(
+    source,
+    `import { createNode } from ${JSON.stringify(path.join(repoRoot, 'src/lib/index.js'))};\n` +
+      `const node = createNode();\nlet next = 0;\n${topLevel}\n` +
+      `node.handle('generate', {}, (message) => {\n${body}\nreturn { type: 'generate_ok', id: node.id + '-' + next++ };\n});\nawait node.run();\n`,
+  );
+  const out = path.join(root, 'bin', name);
+  await build({ entryPoints: [source], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', banner: { js: '#!/usr/bin/env node' }, logLevel: 'warning' });
+  chmodSync(out, 0o755);
+  return out;
+}
+
+const idsLine = (bin: string): string[] => ['-w', 'unique-ids', '--bin', bin, '--node-count', '2', '--time-limit', '3', '--rate', '50'];
+
+function results(store: string): { 'valid?': unknown; glomers: { problems: Array<{ node: string; kind: string; detail: string; 'exit-code'?: number | null }>; 'stopped-early'?: string } } {
+  return JSON.parse(readFileSync(path.join(store, 'unique-ids', 'latest', 'results.json'), 'utf8'));
+}
+
+describe.skipIf(!built)('--sim: a simulated node crashes where a process would', () => {
+  const bins: Record<string, string> = {};
+  beforeAll(async () => {
+    mkdirSync(path.join(root, 'bin'), { recursive: true });
+    writeFileSync(path.join(root, 'bin', 'package.json'), '{ "type": "module" }\n');
+    // Each crashes on its 20th request, well into the run.
+    bins.exit = await buildNode('exit-in-handler', `if (next === 20) process.exit(3);`);
+    bins.timer = await buildNode('throw-in-timer', `if (next === 20) setTimeout(() => { throw new Error('boom in a timer'); }, 1);`);
+    bins.rejection = await buildNode('unhandled-rejection', `if (next === 20) Promise.reject(new Error('nobody caught this'));`);
+  });
+
+  const cases = [
+    { name: 'process.exit(3) in a handler', bin: 'exit', detail: 'crashed during the test with exit status 3 (process.exit)', code: 3 },
+    { name: 'a throw in a plain setTimeout callback', bin: 'timer', detail: 'crashed during the test with an uncaught exception: boom in a timer', code: 1 },
+    { name: 'an unhandled rejection', bin: 'rejection', detail: 'crashed during the test with an unhandled promise rejection: nobody caught this', code: 1 },
+  ];
+  for (const { name, bin, detail, code } of cases) {
+    it(`${name}: exit 255 and a crash problem, single run and sweep`, () => {
+      const store = path.join(root, `store-${bin}`);
+      const single = glomersTest(['--sim', '--seed', '1', '--store', store, ...idsLine(bins[bin] as string)]);
+      expect(single.status, single.stdout + single.stderr).toBe(255);
+      expect(single.stderr).toContain('crashed');
+      const problems = results(store).glomers.problems;
+      expect(problems.some((p) => p.kind === 'exit' && p.detail === detail && p['exit-code'] === code), JSON.stringify(problems)).toBe(true);
+      const sweep = glomersTest(['--sim', '--seeds', '2', '--seed', '1', '--store', path.join(root, `sweep-${bin}`), ...idsLine(bins[bin] as string)]);
+      expect(sweep.status, sweep.stdout + sweep.stderr).toBe(255);
+      expect(sweep.stdout).toMatch(/^seed 1: /m);
+    }, SPAWN_TIMEOUT_MS * 2);
+  }
+});
