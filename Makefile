@@ -97,6 +97,14 @@ lin-kv-stress: build
 lin-kv-kill: build
 	$(RUNNER) -w lin-kv --bin bin/raft --node-count 5 --concurrency 4n --rate 30 --time-limit 60 --nemesis partition,kill --nemesis-interval 10
 
+# The tutorial line without faults (bin/raft's latency targets), and bench/raft.mjs: five runs of
+# each lin-kv line under bin/glomers with latency, msgs-per-op and availability in one table.
+lin-kv-quiet: build
+	$(RUNNER) -w lin-kv --bin bin/raft --node-count 3 --concurrency 4n --rate 30 --time-limit 60
+
+lin-kv-bench: build
+	node bench/raft.mjs
+
 txn-a: build
 	$(RUNNER) -w txn-rw-register --bin bin/txn --node-count 1 --time-limit 20 --rate 1000 --concurrency 2n --consistency-models read-uncommitted --availability total
 

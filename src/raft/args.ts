@@ -15,7 +15,7 @@ export interface RaftOptions {
 }
 
 export const defaultOptions: RaftOptions = {
-  timings: { ...defaultTimings, tickMs: 10, compactEvery: defaultLimits.compactEvery, heardWindowMs: defaultRelayTimings.heardWindowMs },
+  timings: { ...defaultTimings, tickMs: 10, compactEvery: defaultLimits.compactEvery, heardWindowMs: defaultRelayTimings.heardWindowMs, relayBatchMs: 40 },
   dir: '.',
   runId: undefined,
   fsync: true,
@@ -37,6 +37,8 @@ vote and log on disk (raft-<node>-<run>.jsonl in --dir) so a killed node restart
   --heard-window MS      relaying around one-way link failures: a peer silent this long is
                          reported as not heard (default ${defaultOptions.timings.heardWindowMs}; at
                          --latency L use about 2L more, and scale the other timings too)
+  --relay-batch MS      messages that must go through a relay wait up to MS to travel together
+                         (each relayed message costs two; default ${defaultOptions.timings.relayBatchMs}, 0 = at once)
   --compact-every N      snapshot after N applied entries (default ${defaultOptions.timings.compactEvery})
   --tick MS              timer granularity (default ${defaultOptions.timings.tickMs})
   --dir DIR              where the journal lives (default: working directory)
@@ -57,6 +59,7 @@ const numericFlags: Record<string, { field: keyof RaftTimings; min: number }> = 
   '--compact-every': { field: 'compactEvery', min: 1 },
   '--tick': { field: 'tickMs', min: 1 },
   '--heard-window': { field: 'heardWindowMs', min: 1 },
+  '--relay-batch': { field: 'relayBatchMs', min: 0 },
 };
 
 export function parseArgs(argv: readonly string[]): ParseResult {

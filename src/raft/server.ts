@@ -39,6 +39,11 @@ export interface RaftTimings {
   compactEvery: number;
   /** relay layer: a peer not heard from directly for this long is reported as not heard */
   heardWindowMs: number;
+  /**
+   * relay layer: messages that must go through a relay (a one-way partition) wait this long to
+   * travel together, since each costs two messages (0: at once)
+   */
+  relayBatchMs: number;
 }
 
 export interface RaftServer {
@@ -101,6 +106,18 @@ export function installRaft(
   // What the core produced in this synchronous stretch, applied together by flush().
   let batch: Output | undefined;
   let extra: Array<{ to: string; body: WireBody }> = [];
+  // Messages going through a relay, held for relayBatchMs and sent as one bundle per relay.
+  let relayed: Array<{ to: string; body: WireBody }> = [];
+  const holdRelayed = (message: { to: string; body: WireBody }): void => {
+    if (relayed.length === 0) {
+      node.after(timings.relayBatchMs, () => {
+        const held = relayed;
+        relayed = [];
+        for (const { to, body } of bundle(held)) node.send(to, body as OutBody);
+      });
+    }
+    relayed.push(message);
+  };
   const schedule = (): void => {
     if (batch === undefined) {
       batch = { persist: [], messages: [], answers: [] };
@@ -153,8 +170,15 @@ export function installRaft(
       }
     }
     const outgoing: Array<{ to: string; body: WireBody }> = [...forwards];
+    const nowMs = now();
     for (const { to, body } of out.messages) {
-      outgoing.push(relay === undefined ? { to, body: body as unknown as WireBody } : route(relay, to, body as unknown as WireBody, now()));
+      if (relay === undefined) {
+        outgoing.push({ to, body: body as unknown as WireBody });
+        continue;
+      }
+      const routed = route(relay, to, body as unknown as WireBody, nowMs);
+      if (routed.to !== to && timings.relayBatchMs > 0) holdRelayed(routed);
+      else outgoing.push(routed);
     }
     for (const { to, body } of bundle(outgoing)) node.send(to, body as OutBody);
     answer(out.answers);
@@ -181,6 +205,7 @@ export function installRaft(
       }
       throw error;
     }
+    if (out.persist.length === 0 && out.messages.length === 0 && out.answers.length === 0) return;
     schedule();
     const target = batch as Output;
     target.persist.push(...out.persist);
