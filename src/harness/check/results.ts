@@ -7,9 +7,10 @@ import { timedCheck, type CheckTiming } from './check.js';
 import { gradeChallenge } from './challenge.js';
 import { checkAvailability } from './checkers/availability.js';
 import { checkStats } from './checkers/stats.js';
-import { checkExceptions, neverOkSentences, summarizeFailures, type FailureSummary } from './exceptions.js';
+import { checkExceptions, neverOkSentences, summarizeFailures } from './exceptions.js';
 import { explanation as makeExplanation, nodeOfProcess, type Explanation } from './explain.js';
-import { nemesisSummary, type NemesisSummary } from './faults.js';
+import type { GlomersSection, Results } from './results-types.js';
+import { nemesisSummary } from './faults.js';
 import { netStatsFromCounts } from './net-stats.js';
 
 /** A run and its workload checker's verdict: everything the results and the report are made of. */
@@ -19,43 +20,7 @@ export interface AnalyzedRun extends RunOutput {
   timings: CheckTiming[];
 }
 
-/**
- * Ours, not Maelstrom's: facts about how the harness ran that Maelstrom has no key for.
- * `valid?` is false when a node crashed or failed init/setup (see glomersSection).
- */
-export interface GlomersSection extends CheckResult {
-  seed: number;
-  lateness: { [key: string]: Json };
-  problems: Json[];
-  /** the workload checker's own findings (WorkloadVerdict.extra), when it has any */
-  workload?: { [key: string]: Json };
-  'stopped-early'?: string;
-  /** wall-clock time of each checker; left out of simulated runs, whose results must be the same bytes for a seed */
-  'checker-ms'?: { [checker: string]: number };
-  /** present and true for a run in the deterministic simulation */
-  simulated?: boolean;
-  /** what the nemesis did: counts, time partitioned by shape, and per node time isolated, down and paused */
-  nemesis: NemesisSummary;
-  /** failed and indefinite client operations by error, and why an f that never succeeded fails the run */
-  failures: FailureSummary;
-  /** the workload checker's explanation of its verdict (facts and plots; see check/explain.ts) */
-  explanation: Explanation;
-  /** --challenge: the challenge's limits against this run (check/challenge.ts) */
-  challenge?: { [key: string]: Json };
-}
-
-/** Keys in Maelstrom's order (the order its console and results.edn show). */
-export interface Results {
-  perf: CheckResult;
-  timeline: CheckResult;
-  exceptions: CheckResult;
-  stats: CheckResult;
-  availability: CheckResult;
-  net: CheckResult;
-  workload: CheckResult;
-  glomers: GlomersSection;
-  'valid?': Validity;
-}
+export type { GlomersSection, Results } from './results-types.js';
 
 const WARNING_KINDS: ReadonlySet<NodeProblem['kind']> = new Set(['bad-line', 'flood', 'not-draining']);
 

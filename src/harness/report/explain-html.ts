@@ -5,7 +5,7 @@
 import type { Explanation, Plot } from '../check/explain.js';
 import type { FailureSummary } from '../check/exceptions.js';
 import type { FaultSpan } from '../check/faults.js';
-import type { Results } from '../check/results.js';
+import type { Results } from '../check/results-types.js';
 import { failureGroupText, LATENCY_POINTS, msText, type LatencyRow } from './figures.js';
 import { axes, bands, escapeXml, legend, makeFrame, niceStep, plotWidth, px, svgOpen, xPx, yPx, type LegendEntry, type PlotFrame } from './svg.js';
 

@@ -3,7 +3,7 @@
 // in words, and the commonest errors.
 
 import type { Op } from '../types.js';
-import type { Results } from '../check/results.js';
+import type { Results } from '../check/results-types.js';
 import { completedCalls, type Explanation } from '../check/explain.js';
 import type { FailureGroup } from '../check/exceptions.js';
 

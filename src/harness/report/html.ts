@@ -3,7 +3,7 @@
 // could have chosen (body types, ids, stderr, error texts) goes through escapeXml.
 
 import type { Json, Op, RunOutput } from '../types.js';
-import type { Results } from '../check/results.js';
+import type { Results } from '../check/results-types.js';
 import { faultSpans } from '../check/faults.js';
 import { completedCalls } from '../check/explain.js';
 import { workloadViewHtml } from './views/index.js';

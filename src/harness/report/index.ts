@@ -10,7 +10,7 @@ import { renderReportHtml } from './html.js';
 import { assembleResults, type AnalyzedRun } from '../check/results.js';
 import { formatSummary } from './summary.js';
 import { journalEventsBetween, plannedWindows, windowCollector, type MessageWindow } from './messages.js';
-import type { Results } from '../check/results.js';
+import type { Results } from '../check/results-types.js';
 
 export { createStoreDir, formatStoreTimestamp } from './store.js';
 export { assembleResults, mergeValidity, type AnalyzedRun, type Results } from '../check/results.js';

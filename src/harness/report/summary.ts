@@ -3,7 +3,7 @@
 
 import type { Json, NodeProblem, RunOutput } from '../types.js';
 import { toEdn } from './edn.js';
-import type { Results } from '../check/results.js';
+import type { Results } from '../check/results-types.js';
 import { challengeSummaryLine } from '../check/challenge.js';
 import { workloadViewSummary } from './views/index.js';
 import { CONSOLE_FACTS, explanationLines, failureGroupText, latencyByF, latencyRowText, nemesisLines, neverOkHeader, operationsText, SECTION_NAMES } from './figures.js';

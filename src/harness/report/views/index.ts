@@ -3,7 +3,7 @@
 // summary then say the view failed, and why.
 
 import type { RunOutput } from '../../types.js';
-import type { Results } from '../../check/results.js';
+import type { Results } from '../../check/results-types.js';
 import { escapeXml } from '../svg.js';
 import { kafkaView } from './kafka.js';
 import { linearizableView } from './linearizable.js';

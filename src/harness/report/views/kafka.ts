@@ -3,7 +3,7 @@
 // kafka workload's extra (results.glomers.workload: realtime-lag, errors, error-counts).
 
 import type { Json, Op } from '../../types.js';
-import type { Results } from '../../check/results.js';
+import type { Results } from '../../check/results-types.js';
 import { axes, escapeXml, legend, makeFrame, px, svgOpen, xPx, yPx, type LegendEntry } from '../svg.js';
 import { asArray, asMap, asNumber, asString, boundLines, capNote, clip, isMap, opFinder, seconds, showValue, SUMMARY_LINE_LIMIT, type JsonMap } from './common.js';
 import type { WorkloadView, ViewContext } from './types.js';

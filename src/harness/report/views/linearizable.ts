@@ -6,7 +6,7 @@
 // key's `explanation` in results.workload.results (src/harness/check/checkers/linearizable/report.ts).
 
 import type { Json } from '../../types.js';
-import type { Results } from '../../check/results.js';
+import type { Results } from '../../check/results-types.js';
 import { escapeXml, px } from '../svg.js';
 import { asArray, asMap, asNumber, asString, boundLines, capNote, clip, isMap, seconds, showValue, SUMMARY_LINE_LIMIT, type JsonMap } from './common.js';
 import type { ViewContext, WorkloadView } from './types.js';

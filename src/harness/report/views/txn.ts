@@ -6,7 +6,7 @@
 // that drop or alter micro-ops, list-append reads answered as appends).
 
 import type { Json, Op } from '../../types.js';
-import type { Results } from '../../check/results.js';
+import type { Results } from '../../check/results-types.js';
 import { escapeXml, px } from '../svg.js';
 import { asArray, asMap, asNumber, asString, boundLines, capNote, clip, isMap, opFinder, showValue, SUMMARY_LINE_LIMIT, type JsonMap } from './common.js';
 import type { ViewContext, WorkloadView } from './types.js';

@@ -1,7 +1,7 @@
 // The contract of a workload view: HTML sections for report.html and a few console lines.
 
 import type { Op, RunOutput } from '../../types.js';
-import type { Results } from '../../check/results.js';
+import type { Results } from '../../check/results-types.js';
 
 export interface ViewContext {
   history: readonly Op[];
