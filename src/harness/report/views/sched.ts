@@ -2,7 +2,7 @@
 // per worker, response ratio by submit time, faults shaded) and the lost or duplicated tasks in
 // words are the checker's explanation, which the report and the summary draw for every workload.
 
-import type { Results } from '../../check/results.js';
+import type { Results } from '../../check/results-types.js';
 import { escapeXml } from '../svg.js';
 import { asMap, asNumber } from './common.js';
 import type { WorkloadView } from './types.js';

@@ -3,7 +3,7 @@
 // is the timers checker's (results.workload: the error examples and quantiles; results.glomers.
 // workload: lateness-points).
 
-import type { Results } from '../../check/results.js';
+import type { Results } from '../../check/results-types.js';
 import { TIMER_ERROR_KINDS, timerErrorText } from '../../check/checkers/timers.js';
 import { axes, bands, escapeXml, makeFrame, marker, svgOpen, xPx, yPx, type FaultKind } from '../svg.js';
 import { asArray, asMap, asNumber, boundLines, SUMMARY_LINE_LIMIT } from './common.js';
