@@ -6,7 +6,7 @@
 // and fails on any error; a plain build skips them (they cost a type-check).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -38,10 +38,14 @@ for (const file of await readdir('examples')) {
 const shared = { bundle: true, platform: 'node', target: 'node20', format: 'esm', minify: false, sourcemap: false, legalComments: 'none', logLevel: 'warning' };
 
 await mkdir(outDir, { recursive: true });
+// Each bundle is written beside its place and renamed into it: a program started while another
+// build runs (tests run side by side) sees the old file or the new one, never half of one.
 await Promise.all(
   entries.map(async ({ entry, out }) => {
-    await build({ ...shared, entryPoints: [entry], outfile: out, banner: { js: '#!/usr/bin/env node' } });
-    await chmod(out, 0o755);
+    const partial = `${out}.${process.pid}.partial`;
+    await build({ ...shared, entryPoints: [entry], outfile: partial, banner: { js: '#!/usr/bin/env node' } });
+    await chmod(partial, 0o755);
+    await rename(partial, out);
   }),
 );
 // Bundles are ESM without a .mjs extension: this marker makes Node load them as modules
