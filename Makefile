@@ -11,8 +11,10 @@ SOURCES := $(shell find src examples -name '*.ts' ! -name '*.test.ts') build.mjs
 
 all: build
 
+# --ignore-scripts: esbuild's postinstall only checks its binary, which comes as an optional
+# dependency; skipping it keeps npm from opening `make` with warnings about install scripts.
 node_modules/.package-lock.json: package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
 bin/.stamp: node_modules/.package-lock.json $(SOURCES)
@@ -28,31 +30,37 @@ test: typecheck build
 	npx vitest run
 
 # --- Gossip Glomers challenges (command lines from docs/protocol.md §8) ---
+# BIN=path runs a target's command line on your own node (e.g. make broadcast-d BIN=./my-node);
+# our node's own settings after -- are then left out. Under bin/glomers, --challenge grades the run
+# against the challenge's limits and refuses a line that is not the challenge's.
+node_bin = $(or $(BIN),bin/$(1))
+our_args = $(if $(BIN),,-- $(1))
+challenge = $(if $(MAELSTROM),,--challenge $(1))
 echo: build
-	$(RUNNER) -w echo --bin bin/echo --node-count 1 --time-limit 10
+	$(RUNNER) $(call challenge,1) -w echo --bin $(call node_bin,echo) --node-count 1 --time-limit 10
 
 idgen: build
-	$(RUNNER) -w unique-ids --bin bin/idgen --time-limit 30 --rate 1000 --node-count 3 --availability total --nemesis partition
+	$(RUNNER) $(call challenge,2) -w unique-ids --bin $(call node_bin,idgen) --time-limit 30 --rate 1000 --node-count 3 --availability total --nemesis partition
 
 broadcast-a: build
-	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 1 --time-limit 20 --rate 10
+	$(RUNNER) $(call challenge,3a) -w broadcast --bin $(call node_bin,broadcast) --node-count 1 --time-limit 20 --rate 10
 
 broadcast-b: build
-	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 5 --time-limit 20 --rate 10
+	$(RUNNER) $(call challenge,3b) -w broadcast --bin $(call node_bin,broadcast) --node-count 5 --time-limit 20 --rate 10
 
 broadcast-c: build
-	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 5 --time-limit 20 --rate 10 --nemesis partition
+	$(RUNNER) $(call challenge,3c) -w broadcast --bin $(call node_bin,broadcast) --node-count 5 --time-limit 20 --rate 10 --nemesis partition
 
 # 3d and 3e share a command line; the node's settings after -- pick the trade-off. The node's
 # defaults pass both challenges; these hit our tighter targets (see README).
 broadcast-d: build
-	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100 -- --overlay star --interval 15
+	$(RUNNER) $(call challenge,3d) -w broadcast --bin $(call node_bin,broadcast) --node-count 25 --time-limit 20 --rate 100 --latency 100 $(call our_args,--overlay star --interval 15)
 
 broadcast-e: build
-	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100 -- --overlay star --interval 300
+	$(RUNNER) $(call challenge,3e) -w broadcast --bin $(call node_bin,broadcast) --node-count 25 --time-limit 20 --rate 100 --latency 100 $(call our_args,--overlay star --interval 300)
 
 broadcast-e-partition: build
-	$(RUNNER) -w broadcast --bin bin/broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100 --nemesis partition -- --overlay star --interval 300
+	$(RUNNER) -w broadcast --bin $(call node_bin,broadcast) --node-count 25 --time-limit 20 --rate 100 --latency 100 --nemesis partition $(call our_args,--overlay star --interval 300)
 
 # Challenge 6: txn-rw-register. 6b is two runs; the second must also keep total availability
 # through partitions. Add --strict to make glomers' own findings (G0, altered replies) count.
@@ -61,7 +69,7 @@ broadcast-e-partition: build
 # (kept under store/counter-disk, not the shared temp dir); both survive kills. memory needs no
 # seq-kv and loses, on a kill, the adds its process had not yet passed to a peer.
 counter: build
-	$(RUNNER) -w g-counter --bin bin/counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition
+	$(RUNNER) $(call challenge,4) -w g-counter --bin $(call node_bin,counter) --node-count 3 --rate 100 --time-limit 20 --nemesis partition
 
 counter-disk: build
 	@mkdir -p store/counter-disk
@@ -106,25 +114,25 @@ lin-kv-bench: build
 	node bench/raft.mjs
 
 txn-a: build
-	$(RUNNER) -w txn-rw-register --bin bin/txn --node-count 1 --time-limit 20 --rate 1000 --concurrency 2n --consistency-models read-uncommitted --availability total
+	$(RUNNER) $(call challenge,6a) -w txn-rw-register --bin $(call node_bin,txn) --node-count 1 --time-limit 20 --rate 1000 --concurrency 2n --consistency-models read-uncommitted --availability total
 
 txn-b: build
-	$(RUNNER) -w txn-rw-register --bin bin/txn --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted
-	$(RUNNER) -w txn-rw-register --bin bin/txn --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted --availability total --nemesis partition
+	$(RUNNER) $(call challenge,6b) -w txn-rw-register --bin $(call node_bin,txn) --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted
+	$(RUNNER) $(call challenge,6b) -w txn-rw-register --bin $(call node_bin,txn) --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted --availability total --nemesis partition
 
 txn-c: build
-	$(RUNNER) -w txn-rw-register --bin bin/txn --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition
+	$(RUNNER) $(call challenge,6c) -w txn-rw-register --bin $(call node_bin,txn) --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition
 
 # Challenge 5: kafka. 5b and 5c share a command line (docs/protocol.md §8). kafka-c-kill adds the kill
 # nemesis (Maelstrom's since July 2026): an acknowledged message must survive its node's SIGKILL.
 kafka-a: build
-	$(RUNNER) -w kafka --bin bin/kafka --node-count 1 --concurrency 2n --time-limit 20 --rate 1000
+	$(RUNNER) $(call challenge,5a) -w kafka --bin $(call node_bin,kafka) --node-count 1 --concurrency 2n --time-limit 20 --rate 1000
 
 kafka-b: build
-	$(RUNNER) -w kafka --bin bin/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000
+	$(RUNNER) $(call challenge,5b) -w kafka --bin $(call node_bin,kafka) --node-count 2 --concurrency 2n --time-limit 20 --rate 1000
 
 kafka-c: build
-	$(RUNNER) -w kafka --bin bin/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000
+	$(RUNNER) $(call challenge,5c) -w kafka --bin $(call node_bin,kafka) --node-count 2 --concurrency 2n --time-limit 20 --rate 1000
 
 kafka-c-kill: build
 	$(RUNNER) -w kafka --bin bin/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --nemesis kill
