@@ -23,6 +23,7 @@ import { deriveRng } from '../util/rng.js';
 import { startServices, startWorkloadServices, type WorkloadServices } from '../net/services.js';
 import type { LatenessStats, NodeProblem, Op, RunOutput, ServiceEvent, TestOptions, Validity } from '../types.js';
 import type { Workload, WorkloadClient } from '../workload.js';
+import { whyNoFolder } from '../util/writable.js';
 
 export const INIT_TIMEOUT_MS = 10_000;
 export const SETUP_TIMEOUT_MS = 5_000;
@@ -112,7 +113,7 @@ export async function runTest(opts: TestOptions, deps: RunDeps): Promise<TestOut
   try {
     storeDir = await deps.createStoreDir(opts, startedAt);
   } catch (err) {
-    throw new Error(`--store ${opts.storeDir}: cannot create the results folder there (${err instanceof Error ? err.message : String(err)}); pick a writable directory`);
+    throw new Error(`--store ${opts.storeDir}: cannot create the results folder there (${await whyNoFolder(opts.storeDir, err)}); pick a writable directory`);
   }
   const say = (line: string): void => {
     if (deps.progressStream !== null) (deps.progressStream ?? process.stderr).write(`${line}\n`);
