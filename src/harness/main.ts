@@ -16,7 +16,8 @@ import { createStoreDir } from './report/index.js';
 import { finishRun } from './finish.js';
 import { makeRunRecord, writeRunRecord } from './run/record.js';
 import { resolveBinary, runTest } from './run/runner.js';
-import { isSimWorker, runSimHere, runSimWorker } from './sim/worker.js';
+import { isSimWorker, runSimWorker } from './sim/worker.js';
+import { runSimHere } from './sim/single.js';
 import { mergeCommand, runSweep } from './sim/sweep.js';
 import { getWorkload, workloads } from './workloads/index.js';
 import type { TestOptions } from './types.js';
@@ -107,7 +108,7 @@ async function test(args: string[]): Promise<number> {
       const swept = await runSweep({ opts, count: seeds, testArgs: args, ...(sim?.shard === undefined ? {} : { shard: sim.shard }), stopRequested });
       return exitStatus(swept.exitCode);
     }
-    if (seeds === null) return exitStatus(await runSimHere(opts));
+    if (seeds === null) return exitStatus(await runSimHere(opts, stopRequested));
     // run.json goes in as the folder is made, so even a run that never finishes says what it was.
     const createRecordedStoreDir = async (o: TestOptions, startedAt: Date): Promise<string> => {
       const dir = await createStoreDir(o, startedAt);
@@ -119,8 +120,6 @@ async function test(args: string[]): Promise<number> {
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (message.startsWith('--bin') || message.startsWith('--store')) return usageFailure(message);
-    const storeProblem = storeFailure(err, opts.storeDir);
-    if (storeProblem !== undefined) return usageFailure(storeProblem);
     throw err;
   }
 }
@@ -128,21 +127,6 @@ async function test(args: string[]): Promise<number> {
 function usageFailure(message: string): number {
   process.stderr.write(`glomers: ${message}\n`);
   return EXIT_USAGE;
-}
-
-/** A store folder that cannot be made, said with its real cause (a read-only store is not "no such file"). */
-function storeFailure(err: unknown, storeDir: string): string | undefined {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  const target = (err as NodeJS.ErrnoException | null)?.path ?? storeDir;
-  const causes: { [code: string]: string } = {
-    EACCES: 'permission denied (EACCES)',
-    EPERM: 'not permitted (EPERM)',
-    EROFS: 'read-only file system (EROFS)',
-    ENOSPC: 'no space left on the device (ENOSPC)',
-    ENOTDIR: 'a part of the path is a file, not a folder (ENOTDIR)',
-  };
-  if (code === undefined || causes[code] === undefined || !path.resolve(target).startsWith(path.resolve(storeDir))) return undefined;
-  return `--store ${storeDir}: cannot write ${target}: ${causes[code]}`;
 }
 
 /** Our node programs beside this bundle (bin/<name>): `glomers node NAME [args]` runs one. */

@@ -7,6 +7,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatStoreTimestamp } from '../report/index.js';
 import type { TestOptions } from '../types.js';
+import { whyNoFolder } from '../util/writable.js';
 import { SimWorker, sweepParallelism, type SimJobResult } from './worker.js';
 
 /** Seeds one worker runs before it is replaced: each run leaves its nodes' module instances behind. */
@@ -124,7 +125,11 @@ export function shardSeeds(firstSeed: number, count: number, shard: Shard): numb
 export async function createSweepDir(opts: TestOptions, shard: Shard): Promise<string> {
   const suffix = shard.count === 1 ? '' : `-shard-${shard.index}-of-${shard.count}`;
   const dir = path.join(path.resolve(opts.storeDir), opts.workload, `sweep-${formatStoreTimestamp(new Date())}${suffix}`);
-  await mkdir(dir, { recursive: true });
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new Error(`--store ${opts.storeDir}: cannot create the sweep's folder there (${await whyNoFolder(opts.storeDir, err)}); pick a writable directory`);
+  }
   return dir;
 }
 
