@@ -8,6 +8,7 @@ import {
   parseMessage,
   readElements,
   receive,
+  sendNow,
   tick,
   type GsetConfig,
   type GsetMessage,
@@ -24,13 +25,16 @@ function world(startedMs = 1) {
   const cut = new Set<string>();
   const sent: Array<Outgoing & { src: string; atMs: number }> = [];
   let nowMs = 0;
-  const deliver = (src: string, out: Outgoing) => {
+  const deliver = (src: string, out: Outgoing): void => {
     sent.push({ ...out, src, atMs: nowMs });
     if (cut.has(`${src}>${out.dest}`)) return;
     // Through JSON, as on the wire, and through the parser, as the server does.
     const parsed = parseMessage(JSON.parse(JSON.stringify(out.body)) as { [key: string]: unknown }, nodes, config);
     if (typeof parsed === 'string') throw new Error(parsed);
-    receive(states.get(out.dest)!, src, parsed, nowMs);
+    const receiver = states.get(out.dest)!;
+    if (!receive(receiver, src, parsed, nowMs)) return;
+    const answer = sendNow(receiver, src, nowMs);
+    if (answer !== undefined) deliver(out.dest, answer);
   };
   /** each node's next round, as its server schedules it */
   const nextRoundMs = new Map(nodes.map((id) => [id, nextRoundDelayMs(states.get(id)!, 0)]));
@@ -148,6 +152,20 @@ describe('g-set core under partitions', () => {
     w.runUntil(1200); // the hub's round: its report shows it lacks 1
     w.runUntil(2050); // n1's next round sends 1 and 2, not only 2
     expect(readElements(w.states.get('n0')!).sort()).toEqual([1, 2]);
+  });
+
+  it('a cut link carries one message a round (its ends take turns), and a heal is answered at once', () => {
+    const w = world();
+    w.runUntil(10);
+    w.partition([['n1'], ['n0', 'n2']]);
+    w.add('n1', 1);
+    w.add('n0', 2);
+    w.runUntil(8050);
+    const cutLink = w.sent.filter((m) => m.atMs > 3000 && m.atMs <= 8050 && [m.src, m.dest].sort().join() === 'n0,n1');
+    expect(cutLink.length).toBeLessThanOrEqual(6); // five rounds
+    w.partition([]);
+    w.runUntil(9150); // one round after the heal
+    expect(w.sets()).toEqual([[1, 2], [1, 2], [1, 2]]);
   });
 
   it('memory holds the set and a few numbers per peer: a long partition grows nothing else', () => {

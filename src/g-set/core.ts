@@ -225,12 +225,17 @@ export function parseMessage(body: { [key: string]: unknown }, nodes: readonly s
 }
 
 /** Merges a peer's message (already parsed). */
-export function receive(state: GsetState, peer: string, message: GsetMessage, nowMs: number): void {
+/**
+ * Merges a peer's message (already parsed). Returns true when the peer had been silent (cut off)
+ * and is heard again: the caller answers at once (sendNow) rather than at the next round.
+ */
+export function receive(state: GsetState, peer: string, message: GsetMessage, nowMs: number): boolean {
   const book = state.peers.get(peer);
-  if (book === undefined || !message.from.startsWith(`${peer}:`)) return;
+  if (book === undefined || !message.from.startsWith(`${peer}:`)) return false;
   adoptHolder(book, message.from);
   // A late message of an earlier process of that node tells nothing about the current one.
-  if (book.holder !== message.from) return;
+  if (book.holder !== message.from) return false;
+  const back = silent(state, book, nowMs);
   if (peer === state.hub) state.hubCut = new Set(message.cut);
   if (message.data.length > 0) book.ackOwed = true;
   book.lastHeardMs = nowMs;
@@ -258,6 +263,7 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
   }
   // It sent us what we had: our acknowledgement was lost, so tell it again what we hold.
   if (stale) book.told = undefined;
+  return back;
 }
 
 /** The knowledge row of a holder, created unless maxOrigins holders are known already. */
@@ -382,25 +388,36 @@ function knowledgeJson(state: GsetState): KnowledgeJson {
 
 /** One round of this node: a message to every peer that lacks data or knowledge and may be sent to. */
 export function tick(state: GsetState, nowMs: number): Outgoing[] {
-  const out: Outgoing[] = [];
   const cut = cutList(state, nowMs);
-  const cutKey = cut.join(',');
+  const out: Outgoing[] = [];
   for (const [peer, book] of state.peers) {
-    const way = route(state, peer, book, nowMs);
-    if (way === 'closed') continue;
-    const data = way === 'open' ? dataFor(state, book, nowMs) : [];
-    if (data.length === 0 && !news(state, book, cutKey)) continue;
-    book.ackOwed = false;
-    book.lastSentMs = nowMs;
-    for (const [originId, start, elements] of data) {
-      const held = state.origins.get(originId)?.elements.length ?? 0;
-      if (start < 0 || start + elements.length > held) throw new Error(`invariant: sending ${originId} ${start}+${elements.length} of ${held}`);
-      book.sentUpTo.set(originId, start + elements.length);
-    }
-    if (data.length > 0) book.lastDataSentMs = nowMs;
-    book.told = new Map(ownRow(state));
-    book.toldCut = cutKey;
-    out.push({ dest: peer, body: { type: 'gset', from: state.holder, data, know: knowledgeJson(state), cut } });
+    const message = messageFor(state, peer, book, cut, nowMs);
+    if (message !== undefined) out.push(message);
   }
   return out;
+}
+
+/** The message for one peer now, off-round (a peer back from a partition), if it is due one. */
+export function sendNow(state: GsetState, peer: string, nowMs: number): Outgoing | undefined {
+  const book = state.peers.get(peer);
+  return book === undefined ? undefined : messageFor(state, peer, book, cutList(state, nowMs), nowMs);
+}
+
+function messageFor(state: GsetState, peer: string, book: PeerBook, cut: string[], nowMs: number): Outgoing | undefined {
+  const cutKey = cut.join(',');
+  const way = route(state, peer, book, nowMs);
+  if (way === 'closed') return undefined;
+  const data = way === 'open' ? dataFor(state, book, nowMs) : [];
+  if (data.length === 0 && !news(state, book, cutKey)) return undefined;
+  book.ackOwed = false;
+  book.lastSentMs = nowMs;
+  for (const [originId, start, elements] of data) {
+    const held = state.origins.get(originId)?.elements.length ?? 0;
+    if (start < 0 || start + elements.length > held) throw new Error(`invariant: sending ${originId} ${start}+${elements.length} of ${held}`);
+    book.sentUpTo.set(originId, start + elements.length);
+  }
+  if (data.length > 0) book.lastDataSentMs = nowMs;
+  book.told = new Map(ownRow(state));
+  book.toldCut = cutKey;
+  return { dest: peer, body: { type: 'gset', from: state.holder, data, know: knowledgeJson(state), cut } };
 }

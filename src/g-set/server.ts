@@ -2,7 +2,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, RPCError, type Node } from '../lib/index.js';
-import { addElement, createGset, nextRoundDelayMs, parseMessage, readElements, receive, tick, defaultGsetConfig, type GsetConfig, type GsetState } from './core.js';
+import { addElement, createGset, defaultGsetConfig, nextRoundDelayMs, parseMessage, readElements, receive, sendNow, tick, type GsetConfig, type GsetState } from './core.js';
 
 export interface GsetHandle {
   state(): GsetState | undefined;
@@ -44,7 +44,11 @@ export function installGset(node: Node, config: GsetConfig = defaultGsetConfig):
       node.log(`dropping gset from ${message.src}: ${parsed}`);
       return undefined;
     }
-    receive(state, message.src, parsed, Date.now());
+    // A peer back from a partition is answered now, not at the next round.
+    if (receive(state, message.src, parsed, Date.now())) {
+      const answer = sendNow(state, message.src, Date.now());
+      if (answer !== undefined) node.send(answer.dest, { ...answer.body });
+    }
     return undefined;
   });
 
