@@ -135,7 +135,7 @@ const NODE_PROGRAMS = ['broadcast', 'counter', 'echo', 'g-set', 'idgen', 'kafka'
 function runNodeProgram(args: string[]): Promise<number> {
   const [name, ...nodeArgs] = args;
   if (name === undefined || !NODE_PROGRAMS.includes(name)) {
-    return Promise.resolve(usageFailure(`node takes a program name: ${NODE_PROGRAMS.join(', ')}; e.g. glomers test -w broadcast --bin "$(npm root)/glomers/bin/broadcast", or glomers node broadcast --help`));
+    return Promise.resolve(usageFailure(`node takes a program name: ${NODE_PROGRAMS.join(', ')}; e.g. glomers node broadcast --help; as a --bin: node_modules/.bin/glomers-broadcast`));
   }
   const file = path.join(path.dirname(fileURLToPath(import.meta.url)), name);
   if (!existsSync(file)) return Promise.resolve(usageFailure(`node ${name}: ${file} is missing (run \`node build.mjs\`)`));
