@@ -27,6 +27,7 @@ import {
   type Task,
 } from './scheduler.js';
 import { boundedSet, remember } from './worker.js';
+import { createGuard, GUARD_TICK_MS, mayAnswer, tick as guardTick } from './client-guard.js';
 
 const TICK_MS = 50;
 /** Jobs waiting for their log chunk, beyond which submits are refused with 11. */
@@ -130,7 +131,15 @@ export function startScheduler(node: Node, kv: KV, workers: ReadonlyArray<{ id: 
 
   const pause = (ms: number): Promise<void> => new Promise((resolve) => node.after(ms, resolve));
 
+  // Replies to clients that may have given up are not sent (client-guard.ts).
+  const guard = createGuard(Date.now());
+  node.every(GUARD_TICK_MS, () => guardTick(guard, Date.now()));
+  const answerable = (receivedAtMs: number): boolean => mayAnswer(guard, receivedAtMs, Date.now());
+
   node.handle('submit', { job: 'string', tasks: 'array' }, async (msg) => {
+    const receivedAtMs = Date.now();
+    // Possibly read long after it was sent: neither taken nor answered (the client records info).
+    if (!answerable(receivedAtMs)) return undefined;
     const job = parseJob(msg.body.job, msg.body.tasks);
     if (typeof job === 'string') throw new RPCError(ErrorCode.MalformedRequest, job);
     // While a restarted scheduler recovers its log, new jobs wait for it (flush starts after).
@@ -138,11 +147,16 @@ export function startScheduler(node: Node, kv: KV, workers: ReadonlyArray<{ id: 
     if (waiting.length >= MAX_WAITING_JOBS || state.tasks.size + job.tasks.length > MAX_OPEN_TASKS) {
       throw new RPCError(ErrorCode.TemporarilyUnavailable, 'this scheduler has too much work queued; try another');
     }
-    await new Promise<void>((resolve, reject) => {
-      waiting.push({ job, settle: (error) => (error === undefined ? resolve() : reject(error)) });
-      flush();
-    });
-    return { type: 'submit_ok' };
+    try {
+      await new Promise<void>((resolve, reject) => {
+        waiting.push({ job, settle: (error) => (error === undefined ? resolve() : reject(error)) });
+        flush();
+      });
+    } catch (error) {
+      if (!answerable(receivedAtMs)) return undefined;
+      throw error;
+    }
+    return answerable(receivedAtMs) ? { type: 'submit_ok' } : undefined;
   });
 
   // ---- granting: the oldest pending task to whichever worker asks, its claim in lin-kv first

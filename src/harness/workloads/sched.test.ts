@@ -81,6 +81,9 @@ describe('sched workload', () => {
     expect(allAcceptedTasksDone(h.ops, [complete('j0.0')])).toBe(false);
     // j1 is indeterminate: nothing to wait for
     expect(allAcceptedTasksDone(h.ops, [complete('j0.0'), complete('j0.1')])).toBe(true);
+    // a submit still in flight may yet be acknowledged (a paused scheduler answers on resume)
+    h.invoke(2, 'submit', { job: 'j2', tasks: [{ id: 'j2.0', duration_ms: 10 }] }, 4);
+    expect(allAcceptedTasksDone(h.ops, [complete('j0.0'), complete('j0.1')])).toBe(false);
     expect(schedWorkload.defaultFinalWaitS).toBe(120);
   });
 });

@@ -68,18 +68,25 @@ function submittedTable(opts: TestOptions): Map<string, number> {
   return table;
 }
 
-/** True once every task of every accepted (ok) submit has a completion in the exec log. */
+/**
+ * True once no submit is in flight (one still may be acknowledged: a paused scheduler answers
+ * when it resumes) and every task of every acknowledged submit has a completion in the exec log.
+ */
 export function allAcceptedTasksDone(history: readonly Op[], events: readonly ServiceEvent[]): boolean {
   const completed = new Set<string>();
   for (const event of events) {
     if (event.service === EXEC_SERVICE_ID && event.type === 'complete' && typeof event.task === 'string') completed.add(event.task);
   }
+  const inFlight = new Set<number | 'nemesis'>();
   for (const op of history) {
-    if (op.f !== 'submit' || op.type !== 'ok') continue;
+    if (op.f !== 'submit') continue;
+    if (op.type === 'invoke') inFlight.add(op.process);
+    else inFlight.delete(op.process);
+    if (op.type !== 'ok') continue;
     const job = parseSubmitValue(op.value);
     if (job === null || job.tasks.some((task) => !completed.has(task.id))) return false;
   }
-  return true;
+  return inFlight.size === 0;
 }
 
 const submitClient = singleRpcClient({
