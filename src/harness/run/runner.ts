@@ -15,7 +15,7 @@ import { createJournal } from '../net/journal.js';
 import { createLineFile, type LineFile } from '../util/line-file.js';
 import { historyLine } from './history-file.js';
 import { createNemesis, type NemesisTarget } from './nemesis.js';
-import { createNetwork, type Network } from '../net/network.js';
+import { BEHIND_P99_MS, createNetwork, type Network } from '../net/network.js';
 import { formatProblem, nodeLogPath, startNode, type NodeProcess, type NodeProcessOptions } from '../nodes/process.js';
 import { createProgress, type Progress } from './progress.js';
 import { previewJson } from '../../lib/protocol.js';
@@ -250,12 +250,14 @@ function withHarnessBusy(lateness: LatenessStats, harnessBusy: number | undefine
 }
 
 function behindWarning(lateness: LatenessStats): string {
-  const late = `the harness delivered messages late (p99 ${lateness.p99Ms.toFixed(1)} ms, max ${lateness.maxMs.toFixed(1)} ms)`;
-  const busy =
-    lateness.harnessBusy !== undefined && lateness.harnessBusy > HARNESS_BUSY_BEHIND
-      ? `the harness was busy ${Math.round(lateness.harnessBusy * 100)} % of the load phase, so it, not the nodes, limited how fast messages moved; `
-      : '';
-  return `glomers: warning: ${busy}${late}; latencies and message counts in this run are distorted`;
+  const reasons: string[] = [];
+  if (lateness.harnessBusy !== undefined && lateness.harnessBusy > HARNESS_BUSY_BEHIND) {
+    reasons.push(`the harness was busy ${Math.round(lateness.harnessBusy * 100)} % of the load phase, so it, not the nodes, limited how fast messages moved`);
+  }
+  if (lateness.p99Ms > BEHIND_P99_MS) {
+    reasons.push(`the harness delivered messages late (p99 ${lateness.p99Ms.toFixed(1)} ms, max ${lateness.maxMs.toFixed(1)} ms)`);
+  }
+  return `glomers: warning: ${reasons.join('; ')}; latencies and message counts in this run are distorted`;
 }
 
 function spawnNode(run: Run, nodeId: string): NodeProcess {
