@@ -58,6 +58,9 @@ const killLine = ['--seed', '3', '--node-count', '3', '--slots', '1', '--job-tas
 // Many tasks in flight when a partition starts: their answers are cut off, not their runs.
 const partitionLine = ['--seed', '4', '--node-count', '4', '--schedulers', '1', '--slots', '4', '--task-ms', '500', '--rate', '20', '--time-limit', '10', '--nemesis', 'partition', '--nemesis-interval', '2', '--final-wait', '30', '--exactly-once'];
 
+// Pauses: replies wait for the resume, jobs are acknowledged late, clients give up meanwhile.
+const pauseLine = ['--seed', '3', '--node-count', '5', '--slots', '2', '--job-tasks', '3', '--task-ms', '50', '--task-dist', 'exponential', '--rate', '20', '--time-limit', '10', '--nemesis', 'pause', '--nemesis-interval', '2', '--final-wait', '60'];
+
 describe.skipIf(!built)('sched workload under --sim', () => {
   it('catches a scheduler that keeps accepted jobs only in memory losing tasks to kills', () => {
     const run = simRun(fixtureBin('memory-scheduler'), killLine);
@@ -74,8 +77,8 @@ describe.skipIf(!built)('sched workload under --sim', () => {
     expect(run.workload['lost-count']).toBe(0);
   }, 120_000);
 
-  it('bin/sched passes both lines: nothing lost, nothing run twice', () => {
-    for (const line of [killLine, partitionLine]) {
+  it('bin/sched passes the kill, partition and pause lines: nothing lost, nothing run twice', () => {
+    for (const line of [killLine, partitionLine, pauseLine]) {
       const run = simRun(sched, [...line, '--exactly-once']);
       expect(run.status, run.output).toBe(0);
       expect(run.workload['lost-count']).toBe(0);
