@@ -1,7 +1,7 @@
 // Nodes that misbehave under --sim, through bin/glomers: a crash ends the run as a real crash does
 // (exit 255, "crashed" problem), single or swept; a node that never lets virtual time pass, or
 // eats memory, ends the run as errored with the reason and every results file written.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,4 +78,73 @@ describe.skipIf(!built)('--sim: a simulated node crashes where a process would',
       expect(sweep.stdout).toMatch(/^seed 1: /m);
     }, SPAWN_TIMEOUT_MS * 2);
   }
+});
+
+describe.skipIf(!built)('--sim: a run past its budget ends as errored, with the reason and its results', () => {
+  const bins: Record<string, string> = {};
+  beforeAll(async () => {
+    mkdirSync(path.join(root, 'bin'), { recursive: true });
+    writeFileSync(path.join(root, 'bin', 'package.json'), '{ "type": "module" }\n');
+    // From the 20th request on, each node: waits for Date.now() to move (it does not, inside one
+    // event); doubles its setTimeout(0) timers for ever; allocates without end in one handler; or
+    // keeps 16 MB per request.
+    bins.spin = await buildNode('spin', `if (next === 20) { const t = Date.now(); while (Date.now() < t + 10) {} }`);
+    bins.storm = await buildNode('storm', `if (next === 20) { const storm = () => { setTimeout(storm, 0); setTimeout(storm, 0); }; storm(); }`);
+    bins.hog = await buildNode('hog', `if (next === 20) { const hog = []; for (;;) hog.push(new Array(1e5).fill(next)); }`);
+    bins.leak = await buildNode('leak', `kept.push(new Array(2e6).fill(next));`, 'const kept = [];');
+  });
+
+  function expectErrored(store: string, ran: Ran, reason: RegExp): void {
+    expect(ran.status, ran.stdout + ran.stderr).toBe(255);
+    for (const file of ['results.json', 'results.edn', 'report.html', 'history.jsonl']) expect(existsSync(path.join(store, 'unique-ids', 'latest', file)), file).toBe(true);
+    const problems = results(store).glomers.problems;
+    expect(problems.some((p) => p.kind === 'exit' && reason.test(p.detail)), JSON.stringify(problems)).toBe(true);
+  }
+
+  it('a node waiting for Date.now() to move inside a handler: its worker is killed past the wall budget', () => {
+    const store = path.join(root, 'store-spin');
+    const started = performance.now();
+    const ran = glomersTest(['--sim', '--seed', '1', '--store', store, ...idsLine(bins.spin as string)], { GLOMERS_SIM_WALL_S: '3' });
+    expectErrored(store, ran, /past its wall budget of 3 s/);
+    expect(results(store).glomers['stopped-early']).toMatch(/wall budget/);
+    // killed at 3 s + 1.5 s of grace; the rest is start-up and checking on a loaded machine
+    expect(performance.now() - started).toBeLessThan(60_000);
+  }, SPAWN_TIMEOUT_MS);
+
+  it('a doubling setTimeout(0) storm: the node is stopped past the events-per-instant budget, the others go on', () => {
+    const store = path.join(root, 'store-storm');
+    const ran = glomersTest(['--sim', '--seed', '1', '--store', store, ...idsLine(bins.storm as string)]);
+    expectErrored(store, ran, /over 100000 events at virtual time [\d.]+ ms without time moving/);
+  }, SPAWN_TIMEOUT_MS);
+
+  it('allocation without end in one handler: V8 ends the worker at its heap limit, the results are written from the stream', () => {
+    const store = path.join(root, 'store-hog');
+    const ran = glomersTest(['--sim', '--seed', '1', '--store', store, ...idsLine(bins.hog as string)], { GLOMERS_SIM_HEAP_MB: '100' });
+    expectErrored(store, ran, /exited with SIGABRT \(V8 aborts so when the heap passes its limit, here 1124 MB\)/);
+  }, SPAWN_TIMEOUT_MS);
+
+  it('a node keeping memory across events: every node is stopped at the heap budget', () => {
+    const store = path.join(root, 'store-leak');
+    const ran = glomersTest(['--sim', '--seed', '1', '--store', store, ...idsLine(bins.leak as string)], { GLOMERS_SIM_HEAP_MB: '300' });
+    expectErrored(store, ran, /n0, n1 stopped by the simulation's budget .*heap reached \d+ MB \(budget 300 MB\)/);
+  }, SPAWN_TIMEOUT_MS);
+
+  it('SIGTERM while a node spins: the worker is killed after the stop grace, results written, exit 143', async () => {
+    const store = path.join(root, 'store-sigterm');
+    const child = spawn(glomers, ['test', '--sim', '--seed', '1', '--store', store, ...idsLine(bins.spin as string)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const killer = setTimeout(() => child.kill('SIGKILL'), SPAWN_TIMEOUT_MS - 10_000);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      child.kill('SIGTERM');
+      const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      expect(status, stderr).toBe(143);
+      expect(stderr).toContain('its worker was killed');
+      expect(results(store).glomers['stopped-early']).toMatch(/^interrupted/);
+    } finally {
+      clearTimeout(killer);
+      child.kill('SIGKILL');
+    }
+  }, SPAWN_TIMEOUT_MS);
 });

@@ -2,6 +2,7 @@
 // run (network, clients, interpreter, every node's timers). drive() pops the next timer, moves
 // virtual time to it, runs it, and lets every microtask and promise chain settle (a real
 // setImmediate turn) before the next, as Node runs one macrotask at a time.
+import { getHeapStatistics } from 'node:v8';
 import { MinHeap } from '../util/heap.js';
 import type { Clock } from '../clock.js';
 
@@ -16,8 +17,29 @@ interface Timer {
   cancelled: boolean;
 }
 
-/** Consecutive events at one virtual instant beyond which the run is declared stuck. */
+/** Consecutive events at one virtual instant beyond which the run is declared stuck (no limits given). */
 export const MAX_EVENTS_AT_ONE_INSTANT = 5_000_000;
+/** Times the events-per-instant limit may be passed at one instant before the run is declared stuck. */
+const MAX_TRIPS_AT_ONE_INSTANT = 10;
+/**
+ * Events between two looks at the heap and the wall clock (a look costs about a microsecond, an
+ * event a few): often enough that a node keeping megabytes an event is stopped near the budget.
+ */
+const RESOURCE_CHECK_EVERY_EVENTS = 64;
+
+/** A limit the run went past (sim/budget.ts); the clock goes on, and the simulation stops nodes. */
+export interface OverBudget {
+  kind: 'instant' | 'heap' | 'wall';
+  detail: string;
+}
+
+export interface ClockLimits {
+  eventsPerInstant: number;
+  heapBytes: number;
+  wallMs: number;
+  /** Called at most once for heap and wall, and once per trip at one instant. */
+  onOver(over: OverBudget): void;
+}
 
 export interface SimClock extends Clock {
   /** Like setTimer, but in ns and exact (no minimum delay). */
@@ -32,7 +54,51 @@ export interface SimClock extends Clock {
   close(): void;
 }
 
-export function createSimClock(): SimClock {
+const NO_LIMITS: ClockLimits = {
+  eventsPerInstant: MAX_EVENTS_AT_ONE_INSTANT,
+  heapBytes: Infinity,
+  wallMs: Infinity,
+  onOver: () => {},
+};
+
+/** What drive() counts against the limits: events at the current instant, and heap and wall time now and then. */
+function createMeter(limits: ClockLimits, nowMs: () => number): { atSameInstant(nowNs: number): string | null; timeMoved(): void; everyEvent(): void } {
+  const startedMs = performance.now();
+  let sameInstant = 0;
+  let trips = 0;
+  let events = 0;
+  const reported = { heap: false, wall: false };
+  return {
+    atSameInstant(nowNs) {
+      if (++sameInstant <= limits.eventsPerInstant) return null;
+      sameInstant = 0;
+      if (++trips > (limits === NO_LIMITS ? 0 : MAX_TRIPS_AT_ONE_INSTANT)) {
+        return `the simulation is stuck: over ${limits.eventsPerInstant * trips} events at virtual time ${nowNs / 1e6} ms`;
+      }
+      limits.onOver({ kind: 'instant', detail: `over ${limits.eventsPerInstant} events at virtual time ${nowMs()} ms without time moving` });
+      return null;
+    },
+    timeMoved() {
+      sameInstant = 0;
+      trips = 0;
+    },
+    everyEvent() {
+      if (++events % RESOURCE_CHECK_EVERY_EVENTS !== 0) return;
+      const heapBytes = getHeapStatistics().used_heap_size;
+      if (!reported.heap && heapBytes > limits.heapBytes) {
+        reported.heap = true;
+        limits.onOver({ kind: 'heap', detail: `the harness's heap reached ${Math.round(heapBytes / 2 ** 20)} MB (budget ${Math.round(limits.heapBytes / 2 ** 20)} MB) at virtual time ${nowMs()} ms` });
+      }
+      const wallMs = performance.now() - startedMs;
+      if (!reported.wall && wallMs > limits.wallMs) {
+        reported.wall = true;
+        limits.onOver({ kind: 'wall', detail: `the run took over ${Math.round(limits.wallMs / 1000)} s of real time (budget) by virtual time ${nowMs()} ms` });
+      }
+    },
+  };
+}
+
+export function createSimClock(limits: ClockLimits = NO_LIMITS): SimClock {
   const heap = new MinHeap<Timer>((a, b) => a.atNs < b.atNs || (a.atNs === b.atNs && a.seq < b.seq));
   let nowNs = 0;
   let seq = 0;
@@ -83,7 +149,7 @@ export function createSimClock(): SimClock {
         () => (settled = true),
         () => (settled = true),
       );
-      let sameInstant = 0;
+      const meter = createMeter(limits, () => nowNs / 1e6);
       let idleTurns = 0;
       // One timer per setImmediate callback: Node drains the microtask queue after each callback,
       // so every promise chain a timer starts settles before the next timer runs.
@@ -110,14 +176,16 @@ export function createSimClock(): SimClock {
           live--;
           timer.cancelled = true;
           if (timer.atNs === nowNs) {
-            if (++sameInstant > MAX_EVENTS_AT_ONE_INSTANT) {
-              fail(new Error(`the simulation is stuck: over ${MAX_EVENTS_AT_ONE_INSTANT} events at virtual time ${nowNs / 1e6} ms`));
+            const stuck = meter.atSameInstant(nowNs);
+            if (stuck !== null) {
+              fail(new Error(stuck));
               return;
             }
           } else {
-            sameInstant = 0;
+            meter.timeMoved();
             nowNs = timer.atNs;
           }
+          meter.everyEvent();
           realSetImmediate(step);
           try {
             timer.fn();

@@ -12,6 +12,7 @@ import type { NodeBackend } from '../nodes/backend.js';
 import type { Message } from '../types.js';
 import type { SimClock } from './clock.js';
 import { SimExit, type CrashCause, type SimGlobals, type TimerScope } from './globals.js';
+import type { OverBudget } from './clock.js';
 import { nodeFactory } from './load.js';
 
 /** Log text buffered per node before it is appended to the node's log file. */
@@ -30,11 +31,25 @@ export interface SimBackendOptions {
 interface SimNode extends NodeProcess, TimerScope {
   pause(): boolean;
   resume(): boolean;
+  /** Ends the node for the simulation's budget: with this problem reported, or silently (null). */
+  halt(problem: string | null): void;
 }
 
-export function createSimBackend(options: SimBackendOptions): NodeBackend {
+export interface SimBackend extends NodeBackend {
+  /** The run went past its budget: stops the node at fault (every node for heap and wall time). */
+  overBudget(over: OverBudget): void;
+}
+
+const BUDGET_ADVICE: Record<OverBudget['kind'], string> = {
+  instant:
+    'it never let virtual time pass (a setTimeout(0), setImmediate or promise loop, or waiting for Date.now() to move, which under --sim it does only between events); the run went on without it',
+  heap: 'every node was stopped and the run went on to its end without them',
+  wall: 'every node was stopped and the run went on to its end without them',
+};
+
+export function createSimBackend(options: SimBackendOptions): SimBackend {
   const { clock } = options;
-  const simNodes = new WeakMap<NodeProcess, SimNode>();
+  const simNodes = new Map<NodeProcess, SimNode>();
   const incarnations = new Map<string, number>();
   // Nodes load one at a time: each import runs the bundle's top-level code with its own host installed.
   let loadQueue: Promise<void> = Promise.resolve();
@@ -48,11 +63,25 @@ export function createSimBackend(options: SimBackendOptions): NodeBackend {
       const node = createSimNode(nodeOptions, options, incarnation, (load) => {
         loadQueue = loadQueue.then(load);
       });
+      // Dead incarnations leave: the map holds the running nodes and those killed since the last start.
+      for (const [key, old] of simNodes) if (!old.alive) simNodes.delete(key);
       simNodes.set(node, node);
       return node;
     },
     pause: (node) => simNodes.get(node)?.pause() ?? false,
     resume: (node) => simNodes.get(node)?.resume() ?? false,
+    overBudget(over) {
+      const live = [...simNodes.values()].filter((node) => node.alive);
+      const culprit = live.find((node) => node === options.globals.lastRan);
+      const problem = `stopped by the simulation's budget (docs/simulation.md): ${over.detail}; ${BUDGET_ADVICE[over.kind]}`;
+      if (over.kind === 'instant' && culprit !== undefined) {
+        culprit.halt(problem);
+        return;
+      }
+      // One problem for the lot, named after every node it stopped.
+      (culprit ?? live[0])?.halt(problem.replace('stopped by', `${live.map((node) => node.nodeId).join(', ')} stopped by`));
+      for (const node of live) node.halt(null);
+    },
   };
 }
 
@@ -72,6 +101,11 @@ function createSimNode(
   let onText: ((text: string) => void) | null = null;
   /** timer callbacks that came due while paused, run on resume in order */
   const held: Array<() => void> = [];
+  /**
+   * The clock timers of this node's own timers, cancelled when it dies: a dead node's timers are
+   * gone from the clock, not run and ignored (they would count as its events at their instant).
+   */
+  const armed = new Set<() => void>();
   const tail: string[] = [];
   let logBuffer = '';
   const rng = deriveRng(sim.seed, `node:${nodeId}:${incarnation}`);
@@ -106,13 +140,15 @@ function createSimNode(
     if (logBuffer.length >= LOG_FLUSH_CHARS) flushLog();
   };
 
-  const die = (kind: 'exit', detail: string, exitCode: number | null): void => {
+  const die = (kind: 'exit', detail: string | null, exitCode: number | null): void => {
     if (state === 'dead') return;
     state = 'dead';
     exited = true;
     inbox.length = 0;
     held.length = 0;
-    options.onProblem({ node: nodeId, kind, detail, exitCode, signal: null, stderrTail: tail.slice() });
+    for (const cancel of armed) cancel();
+    armed.clear();
+    if (detail !== null) options.onProblem({ node: nodeId, kind, detail, exitCode, signal: null, stderrTail: tail.slice() });
   };
 
   /** Runs one of this node's events with the node's scope current (its direct timers are its own). */
@@ -251,6 +287,9 @@ function createSimNode(
       return state !== 'dead';
     },
     crash: crashed,
+    halt(problem) {
+      die('exit', problem, null);
+    },
     write(message: Message) {
       if (state === 'dead') return;
       inbox.push(`${JSON.stringify(message)}\n`);
@@ -263,6 +302,8 @@ function createSimNode(
         exited = true;
         inbox.length = 0;
         held.length = 0;
+        for (const cancel of armed) cancel();
+        armed.clear();
       }
       flushLog();
       return Promise.resolve();
@@ -271,6 +312,7 @@ function createSimNode(
       let cancelled = false;
       let cancel = (): void => {};
       const fire = (): void => {
+        armed.delete(cancel);
         if (cancelled || state === 'dead') return;
         if (state === 'paused') {
           // A stopped process's timers fire once it continues; an interval fires once, not per period missed.
@@ -282,10 +324,12 @@ function createSimNode(
       };
       const arm = (ms: number): void => {
         cancel = clock.setTimer(ms, fire);
+        armed.add(cancel);
       };
       arm(delayMs);
       return () => {
         cancelled = true;
+        armed.delete(cancel);
         cancel();
       };
     },

@@ -8,14 +8,22 @@ import path from 'node:path';
 import { runTest, type RunDeps, type TestOutcome } from '../run/runner.js';
 import { deriveRng } from '../util/rng.js';
 import type { TestOptions } from '../types.js';
-import { createSimClock } from './clock.js';
+import { simBudget, type SimBudget } from './budget.js';
+import { createSimClock, type OverBudget } from './clock.js';
 import { createSimGlobals } from './globals.js';
 import { createSimBackend } from './nodes.js';
 
 let runsInThisProcess = 0;
 
-export async function runSimTest(opts: TestOptions, deps: RunDeps): Promise<TestOutcome> {
-  const clock = createSimClock();
+export async function runSimTest(opts: TestOptions, deps: RunDeps, budget: SimBudget = simBudget(opts)): Promise<TestOutcome> {
+  // The backend stops nodes when the clock finds the run past its budget (docs/simulation.md).
+  let onOver = (_over: OverBudget): void => {};
+  const clock = createSimClock({
+    eventsPerInstant: budget.eventsPerInstant,
+    heapBytes: budget.heapMb * 2 ** 20,
+    wallMs: budget.wallMs,
+    onOver: (over) => onOver(over),
+  });
   const globals = createSimGlobals(clock, deriveRng(opts.seed, 'node-globals'), (error) => {
     process.stderr.write(`glomers --sim: uncaught exception outside every node: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   });
@@ -27,6 +35,7 @@ export async function runSimTest(opts: TestOptions, deps: RunDeps): Promise<Test
   const savedCwd = process.cwd();
   const savedArgv = process.argv;
   const simBackend = createSimBackend({ clock, globals, seed: opts.seed, runTag });
+  onOver = (over) => simBackend.overBudget(over);
   let installed = false;
   let restored = false;
   const restore = (): void => {

@@ -18,6 +18,7 @@ import type { Workload } from '../workload.js';
 import { getWorkload } from '../workloads/index.js';
 import type { RunDeps } from '../run/runner.js';
 import type { Json, RunOutput, TestOptions, Validity } from '../types.js';
+import { HARD_HEAP_MARGIN_MB, killAfterMs, simBudget } from './budget.js';
 import { runSimTest } from './run.js';
 
 /** The argument that makes bin/glomers a sim worker. */
@@ -28,7 +29,15 @@ export interface SimJob {
   opts: TestOptions;
   /** sweep: the folder the seed's run writes into; its files are kept only if the seed fails */
   sweepDir?: string;
+  /**
+   * a plain run: the store folder the parent made, so that it can write the results from the
+   * streamed history if it has to kill the run (single.ts)
+   */
+  storeDir?: string;
 }
+
+/** What the parent may send a worker besides jobs. */
+type WorkerCommand = { close: true } | { stop: true };
 
 export interface SimJobResult {
   seed: number;
@@ -56,12 +65,24 @@ export function runSimWorker(): void {
   const reply = (result: SimJobResult): void => {
     if (process.connected) process.send?.(result, undefined, {}, () => {});
   };
-  process.on('message', (job: SimJob | { close: true }) => {
+  // A plain run stops early on a signal or the parent's word and writes its results (a sweep's
+  // parent ends its workers instead); SIGINT reaches this process too from a terminal's Ctrl-C.
+  let stopRequested = false;
+  const stop = (): void => {
+    stopRequested = true;
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('message', (job: SimJob | WorkerCommand) => {
     if ('close' in job) {
       process.disconnect();
       return;
     }
-    runJob(job).then(
+    if ('stop' in job) {
+      stop();
+      return;
+    }
+    runJob(job, () => stopRequested).then(
       reply,
       (error: unknown) =>
         reply({
@@ -81,13 +102,13 @@ export function runSimWorker(): void {
 
 const sink = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() });
 
-async function runJob(job: SimJob): Promise<SimJobResult> {
+async function runJob(job: SimJob, stopRequested: () => boolean = () => false): Promise<SimJobResult> {
   const started = performance.now();
-  const { opts, sweepDir } = job;
+  const { opts, sweepDir, storeDir } = job;
   let figures: Figures = { msgsPerOp: null, latencyMedianMs: null, latencyMaxMs: null };
   const deps: RunDeps =
     sweepDir === undefined
-      ? { getWorkload, createStoreDir, finishRun }
+      ? { getWorkload, createStoreDir: storeDir === undefined ? createStoreDir : async () => storeDir, finishRun, stopRequested }
       : {
           getWorkload,
           createStoreDir: async () => {
@@ -173,16 +194,22 @@ export class SimWorker {
   private failure: string | null = null;
   private readonly exited: Promise<void>;
 
-  constructor() {
+  /**
+   * heapLimitMb: V8's heap limit for the worker, past which V8 ends it (default: the budget's heap
+   * plus HARD_HEAP_MARGIN_MB; the run's own check stops its nodes at the budget itself)
+   */
+  constructor(heapLimitMb: number = simBudget({ timeLimitS: 0, finalWaitS: 0 }).heapMb + HARD_HEAP_MARGIN_MB) {
     const file = workerEntry();
     if (!existsSync(file)) throw new Error(`--sim: the simulation's worker script ${file} is missing (run \`make build\`)`);
-    this.worker = fork(file, [SIM_WORKER_FLAG], { stdio: 'inherit', execArgv: [] });
+    this.worker = fork(file, [SIM_WORKER_FLAG], { stdio: 'inherit', execArgv: [`--max-old-space-size=${Math.ceil(heapLimitMb)}`] });
     this.worker.on('message', (result: SimJobResult) => this.settle(result));
     this.worker.on('error', (err) => {
       this.failure = err instanceof Error ? (err.stack ?? err.message) : String(err);
     });
     this.exited = new Promise<void>((resolve) => this.worker.on('exit', (code, signal) => {
-      if (code !== 0) this.failure ??= `the simulation worker exited with ${signal ?? `status ${code}`}`;
+      // V8 aborts the process when its heap passes the limit (it prints why on stderr).
+      const oom = signal === 'SIGABRT' ? ` (V8 aborts so when the heap passes its limit, here ${Math.ceil(heapLimitMb)} MB)` : '';
+      if (code !== 0) this.failure ??= `the simulation worker exited with ${signal ?? `status ${code}`}${oom}`;
       resolve();
     }));
     void this.exited.then(() => {
@@ -198,15 +225,38 @@ export class SimWorker {
     waiting?.(result);
   }
 
+  /**
+   * Runs one job. A job still running at killAfterMs (past its wall budget: a node spinning in one
+   * handler, which no check inside the worker can interrupt) has its worker killed; it settles with
+   * the reason as its error.
+   */
   run(job: SimJob): Promise<SimJobResult> {
     if (this.waiting !== null) throw new Error('a simulation worker runs one job at a time');
+    const budget = simBudget(job.opts);
+    const watchdog = setTimeout(() => {
+      this.kill(`killed after ${Math.round(killAfterMs(budget) / 1000)} s of real time, past its wall budget of ${Math.round(budget.wallMs / 1000)} s (docs/simulation.md): a node's code never returned (a loop waiting for Date.now() or performance.now() to move, which under --sim they do only between events, or one that never ends)`);
+    }, killAfterMs(budget));
     return new Promise<SimJobResult>((resolve) => {
-      this.waiting = (result) => resolve(result.seed === -1 ? { ...result, seed: job.opts.seed } : result);
+      this.waiting = (result) => {
+        clearTimeout(watchdog);
+        resolve(result.seed === -1 ? { ...result, seed: job.opts.seed } : result);
+      };
       // A worker that died meanwhile settles through its exit; the failed send has nothing to add.
       this.worker.send(job, (error) => {
         if (error !== null) this.failure ??= error.message;
       });
     });
+  }
+
+  /** Asks the worker's plain run to stop early and write its results (as a first Ctrl-C does). */
+  stop(): void {
+    if (this.worker.connected) this.worker.send({ stop: true }, () => {});
+  }
+
+  /** Ends the worker at once; a job it runs settles with this reason as its error. */
+  kill(reason: string): void {
+    this.failure ??= reason;
+    this.worker.kill('SIGKILL');
   }
 
   /** Lets the worker finish writing its output and end; ends it after graceMs otherwise. */
@@ -218,14 +268,6 @@ export class SimWorker {
   }
 }
 
-/**
- * `glomers test --sim`: one simulated run, in this process (a worker process would only add its
- * start-up: this process has nothing else to do while the run's globals are patched, and they are
- * restored before the checking stage); the exit status as for a real run.
- */
-export async function runSimHere(opts: TestOptions): Promise<number> {
-  return (await runJob({ opts })).exitCode;
-}
 
 /** Workers for a sweep: one per core, at most one per seed. */
 export function sweepParallelism(seeds: number): number {
