@@ -10,11 +10,14 @@
 // operation (invoke to completion, from history.jsonl; ok, fail and info alike), Maelstrom's
 // ok-fraction (a cas whose `from` does not match, error 22, counts as not ok there), and the
 // harness's delivery lateness (p99; large values mean the machine, not the node, was slow).
-// Results land in store/bench-raft/<line>/.
+// "served" counts a key-does-not-exist (20) or precondition-failed (22) answer as served: those are
+// correct answers that Maelstrom's ok-fraction counts as failures.
+// Results land in store/bench-raft/<line>/; --stored prints the table from the latest --runs runs
+// stored there instead of running anything.
 // Usage: node bench/raft.mjs [--runs 5] [--time 60] [--only quiet,partition] [--stress-runs 0] [--bin bin/raft]
-//        [-- node args]
+//        [--stored] [-- node args]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,6 +35,7 @@ const time = flag('time', '60');
 const stressRuns = Number(flag('stress-runs', '0'));
 const only = flag('only', undefined)?.split(',');
 const bin = flag('bin', 'bin/raft');
+const stored = own.includes('--stored');
 
 const tutorial = ['--node-count', '3', '--concurrency', '4n', '--rate', '30', '--time-limit', time];
 const lines = [
@@ -56,6 +60,8 @@ function analyze(historyFile) {
   const all = [];
   const partitions = [];
   const recovery = [];
+  let completed = 0;
+  let served = 0;
   for (const text of readFileSync(historyFile, 'utf8').split('\n')) {
     if (text.length === 0) continue;
     const op = JSON.parse(text);
@@ -69,12 +75,14 @@ function analyze(historyFile) {
       const invoked = open.get(op.process);
       all.push((op.time - invoked) / 1e6);
       open.delete(op.process);
+      completed += 1;
+      if (op.type === 'ok' || (op.type === 'fail' && ['key-does-not-exist', 'precondition-failed'].includes(op.error?.[0]))) served += 1;
       if (op.type === 'ok') {
         while (partitions.length > 0 && partitions[0] <= invoked) recovery.push((op.time - partitions.shift()) / 1e6);
       }
     }
   }
-  return { latencies: all.sort((a, b) => a - b), recovery };
+  return { latencies: all.sort((a, b) => a - b), recovery, served: served / completed };
 }
 
 function runOnce(line, index) {
@@ -82,14 +90,26 @@ function runOnce(line, index) {
   mkdirSync(store, { recursive: true });
   const args = ['test', '-w', 'lin-kv', '--bin', bin, ...line.args, '--store', store, ...(nodeArgs.length > 0 ? ['--', ...nodeArgs] : [])];
   const ran = spawnSync(path.join(root, 'bin', 'glomers'), args, { cwd: root, encoding: 'utf8', maxBuffer: 256 << 20 });
-  const dir = path.join(store, 'latest');
+  return summarize(line, index, path.join(store, 'latest'), ran);
+}
+
+/** The latest `count` runs of a line already in the store, oldest first. */
+function storedRuns(line, count) {
+  const dir = path.join(root, 'store', 'bench-raft', line.name, 'lin-kv');
+  if (!existsSync(dir)) return [];
+  const runs = readdirSync(dir).filter((name) => /^\d{8}T/.test(name) && existsSync(path.join(dir, name, 'results.json'))).sort().slice(-count);
+  return runs.map((name, index) => summarize(line, index, path.join(dir, name), { status: 'stored', stderr: '' }));
+}
+
+function summarize(line, index, dir, ran) {
   try {
     const results = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8'));
-    const { latencies: lat, recovery } = analyze(path.join(dir, 'history.jsonl'));
+    const { latencies: lat, recovery, served } = analyze(path.join(dir, 'history.jsonl'));
     const run = {
       valid: results['valid?'],
       mpo: results.net?.servers?.['msgs-per-op'] ?? NaN,
       ok: results.availability?.['ok-fraction'] ?? results.stats['ok-count'] / results.stats.count,
+      served,
       ops: results.stats.count,
       p50: percentile(lat, 0.5),
       p99: percentile(lat, 0.99),
@@ -101,7 +121,7 @@ function runOnce(line, index) {
     return run;
   } catch (error) {
     console.error(`  ${line.name} run ${index + 1}: no results (exit ${ran.status}): ${error.message}\n${ran.stderr.slice(-800)}`);
-    return { valid: 'error', mpo: NaN, ok: NaN, ops: 0, p50: NaN, p99: NaN, max: NaN, latenessP99: NaN, recovery: [] };
+    return { valid: 'error', mpo: NaN, ok: NaN, served: NaN, ops: 0, p50: NaN, p99: NaN, max: NaN, latenessP99: NaN, recovery: [] };
   }
 }
 
@@ -115,20 +135,20 @@ const fmt = (values, digits = 1) => {
 const rows = [];
 for (const line of lines) {
   console.error(`${line.name}: bin/glomers test -w lin-kv --bin ${bin} ${line.args.join(' ')}${nodeArgs.length > 0 ? ` -- ${nodeArgs.join(' ')}` : ''}`);
-  const results = Array.from({ length: line.runs }, (_, k) => runOnce(line, k));
+  const results = stored ? storedRuns(line, line.runs) : Array.from({ length: line.runs }, (_, k) => runOnce(line, k));
   rows.push({ line, results });
 }
 
 console.log('\nbin/raft on lin-kv (median (min–max) over runs; latency of every client operation, ms)\n');
-console.log('| line | runs | valid | servers msgs-per-op | latency p50 | p99 | max | ok-fraction | first ok after a partition: median, max (count) | lateness p99 |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('| line | runs | valid | servers msgs-per-op | latency p50 | p99 | max | ok-fraction | served | first ok after a partition: median, max (count) | lateness p99 |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const { line, results } of rows) {
   const valid = results.filter((r) => r.valid === true).length;
   const pick = (key) => results.map((r) => r[key]);
   const recovery = results.flatMap((r) => r.recovery).sort((a, b) => a - b);
   const recoveryText = recovery.length === 0 ? '-' : `${percentile(recovery, 0.5).toFixed(0)}, ${recovery.at(-1).toFixed(0)} (${recovery.length})`;
   console.log(
-    `| ${line.name} | ${results.length} | ${valid} | ${fmt(pick('mpo'), 2)} | ${fmt(pick('p50'))} | ${fmt(pick('p99'))} | ${fmt(pick('max'), 0)} | ${fmt(pick('ok'), 3)} | ${recoveryText} | ${fmt(pick('latenessP99'), 2)} |`,
+    `| ${line.name} | ${results.length} | ${valid} | ${fmt(pick('mpo'), 2)} | ${fmt(pick('p50'))} | ${fmt(pick('p99'))} | ${fmt(pick('max'), 0)} | ${fmt(pick('ok'), 3)} | ${fmt(pick('served'), 3)} | ${recoveryText} | ${fmt(pick('latenessP99'), 2)} |`,
   );
 }
 console.log('\nCommand lines:');
