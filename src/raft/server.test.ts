@@ -11,7 +11,7 @@ import { defaultOptions } from './args.js';
 import { defaultLimits } from './raft.js';
 import { DurableFileError } from '../lib/durable.js';
 import { defaultLimits as limits, type Durable, type PersistOp, RaftInvariantError } from './raft.js';
-import { installRaft, unrepresentable, type RaftServer } from './server.js';
+import { installRaft, unrepresentable, type RaftServer, type RaftTimings } from './server.js';
 import { FileStorage, MemoryStorage, type RaftStorage } from './storage.js';
 
 const ids = ['n0', 'n1', 'n2'];
@@ -21,15 +21,22 @@ class Cluster {
   private readonly waiting = new Map<string, (body: Body) => void>();
   private clientMsgId = 0;
   readonly down = new Set<string>();
+  /** "a>b": messages from a to b are dropped (a one-way cut) */
+  readonly cut = new Set<string>();
+  /** messages between servers, by "from>to" */
+  readonly sent = new Map<string, Message[]>();
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    readonly timings: RaftTimings = defaultOptions.timings,
+  ) {}
 
   async start(id: string): Promise<void> {
     let server: RaftServer | undefined;
     const test = startTestNode((node) => {
       server = installRaft(
         node,
-        defaultOptions.timings,
+        this.timings,
         (nodeId) => new FileStorage({ dir: this.dir, nodeId, runId: 'test-run', runTag: '1', fsync: false }),
         defaultLimits,
       );
@@ -53,8 +60,10 @@ class Cluster {
       if (message.dest.startsWith('c')) {
         const waiter = this.waiting.get(`${message.dest}:${message.body.in_reply_to}`);
         waiter?.(message.body);
-      } else if (!this.down.has(message.dest)) {
-        this.nodes.get(message.dest)?.test.deliver(message);
+      } else {
+        const link = `${message.src}>${message.dest}`;
+        this.sent.set(link, [...(this.sent.get(link) ?? []), message]);
+        if (!this.down.has(message.dest) && !this.cut.has(link)) this.nodes.get(message.dest)?.test.deliver(message);
       }
     }
   }
@@ -107,8 +116,8 @@ afterEach(async () => {
   }
 });
 
-async function startCluster(): Promise<Cluster> {
-  const cluster = new Cluster(fs.mkdtempSync(path.join(os.tmpdir(), 'raft-server-')));
+async function startCluster(timings?: RaftTimings): Promise<Cluster> {
+  const cluster = new Cluster(fs.mkdtempSync(path.join(os.tmpdir(), 'raft-server-')), timings);
   clusters.push(cluster);
   await Promise.all(ids.map((id) => cluster.start(id)));
   return cluster;
@@ -161,6 +170,30 @@ describe('raft node over the runtime', () => {
     expect(Date.now() - killedAt).toBeLessThan(1_500);
     await cluster.start(leader);
     expect((await cluster.request(leader, { type: 'read', key: 'k' })).value).toBe(2);
+  });
+
+  it('around a one-way cut, requests go through a relay, and what is relayed within --relay-batch travels as one message', async () => {
+    // A long batch window, so a loaded machine cannot stretch four requests over two windows.
+    const cluster = await startCluster({ ...defaultOptions.timings, relayBatchMs: 300 });
+    const leader = await cluster.waitForLeader();
+    const [follower, other] = ids.filter((id) => id !== leader) as [string, string];
+    cluster.cut.add(`${follower}>${leader}`);
+    // The follower learns that the leader does not hear it once a direct request goes unheard.
+    let served = false;
+    for (let attempt = 0; attempt < 10 && !served; attempt++) {
+      const reply = await cluster.request(follower, { type: 'write', key: 'w', value: attempt }, 2_000);
+      served = reply.type === 'write_ok';
+    }
+    expect(served).toBe(true);
+    const relayedBefore = (cluster.sent.get(`${follower}>${other}`) ?? []).length;
+    const writes = [1, 2, 3, 4].map(async (k) => {
+      await new Promise((resolve) => setTimeout(resolve, k * 10));
+      return cluster.request(follower, { type: 'write', key: k, value: k }, 2_000);
+    });
+    for (const reply of await Promise.all(writes)) expect(strip(reply)).toEqual({ type: 'write_ok' });
+    const relayed = (cluster.sent.get(`${follower}>${other}`) ?? []).slice(relayedBefore);
+    expect(relayed.length).toBeGreaterThanOrEqual(1);
+    expect(relayed.length).toBeLessThanOrEqual(2);
   });
 
   it('without a majority, answers 11 before the 1 s client timeout', async () => {
