@@ -81,6 +81,12 @@ function comparable(output: string): { table: string[]; failing: string[] } {
   return { table, failing };
 }
 
+/** The process ids whose parent is `pid`. */
+function childrenOf(pid: number | undefined): number[] {
+  const listed = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return listed.stdout.split('\n').filter((s) => s.trim() !== '').map(Number);
+}
+
 function summaryUnder(store: string): SweepSummary {
   const sweeps = path.join(store, 'broadcast');
   const dir = readdirSync(sweeps).find((name) => name.startsWith('sweep-')) as string;
@@ -131,16 +137,29 @@ describe.skipIf(!built)('sharded --sim sweeps', () => {
     expect([stranger.status, stranger.stderr]).toEqual([254, expect.stringContaining('not shards of one sweep')]);
   }, 4 * PROCESS_TIMEOUT_MS);
 
+  it('workers die with their sweep even when it is SIGKILLed (their channel closes)', async () => {
+    const child = spawn(glomers, ['test', '--sim', '--seeds', '100000', '--seed', '1', '--store', path.join(root, 'killed'), ...line()], { cwd: repoRoot, stdio: 'ignore' });
+    try {
+      let seen: number[] = [];
+      const started = Date.now();
+      while (Date.now() - started < PROCESS_TIMEOUT_MS && (seen = childrenOf(child.pid)).length === 0) await new Promise((r) => setTimeout(r, 100));
+      expect(seen.length).toBeGreaterThan(0);
+      child.kill('SIGKILL');
+      const alive = (): number[] => seen.filter((pid) => spawnSync('kill', ['-0', String(pid)]).status === 0);
+      while (Date.now() - started < PROCESS_TIMEOUT_MS && alive().length > 0) await new Promise((r) => setTimeout(r, 100));
+      expect(alive()).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 2 * PROCESS_TIMEOUT_MS);
+
   it('a SIGTERM stops a sweep: exit 143, its summary printed and written, no worker left behind', async () => {
     const store = path.join(root, 'stopped');
     const child = spawn(glomers, ['test', '--sim', '--seeds', '100000', '--seed', '1', '--store', store, ...line()], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.resume();
-    const workers = (): number[] => {
-      const listed = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' });
-      return listed.stdout.split('\n').filter((s) => s.trim() !== '').map(Number);
-    };
+    const workers = (): number[] => childrenOf(child.pid);
     try {
       const started = Date.now();
       let seen: number[] = [];
