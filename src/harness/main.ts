@@ -2,7 +2,7 @@
 // `glomers merge DIR...` (a sharded sweep's summaries) and `glomers node NAME` (our node programs).
 // The same bundle is the checking stage's worker thread (check.ts) and the sweeps' worker process.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,18 +129,21 @@ function usageFailure(message: string): number {
   return EXIT_USAGE;
 }
 
-/** Our node programs beside this bundle (bin/<name>): `glomers node NAME [args]` runs one. */
-const NODE_PROGRAMS = ['broadcast', 'counter', 'echo', 'g-set', 'idgen', 'kafka', 'raft', 'sched', 'timers', 'txn'];
+/** Our node programs: the bundles beside this one (bin/<name>, build.mjs), but the harness and examples. */
+function nodePrograms(binDir: string): string[] {
+  const programs = readdirSync(binDir, { withFileTypes: true }).filter((entry) => entry.isFile() && /^[a-z0-9-]+$/.test(entry.name));
+  return programs.map((entry) => entry.name).filter((name) => name !== 'glomers' && !name.endsWith('-example')).sort();
+}
 
+/** `glomers node NAME [args]`: one of our node programs, this process's stdio being the node's. */
 function runNodeProgram(args: string[]): Promise<number> {
   const [name, ...nodeArgs] = args;
-  if (name === undefined || !NODE_PROGRAMS.includes(name)) {
-    return Promise.resolve(usageFailure(`node takes a program name: ${NODE_PROGRAMS.join(', ')}; e.g. glomers node broadcast --help; as a --bin: node_modules/.bin/glomers-broadcast`));
+  const binDir = path.dirname(fileURLToPath(import.meta.url));
+  const programs = nodePrograms(binDir);
+  if (name === undefined || !programs.includes(name)) {
+    return Promise.resolve(usageFailure(`node takes a program name: ${programs.join(', ')}; e.g. glomers node broadcast --help; as a --bin: node_modules/.bin/glomers-broadcast`));
   }
-  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), name);
-  if (!existsSync(file)) return Promise.resolve(usageFailure(`node ${name}: ${file} is missing (run \`node build.mjs\`)`));
-  // The node's stdin, stdout and stderr are this process's: it is the node.
-  const child = spawn(process.execPath, [file, ...nodeArgs], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [path.join(binDir, name), ...nodeArgs], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal === null ? 255 : 128 + signalNumber(signal)))));
 }

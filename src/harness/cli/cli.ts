@@ -54,7 +54,7 @@ const TEST_FLAGS: readonly TestFlag[] = [
   { group: 'glomers', name: 'final-wait', value: 'S', help: 'seconds to wait after healing before final reads (default 10;\nsome workloads wait for their work to finish, up to this)' },
   { group: 'glomers', name: 'store', value: 'DIR', help: 'where results go (default store)' },
   { group: 'glomers', name: 'check-budget', value: 'S', help: `seconds the workload checker may take; past it the verdict is\nunknown with the reason (default ${DEFAULT_CHECK_BUDGET_S})` },
-  { group: 'glomers', name: 'sim', help: 'deterministic simulation: nodes built on src/lib run inside the\nharness on a virtual clock; the same seed gives the same files' },
+  { group: 'glomers', name: 'sim', help: 'deterministic simulation: nodes built on the glomers runtime\n(src/lib, the package\'s import) run inside the harness on a\nvirtual clock; the same seed gives the same files' },
   { group: 'glomers', name: 'seeds', value: 'N', help: "with --sim: run seeds --seed .. --seed+N-1, print each failing\nseed's replay command and a summary" },
   { group: 'glomers', name: 'shard', value: 'I/N', help: 'with --seeds and --seed: run the I-th (0-based) of N interleaved parts\nof the seeds, for sweeps split over machines; glomers merge\ncombines their sweep folders (docs/use.md)' },
   { group: 'glomers', name: 'challenge', value: 'NAME', help: 'a Gossip Glomers challenge (1, 2, 3a-3e, 4, 5a-5c, 6a-6c): refuse\na command line other than its own, grade the run against its limits' },
@@ -107,8 +107,8 @@ Commands:
             give -w WORKLOAD and the test's flags)
   merge     glomers merge DIR...: one summary of the shards of a --sim sweep (--shard I/N),
             from their sweep folders' summary.json
-  node      glomers node NAME [args]: run one of our node programs (echo, idgen, broadcast,
-            counter, g-set, kafka, txn, raft, sched, timers), e.g. to compare with yours
+  node      glomers node NAME [args]: run one of our node programs (broadcast, kafka, txn...),
+            e.g. to compare with yours (glomers node lists them)
 
 Options:
   -h, --help     this help
