@@ -49,8 +49,11 @@ await Promise.all(
   }),
 );
 // Bundles are ESM without a .mjs extension: this marker makes Node load them as modules
-// even when the project's own package.json is not above them.
-await writeFile(path.join(outDir, 'package.json'), '{ "type": "module" }\n');
+// even when the project's own package.json is not above them. Renamed in like the bundles: a node
+// started while it was rewritten in place read it empty and failed to load.
+const marker = path.join(outDir, `package.json.${process.pid}.partial`);
+await writeFile(marker, '{ "type": "module" }\n');
+await rename(marker, path.join(outDir, 'package.json'));
 
 // A package starts clean (no chunk of an earlier build); a development build only overwrites.
 if (packageMode) await rm(libOutDir, { recursive: true, force: true });
