@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LATENESS_BUCKETS, createLatenessRecorder, createNetwork, drawLatencyMs, type Network } from './network.js';
 import { createRng } from '../util/rng.js';
+import { eventLineWithBody } from './journal.js';
 import type { JournalEvent, LatencyDist, Message } from '../types.js';
 
 function setup(latencyMs: number, latencyDist: LatencyDist = 'constant') {
@@ -129,5 +130,15 @@ describe('lateness record', () => {
     expect(recorder.stats()).toEqual({ deliveries: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, behind: false });
     for (let k = 0; k < 10; k++) recorder.record(0);
     expect(recorder.stats()).toEqual({ deliveries: 10, p50Ms: 0, p99Ms: 0, maxMs: 0, behind: false });
+  });
+});
+
+describe('journal lines', () => {
+  it('are the text JSON.stringify makes of the event, around the body text the network made', () => {
+    const events: JournalEvent[] = [
+      { kind: 'send', timeNs: 123_456_789, id: 0, src: 'c1', dest: 'n0', body: { type: 'echo', echo: 'a"b\\c\n😀' } },
+      { kind: 'recv', timeNs: 1.5, id: 42, src: 'n"0', dest: 'lin-kv', body: { type: 'cas', key: 1, from: null, to: [1, { x: -0 }] } },
+    ];
+    for (const event of events) expect(eventLineWithBody(event, JSON.stringify(event.body))).toBe(JSON.stringify(event));
   });
 });

@@ -1,7 +1,7 @@
 // The supervisor's line check: whatever a node prints, checkLine answers and never throws.
 import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../lib/protocol.js';
-import { checkLine } from './process.js';
+import { checkLine, messageLine } from './process.js';
 
 const registered = (id: string): boolean => /^(n\d+|c\d+|lin-kv)$/.test(id);
 const line = (body: string): string => `{"src":"n0","dest":"c1","body":${body}}`;
@@ -46,6 +46,19 @@ describe('checkLine', () => {
       } else {
         expect(checked.reason.length).toBeGreaterThan(0);
       }
+    }
+  });
+});
+
+describe('messageLine', () => {
+  it('is the text JSON.stringify makes, around a body serialised once', () => {
+    const messages = [
+      { id: 7, src: 'n1', dest: 'n2', body: { type: 'gossip', values: [1, 2.5, -0, 'é"\\\n'], nested: { a: null } } },
+      { src: 'c"quoted', dest: 'n0', body: { type: 'echo', echo: '\u2028 😀 \ud800' } },
+    ];
+    for (const message of messages) {
+      expect(messageLine(message, JSON.stringify(message.body))).toBe(`${JSON.stringify(message)}\n`);
+      expect(messageLine(message)).toBe(`${JSON.stringify(message)}\n`);
     }
   });
 });
