@@ -13,11 +13,13 @@
 // so a quiet set costs nothing. A leaf sends to another leaf directly only while the hub looks cut
 // off from it (something the hub lacks has been held for suspectMs) or while the hub says that leaf
 // is cut off from the hub; otherwise it only acknowledges what that leaf sent it directly (a bare
-// acknowledgement, which asks for none back). Hearing from a peer again resends, at its next
-// round, whatever the peer's report shows it lacks, so a healed partition costs no retry wait.
+// acknowledgement, which asks for none back). A peer that lacks something and has answered none
+// of our data for suspectMs is silent: the two ends of that link probe in turns, one message a
+// round, and the first message through after a heal is answered at once (sendNow), with whatever
+// the peer's report shows it lacks.
 //
-// Bounds: a message carries at most maxBatchElements elements (the rest go next round); data a peer
-// has not acknowledged is resent at most once per retryMs; a node takes at most maxElements client
+// Bounds: a message carries at most maxBatchElements elements (the rest go next round); a node sends
+// a peer at most one message a round, plus one answer when a silent peer comes back; a node takes at most maxElements client
 // elements and knows at most maxOrigins origins. Memory is the set itself (each element once per
 // origin that took it, with the time it arrived) plus per peer a few numbers per origin; a
 // partition adds nothing, since what a peer lacks is always the tail after its acknowledged count.
@@ -90,8 +92,8 @@ interface PeerBook {
   toldCut: string;
   /** it sent us data we have not acknowledged yet */
   ackOwed: boolean;
-  lastSentMs: number;
-  lastHeardMs: number;
+  /** when the oldest of our data messages it has not answered (nothing heard since) was sent */
+  unansweredSinceMs: number | undefined;
 }
 
 export interface GsetState {
@@ -123,7 +125,7 @@ export function createGset(config: GsetConfig, self: string, nodes: readonly str
 }
 
 function freshBook(holder: string | undefined): PeerBook {
-  return { holder, sentUpTo: new Map(), lastDataSentMs: -Infinity, reported: new Map(), told: undefined, toldCut: '', ackOwed: false, lastSentMs: -Infinity, lastHeardMs: -Infinity };
+  return { holder, sentUpTo: new Map(), lastDataSentMs: -Infinity, reported: new Map(), told: undefined, toldCut: '', ackOwed: false, unansweredSinceMs: undefined };
 }
 
 /**
@@ -238,7 +240,7 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
   const back = silent(state, book, nowMs);
   if (peer === state.hub) state.hubCut = new Set(message.cut);
   if (message.data.length > 0) book.ackOwed = true;
-  book.lastHeardMs = nowMs;
+  book.unansweredSinceMs = undefined;
   // Its report below is what it holds: send on from there (anything lost in between goes again).
   book.sentUpTo = new Map();
   let stale = false;
@@ -331,9 +333,10 @@ function route(state: GsetState, peer: string, book: PeerBook, nowMs: number): R
   return book.ackOwed ? 'ack-only' : 'closed';
 }
 
-/** A peer that has not answered our last message and lacks an element held for suspectMs. */
+/** A peer that lacks something and has answered none of our messages for suspectMs. */
 function silent(state: GsetState, book: PeerBook, nowMs: number): boolean {
-  return book.lastHeardMs < book.lastSentMs && lackAgeMs(state, book, nowMs) >= state.config.suspectMs;
+  const since = book.unansweredSinceMs;
+  return since !== undefined && nowMs - since >= state.config.suspectMs && lackAgeMs(state, book, nowMs) > 0;
 }
 
 /**
@@ -410,7 +413,8 @@ function messageFor(state: GsetState, peer: string, book: PeerBook, cut: string[
   const data = way === 'open' ? dataFor(state, book, nowMs) : [];
   if (data.length === 0 && !news(state, book, cutKey)) return undefined;
   book.ackOwed = false;
-  book.lastSentMs = nowMs;
+  // Data is acknowledged by the receiver's next message; a bare acknowledgement asks for nothing.
+  if (data.length > 0) book.unansweredSinceMs ??= nowMs;
   for (const [originId, start, elements] of data) {
     const held = state.origins.get(originId)?.elements.length ?? 0;
     if (start < 0 || start + elements.length > held) throw new Error(`invariant: sending ${originId} ${start}+${elements.length} of ${held}`);
