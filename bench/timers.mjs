@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot, runGlomers } from './broadcast-runs.mjs';
+import { runGlomers } from './broadcast-runs.mjs';
 
 const TIMERS = ['--node-count', '3', '--rate', '50', '--time-limit', '30'];
 const FAULTS = [...TIMERS, '--nemesis', 'partition,kill,pause', '--nemesis-interval', '5'];
@@ -75,8 +75,36 @@ function liveLatenessMax(results, history) {
   return { worst: Math.round(worst), allDownS: spans.reduce((s, [a, b]) => s + (Math.min(b, 40_000) - a), 0) / 1000 };
 }
 
+/** Server messages per client op by purpose, from the network journal (sends; a request and its reply count two). */
+function messageBreakdown(storeDir, opCount) {
+  const counts = {};
+  const pending = new Map();
+  const purposeOf = (body) => {
+    const key = typeof body.key === 'string' ? body.key : '';
+    if (key === 'timers/lease') return 'lease (election)';
+    if (key.startsWith('timers/fired/')) return 'fired records';
+    if (key.startsWith('timers/bucket/')) return `bucket ${body.type}`;
+    if (body.type === 'fire') return 'fire';
+    if (body.type === 'timer_added') return 'notes to the leader';
+    return body.type;
+  };
+  for (const line of readFileSync(path.join(storeDir, 'latest', 'net-journal.jsonl'), 'utf8').split('\n')) {
+    if (line === '') continue;
+    const e = JSON.parse(line);
+    if (e.kind !== 'send' || e.src.startsWith('c') || e.dest.startsWith('c')) continue;
+    let purpose = purposeOf(e.body);
+    if (e.body.in_reply_to !== undefined) purpose = pending.get(`${e.dest}:${e.body.in_reply_to}`) ?? 'other replies';
+    else if (e.body.msg_id !== undefined) pending.set(`${e.src}:${e.body.msg_id}`, purpose);
+    counts[purpose] = (counts[purpose] ?? 0) + 1;
+  }
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([purpose, n]) => `${purpose} ${(n / opCount).toFixed(2)}`)
+    .join(', ');
+}
+
 async function run(label, harnessArgs, k) {
-  const storeDir = path.join(repoRoot, 'store', 'bench-timers', `${label}-${k}`);
+  const storeDir = path.join(os.tmpdir(), 'glomers-bench-timers', `${label}-${k}`);
   const load = os.loadavg()[0].toFixed(1);
   const started = Date.now();
   const outcome = await runGlomers({ workload: 'timers', bin: 'timers', harnessArgs, storeDir, timeoutMs: 300_000 });
@@ -97,6 +125,7 @@ async function run(label, harnessArgs, k) {
     msgsPerOp: outcome.results.net?.servers?.['msgs-per-op'],
     harnessP99: outcome.results.glomers?.lateness?.['p99-ms'],
     wallS: ((Date.now() - started) / 1000).toFixed(0),
+    breakdown: messageBreakdown(storeDir, readHistory(storeDir).filter((op) => op.type === 'invoke' && op.process !== 'nemesis').length),
   };
 }
 
@@ -117,5 +146,7 @@ for (const r of rows) {
     `| ${r.label} | ${r.k} | ${r.valid} | ${r.missed} | ${r.duplicated} | ${q(r.late)} | ${q(r.fault)} | ${r.live.worst} (${r.live.allDownS.toFixed(1)}) | ${Number(r.msgsPerOp).toFixed(1)} | ${r.harnessP99} | ${r.load} |`,
   );
 }
+console.log('\nserver messages per op by purpose (request and reply both counted):');
+for (const r of rows) if (r.breakdown !== undefined) console.log(`  ${r.label} ${r.k}: ${r.breakdown}`);
 const commands = [...new Set(rows.filter((r) => r.command).map((r) => r.command.replace(/ --$/, '')))];
 console.log(`\ncommands:\n${commands.map((c) => `  ${c}`).join('\n')}`);
