@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SweepSummary } from '../src/harness/sim/sweep.js';
+import { mergeSummaries, type SweepSummary } from '../src/harness/sim/sweep.js';
 import { repoRoot } from './support/spawn.js';
 
 const glomers = path.join(repoRoot, 'bin', 'glomers');
@@ -121,7 +121,6 @@ describe.skipIf(!built)('sharded --sim sweeps', () => {
     const parts = shards.map((_, k) => summaryUnder(path.join(root, `shard-${k}`)));
     expect(parts.map((p) => p.seedsRun)).toEqual([2, 2, 2, 2]);
     const strip = (s: SweepSummary) => ({ ...s, wallMs: 0, shards: [], failing: s.failing.map((f) => ({ ...f, dir: null, replay: f.replay.replace(/--store \S+/, '--store STORE') })) });
-    const { mergeSummaries } = await import('../src/harness/sim/sweep.js');
     expect(strip(mergeSummaries(parts).summary)).toEqual(strip(single));
     expect(single.failing.length, 'the wrong node should fail some seeds').toBeGreaterThan(0);
     for (const failing of single.failing) expect(existsSync(failing.dir as string)).toBe(true);
@@ -178,4 +177,38 @@ describe.skipIf(!built)('sharded --sim sweeps', () => {
       child.kill('SIGKILL');
     }
   }, 2 * PROCESS_TIMEOUT_MS);
+});
+
+describe('mergeSummaries', () => {
+  const shard = (index: number, over: Partial<SweepSummary> = {}): SweepSummary => ({
+    version: 1,
+    workload: 'broadcast',
+    command: ['--sim', '--seeds', '8', '--seed', '1'],
+    firstSeed: 1,
+    seedCount: 8,
+    shards: [{ index, count: 2 }],
+    seedsRun: 4,
+    valid: 4,
+    invalid: 0,
+    unknown: 0,
+    errored: 0,
+    worstMsgsPerOp: 1,
+    worstLatencyMedianMs: 10,
+    worstLatencyMaxMs: 20,
+    wallMs: 1000,
+    interrupted: false,
+    exitCode: 0,
+    failing: [],
+    ...over,
+  });
+
+  it('a stopped shard run again: the complete summary counts, the stopped one is left out', () => {
+    const { summary, missingShards } = mergeSummaries([shard(0), shard(1, { interrupted: true, seedsRun: 1, valid: 1 }), shard(1)]);
+    expect([summary.seedsRun, summary.interrupted, missingShards]).toEqual([8, false, []]);
+  });
+
+  it('a shard only stopped counts as stopped; the worst figures are the worst of any shard', () => {
+    const { summary } = mergeSummaries([shard(0, { worstLatencyMaxMs: 50 }), shard(1, { interrupted: true, seedsRun: 1, valid: 1 })]);
+    expect([summary.seedsRun, summary.interrupted, summary.worstLatencyMaxMs]).toEqual([5, true, 50]);
+  });
 });

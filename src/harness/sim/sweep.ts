@@ -301,10 +301,11 @@ export function formatSweepSummary(summary: SweepSummary): string {
 /**
  * One summary of the shards of one sweep, as the sweep run on one machine would give it: counts
  * added, worst figures the worst of any shard, failing seeds in seed order, wall time the longest
- * shard's (they run side by side). Throws on summaries of different sweeps or a shard given twice.
+ * shard's (they run side by side). A stopped shard's summary gives way to a complete one of the same
+ * shard. Throws on summaries of different sweeps or a shard given twice.
  */
-export function mergeSummaries(summaries: readonly SweepSummary[]): { summary: SweepSummary; missingShards: number[] } {
-  const first = summaries[0];
+export function mergeSummaries(given: readonly SweepSummary[]): { summary: SweepSummary; missingShards: number[] } {
+  const first = given[0];
   if (first === undefined) throw new Error('no summaries to merge');
   const sameSweep = (s: SweepSummary): boolean =>
     s.version === SUMMARY_VERSION &&
@@ -313,10 +314,11 @@ export function mergeSummaries(summaries: readonly SweepSummary[]): { summary: S
     s.seedCount === first.seedCount &&
     JSON.stringify(s.command) === JSON.stringify(first.command) &&
     s.shards.every((shard) => shard.count === first.shards[0]?.count);
-  const stranger = summaries.find((s) => !sameSweep(s));
+  const stranger = given.find((s) => !sameSweep(s));
   if (stranger !== undefined) {
     throw new Error(`these summaries are not shards of one sweep: ${describeSweep(first)} and ${describeSweep(stranger)}`);
   }
+  const summaries = withoutRetriedShards(given);
   const shards = summaries.flatMap((s) => s.shards).sort((a, b) => a.index - b.index);
   const twice = shards.find((shard, k) => k > 0 && shards[k - 1]?.index === shard.index);
   if (twice !== undefined) throw new Error(`shard ${twice.index}/${twice.count} is given more than once`);
@@ -338,6 +340,15 @@ export function mergeSummaries(summaries: readonly SweepSummary[]): { summary: S
     failing: summaries.flatMap((s) => s.failing).sort((a, b) => a.seed - b.seed),
   };
   return { summary, missingShards };
+}
+
+/**
+ * A shard run again after it was stopped (a pod evicted and restarted, a job re-run) leaves an
+ * interrupted summary beside the complete one: the complete one counts.
+ */
+function withoutRetriedShards(summaries: readonly SweepSummary[]): readonly SweepSummary[] {
+  const complete = new Set(summaries.filter((s) => !s.interrupted).flatMap((s) => s.shards.map((shard) => shard.index)));
+  return summaries.filter((s) => !s.interrupted || !s.shards.some((shard) => complete.has(shard.index)));
 }
 
 function describeSweep(s: SweepSummary): string {
