@@ -1,60 +1,26 @@
 // The timers node (docs/workloads/timers.md): durable timers in lin-kv, fired by one leader.
 //
 // - schedule/cancel: a change to the timer's bucket in lin-kv (store.ts, bucket.ts); the reply
-//   goes once lin-kv took it, so an acknowledged timer outlives the kill of any node.
-// - The leader (lease.ts) keeps a view of live timers: from its reads of the buckets (all of them
-//   when it takes over, and every pollMs) and from `timer_added` notes other nodes send it after a
-//   schedule. A timer is claimed in lin-kv under the leader's epoch up to claimAheadMs before it
-//   is due, fired on a local timer at its due time, then marked fired; the fire and the mark leave
-//   in the same write to stdout when the bucket has no other change in flight.
-// - Fencing: a leader fires only while its lease is valid by its own clock (checked right before
-//   each fire is sent), so a leader that was paused past its lease, and whose timers a successor
-//   has claimed and fired meanwhile, fires none of them when it wakes.
+//   goes once lin-kv took it, so an acknowledged timer outlives the kill of any node. The node
+//   then notes the timer to the leader.
+// - Every node takes part in the lease (lease.ts); the one holding it fires (leader.ts).
 
 import { ErrorCode, RPCError, createKV, type Node, type OutBody } from '../lib/index.js';
-import { bucketOf, cancelTimer, claimDue, liveTimers, markFired, scheduleTimer, type Bucket, type Change, type TimerEntry } from './bucket.js';
-import { decodeLease, encodeLease, initialLease, leaseEpoch, leaseHolder, leaseValid, stepLease, type LeaseAction, type LeaseEvent, type LeaseState } from './lease.js';
+import { bucketOf, cancelTimer, scheduleTimer, type Bucket, type Change } from './bucket.js';
+import { decodeLease, encodeLease, initialLease, leaseEpoch, leaseHolder, stepLease, type LeaseAction, type LeaseEvent, type LeaseState } from './lease.js';
+import { createFiring, type Clock } from './leader.js';
 import { createStore } from './store.js';
 import type { TimersOptions } from './args.js';
 
 export const LEASE_KEY = 'timers/lease';
-/** A fired timer's record in lin-kv: the epoch that sent its fire. */
-export const firedKey = (id: string): string => `timers/fired/${id}`;
-export const WEBHOOK = 'webhook';
-
-export interface Clock {
-  /** Unix ms: what due_ms is measured against */
-  epochMs(): number;
-  /** a clock that only moves forward, for the lease */
-  monoMs(): number;
-}
 
 const systemClock: Clock = { epochMs: () => Date.now(), monoMs: () => performance.now() };
 
-interface ViewEntry {
-  dueMs: number;
-  bucket: number;
-  /** an earlier leader claimed it: ask its fired record before firing it again */
-  takenOver?: boolean;
-}
-
-interface Leadership {
-  lease: LeaseState;
-  /** live timers the leader knows of (only while leader), bounded by maxViewTimers */
-  view: Map<string, ViewEntry>;
-  /** buckets with a claim in flight */
-  claiming: Set<number>;
-  /** timers this leader sent a fire for and has not yet marked fired */
-  firedUnmarked: Set<string>;
-  /** claimed timers waiting for their due time, with the cancel of their local timer */
-  armed: Map<string, () => void>;
-}
-
 export function installTimers(node: Node, options: TimersOptions, clock: Clock = systemClock): void {
   const kv = createKV(node, 'lin-kv', { timeoutMs: options.kvTimeoutMs });
-  const state: Leadership = { lease: initialLease(clock.monoMs()), view: new Map(), claiming: new Set(), firedUnmarked: new Set(), armed: new Map() };
+  let lease: LeaseState = initialLease(clock.monoMs());
   const store = createStore(
-    { kv, nowMs: clock.epochMs, after: (delayMs, fn) => void node.after(delayMs, fn), observe, log: (text) => node.log(text) },
+    { kv, nowMs: clock.epochMs, after: (delayMs, fn) => void node.after(delayMs, fn), observe: (bucket, value) => firing.observe(bucket, value), log: (text) => node.log(text) },
     {
       bucketCount: options.buckets,
       maxQueuedPerBucket: options.maxQueuedPerBucket,
@@ -63,15 +29,11 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
       readRetryMs: options.readRetryMs,
     },
   );
-
-  function observe(bucket: number, value: Bucket): void {
-    const epoch = leaseEpoch(state.lease);
-    if (epoch !== undefined) syncView(state, bucket, value, epoch, options.maxViewTimers);
-  }
+  const firing = createFiring({ node, kv, store, clock, options, lease: () => lease });
 
   function feedLease(event: LeaseEvent): void {
-    const step = stepLease(state.lease, event, node.id, options);
-    state.lease = step.state;
+    const step = stepLease(lease, event, node.id, options);
+    lease = step.state;
     for (const action of step.actions) runLeaseAction(action);
   }
 
@@ -94,12 +56,12 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
       }
       case 'became-leader':
         node.log(`leader of epoch ${action.epoch}`);
-        resetLeadership(state);
+        firing.reset();
         store.refreshAll();
         return;
       case 'stepped-down':
         node.log(`no longer leader (epoch ${action.epoch})`);
-        resetLeadership(state);
+        firing.reset();
         return;
     }
   }
@@ -161,127 +123,24 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
   // A peer's note of a timer it just stored; no reply (the leader's sweep covers a lost note).
   node.handle('timer_added', { timer: 'string', due_ms: 'number' }, (message) => {
     const { timer, due_ms: dueMs } = message.body;
-    if (leaseEpoch(state.lease) === undefined || timer.length > options.maxTimerIdChars) return;
-    addToView(state, timer, { dueMs, bucket: bucketOf(timer, options.buckets) }, options.maxViewTimers);
+    if (timer.length > options.maxTimerIdChars) return;
+    firing.note(timer, dueMs, bucketOf(timer, options.buckets));
   });
 
   function noteNewTimer(timer: string, dueMs: number, bucket: number): void {
-    const holder = leaseHolder(state.lease);
-    if (holder === node.id) addToView(state, timer, { dueMs, bucket }, options.maxViewTimers);
+    const holder = leaseHolder(lease);
+    if (holder === node.id) firing.note(timer, dueMs, bucket);
     else if (holder !== undefined) node.send(holder, { type: 'timer_added', timer, due_ms: dueMs });
-  }
-
-  function fireDue(): void {
-    const epoch = leaseEpoch(state.lease);
-    if (epoch === undefined) return;
-    if (options.fence && !leaseValid(state.lease, clock.monoMs())) return;
-    const horizonMs = clock.epochMs() + (options.fence ? options.claimAheadMs : 0);
-    for (const [bucket, ids] of dueByBucket(state, horizonMs)) {
-      if (options.fence) claimAndArm(bucket, ids, epoch);
-      else fireUnfenced(bucket, ids, epoch);
-    }
-  }
-
-  // Timers are claimed up to claimAheadMs before they are due, so the claim's round trip to lin-kv
-  // is not part of their lateness; each then waits on a local timer and fires on time.
-  function claimAndArm(bucket: number, dueIds: readonly string[], epoch: number): void {
-    state.claiming.add(bucket);
-    store.change(bucket, (current, nowMs) => claimDue(current, epoch, nowMs + options.claimAheadMs, options.maxChangesPerCas), (result) => {
-      state.claiming.delete(bucket);
-      if (!result.ok) return;
-      const claimed = new Set(result.outcome.map(({ id }) => id));
-      // A due timer the bucket does not show as ours was cancelled, fired, or claimed by a successor.
-      for (const id of dueIds) if (!claimed.has(id)) state.view.delete(id);
-      if (leaseEpoch(state.lease) !== epoch) return;
-      for (const { id, dueMs, takenOver } of result.outcome) {
-        const viewed = state.view.get(id);
-        state.view.delete(id);
-        if (state.firedUnmarked.has(id) || state.armed.has(id)) continue;
-        if (takenOver || viewed?.takenOver === true) armUnlessFired(id, dueMs, bucket, epoch);
-        else arm(id, dueMs, bucket, epoch);
-      }
-    });
-  }
-
-  // A timer an earlier leader claimed: it fired it if its fired record exists (written in the same
-  // write as the fire), and then only the mark is missing. Unreadable: fire (a duplicate at worst).
-  function armUnlessFired(id: string, dueMs: number, bucket: number, epoch: number): void {
-    state.armed.set(id, () => {});
-    kv.readOr(firedKey(id), null).then(
-      (record) => {
-        state.armed.delete(id);
-        if (leaseEpoch(state.lease) !== epoch) return;
-        if (record === null) arm(id, dueMs, bucket, epoch);
-        else markAsFired(bucket, [id], epoch);
-      },
-      () => {
-        state.armed.delete(id);
-        if (leaseEpoch(state.lease) === epoch) arm(id, dueMs, bucket, epoch);
-      },
-    );
-  }
-
-  function arm(id: string, dueMs: number, bucket: number, epoch: number): void {
-    state.armed.set(id, node.after(Math.max(0, dueMs - clock.epochMs()), () => fireArmed(id, dueMs, bucket, epoch)));
-  }
-
-  function fireArmed(id: string, dueMs: number, bucket: number, epoch: number): void {
-    state.armed.delete(id);
-    if (leaseEpoch(state.lease) !== epoch) return;
-    // The fence: no fire leaves a leader whose lease has lapsed by its own clock. The claim stays
-    // ours in lin-kv; the view brings the timer back to be fired once the lease is renewed.
-    if (!leaseValid(state.lease, clock.monoMs())) {
-      addToView(state, id, { dueMs, bucket }, options.maxViewTimers);
-      return;
-    }
-    if (clock.epochMs() < dueMs) {
-      arm(id, dueMs, bucket, epoch);
-      return;
-    }
-    sendFire(id);
-    // In the same write as the fire, so no crash or pause can come between them: a successor that
-    // finds the timer still claimed under this epoch learns from it that the fire was sent.
-    kv.write(firedKey(id), epoch).catch(() => {});
-    markAsFired(bucket, [id], epoch);
-  }
-
-  // Only for the test fixture of an unfenced leader (test/fixtures): fires from its view as soon as
-  // it believes it leads, and claims and marks afterwards.
-  function fireUnfenced(bucket: number, dueIds: readonly string[], epoch: number): void {
-    for (const id of dueIds) {
-      state.view.delete(id);
-      sendFire(id);
-    }
-    store.change(bucket, (current, nowMs) => {
-      const claim = claimDue(current, epoch, nowMs, options.maxChangesPerCas);
-      return markFired(claim.next, dueIds, epoch, nowMs);
-    }, () => {});
-  }
-
-  function sendFire(id: string): void {
-    state.firedUnmarked.add(id);
-    state.view.delete(id);
-    node.rpc(WEBHOOK, { type: 'fire', timer: id }, { timeoutMs: options.kvTimeoutMs }).catch((error: unknown) => node.log(`fire ${id}: ${String(error)}`));
-  }
-
-  function markAsFired(bucket: number, ids: readonly string[], epoch: number): void {
-    store.change(bucket, (current, nowMs) => markFired(current, ids, epoch, nowMs), (result) => {
-      if (leaseEpoch(state.lease) !== epoch) return;
-      // Unmarked fires stay out of every claim of ours (no second fire) until a retry marks them;
-      // retries end when the epoch does (a successor may then fire them again: a duplicate, not a miss).
-      if (!result.ok) node.after(options.readRetryMs, () => markAsFired(bucket, ids, epoch));
-      else for (const id of ids) state.firedUnmarked.delete(id);
-    });
   }
 
   node.onInit(() => {
     node.every(options.tickMs, () => {
       noteTick(ticks, clock.monoMs(), options.stallMs);
       feedLease({ kind: 'tick', nowMs: clock.monoMs() });
-      fireDue();
+      firing.fireDue();
     });
     node.every(options.pollMs, () => {
-      if (leaseEpoch(state.lease) !== undefined) store.refreshAll();
+      if (leaseEpoch(lease) !== undefined) store.refreshAll();
     });
   });
 }
@@ -312,43 +171,3 @@ function checkTimerId(timer: string, maxChars: number): void {
   if (timer.length === 0 || timer.length > maxChars) throw new RPCError(ErrorCode.MalformedRequest, `timer must be an id of 1 to ${maxChars} characters`);
 }
 
-function resetLeadership(state: Leadership): void {
-  for (const cancel of state.armed.values()) cancel();
-  state.armed.clear();
-  state.view.clear();
-  state.claiming.clear();
-  state.firedUnmarked.clear();
-}
-
-function addToView(state: Leadership, id: string, entry: ViewEntry, maxViewTimers: number): void {
-  // Past the bound a timer is left to the sweep, which finds it in its bucket when it is due.
-  if (state.view.has(id) || state.view.size < maxViewTimers) state.view.set(id, entry);
-}
-
-/** Brings the view of one bucket in line with a value of it the leader just learned. */
-function syncView(state: Leadership, bucket: number, value: Bucket, epoch: number, maxViewTimers: number): void {
-  for (const [id, entry] of value) {
-    if (isDone(entry)) state.view.delete(id);
-  }
-  for (const { id, dueMs, takenOver } of liveTimers(value, epoch)) addToView(state, id, { dueMs, bucket, takenOver }, maxViewTimers);
-  // Claimed by us earlier but not fired (the lease had lapsed then): fire them when it is valid again.
-  for (const [id, entry] of value) {
-    if (entry.state === 'firing' && entry.epoch === epoch && !state.firedUnmarked.has(id) && !state.armed.has(id)) addToView(state, id, { dueMs: entry.dueMs, bucket }, maxViewTimers);
-  }
-}
-
-function isDone(entry: TimerEntry): boolean {
-  return entry.state === 'fired' || entry.state === 'cancelled';
-}
-
-/** Timers of the view due by nowMs, by bucket, leaving out buckets with a claim in flight and timers already armed or fired. */
-function dueByBucket(state: Leadership, nowMs: number): Map<number, string[]> {
-  const due = new Map<number, string[]>();
-  for (const [id, entry] of state.view) {
-    if (entry.dueMs > nowMs || state.claiming.has(entry.bucket) || state.firedUnmarked.has(id) || state.armed.has(id)) continue;
-    const ids = due.get(entry.bucket);
-    if (ids === undefined) due.set(entry.bucket, [id]);
-    else ids.push(id);
-  }
-  return due;
-}
