@@ -3,7 +3,7 @@
 // against the package's import (real processes and --sim), on a Python node, and the import from
 // TypeScript type-checked against the shipped declarations.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,8 +101,14 @@ describe('the npm package', () => {
     }
     expect(files.filter((file) => /^(src|test|store|bench|node_modules)\//.test(file) || file.endsWith('.test.ts'))).toEqual([]);
     expect(packed.size).toBeLessThan(MAX_PACKED_BYTES);
-    const manifest = JSON.parse(readFileSync(path.join(project, 'node_modules', 'glomers', 'package.json'), 'utf8')) as { dependencies?: object };
+    const manifest = JSON.parse(readFileSync(path.join(project, 'node_modules', 'glomers', 'package.json'), 'utf8')) as { dependencies?: object; bin: { [name: string]: string } };
     expect(manifest.dependencies).toBeUndefined();
+    // every node program build.mjs makes (src/<name>/main.ts) is shipped, as glomers-<name>
+    const programs = readdirSync(path.join(repoRoot, 'src')).filter((dir) => dir !== 'harness' && existsSync(path.join(repoRoot, 'src', dir, 'main.ts')));
+    for (const name of programs) {
+      expect(files).toContain(`bin/${name}`);
+      expect(manifest.bin[`glomers-${name}`]).toBe(`bin/${name}`);
+    }
   });
 
   it('npx glomers: help with no arguments, --version, and our node programs as bins', () => {
