@@ -126,6 +126,12 @@ export interface NemesisPackage {
   generator: Gen;
   /** what ends every fault before the final phase: heal, resume all, start all */
   finalGenerator: Gen;
+  /**
+   * what a test without a final phase runs after load: the final generator when kill or pause is
+   * on, so that no node stays down unseen and a node that cannot restart is reported; nothing for
+   * partitions alone, as Maelstrom's core composes such a test (docs/nemesis.md §4)
+   */
+  closingGenerator: Gen;
   /** Performs one nemesis operation; the completion is recorded as an :info, as Maelstrom does. */
   invoke(op: OpSpec): Completion | Promise<Completion>;
 }
@@ -247,9 +253,12 @@ export function createNemesis(options: NemesisOptions, target: NemesisTarget, rn
     ...(faults.includes('kill') ? [{ f: 'start', value: 'all' }] : []),
   ];
   const all = target.nodes;
+  const finalGenerator = final.length === 0 ? EMPTY : nemesis(seq(final.map((spec) => once(spec))));
+  const processFaults = faults.includes('kill') || faults.includes('pause');
   return {
     generator: any(...schedules),
-    finalGenerator: final.length === 0 ? EMPTY : nemesis(seq(final.map((spec) => once(spec)))),
+    finalGenerator,
+    closingGenerator: processFaults ? finalGenerator : EMPTY,
     async invoke(op) {
       switch (op.f) {
         case 'start-partition': {

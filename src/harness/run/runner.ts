@@ -7,7 +7,7 @@ import { constants as fsConstants } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { createClientFactory, type Client, type ClientFactory } from '../net/client.js';
-import { any, call, clients, nemesis as onNemesis, phases, sleep, sleepUntil, stagger, timeLimit, type Gen } from './generator.js';
+import { EMPTY, any, call, clients, nemesis as onNemesis, phases, sleep, sleepUntil, stagger, timeLimit, type Gen } from './generator.js';
 import { interpret } from './interpreter.js';
 import type { Clock } from '../clock.js';
 import { processBackend, type NodeBackend } from '../nodes/backend.js';
@@ -419,7 +419,7 @@ async function runSetup(run: Run): Promise<void> {
 export function testGenerator(
   opts: TestOptions,
   workload: Workload,
-  nemesis: { generator: Gen; finalGenerator: Gen },
+  nemesis: { generator: Gen; finalGenerator: Gen; closingGenerator?: Gen },
   hooks: { phase(name: string, durationS: number | null): void },
   finalDone?: () => boolean,
 ): Gen {
@@ -427,7 +427,10 @@ export function testGenerator(
   const load = opts.rate > 0 ? stagger(1e9 / opts.rate, workload.generator(opts)) : sleep(limitNs);
   const main = timeLimit(limitNs, any(clients(load), onNemesis(nemesis.generator)));
   const final = workload.finalGenerator?.(opts);
-  if (final === undefined && finalDone === undefined) return phases(call(() => hooks.phase('load', opts.timeLimitS)), main);
+  if (final === undefined && finalDone === undefined) {
+    // No final phase: only our own faults (kill, pause) are ended after load (docs/nemesis.md §4).
+    return phases(call(() => hooks.phase('load', opts.timeLimitS)), main, onNemesis(nemesis.closingGenerator ?? EMPTY));
+  }
   const waitNs = opts.finalWaitS * 1e9;
   return phases(
     call(() => hooks.phase('load', opts.timeLimitS)),
