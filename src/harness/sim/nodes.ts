@@ -2,23 +2,16 @@
 // fresh module instance per start), with a NodeHost (src/lib/host.ts) that the runtime picks up
 // from a global hook when createNode is called without streams. Every delivery and timer of a node
 // is an event on the virtual clock; a kill abandons the instance, a pause holds its events.
-import { appendFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { INSTALLED_HOST_KEY, type NodeHost, type TimerHandle } from '../../lib/host.js';
-import { createLineSplitter } from '../../lib/protocol.js';
-import { checkLine, STDERR_TAIL_LINES, type NodeProcess, type NodeProcessOptions } from '../nodes/process.js';
+import { INSTALLED_HOST_KEY, type NodeHost } from '../../lib/host.js';
+import type { NodeProcess, NodeProcessOptions } from '../nodes/process.js';
 import { deriveRng } from '../util/rng.js';
 import type { NodeBackend } from '../nodes/backend.js';
 import type { Message } from '../types.js';
-import type { SimClock } from './clock.js';
+import type { OverBudget, SimClock } from './clock.js';
 import { SimExit, type CrashCause, type SimGlobals, type TimerScope } from './globals.js';
-import type { OverBudget } from './clock.js';
 import { nodeFactory } from './load.js';
-
-/** Log text buffered per node before it is appended to the node's log file. */
-const LOG_FLUSH_CHARS = 64 * 1024;
-
-type State = 'loading' | 'running' | 'paused' | 'dead';
+import { createInbox, createNodeLog, createNodeTimers, createSimHost, createStdoutReader, type NodeInbox, type NodeLife, type NodeLog } from './node-parts.js';
 
 export interface SimBackendOptions {
   clock: SimClock;
@@ -85,268 +78,160 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
   };
 }
 
-function createSimNode(
-  options: NodeProcessOptions,
-  sim: SimBackendOptions,
-  incarnation: number,
-  enqueueLoad: (load: () => Promise<void>) => void,
-): SimNode {
+/** What a node's problem reports, for the two ways a simulated node ends (crash, budget). */
+interface Ending {
+  detail: string | null;
+  exitCode: number | null;
+}
+
+/** How a crash ends the node, as Node would end its process (status 1 for both causes). */
+function crashEnding(error: unknown, how: CrashCause): Ending {
+  if (error instanceof SimExit) return { detail: `crashed during the test with exit status ${error.code} (process.exit)`, exitCode: error.code };
+  return { detail: `crashed during the test with an ${how}: ${error instanceof Error ? error.message : String(error)}`, exitCode: 1 };
+}
+
+/**
+ * One start of a node: its parts (node-parts.ts) over one shared life, the NodeProcess the run
+ * drives, and the TimerScope its own global timers go through. Its bundle loads when the backend's
+ * queue reaches it.
+ */
+function createSimNode(options: NodeProcessOptions, sim: SimBackendOptions, incarnation: number, enqueueLoad: (load: () => Promise<void>) => void): SimNode {
   const { clock, globals } = sim;
-  const { nodeId } = options;
-  let state: State = 'loading';
-  let exited = false;
-  let readingStdout = true;
-  const inbox: string[] = [];
-  let drainArmed = false;
-  let onText: ((text: string) => void) | null = null;
-  /** timer callbacks that came due while paused, run on resume in order */
-  const held: Array<() => void> = [];
-  /**
-   * The clock timers of this node's own timers, cancelled when it dies: a dead node's timers are
-   * gone from the clock, not run and ignored (they would count as its events at their instant).
-   */
-  const armed = new Set<() => void>();
-  const tail: string[] = [];
-  let logBuffer = '';
-  const rng = deriveRng(sim.seed, `node:${nodeId}:${incarnation}`);
+  const life: NodeLife = { state: 'loading', inScope: (fn) => runInScope(globals, node, fn) };
+  const log = createNodeLog(options);
+  const inbox = createInbox(clock, life);
+  const timers = createNodeTimers(clock, life);
+  const stdout = createStdoutReader(options, life, log);
+  const host = createSimHost(clock, deriveRng(sim.seed, `node:${options.nodeId}:${incarnation}`), life, { timers, inbox, log, stdout });
 
-  try {
-    // The log file exists from the start, as a real node's does, even if it never logs.
-    appendFileSync(options.logFile, '');
-  } catch {
-    // reported when the first text cannot be written
-  }
-  const flushLog = (): void => {
-    if (logBuffer.length === 0) return;
-    try {
-      appendFileSync(options.logFile, logBuffer);
-    } catch (err) {
-      process.stderr.write(`glomers: cannot write ${options.logFile}: ${String(err)}\n`);
-    }
-    logBuffer = '';
+  /** Marks the node dead (its inbox and timers dropped) and reports the problem, if it has one. */
+  const end = (ending: Ending): void => {
+    if (life.state === 'dead') return;
+    life.state = 'dead';
+    inbox.clear();
+    timers.dropAll();
+    if (ending.detail !== null) options.onProblem({ node: options.nodeId, kind: 'exit', detail: ending.detail, exitCode: ending.exitCode, signal: null, stderrTail: log.tail() });
   };
-  const stderrLines = createLineSplitter(
-    (line) => {
-      tail.push(line);
-      if (tail.length > STDERR_TAIL_LINES) tail.shift();
-    },
-    () => {},
-    64 * 1024,
-  );
-  const writeLog = (text: string): void => {
-    logBuffer += text;
-    stderrLines.push(text);
-    if (options.logStderr) process.stderr.write(text.replace(/^(?=.)/gm, `${nodeId} | `));
-    if (logBuffer.length >= LOG_FLUSH_CHARS) flushLog();
-  };
-
-  const die = (kind: 'exit', detail: string | null, exitCode: number | null): void => {
-    if (state === 'dead') return;
-    state = 'dead';
-    exited = true;
-    inbox.length = 0;
-    held.length = 0;
-    for (const cancel of armed) cancel();
-    armed.clear();
-    if (detail !== null) options.onProblem({ node: nodeId, kind, detail, exitCode, signal: null, stderrTail: tail.slice() });
-  };
-
-  /** Runs one of this node's events with the node's scope current (its direct timers are its own). */
-  const inScope = (fn: () => void): void => {
-    const previous = globals.current;
-    globals.current = node;
-    globals.lastRan = node;
-    try {
-      fn();
-    } catch (error) {
-      crashed(error, 'uncaught exception');
-    } finally {
-      globals.current = previous;
-    }
-  };
-  const crashed = (error: unknown, how: CrashCause): void => {
-    if (state === 'dead') return;
-    if (error instanceof SimExit) {
-      die('exit', `crashed during the test with exit status ${error.code} (process.exit)`, error.code);
-      return;
-    }
-    writeLog(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    // Node ends a process with status 1 on both.
-    die('exit', `crashed during the test with an ${how}: ${error instanceof Error ? error.message : String(error)}`, 1);
-  };
-
-  const drain = (): void => {
-    drainArmed = false;
-    if (state !== 'running' || onText === null || inbox.length === 0) return;
-    const text = inbox.join('');
-    inbox.length = 0;
-    const deliver = onText;
-    inScope(() => deliver(text));
-  };
-  const armDrain = (): void => {
-    if (drainArmed || state !== 'running' || onText === null) return;
-    drainArmed = true;
-    clock.setTimerNs(0, drain);
-  };
-
-  const onOutput = (text: string): void => {
-    if (state === 'dead') return;
-    outputLines.push(text);
-  };
-  const outputLines = createLineSplitter(
-    (line) => {
-      if (!readingStdout || state === 'dead' || line.trim() === '') return;
-      const checked = checkLine(line, options.isRegistered);
-      if (!checked.ok) {
-        readingStdout = false;
-        const shown = line.length > 2000 ? `${line.slice(0, 2000)}… (${line.length} chars)` : line;
-        options.onProblem({
-          node: nodeId,
-          kind: 'bad-line',
-          detail: `printed a bad line to stdout (${checked.reason}); glomers ignores its stdout for the rest of the test, as Maelstrom does.\n  line: ${shown}`,
-          stderrTail: tail.slice(),
-        });
-        return;
-      }
-      options.onMessage(checked.message);
-    },
-    (bytes) => writeLog(`(a stdout line of more than ${bytes} chars, dropped)\n`),
-    64 * 1024 * 1024,
-  );
-
-  const host: NodeHost = {
-    now: () => clock.nowNs() / 1e6,
-    setTimer: (delayMs, fn) => node.schedule(delayMs >= 1 ? delayMs : 1, fn, null),
-    setRepeating: (intervalMs, fn) => node.schedule(intervalMs >= 1 ? intervalMs : 1, fn, intervalMs >= 1 ? intervalMs : 1),
-    clearTimer: (handle: TimerHandle) => (handle as () => void)(),
-    random: () => rng.next(),
-    listen(listener) {
-      onText = listener;
-      if (state === 'running') armDrain();
-    },
-    write: onOutput,
-    writeLog,
-    flush: (done) => {
-      clock.setTimerNs(0, done);
-    },
-    afterTurn: (fn) => {
-      clock.setTimerNs(0, () => {
-        if (state !== 'dead') inScope(fn);
-      });
-    },
-  };
-
-  const load = async (): Promise<void> => {
-    if (state === 'dead') return;
-    const release = clock.hold();
-    const claimed = new Promise<void>((resolve) => {
-      Object.defineProperty(globalThis, INSTALLED_HOST_KEY, {
-        configurable: true,
-        get() {
-          delete (globalThis as Record<symbol, unknown>)[INSTALLED_HOST_KEY];
-          resolve();
-          return host;
-        },
-      });
-    });
-    const factory = await nodeFactory(options.binPath).catch(() => null);
-    const url = `${pathToFileURL(options.binPath).href}?sim=${encodeURIComponent(sim.runTag)}&node=${encodeURIComponent(nodeId)}&start=${incarnation}`;
-    process.argv = [process.argv[0] ?? 'node', options.binPath, ...options.args];
-    globals.current = node;
-    globals.lastRan = node;
-    // Not awaited: the bundle's top level ends in `await node.run()`, which settles only when the node stops.
-    const evaluated = (factory !== null ? factory() : import(url)).then(
-      () => 'finished' as const,
-      (error: unknown) => {
-        crashed(error, 'uncaught exception');
-        return 'failed' as const;
-      },
-    );
-    const outcome = await Promise.race([claimed.then(() => 'claimed' as const), evaluated]);
-    globals.current = null;
-    delete (globalThis as Record<symbol, unknown>)[INSTALLED_HOST_KEY];
-    if (outcome === 'finished') {
-      writeLog(`glomers --sim: ${options.binPath} finished loading without calling createNode() from src/lib; the simulation can only run nodes built on it\n`);
-      die('exit', 'is not a node built on src/lib (it never called createNode()), which --sim needs', null);
-    }
-    if (state === 'loading') {
-      state = 'running';
-      armDrain();
-    }
-    release();
+  const crash = (error: unknown, how: CrashCause): void => {
+    if (life.state === 'dead') return;
+    if (!(error instanceof SimExit)) log.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    end(crashEnding(error, how));
   };
 
   const node: SimNode = {
-    nodeId,
+    nodeId: options.nodeId,
     pid: undefined,
     dropped: { notDraining: 0 },
     get exited() {
-      return exited;
+      return life.state === 'dead';
     },
     get alive() {
-      return state !== 'dead';
+      return life.state !== 'dead';
     },
-    crash: crashed,
-    halt(problem) {
-      die('exit', problem, null);
-    },
+    crash,
+    halt: (problem) => end({ detail: problem, exitCode: null }),
     write(message: Message) {
-      if (state === 'dead') return;
-      inbox.push(`${JSON.stringify(message)}\n`);
-      armDrain();
+      if (life.state !== 'dead') inbox.push(`${JSON.stringify(message)}\n`);
     },
-    stderrTail: () => tail.slice(),
+    stderrTail: () => log.tail(),
     stop() {
-      if (state !== 'dead') {
-        state = 'dead';
-        exited = true;
-        inbox.length = 0;
-        held.length = 0;
-        for (const cancel of armed) cancel();
-        armed.clear();
-      }
-      flushLog();
+      end({ detail: null, exitCode: null });
+      log.flush();
       return Promise.resolve();
     },
-    schedule(delayMs, fn, repeatMs) {
-      let cancelled = false;
-      let cancel = (): void => {};
-      const fire = (): void => {
-        armed.delete(cancel);
-        if (cancelled || state === 'dead') return;
-        if (state === 'paused') {
-          // A stopped process's timers fire once it continues; an interval fires once, not per period missed.
-          held.push(fire);
-          return;
-        }
-        if (repeatMs !== null) arm(repeatMs);
-        inScope(fn);
-      };
-      const arm = (ms: number): void => {
-        cancel = clock.setTimer(ms, fire);
-        armed.add(cancel);
-      };
-      arm(delayMs);
-      return () => {
-        cancelled = true;
-        armed.delete(cancel);
-        cancel();
-      };
-    },
+    schedule: (delayMs, fn, repeatMs) => timers.schedule(delayMs, fn, repeatMs),
     pause() {
-      if (state !== 'running') return false;
-      state = 'paused';
+      if (life.state !== 'running') return false;
+      life.state = 'paused';
       return true;
     },
     resume() {
-      if (state !== 'paused') return false;
-      state = 'running';
-      const due = held.splice(0, held.length);
-      for (const fire of due) clock.setTimerNs(0, fire);
-      armDrain();
+      if (life.state !== 'paused') return false;
+      life.state = 'running';
+      timers.releaseHeld();
+      inbox.arm();
       return true;
     },
   };
-  enqueueLoad(load);
+  enqueueLoad(() => loadNode({ options, sim, incarnation, node, life, host, log, inbox, end, crash }));
   return node;
+}
+
+/** Runs one of a node's events with the node's scope current (its direct timers are its own). */
+function runInScope(globals: SimGlobals, node: SimNode, fn: () => void): void {
+  const previous = globals.current;
+  globals.current = node;
+  globals.lastRan = node;
+  try {
+    fn();
+  } catch (error) {
+    node.crash(error, 'uncaught exception');
+  } finally {
+    globals.current = previous;
+  }
+}
+
+interface Loading {
+  options: NodeProcessOptions;
+  sim: SimBackendOptions;
+  incarnation: number;
+  node: SimNode;
+  life: NodeLife;
+  host: NodeHost;
+  log: NodeLog;
+  inbox: NodeInbox;
+  end(ending: Ending): void;
+  crash(error: unknown, how: CrashCause): void;
+}
+
+/**
+ * Runs the bundle's top level once more with the node's host left at the global hook, until the
+ * runtime claims it (createNode) or the top level ends without claiming it (not a src/lib node).
+ * Virtual time stands still meanwhile: loading is real I/O.
+ */
+async function loadNode(loading: Loading): Promise<void> {
+  const { options, sim, node, life } = loading;
+  const { clock, globals } = sim;
+  if (life.state === 'dead') return;
+  const release = clock.hold();
+  const claimed = offerHost(loading.host);
+  const factory = await nodeFactory(options.binPath).catch(() => null);
+  const url = `${pathToFileURL(options.binPath).href}?sim=${encodeURIComponent(sim.runTag)}&node=${encodeURIComponent(options.nodeId)}&start=${loading.incarnation}`;
+  process.argv = [process.argv[0] ?? 'node', options.binPath, ...options.args];
+  globals.current = node;
+  globals.lastRan = node;
+  // Not awaited: the bundle's top level ends in `await node.run()`, which settles only when the node stops.
+  const evaluated = (factory !== null ? factory() : import(url)).then(
+    () => 'finished' as const,
+    (error: unknown) => {
+      loading.crash(error, 'uncaught exception');
+      return 'failed' as const;
+    },
+  );
+  const outcome = await Promise.race([claimed.then(() => 'claimed' as const), evaluated]);
+  globals.current = null;
+  delete (globalThis as Record<symbol, unknown>)[INSTALLED_HOST_KEY];
+  if (outcome === 'finished') {
+    loading.log.write(`glomers --sim: ${options.binPath} finished loading without calling createNode() from src/lib; the simulation can only run nodes built on it\n`);
+    loading.end({ detail: 'is not a node built on src/lib (it never called createNode()), which --sim needs', exitCode: null });
+  }
+  if (life.state === 'loading') {
+    life.state = 'running';
+    loading.inbox.arm();
+  }
+  release();
+}
+
+/** Leaves the host at the global hook src/lib's takeInstalledHost reads; settles when it is taken. */
+function offerHost(host: NodeHost): Promise<void> {
+  return new Promise<void>((resolve) => {
+    Object.defineProperty(globalThis, INSTALLED_HOST_KEY, {
+      configurable: true,
+      get() {
+        delete (globalThis as Record<symbol, unknown>)[INSTALLED_HOST_KEY];
+        resolve();
+        return host;
+      },
+    });
+  });
 }
