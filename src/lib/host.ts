@@ -83,3 +83,16 @@ export function takeInstalledHost(): NodeHost | undefined {
   delete slot[INSTALLED_HOST_KEY];
   return host;
 }
+
+/**
+ * Where a simulation leaves the file operations that record files (durable.ts) use when given
+ * none: the simulated disk, which can lose what was not fsynced at a power cut, tear a last write
+ * or be full (docs/simulation.md). One for the whole run, unlike the host: it tells nodes apart
+ * itself. A global symbol for the same reason as INSTALLED_HOST_KEY.
+ */
+export const INSTALLED_FS_KEY = Symbol.for('glomers.node-fs');
+
+/** The file operations a simulation installed (a DurableFs), or undefined: use node:fs. Not taken: every file opened during the run uses it. */
+export function installedFs(): unknown {
+  return (globalThis as { [INSTALLED_FS_KEY]?: unknown })[INSTALLED_FS_KEY];
+}
