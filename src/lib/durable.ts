@@ -22,6 +22,7 @@
 import * as nodeFs from 'node:fs';
 import path from 'node:path';
 import * as zlib from 'node:zlib';
+import { installedFs } from './host.js';
 
 /** The file operations a record file uses; node:fs satisfies it. */
 export interface DurableFs {
@@ -317,7 +318,8 @@ function fsyncDirectory(fs: DurableFs, file: string): void {
  * tail is dropped and cut off; damage throws DurableFileError and leaves the file as it was.
  */
 export function openRecordFile(file: string, options: RecordFileOptions = {}): RecordFile {
-  const fs = options.fs ?? (nodeFs as DurableFs);
+  // Under --sim, the simulated disk (host.ts installedFs) unless the caller chose an fs.
+  const fs = options.fs ?? (installedFs() as DurableFs | undefined) ?? (nodeFs as DurableFs);
   const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes;
   const { fd, created } = openForUpdate(fs, file);
   try {
