@@ -21,6 +21,10 @@ export interface TimersOptions extends LeaseConfig, BucketLimits {
   maxChangesPerCas: number;
   maxViewTimers: number;
   maxTimerIdChars: number;
+  /** how long a node waits for the leader to answer a forwarded schedule or cancel before doing it itself */
+  forwardTimeoutMs: number;
+  /** after a forward timed out, how long the node writes itself without trying the leader */
+  forwardPauseMs: number;
   /** a gap this long between ticks means the process was stalled (paused) */
   stallMs: number;
   /** a client request is answered only this soon after it may have been sent (clients give up after 5 s) */
@@ -48,6 +52,8 @@ export const defaultOptions: TimersOptions = {
   maxChangesPerCas: 256,
   maxViewTimers: 100_000,
   maxTimerIdChars: 256,
+  forwardTimeoutMs: 300,
+  forwardPauseMs: 1000,
   stallMs: 500,
   replyWithinMs: 4000,
   maxEntries: 4096,

@@ -1,12 +1,12 @@
 // The timers node (docs/workloads/timers.md): durable timers in lin-kv, fired by one leader.
 //
-// - schedule/cancel: a change to the timer's bucket in lin-kv (store.ts, bucket.ts); the reply
-//   goes once lin-kv took it, so an acknowledged timer outlives the kill of any node. The node
-//   then notes the timer to the leader.
+// - schedule/cancel: a change to the timer's bucket in lin-kv (store.ts, bucket.ts), made by the
+//   leader when it answers a forward, else by this node (then noting the timer to the leader); the
+//   reply goes once lin-kv took it, so an acknowledged timer outlives the kill of any node.
 // - Every node takes part in the lease (lease.ts); the one holding it fires (leader.ts).
 
 import { ErrorCode, RPCError, createKV, type Node, type OutBody } from '../lib/index.js';
-import { bucketOf, cancelTimer, scheduleTimer, type Bucket, type Change } from './bucket.js';
+import { bucketOf, cancelTimer, scheduleTimer, type Bucket, type CancelOutcome, type Change } from './bucket.js';
 import { decodeLease, encodeLease, initialLease, leaseEpoch, leaseHolder, stepLease, type LeaseAction, type LeaseEvent, type LeaseState } from './lease.js';
 import { createFiring, type Clock } from './leader.js';
 import { createStore } from './store.js';
@@ -95,29 +95,69 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
     });
   }
 
-  node.handle('schedule', { timer: 'string', due_ms: 'number' }, (message) => {
-    const { timer, due_ms: dueMs } = message.body;
-    checkTimerId(timer, options.maxTimerIdChars);
-    if (!Number.isSafeInteger(dueMs) || dueMs < 0) throw new RPCError(ErrorCode.MalformedRequest, 'due_ms must be a non-negative integer (Unix ms)');
+  function schedule(timer: string, dueMs: number): Promise<OutBody> {
     const bucket = bucketOf(timer, options.buckets);
-    return clientRequest(async () => {
-      const outcome = await changeOutcome(bucket, (current, nowMs) => scheduleTimer(current, timer, dueMs, nowMs, options));
+    return changeOutcome(bucket, (current, nowMs) => scheduleTimer(current, timer, dueMs, nowMs, options)).then((outcome) => {
       if (outcome === 'conflict') throw new RPCError(ErrorCode.KeyAlreadyExists, `timer ${timer} exists with another due_ms`);
       if (outcome === 'full') throw new RPCError(ErrorCode.TemporarilyUnavailable, `timer bucket ${bucket} is full (${options.maxEntries} timers)`);
       noteNewTimer(timer, dueMs, bucket);
       return { type: 'schedule_ok' };
     });
+  }
+
+  /** retriedBefore: a forward of this cancel may have landed, so finding it cancelled is our own doing. */
+  function cancel(timer: string, retriedBefore: boolean): Promise<OutBody> {
+    const apply = (current: Bucket, nowMs: number, retried: boolean): Change<CancelOutcome> => cancelTimer(current, timer, nowMs, retried || retriedBefore);
+    return changeOutcome(bucketOf(timer, options.buckets), apply).then((outcome) => {
+      if (outcome === 'not-found') throw new RPCError(ErrorCode.KeyDoesNotExist, `no timer ${timer}`);
+      if (outcome === 'already-done') throw new RPCError(ErrorCode.PreconditionFailed, `timer ${timer} already fired or was cancelled`);
+      return { type: 'cancel_ok' };
+    });
+  }
+
+  // Writes go through the leader when one is known and answers: it is then the buckets' only
+  // writer, so its cached values stay current (no refused cas-es) and it needs no note. A forward
+  // that fails or times out is done here instead; after a timeout the node writes here for
+  // forwardPauseMs (a partition from the leader lasts seconds).
+  let forwardPausedUntilMs = -Infinity;
+  async function viaLeader(forward: OutBody, replyType: string, here: (forwarded: boolean) => Promise<OutBody>): Promise<OutBody> {
+    const holder = leaseHolder(lease);
+    if (holder === undefined || holder === node.id || clock.monoMs() < forwardPausedUntilMs) return here(false);
+    try {
+      const reply = await node.rpc(holder, forward, { timeoutMs: options.forwardTimeoutMs });
+      if (reply.type === replyType) return { type: replyType };
+    } catch (error) {
+      // The leader's definite answer is the answer (it did not happen); anything else may have.
+      if (error instanceof RPCError && error.definite) throw error;
+      if (error instanceof RPCError && error.code === ErrorCode.Timeout) forwardPausedUntilMs = clock.monoMs() + options.forwardPauseMs;
+    }
+    return here(true);
+  }
+
+  node.handle('schedule', { timer: 'string', due_ms: 'number' }, (message) => {
+    const { timer, due_ms: dueMs } = message.body;
+    checkTimerId(timer, options.maxTimerIdChars);
+    if (!Number.isSafeInteger(dueMs) || dueMs < 0) throw new RPCError(ErrorCode.MalformedRequest, 'due_ms must be a non-negative integer (Unix ms)');
+    return clientRequest(() => viaLeader({ type: 'forward_schedule', timer, due_ms: dueMs }, 'schedule_ok', () => schedule(timer, dueMs)));
   });
 
   node.handle('cancel', { timer: 'string' }, (message) => {
     const { timer } = message.body;
     checkTimerId(timer, options.maxTimerIdChars);
-    return clientRequest(async () => {
-      const outcome = await changeOutcome(bucketOf(timer, options.buckets), (current, nowMs, retried) => cancelTimer(current, timer, nowMs, retried));
-      if (outcome === 'not-found') throw new RPCError(ErrorCode.KeyDoesNotExist, `no timer ${timer}`);
-      if (outcome === 'already-done') throw new RPCError(ErrorCode.PreconditionFailed, `timer ${timer} already fired or was cancelled`);
-      return { type: 'cancel_ok' };
-    });
+    return clientRequest(() => viaLeader({ type: 'forward_cancel', timer }, 'cancel_ok', (forwarded) => cancel(timer, forwarded)));
+  });
+
+  // A peer's client request, forwarded to this node as the leader it knew (it may no longer be).
+  node.handle('forward_schedule', { timer: 'string', due_ms: 'number' }, (message) => {
+    const { timer, due_ms: dueMs } = message.body;
+    checkTimerId(timer, options.maxTimerIdChars);
+    if (!Number.isSafeInteger(dueMs) || dueMs < 0) throw new RPCError(ErrorCode.MalformedRequest, 'due_ms must be a non-negative integer (Unix ms)');
+    return schedule(timer, dueMs);
+  });
+
+  node.handle('forward_cancel', { timer: 'string' }, (message) => {
+    checkTimerId(message.body.timer, options.maxTimerIdChars);
+    return cancel(message.body.timer, false);
   });
 
   // A peer's note of a timer it just stored; no reply (the leader's sweep covers a lost note).
