@@ -17,8 +17,9 @@ export function isClientId(id: string): boolean {
 export type LatencyDist = 'constant' | 'uniform' | 'exponential';
 export type Availability = 'total' | number;
 /** What `--nemesis` can inject (comma-separated, as Maelstrom takes it). */
-export type NemesisFault = 'partition' | 'kill' | 'pause';
-export const NEMESIS_FAULTS: readonly NemesisFault[] = ['partition', 'kill', 'pause'];
+/** power: kills that are power cuts; disk: a full disk for a while, and kills that tear a last write (both --sim only: docs/simulation.md) */
+export type NemesisFault = 'partition' | 'kill' | 'pause' | 'power' | 'disk';
+export const NEMESIS_FAULTS: readonly NemesisFault[] = ['partition', 'kill', 'pause', 'power', 'disk'];
 
 export interface TestOptions {
   workload: string;
