@@ -119,6 +119,11 @@ export interface NemesisTarget {
   /** SIGSTOP / SIGCONT; no-ops when already paused / running. */
   pause(node: string): Promise<string>;
   resume(node: string): Promise<string>;
+  /** A kill that is a power cut: what the node wrote and did not fsync is lost (--sim; else a kill). */
+  powerCut?(node: string): Promise<string>;
+  /** The node's disk fills up (its writes fail with ENOSPC) / has room again (--sim only). */
+  diskFull?(node: string): Promise<string>;
+  diskOk?(node: string): Promise<string>;
 }
 
 export interface NemesisPackage {
@@ -192,14 +197,19 @@ export const DB_TARGET_SPECS: readonly (string | null)[] = [null, 'one', 'minori
  * random one of the enabled modes (kill/start, pause/resume), and each mode alternates strictly.
  */
 export function processTimeline(faults: readonly NemesisFault[], intervalS: number, limitNs: number, rng: Rng): Entry[] {
-  const modes: { on: string; off: string; down: boolean }[] = [];
+  const modes: { on: string; off: string; down: boolean; attrs?: { [key: string]: Json } }[] = [];
   if (faults.includes('pause')) modes.push({ on: 'pause', off: 'resume', down: false });
   if (faults.includes('kill')) modes.push({ on: 'kill', off: 'start', down: false });
+  // A power cut is a kill (so reports count it as one) marked power: true in the history.
+  if (faults.includes('power')) modes.push({ on: 'kill', off: 'start', down: false, attrs: { power: true } });
+  if (faults.includes('disk')) modes.push({ on: 'disk-full', off: 'disk-ok', down: false });
   if (modes.length === 0) return [];
   return staggered(intervalS, limitNs, rng, () => {
     const mode = modes[rng.int(modes.length)] as (typeof modes)[number];
     mode.down = !mode.down;
-    return mode.down ? { f: mode.on, value: DB_TARGET_SPECS[rng.int(DB_TARGET_SPECS.length)] ?? null } : { f: mode.off, value: 'all' };
+    if (!mode.down) return { f: mode.off, value: 'all' };
+    const value = DB_TARGET_SPECS[rng.int(DB_TARGET_SPECS.length)] ?? null;
+    return mode.attrs === undefined ? { f: mode.on, value } : { f: mode.on, value, attrs: mode.attrs };
   });
 }
 
@@ -232,6 +242,8 @@ export interface NemesisOptions {
   limitNs: number;
 }
 
+const notSimulated = async (): Promise<string> => 'not-simulated';
+
 /** Runs action on each node, one after another; the completion maps node -> what happened. */
 async function onNodes(nodes: readonly string[], action: (node: string) => Promise<string>): Promise<Json> {
   const out: { [node: string]: Json } = {};
@@ -250,11 +262,12 @@ export function createNemesis(options: NemesisOptions, target: NemesisTarget, rn
   const final: OpSpec[] = [
     ...(partitions ? [{ f: 'stop-partition', value: null }] : []),
     ...(faults.includes('pause') ? [{ f: 'resume', value: 'all' }] : []),
-    ...(faults.includes('kill') ? [{ f: 'start', value: 'all' }] : []),
+    ...(faults.includes('disk') ? [{ f: 'disk-ok', value: 'all' }] : []),
+    ...(faults.includes('kill') || faults.includes('power') ? [{ f: 'start', value: 'all' }] : []),
   ];
   const all = target.nodes;
   const finalGenerator = final.length === 0 ? EMPTY : nemesis(seq(final.map((spec) => once(spec))));
-  const processFaults = faults.includes('kill') || faults.includes('pause');
+  const processFaults = faults.some((fault) => fault !== 'partition');
   return {
     generator: any(...schedules),
     finalGenerator,
@@ -270,7 +283,11 @@ export function createNemesis(options: NemesisOptions, target: NemesisTarget, rn
           target.heal();
           return { type: 'info', value: 'network-healed' };
         case 'kill':
-          return { type: 'info', value: await onNodes(targetNodes(op.value, all, rng), target.kill) };
+          return { type: 'info', value: await onNodes(targetNodes(op.value, all, rng), op.attrs?.['power'] === true ? (target.powerCut ?? target.kill) : target.kill) };
+        case 'disk-full':
+          return { type: 'info', value: await onNodes(targetNodes(op.value, all, rng), target.diskFull ?? notSimulated) };
+        case 'disk-ok':
+          return { type: 'info', value: await onNodes(all, target.diskOk ?? notSimulated) };
         case 'pause':
           return { type: 'info', value: await onNodes(targetNodes(op.value, all, rng), target.pause) };
         case 'start':
