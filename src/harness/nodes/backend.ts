@@ -17,6 +17,12 @@ export interface NodeBackend {
   resume(node: NodeProcess): boolean;
   /** called once every node has stopped, before the checking stage */
   afterNodes?(): void;
+  /** storage faults of a simulated disk (sim/disk.ts); absent: the nemesis's power and disk faults do not apply */
+  readonly storage?: {
+    /** after the node's kill: what it wrote and did not fsync is lost; says what happened */
+    powerCut(nodeId: string): string;
+    setDiskFull(nodeId: string, full: boolean): string;
+  };
 }
 
 /** Node processes, SIGSTOP/SIGCONT for pauses, real time. */
