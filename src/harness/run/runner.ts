@@ -299,9 +299,17 @@ async function sendInit(run: Run, nodeId: string): Promise<{ ok: true } | { ok: 
 }
 
 /** What the kill and pause nemeses do to node processes (decisions documented in the README). */
-function processControl(run: Run): Pick<NemesisTarget, 'kill' | 'start' | 'pause' | 'resume'> {
+function processControl(run: Run): Required<Pick<NemesisTarget, 'kill' | 'start' | 'pause' | 'resume' | 'powerCut' | 'diskFull' | 'diskOk'>> {
   const paused = new Set<string>();
-  return {
+  const { storage } = run.backend;
+  const control: ReturnType<typeof processControl> = {
+    // Storage faults need a simulated disk (sim/disk.ts); on real processes a power cut is a kill.
+    async powerCut(nodeId) {
+      const killed = await control.kill(nodeId);
+      return killed === 'killed' && storage !== undefined ? storage.powerCut(nodeId) : killed;
+    },
+    diskFull: async (nodeId) => storage?.setDiskFull(nodeId, true) ?? 'not-simulated',
+    diskOk: async (nodeId) => storage?.setDiskFull(nodeId, false) ?? 'not-simulated',
     async kill(nodeId) {
       const node = run.nodes.get(nodeId);
       if (node === undefined || node.exited) return 'already-dead';
@@ -348,6 +356,7 @@ function processControl(run: Run): Pick<NemesisTarget, 'kill' | 'start' | 'pause
       return 'resumed';
     },
   };
+  return control;
 }
 
 async function initNodes(run: Run): Promise<void> {
