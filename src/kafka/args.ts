@@ -1,6 +1,6 @@
 // Command-line settings of the kafka node (everything after `--` on a Maelstrom command line).
 
-import type { ArgsResult } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
 import { storageModes, type StorageMode } from './storage.js';
 
 export interface KafkaOptions {
@@ -62,29 +62,84 @@ export function retryIntervalFor(options: KafkaOptions, nodeCount: number): numb
   return options.retryMs ?? Math.max(1000, 4 * flushIntervalFor(options, nodeCount));
 }
 
+interface NumericFlag {
+  row: FlagRow;
+  integer: boolean;
+  min: number;
+  set(options: KafkaOptions, value: number): void;
+}
+
+/** Every number flag but --interval, which also takes `auto` (parseArgs reads it itself). */
+const NUMERIC: readonly NumericFlag[] = [
+  {
+    row: {
+      name: 'retry',
+      value: 'MS',
+      help: 'resend what a peer has not acknowledged after MS without progress,\nat most once per MS (default: 1000 or four intervals if longer)',
+    },
+    integer: false,
+    min: 1,
+    set: (o, v) => void (o.retryMs = v),
+  },
+  {
+    row: { name: 'batch', value: 'N', help: `at most N entries in one replication message (default ${defaultOptions.maxBatchEntries})` },
+    integer: true,
+    min: 1,
+    set: (o, v) => void (o.maxBatchEntries = v),
+  },
+  {
+    row: { name: 'poll-max', value: 'N', help: `at most N messages per key in one poll reply (default ${defaultOptions.maxPollPerKey})` },
+    integer: true,
+    min: 1,
+    set: (o, v) => void (o.maxPollPerKey = v),
+  },
+  {
+    row: {
+      name: 'max-state-mb',
+      value: 'N',
+      help: `accept sends only while the log takes at most N MiB of memory, reckoned
+as JSON of key and msg + 160 bytes per entry (default ${defaultOptions.maxStateBytes / 1024 / 1024});
+the record file stays below twice its live records (smaller than
+that) plus 4 MiB`,
+    },
+    integer: true,
+    min: 1,
+    set: (o, v) => void (o.maxStateBytes = v * 1024 * 1024),
+  },
+  {
+    row: { name: 'max-keys', value: 'N', help: `accept sends to at most N distinct keys (default ${defaultOptions.maxKeys})` },
+    integer: true,
+    min: 1,
+    set: (o, v) => void (o.maxKeys = v),
+  },
+];
+
+const FLAGS: readonly FlagRow[] = [
+  {
+    name: 'interval',
+    value: 'MS|auto',
+    help: `replication flush interval; auto = ${autoIntervalPerNodeMs} ms x node count, so\n100 ms at 2 nodes, 250 at 5 (default auto)`,
+  },
+  ...NUMERIC.map((flag) => flag.row),
+  {
+    name: 'storage',
+    value: 'MODE',
+    help: `memory  nothing on disk; a killed node forgets (not for --nemesis kill)
+file    append each record with write(2) before acknowledging; survives
+        SIGKILL, not a machine crash (default)
+fsync   as file, plus a shared fsync before acknowledging clients and
+        peers and before answering reads; survives a power cut`,
+  },
+  { name: 'dir', value: 'DIR', help: 'directory for kafka-<node>.<test>.log (default: the working directory)' },
+  { name: 'help', short: 'h', help: 'print this and exit' },
+];
+
 export const usage = `usage: kafka [options]
 A Maelstrom kafka node (Gossip Glomers 5a-5c). Assigns offsets locally (node i of N uses
 offsets i mod N), replicates batches to every peer, and lets polls see a key only up to the
 offset below which it knows every offset that exists, so no poll ever skips one.
 
-  --interval MS|auto replication flush interval; auto = ${autoIntervalPerNodeMs} ms x node count, so
-                     100 ms at 2 nodes, 250 at 5 (default auto)
-  --retry MS         resend what a peer has not acknowledged after MS without progress,
-                     at most once per MS (default: 1000 or four intervals if longer)
-  --batch N          at most N entries in one replication message (default ${defaultOptions.maxBatchEntries})
-  --poll-max N       at most N messages per key in one poll reply (default ${defaultOptions.maxPollPerKey})
-  --storage MODE     memory  nothing on disk; a killed node forgets (not for --nemesis kill)
-                     file    append each record with write(2) before acknowledging; survives
-                             SIGKILL, not a machine crash (default)
-                     fsync   as file, plus a shared fsync before acknowledging clients and
-                             peers and before answering reads; survives a power cut
-  --dir DIR          directory for kafka-<node>.<test>.log (default: the working directory)
-  --max-state-mb N   accept sends only while the log takes at most N MiB of memory, reckoned
-                     as JSON of key and msg + 160 bytes per entry (default ${defaultOptions.maxStateBytes / 1024 / 1024});
-                     the record file stays below twice its live records (smaller than
-                     that) plus 4 MiB
-  --max-keys N       accept sends to at most N distinct keys (default ${defaultOptions.maxKeys})
-  -h, --help         print this and exit
+${flagHelp(FLAGS, 21)}
 
 Limits (a request past them changes nothing and gets an error):
   error 12  key longer than ${requestLimits.maxKeyChars} characters, msg over ${requestLimits.maxMsgBytes} bytes as JSON,
@@ -101,61 +156,34 @@ A poll reply stops short at about ${requestLimits.maxPollBytes / 1024 / 1024} Mi
 
 export type ParseResult = ArgsResult<KafkaOptions>;
 
-interface NumericFlag {
-  integer: boolean;
-  min: number;
-  set(options: KafkaOptions, value: number): void;
-}
-
-const numericFlags: Readonly<Record<string, NumericFlag>> = {
-  '--interval': { integer: false, min: 1, set: (o, v) => void (o.intervalMs = v) },
-  '--retry': { integer: false, min: 1, set: (o, v) => void (o.retryMs = v) },
-  '--batch': { integer: true, min: 1, set: (o, v) => void (o.maxBatchEntries = v) },
-  '--poll-max': { integer: true, min: 1, set: (o, v) => void (o.maxPollPerKey = v) },
-  '--max-keys': { integer: true, min: 1, set: (o, v) => void (o.maxKeys = v) },
-  '--max-state-mb': { integer: true, min: 1, set: (o, v) => void (o.maxStateBytes = v * 1024 * 1024) },
-};
-
 export function parseArgs(argv: readonly string[]): ParseResult {
+  const tokenized = tokenizeArgs(argv, FLAGS);
+  if (!tokenized.ok) return { kind: 'error', message: tokenized.message };
+  const { tokens } = tokenized;
+  if (tokens.present.has('help')) return { kind: 'help' };
+  const stray = [...tokens.positional, ...tokens.afterDashes][0];
+  if (stray !== undefined) return { kind: 'error', message: `unknown argument '${stray}'` };
   const options: KafkaOptions = { ...defaultOptions };
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
-    const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
-    const takeValue = (): string | undefined => {
-      if (inline !== undefined) return inline;
-      i += 1;
-      return argv[i];
-    };
-    if (flag === '-h' || flag === '--help') return { kind: 'help' };
-    if (flag === '--storage') {
-      const value = takeValue();
-      if (value === undefined || !storageModes.includes(value as StorageMode)) {
-        return { kind: 'error', message: `--storage must be one of ${storageModes.join(', ')}, got '${value ?? ''}'` };
-      }
-      options.storage = value as StorageMode;
-      continue;
-    }
-    if (flag === '--interval' && (inline ?? argv[i + 1]) === 'auto') {
-      if (inline === undefined) i += 1;
-      options.intervalMs = undefined;
-      continue;
-    }
-    if (flag === '--dir') {
-      const value = takeValue();
-      if (value === undefined || value === '') return { kind: 'error', message: '--dir needs a directory' };
-      options.dir = value;
-      continue;
-    }
-    const setting = Object.hasOwn(numericFlags, flag) ? numericFlags[flag] : undefined;
-    if (setting === undefined) return { kind: 'error', message: `unknown argument '${arg}'` };
-    const raw = takeValue();
-    const value = Number(raw);
-    if (raw === undefined || raw.trim() === '' || !Number.isFinite(value) || (setting.integer && !Number.isInteger(value)) || value < setting.min) {
-      return { kind: 'error', message: `${flag} must be ${setting.integer ? 'an integer' : 'a number'} >= ${setting.min}, got '${raw ?? ''}'` };
-    }
-    setting.set(options, value);
+  const storage = lastValue(tokens, 'storage');
+  if (storage !== undefined) {
+    if (!storageModes.includes(storage as StorageMode)) return { kind: 'error', message: `--storage must be one of ${storageModes.join(', ')}, got '${storage}'` };
+    options.storage = storage as StorageMode;
+  }
+  const dir = lastValue(tokens, 'dir');
+  if (dir === '') return { kind: 'error', message: '--dir needs a directory' };
+  if (dir !== undefined) options.dir = dir;
+  const interval = lastValue(tokens, 'interval');
+  if (interval !== undefined && interval !== 'auto') {
+    const value = numberArg('interval', interval, { min: 1 });
+    if (typeof value !== 'number') return { kind: 'error', message: value.error };
+    options.intervalMs = value;
+  }
+  for (const flag of NUMERIC) {
+    const raw = lastValue(tokens, flag.row.name);
+    if (raw === undefined) continue;
+    const value = numberArg(flag.row.name, raw, { integer: flag.integer, min: flag.min });
+    if (typeof value !== 'number') return { kind: 'error', message: value.error };
+    flag.set(options, value);
   }
   return { kind: 'options', options };
 }
