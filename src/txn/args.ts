@@ -1,7 +1,7 @@
 // Command-line settings of the txn node (everything after `--` on a Maelstrom command line).
 // The defaults are meant for challenges 6a-6c unchanged.
 
-import type { ArgsResult } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
 import { defaultTxnLimits, type TxnLimits } from './limits.js';
 import { defaultReplicationConfig, validateReplicationConfig, type ReplicationConfig } from './replication.js';
 
@@ -9,23 +9,49 @@ export type TxnOptions = ReplicationConfig & TxnLimits;
 
 export const defaultOptions: TxnOptions = { ...defaultReplicationConfig, ...defaultTxnLimits };
 
+interface NumericFlag {
+  row: FlagRow;
+  integer: boolean;
+  /** Smallest value accepted; undefined = validateReplicationConfig decides. */
+  min?: number;
+  set(options: TxnOptions, value: number): void;
+}
+
+const NUMERIC: readonly NumericFlag[] = [
+  { row: { name: 'interval', value: 'MS', help: `flush batches to peers every MS (default ${defaultOptions.flushIntervalMs})` }, integer: false, set: (o, v) => void (o.flushIntervalMs = v) },
+  {
+    row: { name: 'retry', value: 'MS', help: `resend an unacknowledged batch after MS; a peer not heard from for MS\ngets one message per MS (default ${defaultOptions.retryMs})` },
+    integer: false,
+    set: (o, v) => void (o.retryMs = v),
+  },
+  {
+    row: { name: 'max-inflight', value: 'N', help: `unacknowledged batches kept per peer before the oldest two are merged\n(default ${defaultOptions.maxInflightBatches})` },
+    integer: true,
+    set: (o, v) => void (o.maxInflightBatches = v),
+  },
+  {
+    row: { name: 'max-message', value: 'N', help: `writes per message; a larger batch still goes, alone\n(default ${defaultOptions.maxMessageWrites})` },
+    integer: true,
+    set: (o, v) => void (o.maxMessageWrites = v),
+  },
+  { row: { name: 'max-ops', value: 'N', help: `micro-ops in one txn (default ${defaultOptions.maxOpsPerTxn})` }, integer: true, min: 1, set: (o, v) => void (o.maxOpsPerTxn = v) },
+  { row: { name: 'max-keys', value: 'N', help: `distinct keys the node holds (default ${defaultOptions.maxKeys})` }, integer: true, min: 1, set: (o, v) => void (o.maxKeys = v) },
+  {
+    row: { name: 'max-state-mb', value: 'N', help: `register values and list items the node holds, in MiB as JSON\n(default ${defaultOptions.maxStateBytes / 1024 / 1024})` },
+    integer: true,
+    min: 1,
+    set: (o, v) => void (o.maxStateBytes = v * 1024 * 1024),
+  },
+];
+
+const FLAGS: readonly FlagRow[] = [...NUMERIC.map((flag) => flag.row), { name: 'help', short: 'h', help: 'print this and exit' }];
+
 export const usage = `usage: txn [options]
 A totally available, read-committed Maelstrom node for txn-rw-register and txn-list-append
 (Gossip Glomers 6a-6c). Transactions run locally and never abort; committed writes go to
 every peer in batches, resent until acknowledged.
 
-  --interval MS        flush batches to peers every MS (default ${defaultOptions.flushIntervalMs})
-  --retry MS           resend an unacknowledged batch after MS; a peer not heard from for MS
-                       gets one message per MS (default ${defaultOptions.retryMs})
-  --max-inflight N     unacknowledged batches kept per peer before the oldest two are merged
-                       (default ${defaultOptions.maxInflightBatches})
-  --max-message N      writes per message; a larger batch still goes, alone
-                       (default ${defaultOptions.maxMessageWrites})
-  --max-ops N          micro-ops in one txn (default ${defaultOptions.maxOpsPerTxn})
-  --max-keys N         distinct keys the node holds (default ${defaultOptions.maxKeys})
-  --max-state-mb N     register values and list items the node holds, in MiB as JSON
-                       (default ${defaultOptions.maxStateBytes / 1024 / 1024})
-  -h, --help           print this and exit
+${flagHelp(FLAGS, 23)}
 
 Limits (a txn past them is refused before any of it runs):
   error 12  more than --max-ops micro-ops, a key over ${defaultOptions.maxKeyChars} characters, a written
@@ -37,42 +63,20 @@ node count x these.
 
 export type ParseResult = ArgsResult<TxnOptions>;
 
-interface NumericFlag {
-  integer: boolean;
-  /** Smallest value accepted; undefined = validateReplicationConfig decides. */
-  min?: number;
-  set(options: TxnOptions, value: number): void;
-}
-
-const numericFlags: Readonly<Record<string, NumericFlag>> = {
-  '--interval': { integer: false, set: (o, v) => void (o.flushIntervalMs = v) },
-  '--retry': { integer: false, set: (o, v) => void (o.retryMs = v) },
-  '--max-inflight': { integer: true, set: (o, v) => void (o.maxInflightBatches = v) },
-  '--max-message': { integer: true, set: (o, v) => void (o.maxMessageWrites = v) },
-  '--max-ops': { integer: true, min: 1, set: (o, v) => void (o.maxOpsPerTxn = v) },
-  '--max-keys': { integer: true, min: 1, set: (o, v) => void (o.maxKeys = v) },
-  '--max-state-mb': { integer: true, min: 1, set: (o, v) => void (o.maxStateBytes = v * 1024 * 1024) },
-};
-
 export function parseArgs(argv: readonly string[]): ParseResult {
+  const tokenized = tokenizeArgs(argv, FLAGS);
+  if (!tokenized.ok) return { kind: 'error', message: tokenized.message };
+  const { tokens } = tokenized;
+  if (tokens.present.has('help')) return { kind: 'help' };
+  const stray = [...tokens.positional, ...tokens.afterDashes][0];
+  if (stray !== undefined) return { kind: 'error', message: `unknown argument '${stray}'` };
   const options: TxnOptions = { ...defaultOptions };
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    if (arg === '-h' || arg === '--help') return { kind: 'help' };
-    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = equals === -1 ? arg : arg.slice(0, equals);
-    const setting = Object.hasOwn(numericFlags, flag) ? numericFlags[flag] : undefined;
-    if (setting === undefined) return { kind: 'error', message: `unknown argument '${arg}'` };
-    let raw: string | undefined;
-    if (equals !== -1) raw = arg.slice(equals + 1);
-    else raw = argv[++i];
-    if (raw === undefined) return { kind: 'error', message: `${flag} needs a value` };
-    const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value) || (setting.integer && !Number.isInteger(value))) {
-      return { kind: 'error', message: `${flag} must be ${setting.integer ? 'an integer' : 'a number'}, got '${raw}'` };
-    }
-    if (setting.min !== undefined && value < setting.min) return { kind: 'error', message: `${flag} must be >= ${setting.min}, got '${raw}'` };
-    setting.set(options, value);
+  for (const flag of NUMERIC) {
+    const raw = lastValue(tokens, flag.row.name);
+    if (raw === undefined) continue;
+    const value = numberArg(flag.row.name, raw, { integer: flag.integer, min: flag.min });
+    if (typeof value !== 'number') return { kind: 'error', message: value.error };
+    flag.set(options, value);
   }
   const problem = validateReplicationConfig(options);
   return problem === undefined ? { kind: 'options', options } : { kind: 'error', message: problem };
