@@ -3,9 +3,9 @@ import { getWorkload, workloads } from './index.js';
 
 describe('workload registry', () => {
   it('finds each workload by its Maelstrom name', () => {
-    // Every workload Maelstrom has.
+    // Every workload Maelstrom has, and our own (sched, timers: docs/workloads/).
     expect(Object.keys(workloads).sort()).toEqual([
-      'broadcast', 'echo', 'g-counter', 'g-set', 'kafka', 'lin-kv', 'pn-counter', 'txn-list-append', 'txn-rw-register', 'unique-ids',
+      'broadcast', 'echo', 'g-counter', 'g-set', 'kafka', 'lin-kv', 'pn-counter', 'sched', 'timers', 'txn-list-append', 'txn-rw-register', 'unique-ids',
     ]);
     for (const name of Object.keys(workloads)) expect(getWorkload(name)?.name).toBe(name);
   });
