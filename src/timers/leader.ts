@@ -7,13 +7,13 @@
 //   to lin-kv is not part of its lateness; it then waits on a local timer.
 // - The fence: right before each fire the lease is checked by this node's own clock, so a leader
 //   paused past its lease, whose timers a successor claimed and fired meanwhile, fires none of them.
-// - The fire, its fired record and (when the bucket has no other change in flight) its mark leave
-//   in one write; a successor that finds a timer claimed by an earlier epoch fires it again only
-//   when its fired record is absent.
+// - The fire and its fired record leave in one write; the mark in the bucket rides on the next
+//   claim there (or the next sweep). A successor that finds a timer claimed by an earlier epoch
+//   fires it again only when its fired record is absent.
 
 import type { KV, Node } from '../lib/index.js';
 import type { TimersOptions } from './args.js';
-import { claimDue, liveTimers, markFired, type Bucket, type TimerEntry } from './bucket.js';
+import { claimDue, liveTimers, markFired, type Bucket, type Change, type Claimed, type TimerEntry } from './bucket.js';
 import { leaseEpoch, leaseValid, type LeaseState } from './lease.js';
 import type { Store } from './store.js';
 
@@ -44,6 +44,8 @@ interface Leadership {
   firedUnmarked: Set<string>;
   /** claimed timers waiting for their due time (at most the buckets' entries), with the cancel of their local timer */
   armed: Map<string, () => void>;
+  /** fired timers whose mark has not been written yet, by bucket (a subset of firedUnmarked) */
+  toMark: Map<number, Set<string>>;
 }
 
 export interface FiringDeps {
@@ -63,13 +65,15 @@ export interface Firing {
   observe(bucket: number, value: Bucket): void;
   /** A timer stored by this node or noted by another. */
   note(id: string, dueMs: number, bucket: number): void;
+  /** Marks fired timers no claim has marked yet (each sweep). */
+  flushMarks(): void;
   /** Forgets everything (a new epoch, or no longer leader). */
   reset(): void;
 }
 
 export function createFiring(deps: FiringDeps): Firing {
   const { node, kv, store, clock, options } = deps;
-  const state: Leadership = { view: new Map(), claiming: new Set(), firedUnmarked: new Set(), armed: new Map() };
+  const state: Leadership = { view: new Map(), claiming: new Set(), firedUnmarked: new Set(), armed: new Map(), toMark: new Map() };
 
   function fireDue(): void {
     const epoch = leaseEpoch(deps.lease());
@@ -86,9 +90,14 @@ export function createFiring(deps: FiringDeps): Firing {
   // is not part of their lateness; each then waits on a local timer and fires on time.
   function claimAndArm(bucket: number, dueIds: readonly string[], epoch: number): void {
     state.claiming.add(bucket);
-    store.change(bucket, (current, nowMs) => claimDue(current, epoch, nowMs + options.claimAheadMs, options.maxChangesPerCas), (result) => {
+    // The claim carries the marks of the timers this leader fired in the bucket since its last write there.
+    const marking = [...(state.toMark.get(bucket) ?? [])];
+    const change = (current: Bucket, nowMs: number): Change<Claimed[]> =>
+      claimDue(markFired(current, marking, epoch, nowMs).next, epoch, nowMs + options.claimAheadMs, options.maxChangesPerCas);
+    store.change(bucket, change, (result) => {
       state.claiming.delete(bucket);
       if (!result.ok) return;
+      marked(bucket, marking);
       const claimed = new Set(result.outcome.map(({ id }) => id));
       // A due timer the bucket does not show as ours was cancelled, fired, or claimed by a successor.
       for (const id of dueIds) if (!claimed.has(id)) state.view.delete(id);
@@ -140,9 +149,12 @@ export function createFiring(deps: FiringDeps): Firing {
     }
     sendFire(id);
     // In the same write as the fire, so no crash or pause can come between them: a successor that
-    // finds the timer still claimed under this epoch learns from it that the fire was sent.
+    // finds the timer still claimed under this epoch learns from it that the fire was sent. So the
+    // mark in the bucket need not hurry: it rides on the next claim there, or the next flush.
     kv.write(firedKey(id), epoch).catch(() => {});
-    markAsFired(bucket, [id], epoch);
+    const pending = state.toMark.get(bucket) ?? new Set<string>();
+    pending.add(id);
+    state.toMark.set(bucket, pending);
   }
 
   // Only for the test fixture of an unfenced leader (test/fixtures): fires from its view as soon as
@@ -167,15 +179,33 @@ export function createFiring(deps: FiringDeps): Firing {
   function markAsFired(bucket: number, ids: readonly string[], epoch: number): void {
     store.change(bucket, (current, nowMs) => markFired(current, ids, epoch, nowMs), (result) => {
       if (leaseEpoch(deps.lease()) !== epoch) return;
-      // Unmarked fires stay out of every claim of ours (no second fire) until a retry marks them;
-      // retries end when the epoch does (a successor may then fire them again: a duplicate, not a miss).
-      if (!result.ok) node.after(options.readRetryMs, () => markAsFired(bucket, ids, epoch));
-      else for (const id of ids) state.firedUnmarked.delete(id);
+      // Unmarked fires stay out of every claim of ours (no second fire) until a mark lands; a
+      // successor that finds them claimed by this epoch reads their fired records first.
+      if (result.ok) marked(bucket, ids);
     });
+  }
+
+  function marked(bucket: number, ids: readonly string[]): void {
+    const pending = state.toMark.get(bucket);
+    for (const id of ids) {
+      state.firedUnmarked.delete(id);
+      pending?.delete(id);
+    }
+    if (pending?.size === 0) state.toMark.delete(bucket);
+  }
+
+  /** Marks what no claim has carried yet (each sweep), so the buckets do not keep fired timers as claimed. */
+  function flushMarks(): void {
+    const epoch = leaseEpoch(deps.lease());
+    if (epoch === undefined) return;
+    for (const [bucket, ids] of state.toMark) {
+      if (!state.claiming.has(bucket)) markAsFired(bucket, [...ids], epoch);
+    }
   }
 
   return {
     fireDue,
+    flushMarks,
     observe(bucket, value) {
       const epoch = leaseEpoch(deps.lease());
       if (epoch !== undefined) syncView(state, bucket, value, epoch, options.maxViewTimers);
@@ -193,6 +223,7 @@ function resetLeadership(state: Leadership): void {
   state.view.clear();
   state.claiming.clear();
   state.firedUnmarked.clear();
+  state.toMark.clear();
 }
 
 function addToView(state: Leadership, id: string, entry: ViewEntry, maxViewTimers: number): void {

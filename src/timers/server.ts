@@ -180,7 +180,9 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
       firing.fireDue();
     });
     node.every(options.pollMs, () => {
-      if (leaseEpoch(lease) !== undefined) store.refreshAll();
+      if (leaseEpoch(lease) === undefined) return;
+      firing.flushMarks();
+      store.refreshAll();
     });
   });
 }
