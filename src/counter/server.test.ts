@@ -170,6 +170,12 @@ describe('counter node', () => {
     }
   });
 
+  it('takes views from peers only: a client gets 12, and the node keeps serving', async () => {
+    const c = await cluster(15, 1);
+    expect(await c.request('n0', { type: 'counts', counts: { n0: [99, 99] } }, 1000)).toMatchObject({ type: 'error', code: 12 });
+    expect(await c.request('n0', { type: 'read' }, 1000)).toMatchObject({ type: 'read_ok', value: 0 });
+  });
+
   it('a cas whose reply is lost is recognised by reading the key back, and its add acked once', async () => {
     const c = await cluster(9, 1);
     c.casRepliesToLose = 1;

@@ -345,9 +345,12 @@ export function installCounter(node: Node, options: CounterOptions = defaultCoun
   node.handle('read', {}, () => ({ type: 'read_ok', value: state === undefined ? 0 : readTotal(state) }));
 
   node.handle('counts', { counts: 'object' }, (message) => {
-    // Only servers push views; never answer (a reply could address a closed client).
-    if (state === undefined || !node.nodeIds.includes(message.src)) return;
-    mergeView(state, message.body.counts, node.nodeIds);
+    if (message.src === node.id || !node.nodeIds.includes(message.src)) {
+      throw new RPCError(ErrorCode.MalformedRequest, 'counts messages come from peers only');
+    }
+    // A peer's push gets no reply (peers never wait for one); malformed entries are skipped.
+    if (state !== undefined) mergeView(state, message.body.counts, node.nodeIds);
+    return undefined;
   });
 
   return { state: () => state };
