@@ -10,6 +10,7 @@ export const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
 
 /** What a node's own timers go through: the node decides whether a timer still runs (killed, paused). */
 export interface TimerScope {
+  readonly nodeId: string;
   schedule(delayMs: number, fn: () => void, repeatMs: number | null): () => void;
   /** false once the node is dead: none of its code runs any more */
   readonly alive: boolean;

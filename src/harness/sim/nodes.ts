@@ -10,6 +10,7 @@ import type { NodeBackend } from '../nodes/backend.js';
 import type { Message } from '../types.js';
 import type { OverBudget, SimClock } from './clock.js';
 import { SimExit, type CrashCause, type SimGlobals, type TimerScope } from './globals.js';
+import type { SimDisk } from './disk.js';
 import { nodeFactory } from './load.js';
 import { createInbox, createNodeLog, createNodeTimers, createSimHost, createStdoutReader, type NodeInbox, type NodeLife, type NodeLog } from './node-parts.js';
 
@@ -19,6 +20,8 @@ export interface SimBackendOptions {
   seed: number;
   /** tags module URLs so that no two runs in one thread share a module instance */
   runTag: string;
+  /** the run's simulated disk and whether a kill tears a node's last unsynced write (--nemesis disk) */
+  disk?: { disk: SimDisk; tearOnKill: boolean };
 }
 
 interface SimNode extends NodeProcess, TimerScope {
@@ -63,6 +66,7 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
     },
     pause: (node) => simNodes.get(node)?.pause() ?? false,
     resume: (node) => simNodes.get(node)?.resume() ?? false,
+    ...(options.disk === undefined ? {} : { storage: diskFaults(options.disk.disk) }),
     overBudget(over) {
       const live = [...simNodes.values()].filter((node) => node.alive);
       const culprit = live.find((node) => node === options.globals.lastRan);
@@ -74,6 +78,21 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
       // One problem for the lot, named after every node it stopped.
       (culprit ?? live[0])?.halt(problem.replace('stopped by', `${live.map((node) => node.nodeId).join(', ')} stopped by`));
       for (const node of live) node.halt(null);
+    },
+  };
+}
+
+/** The nemesis's storage faults on the simulated disk. */
+function diskFaults(disk: SimDisk): NonNullable<NodeBackend['storage']> {
+  return {
+    // Said as a kill's is, so that reports count it as one (the history marks it power: true).
+    powerCut(nodeId) {
+      disk.powerCut(nodeId);
+      return 'killed';
+    },
+    setDiskFull(nodeId, full) {
+      disk.setFull(nodeId, full);
+      return full ? 'disk-full' : 'disk-ok';
     },
   };
 }
@@ -135,8 +154,11 @@ function createSimNode(options: NodeProcessOptions, sim: SimBackendOptions, inca
     },
     stderrTail: () => log.tail(),
     stop() {
+      const killed = life.state !== 'dead';
       end({ detail: null, exitCode: null });
       log.flush();
+      // A kill that lands mid-append (or the end of the run, where it changes nothing).
+      if (killed && sim.disk?.tearOnKill === true) sim.disk.disk.tearLastWrites(options.nodeId);
       return Promise.resolve();
     },
     schedule: (delayMs, fn, repeatMs) => timers.schedule(delayMs, fn, repeatMs),

@@ -10,6 +10,8 @@ import { deriveRng } from '../util/rng.js';
 import type { TestOptions } from '../types.js';
 import { simBudget, type SimBudget } from './budget.js';
 import { createSimClock, type OverBudget } from './clock.js';
+import { INSTALLED_FS_KEY } from '../../lib/host.js';
+import { createSimDisk } from './disk.js';
 import { createSimGlobals } from './globals.js';
 import { createSimBackend } from './nodes.js';
 
@@ -34,7 +36,9 @@ export async function runSimTest(opts: TestOptions, deps: RunDeps, budget: SimBu
   const savedTmpDir = process.env.TMPDIR;
   const savedCwd = process.cwd();
   const savedArgv = process.argv;
-  const simBackend = createSimBackend({ clock, globals, seed: opts.seed, runTag });
+  // Record files (src/lib/durable.ts) write through the simulated disk, each file its opener's.
+  const disk = createSimDisk(() => (globals.current ?? globals.lastRan)?.nodeId ?? 'harness', deriveRng(opts.seed, 'disk'));
+  const simBackend = createSimBackend({ clock, globals, seed: opts.seed, runTag, disk: { disk, tearOnKill: opts.nemesis.includes('disk') } });
   onOver = (over) => simBackend.overBudget(over);
   let installed = false;
   let restored = false;
@@ -42,6 +46,7 @@ export async function runSimTest(opts: TestOptions, deps: RunDeps, budget: SimBu
     if (restored) return;
     restored = true;
     globals.restore();
+    delete (globalThis as { [INSTALLED_FS_KEY]?: unknown })[INSTALLED_FS_KEY];
     clock.close();
     process.chdir(savedCwd);
     if (savedTmpDir === undefined) delete process.env.TMPDIR;
@@ -56,6 +61,7 @@ export async function runSimTest(opts: TestOptions, deps: RunDeps, budget: SimBu
         process.chdir(tmpDir);
         process.env.TMPDIR = tmpDir;
         globals.install();
+        (globalThis as { [INSTALLED_FS_KEY]?: unknown })[INSTALLED_FS_KEY] = disk.fs;
       }
       return simBackend.start(...args);
     },
