@@ -409,10 +409,14 @@ function explainSched({ jobs, facts, found, workload, extra, options }: ExplainI
   return explanation(headline, factsOut, [occupancyPlot(extra), ratioPlot(extra)]);
 }
 
+/** One colour per worker line, told apart at a glance (cycled beyond ten workers). */
+const WORKER_COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
+
 function occupancyPlot(extra: { [key: string]: Json }): Plot {
   const occupancy = extra.occupancy as { 'from-ms': number; binMs: number; byWorker: Record<string, number[]> };
-  const series = Object.entries(occupancy.byWorker).map(([worker, bins]) => ({
+  const series = Object.entries(occupancy.byWorker).map(([worker, bins], k) => ({
     label: worker,
+    colour: WORKER_COLOURS[k % WORKER_COLOURS.length] as string,
     style: 'steps' as const,
     points: bins.map((busy, k) => [(occupancy['from-ms'] + k * occupancy.binMs) / 1000, busy] as [number, number]),
   }));
