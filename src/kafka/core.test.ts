@@ -2,8 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Json } from '../lib/index.js';
 import {
+  checkKafkaState,
   commit,
   createKafka,
+  KafkaInvariantError,
   listCommitted,
   nextOffset,
   poll,
@@ -203,6 +205,7 @@ describe('visibility', () => {
       c.cut.clear();
       c.random = undefined;
       c.rounds(40, 500);
+      for (const id of ids) checkKafkaState(c.node(id));
       // Every node converged to the same full log.
       const finalLogs = ids.map((id) => JSON.stringify([...c.node(id).logs].map(([k, l]) => [k, l.offsets.map((o) => [o, l.msgs.get(o)])]).sort()));
       expect(new Set(finalLogs).size).toBe(1);
@@ -432,5 +435,84 @@ describe('poll reply bound', () => {
     const huge = 'y'.repeat(5000);
     c.send('n0', 'c', huge);
     expect(poll(c.node('n0'), { c: 0 })).toEqual({ c: [[0, huge]] });
+  });
+});
+
+describe('invariants', () => {
+  /** n0 of n0, n1 holding offsets 0, 2 and 4 of k. */
+  function threeSends(): Cluster {
+    const c = new Cluster(['n0', 'n1']);
+    for (const msg of ['a', 'b', 'c']) c.send('n0', 'k', msg);
+    return c;
+  }
+  const entryFromN1 = (offset: number): Record<string, unknown> => ({ type: 'repl', epoch: 1, peer_epoch: null, ack: 0, end: 1, from: 1, entries: [['k', offset, 'x']] });
+
+  it('a send never takes an offset the key already has', () => {
+    const c = threeSends();
+    c.node('n0').logs.get('k')!.known = 1;
+    expect(() => c.send('n0', 'k', 'd')).toThrow(KafkaInvariantError);
+    expect(() => c.send('n0', 'k', 'd')).toThrow(/offset 2 of k assigned twice/);
+  });
+
+  it("a key's offsets strictly increase", () => {
+    const c = threeSends();
+    c.node('n0').logs.get('k')!.known = 2; // so n1's 3 goes after 4
+    expect(() => receive(c.node('n0'), 'n1', entryFromN1(3), 0, discard)).toThrow(/offsets of k not strictly increasing: 4, 3/);
+  });
+
+  it("a key's offsets and messages match one to one", () => {
+    const c = threeSends();
+    c.node('n0').logs.get('k')!.msgs.delete(2);
+    expect(() => c.send('n0', 'k', 'd')).toThrow(/k has 4 offsets and 3 messages/);
+  });
+
+  it("a key's known offset is its last one", () => {
+    const c = threeSends();
+    c.node('n0').logs.get('k')!.known = 10;
+    expect(() => receive(c.node('n0'), 'n1', entryFromN1(5), 0, discard)).toThrow(/known offset of k is 10 but its last offset 5/);
+  });
+
+  it('a committed offset holds what was committed and never goes down', () => {
+    const c = threeSends();
+    commit(c.node('n0'), { k: 9 }, discard);
+    const lowering: Persist = () => void (c.node('n0').logs.get('k')!.committed = 2);
+    expect(() => commit(c.node('n0'), { k: 5 }, lowering)).toThrow(/k committed through 2 after a commit of 5 \(it was 9\)/);
+    c.node('n0').logs.get('k')!.committed = 9;
+    const body = { type: 'repl', epoch: 1, peer_epoch: null, ack: 0, end: 0, mid: 1, commits: { k: 3 } };
+    expect(() => receive(c.node('n0'), 'n1', body, 0, lowering)).toThrow(/k committed through 2 after a commit of 3/);
+  });
+
+  it('our stream to a peer is acknowledged no further than sent, nor sent past its end', () => {
+    const c = threeSends();
+    const peer = c.node('n0').peers.get('n1')!;
+    peer.sentThrough = 7;
+    expect(() => tick(c.node('n0'), 0)).toThrow(/stream to n1: acknowledged through 0, sent through 7, 3 long/);
+    peer.sentThrough = 1;
+    peer.ackedThrough = 2;
+    expect(() => receive(c.node('n0'), 'n1', { type: 'repl', epoch: 1, peer_epoch: null, ack: 0, end: 0 }, 0, discard)).toThrow(/acknowledged through 2, sent through 1/);
+  });
+
+  it('at most 64 message ids are owed to a peer', () => {
+    const c = threeSends();
+    c.node('n0').peers.get('n1')!.midsOwed.push(...Array.from({ length: 65 }, (_, i) => i + 1));
+    const body = { type: 'repl', epoch: 1, peer_epoch: null, ack: 0, end: 0, mid: 1, commits: { k: 0 } };
+    expect(() => receive(c.node('n0'), 'n1', body, 0, discard)).toThrow(/65 message ids owed to n1/);
+  });
+
+  it('the whole-state check: counted size, our stream, and what peers are owed', () => {
+    const corruptions: Array<[(state: KafkaState) => void, RegExp]> = [
+      [(s) => void (s.entryBytes += 1), /bytes as counted/],
+      [(s) => void s.own.pop(), /3 entries of ours in the log, 2 in our stream/],
+      [(s) => void (s.own[0] = ['k', 0, 'other']), /offset 0 of k in our stream is not the log's entry/],
+      [(s) => void s.peers.get('n1')!.claims.set('k', { offset: 9, sentIn: 0, sentAtMs: 0 }), /claim of k through 9 pending to n1, above our known 4/],
+      [(s) => void s.peers.get('n1')!.commits.set('k', { offset: 1, sentIn: 0, sentAtMs: 0 }), /commit of k through 1 pending to n1, above ours -1/],
+      [(s) => void s.logs.get('k')!.offsets.reverse(), /offsets of k not strictly increasing: 4, 2/],
+    ];
+    for (const [corrupt, message] of corruptions) {
+      const state = threeSends().node('n0');
+      expect(() => checkKafkaState(state)).not.toThrow();
+      corrupt(state);
+      expect(() => checkKafkaState(state), String(message)).toThrow(message);
+    }
   });
 });

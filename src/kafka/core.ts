@@ -31,6 +31,14 @@
 // peers ride on messages tick() returns after. A node that restarts from its records keeps its
 // offsets above everything it ever claimed.
 //
+// Invariants (KafkaInvariantError when one breaks: a bug, never bad input): a new offset of
+// ours is above the key's known one and not taken; each key's offsets strictly increase, match
+// its messages one to one and end at its known offset; an accepted commit leaves the key's
+// committed offset at least that high and never lower than before; our stream to a peer is
+// acknowledged no further than it was sent, nor sent past its end. Each is checked where it
+// could break, at the cost of the change itself. checkKafkaState checks them all over the whole
+// state, with the counted size and what peers are owed, once after a restore (and in tests).
+//
 // Memory: the log itself, and per peer one pending claim and one pending commit per key and at
 // most maxMidsOwed message ids; nothing grows with time or with the length of a partition.
 
@@ -138,6 +146,14 @@ export interface KafkaState {
 /** Bound on message ids we owe a peer an ack for; older ones are simply resent by the peer. */
 const maxMidsOwed = 64;
 
+/** A kafka core invariant broke: a bug, never bad input, so the node must not carry on quietly. */
+export class KafkaInvariantError extends Error {
+  constructor(message: string) {
+    super(`kafka invariant broken: ${message}`);
+    this.name = 'KafkaInvariantError';
+  }
+}
+
 export function validateConfig(config: KafkaConfig): string | undefined {
   if (!(config.retryMs > 0 && Number.isFinite(config.retryMs))) return 'retry interval must be a finite number > 0';
   if (!(Number.isInteger(config.maxBatchEntries) && config.maxBatchEntries >= 1)) return 'batch size must be an integer >= 1';
@@ -186,6 +202,9 @@ export function createKafka(config: KafkaConfig, id: string, nodeIds: readonly s
     owePeerEverything(state, peer);
     state.peers.set(peerId, peer);
   });
+  // Once per incarnation, as long as the restore itself: a record file that rebuilds a broken
+  // state stops the node here rather than at some later send.
+  checkKafkaState(state);
   return state;
 }
 
@@ -216,14 +235,27 @@ function addEntry(state: KafkaState, key: string, offset: number, msg: Json): bo
   if (log.msgs.has(offset)) return false;
   log.msgs.set(offset, msg);
   state.entryBytes += entryBytes(key, msg);
+  let at = log.offsets.length;
   if (offset > log.known) {
     log.offsets.push(offset);
     log.known = offset;
   } else {
-    log.offsets.splice(lowerBound(log.offsets, offset), 0, offset);
+    at = lowerBound(log.offsets, offset);
+    log.offsets.splice(at, 0, offset);
   }
+  checkInsertedOffset(log, key, at);
   if (originIndex(state, offset) === state.index) state.own.push([key, offset, msg]);
   return true;
+}
+
+/** The offset just placed at `at` sits strictly between its neighbours, and the log's counts agree. */
+function checkInsertedOffset(log: KeyLog, key: string, at: number): void {
+  const offset = log.offsets[at]!;
+  const below = log.offsets[at - 1] ?? -1;
+  const above = log.offsets[at + 1] ?? Number.POSITIVE_INFINITY;
+  if (!(below < offset && offset < above)) throw new KafkaInvariantError(`offsets of ${key} not strictly increasing: ${below}, ${offset}, ${above}`);
+  if (log.offsets.length !== log.msgs.size) throw new KafkaInvariantError(`${key} has ${log.offsets.length} offsets and ${log.msgs.size} messages`);
+  if (log.known !== log.offsets.at(-1)) throw new KafkaInvariantError(`known offset of ${key} is ${log.known} but its last offset ${String(log.offsets.at(-1))}`);
 }
 
 function originIndex(state: KafkaState, offset: number): number {
@@ -284,7 +316,8 @@ export function send(state: KafkaState, key: string, msg: Json, persist: Persist
   const known = state.logs.get(key)?.known ?? -1;
   const offset = nextOffset(known, state.index, state.nodeCount);
   // Unique across nodes and increasing per key: the whole visibility argument rests on it.
-  if (!(offset > known && originIndex(state, offset) === state.index)) throw new Error(`kafka invariant: offset ${offset} for ${state.id} after ${known}`);
+  if (!(offset > known && originIndex(state, offset) === state.index)) throw new KafkaInvariantError(`offset ${offset} for ${state.id} after ${known}`);
+  if (state.logs.get(key)?.msgs.has(offset) === true) throw new KafkaInvariantError(`offset ${offset} of ${key} assigned twice`);
   persist([{ kind: 'entry', key, offset, msg }]);
   addEntry(state, key, offset, msg);
   return { offset };
@@ -323,9 +356,24 @@ export function poll(state: KafkaState, offsets: Readonly<Record<string, number>
 
 /** Committed offsets only move forward; the raised ones are persisted, then applied. */
 export function commit(state: KafkaState, offsets: Readonly<Record<string, number>>, persist: Persist): void {
-  const raised = Object.entries(offsets).filter(([key, offset]) => offset > (state.logs.get(key)?.committed ?? -1));
+  const requested = Object.entries(offsets);
+  const was = committedOf(state, requested);
+  const raised = requested.filter(([key, offset]) => offset > (state.logs.get(key)?.committed ?? -1));
   persist(raised.map(([key, offset]) => ({ kind: 'commit', key, offset })));
   for (const [key, offset] of raised) applyCommit(state, key, offset);
+  checkCommitsHeld(state, requested, was);
+}
+
+function committedOf(state: KafkaState, pairs: ReadonlyArray<readonly [string, number]>): number[] {
+  return pairs.map(([key]) => state.logs.get(key)?.committed ?? -1);
+}
+
+/** After commits were applied: each key's committed offset is at least what was asked and what it was. */
+function checkCommitsHeld(state: KafkaState, requested: ReadonlyArray<readonly [string, number]>, was: readonly number[]): void {
+  requested.forEach(([key, offset], i) => {
+    const now = state.logs.get(key)?.committed ?? -1;
+    if (now < offset || now < was[i]!) throw new KafkaInvariantError(`${key} committed through ${now} after a commit of ${offset} (it was ${was[i]!})`);
+  });
 }
 
 function applyCommit(state: KafkaState, key: string, offset: number): boolean {
@@ -383,9 +431,9 @@ export function receive(state: KafkaState, from: string, body: Readonly<Record<s
   const hasEntries = Array.isArray(entries) && entries.length > 0 && isOffset(body['from']);
   const accepted = hasEntries ? acceptedEntries(state, peer, body['from'] as number, entries) : [];
   const claims = body['claims'] === undefined ? [] : offsetMap(body['claims']);
-  const raisedCommits = (body['commits'] === undefined ? [] : offsetMap(body['commits'])).filter(
-    ([key, offset]) => offset > (state.logs.get(key)?.committed ?? -1),
-  );
+  const commits = body['commits'] === undefined ? [] : offsetMap(body['commits']);
+  const committedWas = committedOf(state, commits);
+  const raisedCommits = commits.filter(([key, offset]) => offset > (state.logs.get(key)?.committed ?? -1));
   persist([
     ...accepted.filter(([key, offset]) => state.logs.get(key)?.msgs.has(offset) !== true).map(([key, offset, msg]): StoredRecord => ({ kind: 'entry', key, offset, msg })),
     ...raisedCommits.map(([key, offset]): StoredRecord => ({ kind: 'commit', key, offset })),
@@ -401,8 +449,9 @@ export function receive(state: KafkaState, from: string, body: Readonly<Record<s
     complete = false;
   }
   for (const [key, offset] of raisedCommits) applyCommit(state, key, offset);
+  checkCommitsHeld(state, commits, committedWas);
   // A commit not raised here still counts as payload: the peer waits for its ack.
-  const payload = hasEntries || claims.length > 0 || offsetMap(body['commits']).length > 0;
+  const payload = hasEntries || claims.length > 0 || commits.length > 0;
   if (payload) {
     peer.ackOwed = true;
     const mid = body['mid'];
@@ -411,6 +460,7 @@ export function receive(state: KafkaState, from: string, body: Readonly<Record<s
       if (peer.midsOwed.length > maxMidsOwed) peer.midsOwed.shift();
     }
   }
+  checkPeerStream(state, peer);
 }
 
 function applyAcks(peer: PeerState, body: Readonly<Record<string, unknown>>, nowMs: number): void {
@@ -468,9 +518,19 @@ export function tick(state: KafkaState, nowMs: number): Outgoing[] {
   const out: Outgoing[] = [];
   for (const peer of state.peers.values()) {
     const body = flushPeer(state, peer, nowMs);
+    checkPeerStream(state, peer);
     if (body !== undefined) out.push({ dest: peer.id, body });
   }
   return out;
+}
+
+/** Our stream to a peer is acknowledged no further than sent and sent no further than it goes. */
+function checkPeerStream(state: KafkaState, peer: PeerState): void {
+  const { ackedThrough, sentThrough } = peer;
+  if (!(ackedThrough >= 0 && ackedThrough <= sentThrough && sentThrough <= state.own.length)) {
+    throw new KafkaInvariantError(`stream to ${peer.id}: acknowledged through ${ackedThrough}, sent through ${sentThrough}, ${state.own.length} long`);
+  }
+  if (peer.midsOwed.length > maxMidsOwed) throw new KafkaInvariantError(`${peer.midsOwed.length} message ids owed to ${peer.id}, at most ${maxMidsOwed}`);
 }
 
 /** The peer made no progress on what we sent for retryMs: entries unacknowledged, or a claim or commit. */
@@ -530,4 +590,53 @@ function takePending(pending: Map<string, Pending>, mid: number, all: boolean, n
     item.sentAtMs = nowMs;
   }
   return taken;
+}
+
+// ---- the whole state's invariants
+
+/**
+ * Every invariant over the whole state, in time linear in its size: what the cheap checks above
+ * keep step by step, plus the counted size (entryBytes), our own stream against the log, and
+ * each peer's pending claims and commits against what we hold. Throws KafkaInvariantError.
+ */
+export function checkKafkaState(state: KafkaState): void {
+  let countedBytes = 0;
+  let ownOffsets = 0;
+  for (const [key, log] of state.logs) {
+    checkKeyLog(key, log);
+    for (const [offset, msg] of log.msgs) {
+      countedBytes += entryBytes(key, msg);
+      if (originIndex(state, offset) === state.index) ownOffsets += 1;
+    }
+  }
+  if (countedBytes !== state.entryBytes) throw new KafkaInvariantError(`entries take ${countedBytes} bytes as counted, the state says ${state.entryBytes}`);
+  if (ownOffsets !== state.own.length) throw new KafkaInvariantError(`${ownOffsets} entries of ours in the log, ${state.own.length} in our stream`);
+  for (const [key, offset, msg] of state.own) {
+    if (originIndex(state, offset) !== state.index) throw new KafkaInvariantError(`offset ${offset} of ${key} in our stream belongs to node ${originIndex(state, offset)}`);
+    if (state.logs.get(key)?.msgs.get(offset) !== msg) throw new KafkaInvariantError(`offset ${offset} of ${key} in our stream is not the log's entry`);
+  }
+  for (const peer of state.peers.values()) checkPeerPending(state, peer);
+}
+
+function checkKeyLog(key: string, log: KeyLog): void {
+  if (log.offsets.length !== log.msgs.size) throw new KafkaInvariantError(`${key} has ${log.offsets.length} offsets and ${log.msgs.size} messages`);
+  log.offsets.forEach((offset, i) => {
+    if (i > 0 && !(log.offsets[i - 1]! < offset)) throw new KafkaInvariantError(`offsets of ${key} not strictly increasing: ${log.offsets[i - 1]!}, ${offset}`);
+    if (!log.msgs.has(offset)) throw new KafkaInvariantError(`offset ${offset} of ${key} has no message`);
+  });
+  if (log.known !== (log.offsets.at(-1) ?? -1)) throw new KafkaInvariantError(`known offset of ${key} is ${log.known} but its last offset ${String(log.offsets.at(-1))}`);
+  if (!(Number.isSafeInteger(log.committed) && log.committed >= -1)) throw new KafkaInvariantError(`committed offset of ${key} is ${log.committed}`);
+}
+
+/** What we still owe a peer never claims more than we know nor commits more than we committed. */
+function checkPeerPending(state: KafkaState, peer: PeerState): void {
+  checkPeerStream(state, peer);
+  for (const [key, claim] of peer.claims) {
+    const known = state.logs.get(key)?.known ?? -1;
+    if (claim.offset > known) throw new KafkaInvariantError(`claim of ${key} through ${claim.offset} pending to ${peer.id}, above our known ${known}`);
+  }
+  for (const [key, pending] of peer.commits) {
+    const committed = state.logs.get(key)?.committed ?? -1;
+    if (pending.offset > committed) throw new KafkaInvariantError(`commit of ${key} through ${pending.offset} pending to ${peer.id}, above ours ${committed}`);
+  }
 }
