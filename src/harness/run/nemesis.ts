@@ -132,8 +132,8 @@ export interface NemesisPackage {
   /** what ends every fault before the final phase: heal, resume all, start all */
   finalGenerator: Gen;
   /**
-   * what a test without a final phase runs after load: the final generator when kill or pause is
-   * on, so that no node stays down unseen and a node that cannot restart is reported; nothing for
+   * what a test without a final phase runs after load: the final generator when any fault of ours
+   * (kill, pause, power, disk) is on, so that no node stays down unseen and a node that cannot restart is reported; nothing for
    * partitions alone, as Maelstrom's core composes such a test (docs/nemesis.md §4)
    */
   closingGenerator: Gen;
