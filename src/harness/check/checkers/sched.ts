@@ -402,10 +402,12 @@ function explainSched({ jobs, facts, found, workload, extra, options }: ExplainI
   }
   const counts = `lost ${String(workload['lost-count'])}, phantom ${String(workload['phantom-count'])}, ran-after-failure ${String(workload['ran-after-failure-count'])}, duplicated ${String(workload['duplicated-count'])}`;
   const ratio = workload['response-ratio'] as { [k: string]: number } | null;
+  // The figures ride in the headline: the console shows the view's own line only without facts.
+  const figures = `efficiency ${String(workload.efficiency)}, response ratio median ${String(ratio?.['0.5'] ?? '-')}, p99 ${String(ratio?.['0.99'] ?? '-')}`;
   const headline =
     workload['valid?'] === true
-      ? `Every task of every accepted job completed, none of a refused job ran, no run was asked for a task nobody submitted (${counts}); efficiency ${String(workload.efficiency)}, response ratio median ${String(ratio?.['0.5'] ?? '-')}, p99 ${String(ratio?.['0.99'] ?? '-')}.`
-      : `Tasks went wrong: ${counts}${options.exactlyOnce ? ' (duplicates count under --exactly-once)' : ''}.`;
+      ? `Every task of every accepted job completed, none of a refused job ran, no run was asked for a task nobody submitted (${counts}); ${figures}.`
+      : `Tasks went wrong: ${counts}${options.exactlyOnce ? ' (duplicates count under --exactly-once)' : ''}; ${figures}.`;
   return explanation(headline, factsOut, [occupancyPlot(extra), ratioPlot(extra)]);
 }
 
