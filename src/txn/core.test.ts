@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Json } from '../lib/index.js';
 import { clientTxn, createTxnCore, peerMessage, tick, type TxnCore } from './core.js';
 import { defaultReplicationConfig, inflightCount, type Outgoing, type ReplicationConfig } from './replication.js';
-import { allListItems, readKey } from './store.js';
+import { allListItems, checkStore, readKey, TxnInvariantError } from './store.js';
 
 const ids = ['n0', 'n1'];
 const config: ReplicationConfig = { ...defaultReplicationConfig, flushIntervalMs: 100, retryMs: 1000 };
@@ -220,6 +220,18 @@ describe('stable list reads (txn-list-append across nodes)', () => {
       expect(readKey(nodes['n0']!.store, key)).toEqual(full);
       expect(readKey(nodes['n1']!.store, key)).toEqual(full);
     }
+    for (const id of ids) checkStore(nodes[id]!.store);
+  });
+
+  it('the stable bound never goes down', () => {
+    const nodes = pair();
+    txn(nodes['n0']!, [['append', 'k', 1]]);
+    for (let t = 0; t < 1000; t += 100) exchange(nodes, t);
+    const bound = nodes['n1']!.store.stableBelow;
+    expect(bound).toBeGreaterThan(1);
+    nodes['n1']!.replication.peers.get('n0')!.theirLow = 0; // a watermark lost
+    expect(() => peerMessage(nodes['n1']!, 'n0', {}, 1000)).toThrow(TxnInvariantError);
+    expect(() => peerMessage(nodes['n1']!, 'n0', {}, 1100)).toThrow(`stable bound went down from ${bound} to 0`);
   });
 });
 
@@ -301,6 +313,7 @@ describe('no write cycles across keys when two nodes write the same keys concurr
     }
     expect(edges.length).toBeGreaterThan(1000);
     expect(hasCycle(edges)).toBe(false);
+    for (const id of ids) checkStore(nodes[id]!.store);
   });
 });
 

@@ -40,7 +40,7 @@ import {
   type ReplicationConfig,
   type ReplicationState,
 } from './replication.js';
-import { applyWrites, createStore, executeTxn, type Store, type TxnResult } from './store.js';
+import { applyWrites, createStore, executeTxn, TxnInvariantError, type Store, type TxnResult } from './store.js';
 
 export interface TxnCore {
   readonly store: Store;
@@ -71,7 +71,10 @@ export function peerMessage(
   nowMs: number,
 ): void {
   applyWrites(core.store, receive(core.replication, from, body, nowMs));
-  core.store.stableBelow = stableBelow(core.replication);
+  const bound = stableBelow(core.replication);
+  // A lower bound would hide items that reads have already shown.
+  if (bound < core.store.stableBelow) throw new TxnInvariantError(`stable bound went down from ${core.store.stableBelow} to ${bound}`);
+  core.store.stableBelow = bound;
 }
 
 /** The flush timer: what to send to peers now. */

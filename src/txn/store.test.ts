@@ -1,7 +1,7 @@
 // The transactional store on its own: execution, stamps, last-writer-wins, lists.
 import { describe, expect, it } from 'vitest';
 import type { Json } from '../lib/index.js';
-import { applyWrites, createStore, executeTxn, readKey, registerStamp, type Store, type Write } from './store.js';
+import { applyWrites, checkStore, createStore, executeTxn, readKey, registerStamp, TxnInvariantError, type Store, type Write } from './store.js';
 
 function run(store: Store, txn: Json[]): Json[] {
   const result = executeTxn(store, txn);
@@ -111,5 +111,50 @@ describe('lists (txn-list-append)', () => {
     applyWrites(store, [write]);
     applyWrites(store, [write]);
     expect(readKey(store, 4)).toEqual([9]);
+  });
+});
+
+describe('invariants', () => {
+  const remote = (key: number, counter: number, sub = 0): Write => ({ kind: 'append', key, value: `${counter}.${sub}`, stamp: { counter, node: 1 }, sub });
+
+  it("a local commit's stamp is above every version of the keys it writes", () => {
+    const store = createStore(0);
+    applyWrites(store, [{ kind: 'w', key: 7, value: 70, stamp: { counter: 50, node: 1 } }, remote(8, 40)]);
+    store.clock = 0; // a clock below the store's stamps
+    expect(() => executeTxn(store, [['w', 7, 1]])).toThrow(TxnInvariantError);
+    expect(() => executeTxn(store, [['w', 7, 1]])).toThrow(/local stamp 2\/0 not above 50\/1 of key 7/);
+    expect(() => executeTxn(store, [['append', 8, 1]])).toThrow(/local stamp 3\/0 not above 40\/1 of key 8/);
+  });
+
+  it('a new list item never sorts before one already readable', () => {
+    const store = createStore(0, 10); // a stable bound set too high: item 4 is not here yet
+    applyWrites(store, [remote(1, 3), remote(1, 5)]);
+    expect(() => applyWrites(store, [remote(1, 4)])).toThrow(/item 4\/1.0 of n1 sorts before readable item 5\/1.0 \(stable below 10\)/);
+    applyWrites(store, [remote(1, 12), remote(1, 11)]); // not yet readable: may sort in
+    expect(readKey(store, 1)).toEqual(['3.0', '5.0']);
+  });
+
+  it('the counted size never goes below zero', () => {
+    const store = createStore(0);
+    executeTxn(store, [['w', 1, 'a long value']]);
+    store.sizeBytes = 0; // lost count
+    expect(() => executeTxn(store, [['w', 1, 's']])).toThrow(/store size -11 bytes after a write to 1/);
+  });
+
+  it('the whole-store check: order, stamps under the clock, counted size', () => {
+    const corruptions: Array<[(store: Store) => void, RegExp]> = [
+      [(s) => void (s.sizeBytes += 1), /values take \d+ bytes as counted, the store says/],
+      [(s) => void s.lists.get('n2')!.reverse(), /items of n2 out of order at 1: 2\/1.0, 1\/1.0/],
+      [(s) => void s.lists.get('n2')!.push({ value: 0, stamp: { counter: 99, node: 1 }, sub: 0 }), /item of n2 stamped 99\/1, above the clock 3/],
+      [(s) => void (s.clock = 2), /register sx stamped 3\/0, above the clock 2/],
+    ];
+    for (const [corrupt, message] of corruptions) {
+      const store = createStore(0);
+      applyWrites(store, [remote(2, 1), remote(2, 2)]);
+      executeTxn(store, [['w', 'x', { v: [1] }]]);
+      expect(() => checkStore(store)).not.toThrow();
+      corrupt(store);
+      expect(() => checkStore(store), String(message)).toThrow(message);
+    }
   });
 });

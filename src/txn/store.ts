@@ -18,6 +18,12 @@
 //   of every version it read, and a node's value of a key only ever moves to higher stamps.
 // - A transaction runs synchronously from its first micro-op to its commit, so no other event
 //   sees it half done; a malformed transaction is rejected before anything changes.
+//
+// Invariants (TxnInvariantError when one breaks: a bug, never bad input): a local commit's stamp
+// is above every version of each key it writes (so it never loses to what is stored); a new
+// list item never sorts before an item already readable (below stableBelow), so every read
+// stays a prefix of later ones; sizeBytes never goes below zero. Each is checked where it could
+// break, at the cost of the write; checkStore checks the whole store (tests).
 
 import type { Json } from '../lib/index.js';
 import { jsonLength } from '../lib/protocol.js';
@@ -59,6 +65,14 @@ export interface Store {
   sizeBytes: number;
 }
 
+/** A txn store invariant broke: a bug, never bad input, so the node must not carry on quietly. */
+export class TxnInvariantError extends Error {
+  constructor(message: string) {
+    super(`txn invariant broken: ${message}`);
+    this.name = 'TxnInvariantError';
+  }
+}
+
 export type MicroOp = ['r', Key, Json] | ['w', Key, Json] | ['append', Key, Json];
 
 export type TxnResult =
@@ -82,6 +96,11 @@ function compareItems(a: ListItem, b: ListItem): number {
 /** Map key for a Maelstrom key: 1 and "1" stay distinct. */
 export function keyId(key: Key): string {
   return typeof key === 'number' ? `n${key}` : `s${key}`;
+}
+
+/** The key a map key stands for (keyId's inverse). */
+function keyOfId(id: string): Key {
+  return id.startsWith('n') ? Number(id.slice(1)) : id.slice(1);
 }
 
 function isKey(value: unknown): value is Key {
@@ -169,8 +188,24 @@ export function executeTxn(store: Store, raw: readonly Json[]): TxnResult {
   const writes: Write[] = [];
   for (const { key, value } of ownRegisters.values()) writes.push({ kind: 'w', key, value, stamp });
   for (const [sub, { key, value }] of appendOrder.entries()) writes.push({ kind: 'append', key, value, stamp, sub });
+  checkStampAboveKeys(store, stamp, writes);
   applyWrites(store, writes);
   return { ok: true, txn: result, writes };
+}
+
+/** A local commit must win over every version of the keys it writes, or an acknowledged write is lost. */
+function checkStampAboveKeys(store: Store, stamp: Stamp, writes: readonly Write[]): void {
+  for (const write of writes) {
+    const id = keyId(write.key);
+    const latest = write.kind === 'w' ? store.registers.get(id)?.stamp : store.lists.get(id)?.at(-1)?.stamp;
+    if (latest !== undefined && compareStamps(stamp, latest) <= 0) {
+      throw new TxnInvariantError(`local stamp ${stampText(stamp)} not above ${stampText(latest)} of key ${JSON.stringify(write.key)}`);
+    }
+  }
+}
+
+function stampText(stamp: Stamp): string {
+  return `${stamp.counter}/${stamp.node}`;
 }
 
 function readOwn(
@@ -207,6 +242,7 @@ export function applyWrites(store: Store, writes: readonly Write[]): void {
     } else if (insertItem(store, id, { value: write.value, stamp: write.stamp, sub: write.sub })) {
       store.sizeBytes += storedBytes(write.key, write.value);
     }
+    if (!(store.sizeBytes >= 0)) throw new TxnInvariantError(`store size ${store.sizeBytes} bytes after a write to ${JSON.stringify(write.key)}`);
   }
 }
 
@@ -227,6 +263,12 @@ function insertItem(store: Store, id: string, item: ListItem): boolean {
   while (position > 0 && compareItems(items[position - 1]!, item) > 0) position -= 1;
   const previous = items[position - 1];
   if (previous !== undefined && compareItems(previous, item) === 0) return false;
+  // Someone may have read the items below stableBelow: one sorting in among them would make a
+  // later read no extension of that one.
+  const next = items[position];
+  if (next !== undefined && next.stamp.counter < store.stableBelow) {
+    throw new TxnInvariantError(`item ${stampText(item.stamp)}.${item.sub} of ${id} sorts before readable item ${stampText(next.stamp)}.${next.sub} (stable below ${store.stableBelow})`);
+  }
   items.splice(position, 0, item);
   return true;
 }
@@ -244,4 +286,25 @@ export function allListItems(store: Store, key: Key): Json[] {
 /** The stamp of a register's current value (tests). */
 export function registerStamp(store: Store, key: Key): Stamp | undefined {
   return store.registers.get(keyId(key))?.stamp;
+}
+
+/** Every invariant over the whole store, in time linear in its size (tests). Throws TxnInvariantError. */
+export function checkStore(store: Store): void {
+  const fail = (what: string): never => {
+    throw new TxnInvariantError(what);
+  };
+  let countedBytes = 0;
+  for (const [id, entry] of store.registers) {
+    if (entry.stamp.counter > store.clock) fail(`register ${id} stamped ${stampText(entry.stamp)}, above the clock ${store.clock}`);
+    countedBytes += storedBytes(keyOfId(id), entry.value);
+  }
+  for (const [id, items] of store.lists) {
+    items.forEach((item, i) => {
+      const previous = items[i - 1];
+      if (previous !== undefined && compareItems(previous, item) >= 0) fail(`items of ${id} out of order at ${i}: ${stampText(previous.stamp)}.${previous.sub}, ${stampText(item.stamp)}.${item.sub}`);
+      if (item.stamp.counter > store.clock) fail(`item of ${id} stamped ${stampText(item.stamp)}, above the clock ${store.clock}`);
+      countedBytes += storedBytes(keyOfId(id), item.value);
+    });
+  }
+  if (countedBytes !== store.sizeBytes) fail(`values take ${countedBytes} bytes as counted, the store says ${store.sizeBytes}`);
 }
