@@ -14,9 +14,9 @@
 // off from it (something the hub lacks has been held for suspectMs) or while the hub says that leaf
 // is cut off from the hub; otherwise it only acknowledges what that leaf sent it directly (a bare
 // acknowledgement, which asks for none back). A peer that lacks something and has answered none
-// of our data for suspectMs is silent: the two ends of that link probe in turns, one message a
-// round, and the first message through after a heal is answered at once (sendNow), with whatever
-// the peer's report shows it lacks.
+// of our data for suspectMs is silent; one that lacks an element held suspectMs is behind. Either
+// way the two ends of that link take turns, one message a round, and the first message through
+// after a heal is answered at once (sendNow), with whatever the peer's report shows it lacks.
 //
 // Bounds: a message carries at most maxBatchElements elements (the rest go next round); a node sends
 // a peer at most one message a round, plus one answer when a silent peer comes back; a node takes at most maxElements client
@@ -42,10 +42,11 @@ export interface GsetConfig {
 }
 
 export const defaultGsetConfig: GsetConfig = {
-  roundMs: 4500,
+  roundMs: 4000,
   hubDelayMs: 200,
   retryMs: 6000,
-  // A round later than the hub's acknowledgement is due, with room for timers firing late.
+  // Longer than a round and the hub's delay (what a healthy peer's acknowledgement can take),
+  // with room for timers firing late.
   suspectMs: 5000,
   maxBatchElements: 10_000,
   maxElements: 1_000_000,
@@ -317,17 +318,23 @@ export function lackAgeMs(state: GsetState, peer: string | PeerBook, nowMs: numb
 type Route = 'open' | 'ack-only' | 'closed';
 
 /**
- * Whose turn it is to probe a silent peer this round: the two ends of a link take turns (the
- * lower node id in even rounds), so a cut link carries one message a round, and a healed one is
- * found out within a round.
+ * Whose turn it is on a link this round when the peer is silent or behind: the two ends take
+ * turns (the lower node id in even rounds), so such a link carries one message a round, and a
+ * healed one is found out within a round.
  */
 function probeTurn(state: GsetState, peer: string, nowMs: number): boolean {
   return (Math.floor(nowMs / state.config.roundMs) + (state.self < peer ? 0 : 1)) % 2 === 0;
 }
 
-/** What this node may send to `peer` now: the star, or a leaf-to-leaf detour (see the top). */
+/**
+ * What this node may send to `peer` now: the star, or a leaf-to-leaf detour (see the top). A peer
+ * that is silent, or behind (it lacks an element held suspectMs: our messages to it are lost, and
+ * what it gets comes round through another node, as in a ring of one-way cuts), is sent to on
+ * alternate rounds only.
+ */
 function route(state: GsetState, peer: string, book: PeerBook, nowMs: number): Route {
-  if (silent(state, book, nowMs) && !probeTurn(state, peer, nowMs)) return 'closed';
+  const behind = lackAgeMs(state, book, nowMs) >= state.config.suspectMs;
+  if ((behind || silent(state, book, nowMs)) && !probeTurn(state, peer, nowMs)) return 'closed';
   if (state.self === state.hub || peer === state.hub) return 'open';
   if (state.hubCut.has(peer) || lackAgeMs(state, state.hub, nowMs) >= state.config.suspectMs) return 'open';
   return book.ackOwed ? 'ack-only' : 'closed';
