@@ -1,10 +1,10 @@
 // The timers targets (docs/workloads/timers.md), repeated: `make timers` and `make timers-faults`
 // lines, one run after another, and a table of what each run measured. Usage:
 //   node bench/timers.mjs [--clean-runs N] [--fault-runs N]      (defaults 2 and 5)
-// Besides the checker's figures, each row has the lateness counted from when the timer could first
-// have fired ("live max"): not before its schedule was acknowledged (a client's request to a
-// paused node waits), nor while every node was killed or paused. That column says what the node's
-// failover costs, apart from the nemesis's outages.
+// Besides the checker's figures, each row has the lateness not owed to the nemesis's outages ("live
+// max"): counted from the later of due time and acknowledgement (a client's request to a paused
+// node waits), less the time every node was killed or paused before the fire. That column says
+// what the node's failover costs, apart from the outages.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,18 +59,19 @@ function acknowledgedAtMs(history) {
 }
 
 /**
- * Worst lateness counted from the latest of: the due time, the schedule's acknowledgement (a
- * timer acknowledged after its due time was late before the node knew of it), and the end of the
- * all-down span the due time fell in.
+ * Worst lateness not owed to the nemesis's outages: counted from the later of the due time and the
+ * schedule's acknowledgement (a timer acknowledged after its due time was late before the node knew
+ * of it), less the time between that and the fire during which every node was killed or paused.
  */
 function liveLatenessMax(results, history) {
   const spans = allDownSpans(history, 3);
   const acked = acknowledgedAtMs(history);
   let worst = 0;
   for (const [dueAtMs, lateMs, timer] of results.glomers?.workload?.['lateness-points'] ?? []) {
-    const span = spans.find(([from, to]) => dueAtMs >= from && dueAtMs < to);
-    const fromMs = Math.max(dueAtMs, span === undefined ? 0 : span[1], acked.get(timer) ?? 0);
-    worst = Math.max(worst, dueAtMs + lateMs - fromMs);
+    const fromMs = Math.max(dueAtMs, acked.get(timer) ?? 0);
+    const firedAtMs = dueAtMs + lateMs;
+    const down = spans.reduce((sum, [a, b]) => sum + Math.max(0, Math.min(b, firedAtMs) - Math.max(a, fromMs)), 0);
+    worst = Math.max(worst, firedAtMs - fromMs - down);
   }
   return { worst: Math.round(worst), allDownS: spans.reduce((s, [a, b]) => s + (Math.min(b, 40_000) - a), 0) / 1000 };
 }
