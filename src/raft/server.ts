@@ -22,6 +22,7 @@ import {
   type ClientAnswer,
   type Output,
   type PeerMessage,
+  type PersistOp,
   type RaftConfig,
   type RaftState,
 } from './raft.js';
@@ -76,6 +77,93 @@ export function unrepresentable(value: Json, depth = 0): string | undefined {
   return undefined;
 }
 
+interface OutboundSink {
+  /** Makes the ops durable; throws if it cannot. */
+  persist(ops: readonly PersistOp[]): void;
+  /** The write failed: nothing of the stretch was sent or answered. */
+  persistFailed(reason: string): void;
+  /** How a core message travels: direct, or wrapped for a relay. */
+  route(to: string, body: WireBody): { to: string; body: WireBody };
+  answer(answers: readonly ClientAnswer[]): void;
+  /** After a stretch's output has left. */
+  flushed(): void;
+}
+
+interface Outbound {
+  /** Queues one core step's output; it leaves at the end of this synchronous stretch. */
+  add(out: Output): void;
+  /** A message that is not the core's (a relay's forward, a probe), sent with the stretch. */
+  sendRaw(to: string, body: WireBody): void;
+}
+
+/**
+ * Group commit: what the core produces in one synchronous stretch (a chunk of input, a tick) is
+ * persisted in one write, then sent (one message per peer), then answered. Messages routed through
+ * a relay wait up to relayBatchMs and go as one bundle per relay; the wait bounds what is held to
+ * what the node produces in that time.
+ */
+function createOutbound(node: Node, relayBatchMs: number, sink: OutboundSink): Outbound {
+  let batch: Output | undefined;
+  let raw: Array<{ to: string; body: WireBody }> = [];
+  let held: Array<{ to: string; body: WireBody }> = [];
+
+  const sendAll = (messages: ReadonlyArray<{ to: string; body: WireBody }>): void => {
+    for (const { to, body } of bundle(messages)) node.send(to, body as OutBody);
+  };
+  const hold = (message: { to: string; body: WireBody }): void => {
+    if (held.length === 0) {
+      node.after(relayBatchMs, () => {
+        const due = held;
+        held = [];
+        sendAll(due);
+      });
+    }
+    held.push(message);
+  };
+  const flush = (): void => {
+    const out = batch as Output;
+    const outgoing = raw;
+    batch = undefined;
+    raw = [];
+    try {
+      if (out.persist.length > 0) sink.persist(out.persist);
+    } catch (error) {
+      // Nothing that depends on the failed write may leave: not the messages, not the answers.
+      sink.persistFailed(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    for (const { to, body } of out.messages) {
+      const routed = sink.route(to, body as unknown as WireBody);
+      if (routed.to !== to && relayBatchMs > 0) hold(routed);
+      else outgoing.push(routed);
+    }
+    sendAll(outgoing);
+    sink.answer(out.answers);
+    sink.flushed();
+  };
+  const pending = (): Output => {
+    if (batch === undefined) {
+      batch = { persist: [], messages: [], answers: [] };
+      queueMicrotask(flush);
+    }
+    return batch;
+  };
+
+  return {
+    add(out) {
+      if (out.persist.length === 0 && out.messages.length === 0 && out.answers.length === 0) return;
+      const target = pending();
+      target.persist.push(...out.persist);
+      target.messages.push(...out.messages);
+      target.answers.push(...out.answers);
+    },
+    sendRaw(to, body) {
+      pending();
+      raw.push({ to, body });
+    },
+  };
+}
+
 export function installRaft(
   node: Node,
   timings: RaftTimings,
@@ -103,28 +191,6 @@ export function installRaft(
   let lastRole = '';
   let lastTerm = -1;
 
-  // What the core produced in this synchronous stretch, applied together by flush().
-  let batch: Output | undefined;
-  let extra: Array<{ to: string; body: WireBody }> = [];
-  // Messages going through a relay, held for relayBatchMs and sent as one bundle per relay.
-  let relayed: Array<{ to: string; body: WireBody }> = [];
-  const holdRelayed = (message: { to: string; body: WireBody }): void => {
-    if (relayed.length === 0) {
-      node.after(timings.relayBatchMs, () => {
-        const held = relayed;
-        relayed = [];
-        for (const { to, body } of bundle(held)) node.send(to, body as OutBody);
-      });
-    }
-    relayed.push(message);
-  };
-  const schedule = (): void => {
-    if (batch === undefined) {
-      batch = { persist: [], messages: [], answers: [] };
-      queueMicrotask(flush);
-    }
-  };
-
   const answer = (answers: readonly ClientAnswer[]): void => {
     for (const { rid, result } of answers) {
       const request = clients.get(rid);
@@ -134,17 +200,13 @@ export function installRaft(
     }
   };
 
-  const failAllClients = (text: string): void => {
-    for (const [rid, request] of clients) {
-      clients.delete(rid);
-      node.reply(request, { type: 'error', code: 13, text });
-    }
-  };
-
   /** After a failed write: the core's memory is ahead of the disk, so it starts again from the disk. */
   const restartFromDisk = (reason: string): void => {
     node.log(`raft: storage write failed, restarting the core from disk: ${reason}`);
-    failAllClients(`not stored: ${reason}`);
+    for (const [rid, request] of clients) {
+      clients.delete(rid);
+      node.reply(request, { type: 'error', code: 13, text: `not stored: ${reason}` });
+    }
     if (storage === undefined || config === undefined) return;
     try {
       state = createRaft(config, storage.load(), now());
@@ -155,40 +217,21 @@ export function installRaft(
     }
   };
 
-  const flush = (): void => {
-    const out = batch as Output;
-    const forwards = extra;
-    batch = undefined;
-    extra = [];
-    if (storage !== undefined && out.persist.length > 0) {
-      try {
-        storage.write(out.persist);
-      } catch (error) {
-        // Nothing that depends on the failed write may leave: not the messages, not the answers.
-        restartFromDisk(error instanceof Error ? error.message : String(error));
-        return;
-      }
-    }
-    const outgoing: Array<{ to: string; body: WireBody }> = [...forwards];
-    const nowMs = now();
-    for (const { to, body } of out.messages) {
-      if (relay === undefined) {
-        outgoing.push({ to, body: body as unknown as WireBody });
-        continue;
-      }
-      const routed = route(relay, to, body as unknown as WireBody, nowMs);
-      if (routed.to !== to && timings.relayBatchMs > 0) holdRelayed(routed);
-      else outgoing.push(routed);
-    }
-    for (const { to, body } of bundle(outgoing)) node.send(to, body as OutBody);
-    answer(out.answers);
-    if (state !== undefined && (state.role !== lastRole || state.term !== lastTerm)) {
-      lastRole = state.role;
-      lastTerm = state.term;
-      // Wall-clock time so failover can be measured against the history.
-      node.log(`raft: ${state.role} term=${state.term} at=${Date.now()} ${JSON.stringify(describe(state))}`);
-    }
+  const logRoleChange = (): void => {
+    if (state === undefined || (state.role === lastRole && state.term === lastTerm)) return;
+    lastRole = state.role;
+    lastTerm = state.term;
+    // Wall-clock time so failover can be measured against the history.
+    node.log(`raft: ${state.role} term=${state.term} at=${Date.now()} ${JSON.stringify(describe(state))}`);
   };
+
+  const outbound = createOutbound(node, timings.relayBatchMs, {
+    persist: (ops) => storage?.write(ops),
+    persistFailed: restartFromDisk,
+    route: (to, body) => (relay === undefined ? { to, body } : route(relay, to, body, now())),
+    answer,
+    flushed: logRoleChange,
+  });
 
   /** Runs one core step and queues its output for the flush. */
   const run = (stepFn: (raft: RaftState) => Output): void => {
@@ -205,17 +248,7 @@ export function installRaft(
       }
       throw error;
     }
-    if (out.persist.length === 0 && out.messages.length === 0 && out.answers.length === 0) return;
-    schedule();
-    const target = batch as Output;
-    target.persist.push(...out.persist);
-    target.messages.push(...out.messages);
-    target.answers.push(...out.answers);
-  };
-
-  const sendRaw = (to: string, body: WireBody): void => {
-    schedule();
-    extra.push({ to, body });
+    outbound.add(out);
   };
 
   node.onInit(() => {
@@ -252,7 +285,7 @@ export function installRaft(
       if (state === undefined || relay === undefined) return;
       const nowMs = now();
       run((raft) => tick(raft, nowMs));
-      for (const probe of probes(relay, nowMs)) sendRaw(probe.to, probe.body);
+      for (const probe of probes(relay, nowMs)) outbound.sendRaw(probe.to, probe.body);
     });
   });
 
@@ -292,7 +325,7 @@ export function installRaft(
     const nowMs = now();
     for (const part of unbundle(message.body as WireBody)) {
       const received = receiveWire(relay, message.src, part, nowMs);
-      if (received.kind === 'forward') sendRaw(received.to, received.body);
+      if (received.kind === 'forward') outbound.sendRaw(received.to, received.body);
       if (received.kind === 'deliver') run((raft) => receive(raft, received.from, received.body as unknown as PeerMessage, nowMs));
     }
   };
