@@ -20,8 +20,6 @@ export class Cluster {
   readonly nodes = new Map<string, TestNode>();
   /** requests nodes sent to seq-kv */
   kvRequests = 0;
-  /** messages between nodes (seq-kv included, both ways), as msgs-per-op counts them */
-  serverMessages = 0;
   /** the next this-many cas replies from seq-kv are lost on the way to the node */
   casRepliesToLose = 0;
   private readonly network: Network;
@@ -97,7 +95,6 @@ export class Cluster {
       }
       return;
     }
-    this.serverMessages += dest === 'seq-kv' ? 2 : 1;
     if (dest === 'seq-kv') {
       this.kvRequests += 1;
       if (body.type === 'cas') this.casIds.add(`${id}:${String(body.msg_id)}`);
