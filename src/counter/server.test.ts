@@ -27,6 +27,18 @@ const fast: CounterOptions = {
 const ids = ['n0', 'n1', 'n2'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls until `check` holds, up to a bound generous enough for a fully loaded machine. */
+async function eventually(check: () => Promise<boolean>, boundMs = 10_000): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not reached within ${boundMs} ms`);
+    await sleep(50);
+  }
+}
+const readsAll = (c: Cluster, nodes: string[], total: number) => async () => {
+  const replies = await Promise.all(nodes.map((id) => c.request(id, { type: 'read' }, 2000)));
+  return replies.every((reply) => reply?.value === total);
+};
 let clusters: Cluster[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
@@ -57,16 +69,16 @@ const value = async (c: Cluster, node: string, key: string) => (await c.ownKey(n
 describe('counter node', () => {
   it('acks an add only once its own seq-kv key holds it', async () => {
     const c = await cluster(1, 1);
-    const reply = await c.request('n0', { type: 'add', delta: 5 }, 1000);
+    const reply = await c.request('n0', { type: 'add', delta: 5 }, 5000);
     expect(reply).toMatchObject({ type: 'add_ok' });
     expect(await value(c, 'n0', keyFor('n0'))).toEqual([5, 1, expect.any(String)]);
-    expect(await c.request('n0', { type: 'read' }, 1000)).toMatchObject({ type: 'read_ok', value: 5 });
+    expect(await c.request('n0', { type: 'read' }, 5000)).toMatchObject({ type: 'read_ok', value: 5 });
   });
 
   it('writes the first add at once and batches the adds that arrive meanwhile into one more cas', async () => {
     const c = await cluster(2, 1);
     const before = c.kvRequests;
-    const replies = await Promise.all([1, 2, 3, 4, -6].map((delta) => c.request('n0', { type: 'add', delta }, 1000)));
+    const replies = await Promise.all([1, 2, 3, 4, -6].map((delta) => c.request('n0', { type: 'add', delta }, 5000)));
     expect(replies.every((r) => r?.type === 'add_ok')).toBe(true);
     expect(c.kvRequests - before).toBe(2);
     expect(await value(c, 'n0', keyFor('n0'))).toEqual([4, 2, expect.any(String)]);
@@ -74,22 +86,21 @@ describe('counter node', () => {
 
   it('a restarted process starts from its durable count, not zero', async () => {
     const c = await cluster(3, 1);
-    await c.request('n0', { type: 'add', delta: 7 }, 1000);
+    await c.request('n0', { type: 'add', delta: 7 }, 5000);
     await c.kill('n0');
-    expect(await c.request('n0', { type: 'add', delta: 2 }, 1000)).toMatchObject({ type: 'add_ok' });
+    expect(await c.request('n0', { type: 'add', delta: 2 }, 5000)).toMatchObject({ type: 'add_ok' });
     expect(await value(c, 'n0', keyFor('n0'))).toEqual([9, 2, expect.any(String)]);
-    expect(await c.request('n0', { type: 'read' }, 1000)).toMatchObject({ value: 9 });
+    expect(await c.request('n0', { type: 'read' }, 5000)).toMatchObject({ value: 9 });
   });
 
   it('reads converge on every node through pushes, whatever seq-kv serves stale', async () => {
     const c = await cluster(4);
     await Promise.all([
-      c.request('n0', { type: 'add', delta: 3 }, 1000),
-      c.request('n1', { type: 'add', delta: -2 }, 1000),
-      c.request('n2', { type: 'add', delta: 10 }, 1000),
+      c.request('n0', { type: 'add', delta: 3 }, 5000),
+      c.request('n1', { type: 'add', delta: -2 }, 5000),
+      c.request('n2', { type: 'add', delta: 10 }, 5000),
     ]);
-    await sleep(300);
-    for (const id of ids) expect(await c.request(id, { type: 'read' }, 1000)).toMatchObject({ value: 11 });
+    await eventually(readsAll(c, ids, 11));
   });
 
   it('never answers an add past its reply deadline (a closed client would silence the node)', async () => {
@@ -101,14 +112,13 @@ describe('counter node', () => {
   });
 
   it('disk mode: acks from the local file with no seq-kv request, and the key follows in one cas', async () => {
-    const c = await cluster(7, 1, counterWith({ ...diskOptions(), flushMs: 400 }));
-    await sleep(450); // the first flush (nothing to write) is behind us
+    // the first flush comes 2 s after init: the adds are done long before it
+    const c = await cluster(7, 1, counterWith({ ...diskOptions(), flushMs: 2000 }));
     const before = c.kvRequests;
-    for (const delta of [3, 4, -2]) expect(await c.request('n0', { type: 'add', delta }, 1000)).toMatchObject({ type: 'add_ok' });
+    for (const delta of [3, 4, -2]) expect(await c.request('n0', { type: 'add', delta }, 5000)).toMatchObject({ type: 'add_ok' });
     expect(c.kvRequests).toBe(before);
-    await sleep(500);
+    await eventually(async () => String(JSON.stringify(await value(c, 'n0', keyFor('n0')))).startsWith('[5,3,'));
     expect(c.kvRequests - before).toBe(1);
-    expect(await value(c, 'n0', keyFor('n0'))).toEqual([5, 3, expect.any(String)]);
   });
 
   it('disk mode: a restarted process reads its file; a file of another run is ignored', async () => {
@@ -118,12 +128,12 @@ describe('counter node', () => {
     old.close();
     // flushes far apart: the seq-kv copy never catches up, so only the file can bring the 7 back
     const c = await cluster(8, 1, counterWith({ ...diskOptions(dir), flushMs: 5000 }));
-    expect(await c.request('n0', { type: 'add', delta: 7 }, 1000)).toMatchObject({ type: 'add_ok' });
+    expect(await c.request('n0', { type: 'add', delta: 7 }, 5000)).toMatchObject({ type: 'add_ok' });
     await c.kill('n0');
     expect((await c.ownKey('n0', keyFor('n0')))?.code).toBe(20); // never written
-    expect(await c.request('n0', { type: 'read' }, 1000)).toMatchObject({ value: 7 });
-    expect(await c.request('n0', { type: 'add', delta: 1 }, 1000)).toMatchObject({ type: 'add_ok' });
-    expect(await c.request('n0', { type: 'read' }, 1000)).toMatchObject({ value: 8 });
+    expect(await c.request('n0', { type: 'read' }, 5000)).toMatchObject({ value: 7 });
+    expect(await c.request('n0', { type: 'add', delta: 1 }, 5000)).toMatchObject({ type: 'add_ok' });
+    expect(await c.request('n0', { type: 'read' }, 5000)).toMatchObject({ value: 8 });
     const token = await value(c, 'n0', RUN_KEY);
     expect(typeof token).toBe('string');
     expect(token).not.toBe('some-old-run');
@@ -132,8 +142,8 @@ describe('counter node', () => {
   it('disk mode: a damaged file fails init with an error naming it, and is left as it was', async () => {
     const dir = tempDir();
     const c = await cluster(10, 1, counterWith(diskOptions(dir)));
-    expect(await c.request('n0', { type: 'add', delta: 7 }, 1000)).toMatchObject({ type: 'add_ok' });
-    expect(await c.request('n0', { type: 'add', delta: 1 }, 1000)).toMatchObject({ type: 'add_ok' });
+    expect(await c.request('n0', { type: 'add', delta: 7 }, 5000)).toMatchObject({ type: 'add_ok' });
+    expect(await c.request('n0', { type: 'add', delta: 1 }, 5000)).toMatchObject({ type: 'add_ok' });
     const token = (await value(c, 'n0', RUN_KEY)) as string;
     const file = localFilePath(dir, token, 'n0');
     const damaged = readFileSync(file, 'utf8').replace('"count":7', '"count":9');
@@ -144,7 +154,7 @@ describe('counter node', () => {
 
   it('a damaged seq-kv key fails init too, rather than counting from 0', async () => {
     const c = await cluster(12, 1);
-    await c.request('n0', { type: 'add', delta: 7 }, 1000);
+    await c.request('n0', { type: 'add', delta: 7 }, 5000);
     // what the issue found: a count beyond the safe range in the node's key
     expect(await c.kvAs('n0', { type: 'write', key: keyFor('n0'), value: [2 ** 53 + 4, 9, 'x'] })).toMatchObject({ type: 'write_ok' });
     await expect(c.kill('n0')).rejects.toThrow(/did not answer init.*code":13.*count-n0/);
@@ -152,28 +162,27 @@ describe('counter node', () => {
 
   it('refuses with 12 an add that would take the count past the safe bound, and keeps serving', async () => {
     const c = await cluster(6, 1);
-    expect(await c.request('n0', { type: 'add', delta: 1.5 }, 1000)).toMatchObject({ type: 'error', code: 12 });
-    expect(await c.request('n0', { type: 'add', delta: Number.MAX_SAFE_INTEGER }, 1000)).toMatchObject({ type: 'add_ok' });
-    expect(await c.request('n0', { type: 'add', delta: Number.MAX_SAFE_INTEGER }, 1000)).toMatchObject({ type: 'error', code: 12 });
-    expect(await c.request('n0', { type: 'add', delta: 1 }, 1000)).toMatchObject({ type: 'error', code: 12 });
-    expect(await c.request('n0', { type: 'read' }, 1000)).toMatchObject({ value: Number.MAX_SAFE_INTEGER });
+    expect(await c.request('n0', { type: 'add', delta: 1.5 }, 5000)).toMatchObject({ type: 'error', code: 12 });
+    expect(await c.request('n0', { type: 'add', delta: Number.MAX_SAFE_INTEGER }, 5000)).toMatchObject({ type: 'add_ok' });
+    expect(await c.request('n0', { type: 'add', delta: Number.MAX_SAFE_INTEGER }, 5000)).toMatchObject({ type: 'error', code: 12 });
+    expect(await c.request('n0', { type: 'add', delta: 1 }, 5000)).toMatchObject({ type: 'error', code: 12 });
+    expect(await c.request('n0', { type: 'read' }, 5000)).toMatchObject({ value: Number.MAX_SAFE_INTEGER });
   });
 
   it('with three nodes the bound is a third of the range, so the total of all three stays safe', async () => {
     const bound = countBoundFor(3);
     for (const install of [counterWith(fast), counterWith(diskOptions())]) {
       const c = await cluster(13, 3, install);
-      for (const id of ids) expect(await c.request(id, { type: 'add', delta: bound }, 1000)).toMatchObject({ type: 'add_ok' });
-      expect(await c.request('n0', { type: 'add', delta: 1 }, 1000)).toMatchObject({ type: 'error', code: 12 });
-      await sleep(300);
-      expect(await c.request('n1', { type: 'read' }, 1000)).toMatchObject({ value: 3 * bound });
+      for (const id of ids) expect(await c.request(id, { type: 'add', delta: bound }, 5000)).toMatchObject({ type: 'add_ok' });
+      expect(await c.request('n0', { type: 'add', delta: 1 }, 5000)).toMatchObject({ type: 'error', code: 12 });
+      await eventually(readsAll(c, ['n1'], 3 * bound));
     }
   });
 
   it('takes views from peers only: a client gets 12, and the node keeps serving', async () => {
     const c = await cluster(15, 1);
-    expect(await c.request('n0', { type: 'counts', counts: { n0: [99, 99] } }, 1000)).toMatchObject({ type: 'error', code: 12 });
-    expect(await c.request('n0', { type: 'read' }, 1000)).toMatchObject({ type: 'read_ok', value: 0 });
+    expect(await c.request('n0', { type: 'counts', counts: { n0: [99, 99] } }, 5000)).toMatchObject({ type: 'error', code: 12 });
+    expect(await c.request('n0', { type: 'read' }, 5000)).toMatchObject({ type: 'read_ok', value: 0 });
   });
 
   it('a cas whose reply is lost is recognised by reading the key back, and its add acked once', async () => {
@@ -188,11 +197,10 @@ describe('counter node', () => {
 
   it('memory mode: no seq-kv request at all, and reads converge', async () => {
     const c = await cluster(14, 3, memory);
-    await Promise.all(ids.map((id, k) => c.request(id, { type: 'add', delta: k - 4 }, 1000)));
-    await sleep(300);
-    for (const id of ids) expect(await c.request(id, { type: 'read' }, 1000)).toMatchObject({ value: -9 });
+    await Promise.all(ids.map((id, k) => c.request(id, { type: 'add', delta: k - 4 }, 5000)));
+    await eventually(readsAll(c, ids, -9));
     expect(c.kvRequests).toBe(0);
-    expect(await c.request('n0', { type: 'pn', entries: {}, answer: true }, 1000)).toMatchObject({ type: 'error', code: 12 });
+    expect(await c.request('n0', { type: 'pn', entries: {}, answer: true }, 5000)).toMatchObject({ type: 'error', code: 12 });
   });
 });
 
@@ -228,7 +236,11 @@ describe.each(['kv', 'disk', 'memory'] as const)('a three-node cluster under par
     }
     await Promise.all(ops);
     c.partition([]);
-    await sleep(600); // heal, then quiet: pushes bring every node up to date
+    // heal, then quiet: pushes bring every node up to date (the checker judges the reads below)
+    await eventually(async () => {
+      const replies = await Promise.all(ids.map((id) => c.request(id, { type: 'read' }, 2000)));
+      return new Set(replies.map((reply) => reply?.value)).size === 1;
+    });
     for (const [i, node] of ids.entries()) {
       const reply = await c.request(node, { type: 'read' }, 2000);
       record({ process: 1000 + i, type: 'invoke', f: 'read', value: null, 'final?': true });
