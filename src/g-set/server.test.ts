@@ -22,9 +22,9 @@ describe('g-set node', () => {
   it('adds and reads integers', async () => {
     const t = await started();
     t.deliver({ src: 'c1', dest: 'n1', body: { type: 'add', element: 7, msg_id: 2 } });
-    expect((await t.next()).body).toMatchObject({ type: 'add_ok', in_reply_to: 2 });
+    expect((await t.next(10_000)).body).toMatchObject({ type: 'add_ok', in_reply_to: 2 });
     t.deliver({ src: 'c1', dest: 'n1', body: { type: 'read', msg_id: 3 } });
-    expect((await t.next()).body).toMatchObject({ type: 'read_ok', value: [7] });
+    expect((await t.next(10_000)).body).toMatchObject({ type: 'read_ok', value: [7] });
   });
 
   it('refuses elements that cannot travel with 12, and keeps serving', async () => {
@@ -33,20 +33,20 @@ describe('g-set node', () => {
     for (const [id, element] of [[3, 1.5], [4, 2 ** 53], [5, 'x'], [6, null]] as const) {
       t.deliver({ src: 'c1', dest: 'n1', body: { type: 'add', element, msg_id: id } });
     }
-    for (let k = 0; k < 5; k++) expect((await t.next()).body).toMatchObject({ type: 'error', code: 12 });
+    for (let k = 0; k < 5; k++) expect((await t.next(10_000)).body).toMatchObject({ type: 'error', code: 12 });
     t.deliver({ src: 'c1', dest: 'n1', body: { type: 'read', msg_id: 7 } });
-    expect((await t.next()).body).toMatchObject({ type: 'read_ok', value: [] });
+    expect((await t.next(10_000)).body).toMatchObject({ type: 'read_ok', value: [] });
   });
 
   it('takes gset messages from peers only; a bad one from a peer is dropped without a reply', async () => {
     const t = await started();
     const merge = { type: 'gset', from: 'n2:1-a', data: [['n2:1-a', 0, [4, 5]]], know: {}, cut: [] };
     t.deliver({ src: 'c1', dest: 'n1', body: { ...merge, msg_id: 2 } });
-    expect((await t.next()).body).toMatchObject({ type: 'error', code: 12, in_reply_to: 2 });
+    expect((await t.next(10_000)).body).toMatchObject({ type: 'error', code: 12, in_reply_to: 2 });
     t.deliver({ src: 'n2', dest: 'n1', body: { ...merge, data: [['n2:1-a', 0, [1.5]]], msg_id: 3 } });
     t.deliver({ src: 'n2', dest: 'n1', body: { ...merge, msg_id: 4 } });
     t.deliver({ src: 'c1', dest: 'n1', body: { type: 'read', msg_id: 5 } });
-    expect((await t.next()).body).toMatchObject({ type: 'read_ok', in_reply_to: 5, value: [4, 5] });
+    expect((await t.next(10_000)).body).toMatchObject({ type: 'read_ok', in_reply_to: 5, value: [4, 5] });
     expect(t.stderrLines.some((line) => line.includes('dropping gset from n2'))).toBe(true);
   });
 });
