@@ -1,7 +1,7 @@
 // Command-line settings of the timers node (everything after `--` on a glomers command line).
 // The defaults are the ones docs/workloads/timers.md measures.
 
-import type { ArgsResult } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
 import type { BucketLimits } from './bucket.js';
 import type { LeaseConfig } from './lease.js';
 
@@ -61,45 +61,51 @@ export const defaultOptions: TimersOptions = {
   fence: true,
 };
 
+/** The options a number flag can set. */
+type NumberOption = { [K in keyof TimersOptions]: TimersOptions[K] extends number ? K : never }[keyof TimersOptions];
+
+/** Every flag but --help: integers, each setting one option. */
+const NUMERIC: ReadonlyArray<{ row: FlagRow; key: NumberOption; min: number }> = [
+  { row: { name: 'buckets', value: 'N', help: `lin-kv keys the timers are spread over (default ${defaultOptions.buckets})` }, key: 'buckets', min: 1 },
+  { row: { name: 'lease', value: 'MS', help: `lease length; a silent leader is replaced after about this long (default ${defaultOptions.leaseMs})` }, key: 'leaseMs', min: 10 },
+  { row: { name: 'renew', value: 'MS', help: `how often the leader renews its lease (default ${defaultOptions.renewMs})` }, key: 'renewMs', min: 1 },
+  { row: { name: 'watch', value: 'MS', help: `how often the others read the lease (default ${defaultOptions.watchMs})` }, key: 'watchMs', min: 1 },
+  { row: { name: 'tick', value: 'MS', help: `how often the leader looks for due timers (default ${defaultOptions.tickMs})` }, key: 'tickMs', min: 1 },
+  { row: { name: 'poll', value: 'MS', help: `how often the leader re-reads every bucket (default ${defaultOptions.pollMs})` }, key: 'pollMs', min: 10 },
+  {
+    row: {
+      name: 'claim-ahead',
+      value: 'MS',
+      help: `claim timers this long before they are due, then fire them on a local\ntimer; a cancel inside it gets 22 (default ${defaultOptions.claimAheadMs})`,
+    },
+    key: 'claimAheadMs',
+    min: 0,
+  },
+];
+
+const FLAGS: readonly FlagRow[] = [...NUMERIC.map((flag) => flag.row), { name: 'help', short: 'h', help: 'print this and exit' }];
+
 export const usage = `usage: timers [options]
 A durable-timers node (glomers workload timers): stores timers in lin-kv and lets one leader,
 elected by a lease in lin-kv, fire them to the webhook service.
 
-  --buckets N      lin-kv keys the timers are spread over (default ${defaultOptions.buckets})
-  --lease MS       lease length; a silent leader is replaced after about this long (default ${defaultOptions.leaseMs})
-  --renew MS       how often the leader renews its lease (default ${defaultOptions.renewMs})
-  --watch MS       how often the others read the lease (default ${defaultOptions.watchMs})
-  --tick MS        how often the leader looks for due timers (default ${defaultOptions.tickMs})
-  --poll MS        how often the leader re-reads every bucket (default ${defaultOptions.pollMs})
-  --claim-ahead MS claim timers this long before they are due, then fire them on a local
-                   timer; a cancel inside it gets 22 (default ${defaultOptions.claimAheadMs})
-  -h, --help       print this and exit
+${flagHelp(FLAGS, 19)}
 `;
 
-const numericFlags: Readonly<Record<string, { key: keyof TimersOptions; min: number }>> = {
-  '--buckets': { key: 'buckets', min: 1 },
-  '--lease': { key: 'leaseMs', min: 10 },
-  '--renew': { key: 'renewMs', min: 1 },
-  '--watch': { key: 'watchMs', min: 1 },
-  '--tick': { key: 'tickMs', min: 1 },
-  '--poll': { key: 'pollMs', min: 10 },
-  '--claim-ahead': { key: 'claimAheadMs', min: 0 },
-};
-
 export function parseArgs(argv: readonly string[]): ArgsResult<TimersOptions> {
+  const tokenized = tokenizeArgs(argv, FLAGS);
+  if (!tokenized.ok) return { kind: 'error', message: tokenized.message };
+  const { tokens } = tokenized;
+  if (tokens.present.has('help')) return { kind: 'help' };
+  const stray = [...tokens.positional, ...tokens.afterDashes][0];
+  if (stray !== undefined) return { kind: 'error', message: `unknown argument '${stray}'` };
   const options: TimersOptions = { ...defaultOptions };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '-h' || arg === '--help') return { kind: 'help' };
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const spec = numericFlags[flag];
-    if (spec === undefined) return { kind: 'error', message: `unknown argument '${arg}'` };
-    const raw = inline ?? argv[++i];
-    const value = Number(raw);
-    if (raw === undefined || raw.trim() === '' || !Number.isInteger(value) || value < spec.min) {
-      return { kind: 'error', message: `${flag} must be an integer >= ${spec.min}, got '${raw ?? ''}'` };
-    }
-    (options[spec.key] as number) = value;
+  for (const flag of NUMERIC) {
+    const raw = lastValue(tokens, flag.row.name);
+    if (raw === undefined) continue;
+    const value = numberArg(flag.row.name, raw, { integer: true, min: flag.min });
+    if (typeof value !== 'number') return { kind: 'error', message: value.error };
+    options[flag.key] = value;
   }
   if (options.renewMs + options.guardMs >= options.leaseMs) {
     return { kind: 'error', message: `--renew (${options.renewMs}) must be well below --lease (${options.leaseMs}) less the ${options.guardMs} ms guard` };
