@@ -54,6 +54,24 @@ describe('virtual clock', () => {
   });
 });
 
+describe('the budget meter', () => {
+  it('reports a run past its events at one instant and goes on; stuck only after repeated trips', async () => {
+    const over: string[] = [];
+    const clock = createSimClock({ eventsPerInstant: 100, heapBytes: Infinity, wallMs: Infinity, onOver: (o) => over.push(o.kind) });
+    let events = 0;
+    const storm = (): void => {
+      if (++events < 250) clock.setTimerNs(0, storm);
+    };
+    clock.setTimerNs(0, storm);
+    await clock.drive(new Promise<void>((resolve) => clock.setTimer(1, resolve)));
+    expect(events).toBe(250);
+    expect(over).toEqual(['instant', 'instant']);
+    const endless = (): void => void clock.setTimerNs(0, endless);
+    clock.setTimerNs(0, endless);
+    await expect(clock.drive(new Promise<void>(() => {}))).rejects.toThrow(/the simulation is stuck/);
+  });
+});
+
 describe('bundle rewrite', () => {
   it('turns import lines into bindings first and drops the export list', () => {
     const source = [

@@ -189,27 +189,37 @@ function workerEntry(): string {
 
 /** A sim worker process that runs jobs one at a time. */
 export class SimWorker {
-  private readonly worker: ChildProcess;
+  private worker!: ChildProcess;
   private waiting: ((result: SimJobResult) => void) | null = null;
   private failure: string | null = null;
-  private readonly exited: Promise<void>;
+  private exited!: Promise<void>;
+  private hasExited = false;
 
   /**
    * heapLimitMb: V8's heap limit for the worker, past which V8 ends it (default: the budget's heap
    * plus HARD_HEAP_MARGIN_MB; the run's own check stops its nodes at the budget itself)
    */
-  constructor(heapLimitMb: number = simBudget({ timeLimitS: 0, finalWaitS: 0 }).heapMb + HARD_HEAP_MARGIN_MB) {
+  constructor(private readonly heapLimitMb: number = simBudget({ timeLimitS: 0, finalWaitS: 0 }).heapMb + HARD_HEAP_MARGIN_MB) {
+    this.spawn();
+  }
+
+  /** Starts the worker process (again, after one that died or was killed: the next job gets a fresh one). */
+  private spawn(): void {
     const file = workerEntry();
     if (!existsSync(file)) throw new Error(`--sim: the simulation's worker script ${file} is missing (run \`make build\`)`);
-    this.worker = fork(file, [SIM_WORKER_FLAG], { stdio: 'inherit', execArgv: [`--max-old-space-size=${Math.ceil(heapLimitMb)}`] });
-    this.worker.on('message', (result: SimJobResult) => this.settle(result));
-    this.worker.on('error', (err) => {
+    const worker = fork(file, [SIM_WORKER_FLAG], { stdio: 'inherit', execArgv: [`--max-old-space-size=${Math.ceil(this.heapLimitMb)}`] });
+    this.worker = worker;
+    this.failure = null;
+    this.hasExited = false;
+    worker.on('message', (result: SimJobResult) => this.settle(result));
+    worker.on('error', (err) => {
       this.failure = err instanceof Error ? (err.stack ?? err.message) : String(err);
     });
-    this.exited = new Promise<void>((resolve) => this.worker.on('exit', (code, signal) => {
+    this.exited = new Promise<void>((resolve) => worker.on('exit', (code, signal) => {
       // V8 aborts the process when its heap passes the limit (it prints why on stderr).
-      const oom = signal === 'SIGABRT' ? ` (V8 aborts so when the heap passes its limit, here ${Math.ceil(heapLimitMb)} MB)` : '';
+      const oom = signal === 'SIGABRT' ? ` (V8 aborts so when the heap passes its limit, here ${Math.ceil(this.heapLimitMb)} MB)` : '';
       if (code !== 0) this.failure ??= `the simulation worker exited with ${signal ?? `status ${code}`}${oom}`;
+      this.hasExited = true;
       resolve();
     }));
     void this.exited.then(() => {
@@ -232,6 +242,7 @@ export class SimWorker {
    */
   run(job: SimJob): Promise<SimJobResult> {
     if (this.waiting !== null) throw new Error('a simulation worker runs one job at a time');
+    if (this.hasExited) this.spawn();
     const budget = simBudget(job.opts);
     const watchdog = setTimeout(() => {
       this.kill(`killed after ${Math.round(killAfterMs(budget) / 1000)} s of real time, past its wall budget of ${Math.round(budget.wallMs / 1000)} s (docs/simulation.md): a node's code never returned (a loop waiting for Date.now() or performance.now() to move, which under --sim they do only between events, or one that never ends)`);
