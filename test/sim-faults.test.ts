@@ -114,7 +114,7 @@ describe.skipIf(!built)('--sim: a run past its budget ends as errored, with the 
   it('a sweep whose node spins: each seed errors past the wall budget, and the next seed gets a fresh worker', () => {
     const ran = glomersTest(['--sim', '--seeds', '4', '--seed', '1', '--store', path.join(root, 'sweep-spin'), ...idsLine(bins.spin as string)], { GLOMERS_SIM_WALL_S: '2' });
     expect(ran.status, ran.stdout + ran.stderr).toBe(255);
-    expect([...ran.stdout.matchAll(/^seed \d+: error \(exit 255\): killed after 3 s of real time, past its wall budget of 2 s/gm]).length).toBe(4);
+    expect([...ran.stdout.matchAll(/^seed \d+: error \(exit 255\): killed after 3 s of real time, past its wall budget of 2 s/gm)].length).toBe(4);
   }, SPAWN_TIMEOUT_MS);
 
   it('a doubling setTimeout(0) storm: the node is stopped past the events-per-instant budget, the others go on', () => {
