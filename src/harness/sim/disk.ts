@@ -33,8 +33,9 @@ export interface SimDisk {
   setFull(nodeId: string, full: boolean): void;
 }
 
-function enospc(file: string): NodeJS.ErrnoException {
-  const error: NodeJS.ErrnoException = new Error(`ENOSPC: no space left on device, write (simulated disk full) '${file}'`);
+/** As Node words a write(2) that fails for space (no path: the run's folder differs between replays). */
+function enospc(): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error('ENOSPC: no space left on device, write');
   error.code = 'ENOSPC';
   error.errno = -28;
   error.syscall = 'write';
@@ -85,7 +86,7 @@ export function createSimDisk(owner: () => string, rng: Rng): SimDisk {
     writeSync(fd, buffer, offset, length, position) {
       const state = stateOf(fd);
       if (state === undefined) return nodeFs.writeSync(fd, buffer, offset, length, position);
-      if (full.has(state.owner)) throw enospc(openFiles.get(fd) ?? '');
+      if (full.has(state.owner)) throw enospc();
       remember(state, fd, position, position + length);
       const wrote = nodeFs.writeSync(fd, buffer, offset, length, position);
       state.lastWrite = position + wrote >= nodeFs.fstatSync(fd).size ? { positionBytes: position, lengthBytes: wrote } : null;
@@ -124,43 +125,47 @@ export function createSimDisk(owner: () => string, rng: Rng): SimDisk {
     },
   };
 
-  /** Applies change to each file of the node that still exists; counts the files changed. */
-  const eachFileOf = (nodeId: string, change: (fd: number, state: FileState) => boolean): number => {
-    let changed = 0;
-    for (const [file, state] of files) {
-      if (state.owner !== nodeId || !nodeFs.existsSync(file)) continue;
-      const fd = nodeFs.openSync(file, 'r+');
-      try {
-        if (change(fd, state)) changed++;
-      } finally {
-        nodeFs.closeSync(fd);
-      }
-    }
-    return changed;
-  };
-
   return {
     fs,
-    powerCut: (nodeId) =>
-      eachFileOf(nodeId, (fd, state) => {
-        const dirty = state.undo.length > 0 || nodeFs.fstatSync(fd).size !== state.syncedBytes;
-        for (const { positionBytes, bytes } of state.undo.reverse()) nodeFs.writeSync(fd, bytes, 0, bytes.length, positionBytes);
-        nodeFs.ftruncateSync(fd, state.syncedBytes);
-        state.undo = [];
-        state.lastWrite = null;
-        return dirty;
-      }),
-    tearLastWrites: (nodeId) =>
-      eachFileOf(nodeId, (fd, state) => {
-        const last = state.lastWrite;
-        if (last === null || last.lengthBytes === 0 || last.positionBytes + last.lengthBytes !== nodeFs.fstatSync(fd).size) return false;
-        nodeFs.ftruncateSync(fd, last.positionBytes + rng.int(last.lengthBytes));
-        state.lastWrite = null;
-        return true;
-      }),
+    powerCut: (nodeId) => eachFileOf(files, nodeId, dropUnsynced),
+    tearLastWrites: (nodeId) => eachFileOf(files, nodeId, (fd, state) => tearLastWrite(fd, state, rng)),
     setFull(nodeId, isFull) {
       if (isFull) full.add(nodeId);
       else full.delete(nodeId);
     },
   };
+}
+
+/** Applies change to each file of the node that still exists; counts the files it changed. */
+function eachFileOf(files: Map<string, FileState>, nodeId: string, change: (fd: number, state: FileState) => boolean): number {
+  let changed = 0;
+  for (const [file, state] of files) {
+    if (state.owner !== nodeId || !nodeFs.existsSync(file)) continue;
+    const fd = nodeFs.openSync(file, 'r+');
+    try {
+      if (change(fd, state)) changed++;
+    } finally {
+      nodeFs.closeSync(fd);
+    }
+  }
+  return changed;
+}
+
+/** A power cut: the file as the disk holds it, its synced bytes (overwritten ones put back). */
+function dropUnsynced(fd: number, state: FileState): boolean {
+  const dirty = state.undo.length > 0 || nodeFs.fstatSync(fd).size !== state.syncedBytes;
+  for (const { positionBytes, bytes } of state.undo.reverse()) nodeFs.writeSync(fd, bytes, 0, bytes.length, positionBytes);
+  nodeFs.ftruncateSync(fd, state.syncedBytes);
+  state.undo = [];
+  state.lastWrite = null;
+  return dirty;
+}
+
+/** A kill mid-append: the last unsynced write, if it still ends the file, cut to a random prefix. */
+function tearLastWrite(fd: number, state: FileState, rng: Rng): boolean {
+  const last = state.lastWrite;
+  if (last === null || last.lengthBytes === 0 || last.positionBytes + last.lengthBytes !== nodeFs.fstatSync(fd).size) return false;
+  nodeFs.ftruncateSync(fd, last.positionBytes + rng.int(last.lengthBytes));
+  state.lastWrite = null;
+  return true;
 }
