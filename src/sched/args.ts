@@ -1,33 +1,43 @@
 // Command-line settings of bin/sched (everything after `--` on a glomers command line).
 
-import type { ArgsResult } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
 import { defaultSchedulerConfig, type SchedulerConfig } from './scheduler.js';
+
+/** Both flags count reservations: integers from 1 to 64. */
+const NUMERIC: ReadonlyArray<{ row: FlagRow; set(config: SchedulerConfig, value: number): void }> = [
+  {
+    row: { name: 'probes', value: 'D', help: `reservations placed per new task (Sparrow's d; default ${defaultSchedulerConfig.probesPerTask})` },
+    set: (c, v) => void (c.probesPerTask = v),
+  },
+  {
+    row: { name: 'cover-per-slot', value: 'C', help: `reservations per worker slot that count as covering a pending task (default ${defaultSchedulerConfig.coverPerSlot})` },
+    set: (c, v) => void (c.coverPerSlot = v),
+  },
+];
+
+const FLAGS: readonly FlagRow[] = [...NUMERIC.map((flag) => flag.row), { name: 'help', short: 'h', help: 'print this and exit' }];
 
 export const usage = `usage: sched [options]
 A node for the glomers sched workload (docs/workloads/sched.md): schedules submitted jobs onto the
 workers' exec slots with late binding, keeping jobs and grants in lin-kv.
 
-  --probes D        reservations placed per new task (Sparrow's d; default ${defaultSchedulerConfig.probesPerTask})
-  --cover-per-slot C  reservations per worker slot that count as covering a pending task (default ${defaultSchedulerConfig.coverPerSlot})
-  --help            this text
+${flagHelp(FLAGS, 22)}
 `;
 
 export function parseArgs(argv: readonly string[]): ArgsResult<SchedulerConfig> {
+  const tokenized = tokenizeArgs(argv, FLAGS);
+  if (!tokenized.ok) return { kind: 'error', message: tokenized.message };
+  const { tokens } = tokenized;
+  if (tokens.present.has('help')) return { kind: 'help' };
+  const stray = [...tokens.positional, ...tokens.afterDashes][0];
+  if (stray !== undefined) return { kind: 'error', message: `unknown argument '${stray}'` };
   const config = { ...defaultSchedulerConfig };
-  for (let k = 0; k < argv.length; k++) {
-    const flag = argv[k];
-    if (flag === '--help') return { kind: 'help' };
-    const raw = argv[k + 1];
-    const value = Number(raw);
-    const ok = raw !== undefined && Number.isInteger(value) && value >= 1 && value <= 64;
-    if (flag === '--probes' || flag === '--cover-per-slot') {
-      if (!ok) return { kind: 'error', message: `${flag} needs an integer from 1 to 64, got ${JSON.stringify(raw ?? '')}` };
-      if (flag === '--probes') config.probesPerTask = value;
-      else config.coverPerSlot = value;
-      k++;
-      continue;
-    }
-    return { kind: 'error', message: `unknown argument ${JSON.stringify(flag)}` };
+  for (const flag of NUMERIC) {
+    const raw = lastValue(tokens, flag.row.name);
+    if (raw === undefined) continue;
+    const value = numberArg(flag.row.name, raw, { integer: true, min: 1, max: 64 });
+    if (typeof value !== 'number') return { kind: 'error', message: value.error };
+    flag.set(config, value);
   }
   return { kind: 'options', options: config };
 }
