@@ -23,6 +23,10 @@ export async function runSimHere(opts: TestOptions, stopRequested: () => boolean
   const storeDir = await createStoreDir(opts, new Date());
   const worker = new SimWorker();
   const watch = watchForStop(worker, stopRequested);
+  // A second Ctrl-C exits this process at once; a worker whose node spins would not see its
+  // channel close, so it goes with this process.
+  const killOnExit = (): void => worker.kill('glomers exited');
+  process.once('exit', killOnExit);
   try {
     const result = await worker.run({ opts, storeDir });
     if (result.error === undefined) return result.exitCode;
@@ -31,6 +35,7 @@ export async function runSimHere(opts: TestOptions, stopRequested: () => boolean
     await writeResultsFromStream(opts, storeDir, reason);
     return EXIT_TEST_ERRORED;
   } finally {
+    process.removeListener('exit', killOnExit);
     watch.end();
     await worker.close(0);
   }
