@@ -121,7 +121,7 @@ export function createFiring(deps: FiringDeps): Firing {
         state.armed.delete(id);
         if (leaseEpoch(deps.lease()) !== epoch) return;
         if (record === null) arm(id, dueMs, bucket, epoch);
-        else markAsFired(bucket, [id], epoch);
+        else firedAwaitingMark(bucket, id);
       },
       () => {
         state.armed.delete(id);
@@ -152,6 +152,12 @@ export function createFiring(deps: FiringDeps): Firing {
     // finds the timer still claimed under this epoch learns from it that the fire was sent. So the
     // mark in the bucket need not hurry: it rides on the next claim there, or the next flush.
     kv.write(firedKey(id), epoch).catch(() => {});
+    firedAwaitingMark(bucket, id);
+  }
+
+  /** Fired (by us, or by the predecessor whose record says so): never fired again, marked soon. */
+  function firedAwaitingMark(bucket: number, id: string): void {
+    state.firedUnmarked.add(id);
     const pending = state.toMark.get(bucket) ?? new Set<string>();
     pending.add(id);
     state.toMark.set(bucket, pending);
