@@ -1,6 +1,6 @@
 // Command-line settings of the Raft lin-kv node (everything after `--` on a Maelstrom command line).
 
-import type { ArgsResult } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
 import { defaultLimits, defaultTimings } from './raft.js';
 import { defaultRelayTimings } from './relay.js';
 import type { RaftTimings } from './server.js';
@@ -21,75 +21,99 @@ export const defaultOptions: RaftOptions = {
   fsync: true,
 };
 
+interface NumericFlag {
+  row: FlagRow;
+  field: keyof RaftTimings;
+  min: number;
+}
+
+const t = defaultOptions.timings;
+
+/** Every number flag: all integers, each setting one timing. */
+const NUMERIC: readonly NumericFlag[] = [
+  {
+    row: { name: 'heartbeat', value: 'MS', help: `a follower sent nothing for MS gets a heartbeat; also when an unanswered\nappend is sent again (default ${t.heartbeatMs})` },
+    field: 'heartbeatMs',
+    min: 1,
+  },
+  { row: { name: 'election-min', value: 'MS', help: `election timeout, lower bound (default ${t.electionMinMs})` }, field: 'electionMinMs', min: 1 },
+  { row: { name: 'election-max', value: 'MS', help: `election timeout, upper bound (default ${t.electionMaxMs})` }, field: 'electionMaxMs', min: 1 },
+  { row: { name: 'check-quorum', value: 'MS', help: `a leader steps down after MS without acks from a majority\n(default ${t.checkQuorumMs})` }, field: 'checkQuorumMs', min: 1 },
+  {
+    row: {
+      name: 'request-timeout',
+      value: 'MS',
+      help: `answer a client request with an error after MS; keep it below the\nclient's timeout (1 s in lin-kv) (default ${t.requestTimeoutMs})`,
+    },
+    field: 'requestTimeoutMs',
+    min: 1,
+  },
+  {
+    row: {
+      name: 'heard-window',
+      value: 'MS',
+      help: `relaying around one-way link failures: a peer silent this long is
+reported as not heard (default ${t.heardWindowMs}; at
+--latency L use about 2L more, and scale the other timings too)`,
+    },
+    field: 'heardWindowMs',
+    min: 1,
+  },
+  {
+    row: {
+      name: 'relay-batch',
+      value: 'MS',
+      help: `messages that must go through a relay wait up to MS to travel together\n(each relayed message costs two; default ${t.relayBatchMs}, 0 = at once)`,
+    },
+    field: 'relayBatchMs',
+    min: 0,
+  },
+  { row: { name: 'compact-every', value: 'N', help: `snapshot after N applied entries (default ${t.compactEvery})` }, field: 'compactEvery', min: 1 },
+  { row: { name: 'tick', value: 'MS', help: `timer granularity (default ${t.tickMs})` }, field: 'tickMs', min: 1 },
+];
+
+const FLAGS: readonly FlagRow[] = [
+  ...NUMERIC.map((flag) => flag.row),
+  { name: 'dir', value: 'DIR', help: 'where the journal lives (default: working directory)' },
+  {
+    name: 'run-id',
+    value: 'ID',
+    help: 'test-run id; a journal from another run is ignored (default: derived\nfrom the parent process, which is the same across restarts in one test)',
+  },
+  { name: 'no-fsync', help: 'do not fdatasync writes (a kill still loses nothing; a machine crash may)' },
+  { name: 'help', short: 'h', help: 'print this and exit' },
+];
+
 export const usage = `usage: raft [options]
 A Maelstrom lin-kv node: Raft with pre-vote, appends sent at once (batched under load), ReadIndex
 reads (no log entry, no clock), and term,
 vote and log on disk (raft-<node>-<run>.jsonl in --dir) so a killed node restarts safely.
 
-  --heartbeat MS         a follower sent nothing for MS gets a heartbeat; also when an unanswered
-                         append is sent again (default ${defaultOptions.timings.heartbeatMs})
-  --election-min MS      election timeout, lower bound (default ${defaultOptions.timings.electionMinMs})
-  --election-max MS      election timeout, upper bound (default ${defaultOptions.timings.electionMaxMs})
-  --check-quorum MS      a leader steps down after MS without acks from a majority
-                         (default ${defaultOptions.timings.checkQuorumMs})
-  --request-timeout MS   answer a client request with an error after MS; keep it below the
-                         client's timeout (1 s in lin-kv) (default ${defaultOptions.timings.requestTimeoutMs})
-  --heard-window MS      relaying around one-way link failures: a peer silent this long is
-                         reported as not heard (default ${defaultOptions.timings.heardWindowMs}; at
-                         --latency L use about 2L more, and scale the other timings too)
-  --relay-batch MS      messages that must go through a relay wait up to MS to travel together
-                         (each relayed message costs two; default ${defaultOptions.timings.relayBatchMs}, 0 = at once)
-  --compact-every N      snapshot after N applied entries (default ${defaultOptions.timings.compactEvery})
-  --tick MS              timer granularity (default ${defaultOptions.timings.tickMs})
-  --dir DIR              where the journal lives (default: working directory)
-  --run-id ID            test-run id; a journal from another run is ignored (default: derived
-                         from the parent process, which is the same across restarts in one test)
-  --no-fsync             do not fdatasync writes (a kill still loses nothing; a machine crash may)
-  -h, --help             print this and exit
+${flagHelp(FLAGS, 25)}
 `;
 
 export type ParseResult = ArgsResult<RaftOptions>;
 
-const numericFlags: Record<string, { field: keyof RaftTimings; min: number }> = {
-  '--heartbeat': { field: 'heartbeatMs', min: 1 },
-  '--election-min': { field: 'electionMinMs', min: 1 },
-  '--election-max': { field: 'electionMaxMs', min: 1 },
-  '--check-quorum': { field: 'checkQuorumMs', min: 1 },
-  '--request-timeout': { field: 'requestTimeoutMs', min: 1 },
-  '--compact-every': { field: 'compactEvery', min: 1 },
-  '--tick': { field: 'tickMs', min: 1 },
-  '--heard-window': { field: 'heardWindowMs', min: 1 },
-  '--relay-batch': { field: 'relayBatchMs', min: 0 },
-};
-
 export function parseArgs(argv: readonly string[]): ParseResult {
+  const tokenized = tokenizeArgs(argv, FLAGS);
+  if (!tokenized.ok) return { kind: 'error', message: tokenized.message };
+  const { tokens } = tokenized;
+  if (tokens.present.has('help')) return { kind: 'help' };
+  const stray = [...tokens.positional, ...tokens.afterDashes][0];
+  if (stray !== undefined) return { kind: 'error', message: `unknown argument '${stray}'` };
   const options: RaftOptions = { ...defaultOptions, timings: { ...defaultOptions.timings } };
-  for (let k = 0; k < argv.length; k++) {
-    const flag = argv[k] as string;
-    if (flag === '-h' || flag === '--help') return { kind: 'help' };
-    if (flag === '--no-fsync') {
-      options.fsync = false;
-      continue;
-    }
-    const value = argv[k + 1];
-    if (flag === '--dir' || flag === '--run-id') {
-      if (value === undefined) return { kind: 'error', message: `${flag} needs a value` };
-      if (flag === '--dir') options.dir = value;
-      else options.runId = value;
-      k++;
-      continue;
-    }
-    const numeric = numericFlags[flag];
-    if (numeric === undefined) return { kind: 'error', message: `unknown option '${flag}'` };
-    const parsed = Number(value);
-    if (value === undefined || value.trim() === '' || !Number.isInteger(parsed) || parsed < numeric.min) {
-      return { kind: 'error', message: `${flag} must be an integer >= ${numeric.min}, got '${value ?? ''}'` };
-    }
-    options.timings[numeric.field] = parsed;
-    k++;
+  if (tokens.present.has('no-fsync')) options.fsync = false;
+  options.dir = lastValue(tokens, 'dir') ?? options.dir;
+  options.runId = lastValue(tokens, 'run-id') ?? options.runId;
+  for (const flag of NUMERIC) {
+    const raw = lastValue(tokens, flag.row.name);
+    if (raw === undefined) continue;
+    const value = numberArg(flag.row.name, raw, { integer: true, min: flag.min });
+    if (typeof value !== 'number') return { kind: 'error', message: value.error };
+    options.timings[flag.field] = value;
   }
-  const t = options.timings;
-  if (t.electionMaxMs < t.electionMinMs) return { kind: 'error', message: '--election-max must be >= --election-min' };
-  if (t.heartbeatMs >= t.electionMinMs) return { kind: 'error', message: '--heartbeat must be below --election-min' };
+  const timings = options.timings;
+  if (timings.electionMaxMs < timings.electionMinMs) return { kind: 'error', message: '--election-max must be >= --election-min' };
+  if (timings.heartbeatMs >= timings.electionMinMs) return { kind: 'error', message: '--heartbeat must be below --election-min' };
   return { kind: 'options', options };
 }
