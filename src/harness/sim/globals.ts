@@ -21,9 +21,6 @@ export interface TimerScope {
 /** What ended a node's process, as Node would say it. */
 export type CrashCause = 'uncaught exception' | 'unhandled promise rejection';
 
-/** The real process.exit, captured before any simulation patches it (the harness's own exits). */
-export const realProcessExit: (code?: number) => never = process.exit.bind(process);
-
 /** A node called process.exit: the call throws this out of the node's code instead of ending the worker. */
 export class SimExit extends Error {
   constructor(readonly code: number) {
