@@ -41,7 +41,7 @@ const TEST_FLAGS: readonly TestFlag[] = [
   { group: 'maelstrom', name: 'rate', value: 'R', help: 'operations per second across all clients, 0 = none (default 5)' },
   { group: 'maelstrom', name: 'latency', value: 'MS', help: 'mean latency between non-client endpoints (default 0)' },
   { group: 'maelstrom', name: 'latency-dist', value: 'DIST', help: 'constant | uniform | exponential (default constant)' },
-  { group: 'maelstrom', name: 'nemesis', value: 'FAULTS', help: 'comma-separated: partition, kill, pause' },
+  { group: 'maelstrom', name: 'nemesis', value: 'FAULTS', help: 'comma-separated: partition, kill, pause; with --sim also power\n(kills that are power cuts) and disk (full disks, torn writes)' },
   { group: 'maelstrom', name: 'nemesis-interval', value: 'S', help: 'mean seconds between nemesis operations (default 10)' },
   { group: 'maelstrom', name: 'availability', value: 'A', help: 'total, or a number in 0..1: minimum ok/invoke ratio (default unset)' },
   { group: 'maelstrom', name: 'log-stderr', help: 'echo node stderr to the console (always saved in node-logs/)' },
