@@ -5,25 +5,12 @@
 import type { RunOutput } from '../../types.js';
 import type { Results } from '../../check/results-types.js';
 import { escapeXml } from '../svg.js';
-import { kafkaView } from './kafka.js';
-import { linearizableView } from './linearizable.js';
-import { schedView } from './sched.js';
-import { timersView } from './timers.js';
-import { txnView } from './txn.js';
+import { getWorkload } from '../../workloads/index.js';
 import { VIEW_STYLE } from './style.js';
 import type { ViewContext, WorkloadView } from './types.js';
 
-const VIEWS: { readonly [workload: string]: WorkloadView } = {
-  kafka: kafkaView,
-  'lin-kv': linearizableView,
-  'txn-rw-register': txnView,
-  'txn-list-append': txnView,
-  timers: timersView,
-  sched: schedView,
-};
-
 export function viewFor(workload: string): WorkloadView | undefined {
-  return VIEWS[workload];
+  return getWorkload(workload)?.view;
 }
 
 function contextOf(run: RunOutput): ViewContext {
