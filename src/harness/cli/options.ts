@@ -86,6 +86,13 @@ export function flagOption(flag: string, key: string, help: string): OptionSpec 
   return { flag, key, help, valueName: '', default: false, parse: () => true };
 }
 
+/** Our own workloads' one flag for "more than once is wrong" (sched's tasks, timers' fires). */
+export const exactlyOnceOption: OptionSpec = flagOption(
+  'exactly-once',
+  'exactlyOnce',
+  'work done more than once (a task run twice, a timer fired twice) makes the run invalid; without it it is only counted',
+);
+
 /** A workload option's value: its parsed flag, or the spec's default. */
 export function optionValue(opts: TestOptions, spec: OptionSpec): Json {
   return Object.hasOwn(opts.workloadOptions, spec.key) ? (opts.workloadOptions[spec.key] ?? null) : spec.default;

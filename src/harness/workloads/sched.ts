@@ -5,7 +5,7 @@
 import type { Json, Op, ServiceEvent, TestOptions } from '../types.js';
 import type { SetupRequest, Workload } from '../workload.js';
 import { counting } from '../run/generator.js';
-import { choiceOption, flagOption, intOption, intOptionValue, optionValue } from '../cli/options.js';
+import { choiceOption, exactlyOnceOption, intOption, intOptionValue, optionValue } from '../cli/options.js';
 import { deriveRng } from '../util/rng.js';
 import { drawLatencyMs } from '../net/network.js';
 import { createExecService, EXEC_SERVICE_ID } from '../net/exec-service.js';
@@ -22,7 +22,6 @@ export const slotsOption = intOption('slots', 'slots', 'exec slots per worker (d
 export const jobTasksOption = intOption('job-tasks', 'jobTasks', 'tasks per submitted job (default 1)', 1, { min: 1, max: MAX_JOB_TASKS });
 export const taskMsOption = intOption('task-ms', 'taskMs', 'mean task duration in ms (default 100)', 100, { min: 1, max: 600_000 });
 export const taskDistOption = choiceOption('task-dist', 'taskDist', 'task durations', ['constant', 'uniform', 'exponential'], 'constant');
-export const exactlyOnceOption = flagOption('exactly-once', 'exactlyOnce', 'tasks completed more than once make the run invalid');
 
 /** Longest task the exponential distribution draws, in means: bounds one run's length. */
 const EXPONENTIAL_CAP_MEANS = 20;

@@ -6,14 +6,13 @@
 import type { TestOptions } from '../types.js';
 import type { Workload, WorkloadClient } from '../workload.js';
 import { repeat, sleepUntil, type OpSpec } from '../run/generator.js';
-import { flagOption, intOption, intOptionValue, optionValue } from '../cli/options.js';
+import { exactlyOnceOption, intOption, intOptionValue, optionValue } from '../cli/options.js';
 import { createWebhookService } from '../net/webhook-service.js';
 import { checkTimers, firesOf, timersExplanation } from '../check/checkers/timers.js';
 import { timersView } from '../report/views/timers.js';
 import { call, DEFAULT_RPC_TIMEOUT_MS, validateReply, withErrors } from './rpc.js';
 
 export const maxDelayOption = intOption('max-delay-ms', 'maxDelayMs', 'due times are uniform in [now, now + N] ms (default 5000)', 5000, { min: 0, max: 3_600_000 });
-export const exactlyOnceOption = flagOption('exactly-once', 'exactlyOnce', 'timers fired more than once make the run invalid');
 
 /** One op in CANCEL_ONE_IN is a cancel of a timer scheduled earlier (the 9 to 1). */
 export const CANCEL_ONE_IN = 10;

@@ -8,7 +8,7 @@
 
 import type { CheckResult, Json, Op } from '../../types.js';
 import type { ServiceEvent } from '../../workload.js';
-import { latencyQuantiles } from './set-full.js';
+import { reportedQuantiles } from './set-full.js';
 import { isClientOp } from './json-values.js';
 import { byNodeName, explainSafely, explanation, listText, nodeOfProcess, type Explanation, type Fact, type Plot } from '../explain.js';
 import { EXEC_SERVICE_ID } from '../../net/exec-service.js';
@@ -171,13 +171,6 @@ function replayExec(jobs: readonly Job[], events: readonly ServiceEvent[]): Exec
   return facts;
 }
 
-/** The quantiles the workload reports: 0.5, 0.95, 0.99 and 1 (Jepsen's rule, set-full.ts). */
-export function reportedQuantiles(values: readonly number[]): { [point: string]: number } | null {
-  const all = latencyQuantiles(values);
-  if (all === undefined) return null;
-  const { '0': _lowest, ...rest } = all;
-  return rest;
-}
 
 const round = (value: number, places = 4): number => Math.round(value * 10 ** places) / 10 ** places;
 

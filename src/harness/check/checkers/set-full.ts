@@ -37,6 +37,14 @@ export function latencyQuantiles(values: readonly number[]): Record<string, numb
   return result;
 }
 
+/** The quantiles our own workloads report (sched, timers): 0.5, 0.95, 0.99 and 1, by the same rule. */
+export function reportedQuantiles(values: readonly number[]): { [point: string]: number } | null {
+  const all = latencyQuantiles(values);
+  if (all === undefined) return null;
+  const { '0': _lowest, ...rest } = all;
+  return rest;
+}
+
 /** Whole milliseconds in a non-negative nanosecond span, truncated (Jepsen: `(long (/ ns 1e6))`). */
 export function nanosToWholeMs(spanNs: number): number {
   const ns = Math.max(0, spanNs);

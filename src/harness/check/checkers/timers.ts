@@ -19,7 +19,7 @@ import type { CheckResult, Json, Op } from '../../types.js';
 import { WEBHOOK_SERVICE_ID } from '../../net/webhook-service.js';
 import { explanation, type Explanation, type Fact } from '../explain.js';
 import { isClientOp } from './json-values.js';
-import { latencyQuantiles } from './set-full.js';
+import { reportedQuantiles } from './set-full.js';
 
 /** Examples kept beside each error count: enough to debug, bounded for results.json. */
 export const MAX_EXAMPLES = 20;
@@ -180,13 +180,6 @@ function example(timer: TimerRecord): Json {
   };
 }
 
-/** The quantiles the workload reports: 0.5, 0.95, 0.99 and 1 (Jepsen's rule, set-full.ts). */
-export function reportedQuantiles(values: readonly number[]): { [point: string]: number } | null {
-  const all = latencyQuantiles(values);
-  if (all === undefined) return null;
-  const { '0': _lowest, ...rest } = all;
-  return rest;
-}
 
 /** The nemesis operation that ends each kind of fault. */
 const FAULT_ENDS: Readonly<Record<string, string>> = { kill: 'start', pause: 'resume', 'start-partition': 'stop-partition' };
