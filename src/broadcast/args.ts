@@ -1,7 +1,7 @@
 // Command-line settings of the broadcast node (everything after `--` on a Maelstrom command
 // line). The defaults pass every broadcast challenge (3a-3e) unchanged.
 
-import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
 import { overlayKinds, type OverlayKind, type OverlaySpec } from './overlay.js';
 
 export interface BroadcastOptions {
@@ -65,12 +65,9 @@ const NUMERIC: Readonly<Record<string, { integer: boolean; min: number; set(opti
 };
 
 export function parseArgs(argv: readonly string[]): ParseResult {
-  const split = tokenizeArgs(argv, FLAGS);
-  if (!split.ok) return { kind: 'error', message: split.message };
-  const { tokens } = split;
-  if (tokens.present.has('help')) return { kind: 'help' };
-  const stray = [...tokens.positional, ...tokens.afterDashes][0];
-  if (stray !== undefined) return { kind: 'error', message: `unknown argument '${stray}'` };
+  const flags = nodeFlags(argv, FLAGS);
+  if (flags.kind !== 'tokens') return flags;
+  const { tokens } = flags;
   const options: BroadcastOptions = { ...defaultOptions, overlay: { ...defaultOptions.overlay } };
   const overlay = lastValue(tokens, 'overlay');
   if (overlay !== undefined) {

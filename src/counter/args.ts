@@ -1,7 +1,7 @@
 // Command-line settings of the counter node (everything after `--` on a Maelstrom command line).
 // The defaults are the ones measured on challenge 4 and the pn-counter line (docs/counters.md).
 
-import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
 import { defaultCrdtConfig, type CrdtConfig } from './crdt.js';
 import { defaultCounterOptions, type CounterOptions, type Durability } from './server.js';
 
@@ -54,12 +54,9 @@ function isDurability(value: string): value is Durability | 'memory' {
 }
 
 export function parseArgs(argv: readonly string[]): ArgsResult<CounterProgram> {
-  const tokenized = tokenizeArgs(argv, FLAGS);
-  if (!tokenized.ok) return { kind: 'error', message: tokenized.message };
-  const { tokens } = tokenized;
-  if (tokens.present.has('help')) return { kind: 'help' };
-  const extra = [...tokens.positional, ...tokens.afterDashes][0];
-  if (extra !== undefined) return { kind: 'error', message: `unexpected argument '${extra}'` };
+  const flags = nodeFlags(argv, FLAGS);
+  if (flags.kind !== 'tokens') return flags;
+  const { tokens } = flags;
   const program = { options: { ...defaultCounterOptions }, config: { ...defaultCrdtConfig } };
   const mode = lastValue(tokens, 'durability') ?? d.durability;
   if (!isDurability(mode)) return { kind: 'error', message: `--durability must be kv, disk or memory, got '${mode}'` };

@@ -1,7 +1,7 @@
 // Command-line settings of the g-set node (everything after `--` on a Maelstrom command line).
 // The defaults are the ones measured on the g-set line (docs/counters.md).
 
-import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
 import { defaultGsetConfig, type GsetConfig } from './core.js';
 
 const d = defaultGsetConfig;
@@ -33,13 +33,9 @@ ${flagHelp(FLAGS, 22)}
 `;
 
 export function parseArgs(argv: readonly string[]): ArgsResult<GsetConfig> {
-  const tokenized = tokenizeArgs(argv, FLAGS);
-  if (!tokenized.ok) return { kind: 'error', message: tokenized.message };
-  const { tokens } = tokenized;
-  if (tokens.present.has('help')) return { kind: 'help' };
-  if (tokens.positional.length > 0 || tokens.afterDashes.length > 0) {
-    return { kind: 'error', message: `unexpected argument '${[...tokens.positional, ...tokens.afterDashes][0]}'` };
-  }
+  const flags = nodeFlags(argv, FLAGS);
+  if (flags.kind !== 'tokens') return flags;
+  const { tokens } = flags;
   const config: GsetConfig = { ...defaultGsetConfig };
   for (const flag of NUMERIC) {
     const raw = lastValue(tokens, flag.row.name);

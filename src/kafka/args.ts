@@ -1,6 +1,6 @@
 // Command-line settings of the kafka node (everything after `--` on a Maelstrom command line).
 
-import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
 import { storageModes, type StorageMode } from './storage.js';
 
 export interface KafkaOptions {
@@ -157,12 +157,9 @@ A poll reply stops short at about ${requestLimits.maxPollBytes / 1024 / 1024} Mi
 export type ParseResult = ArgsResult<KafkaOptions>;
 
 export function parseArgs(argv: readonly string[]): ParseResult {
-  const tokenized = tokenizeArgs(argv, FLAGS);
-  if (!tokenized.ok) return { kind: 'error', message: tokenized.message };
-  const { tokens } = tokenized;
-  if (tokens.present.has('help')) return { kind: 'help' };
-  const stray = [...tokens.positional, ...tokens.afterDashes][0];
-  if (stray !== undefined) return { kind: 'error', message: `unknown argument '${stray}'` };
+  const flags = nodeFlags(argv, FLAGS);
+  if (flags.kind !== 'tokens') return flags;
+  const { tokens } = flags;
   const options: KafkaOptions = { ...defaultOptions };
   const storage = lastValue(tokens, 'storage');
   if (storage !== undefined) {

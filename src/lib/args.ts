@@ -111,6 +111,20 @@ export function numberArg(flag: string, raw: string, check: { integer?: boolean;
 export type ArgsResult<O> = { kind: 'options'; options: O } | { kind: 'help' } | { kind: 'error'; message: string };
 
 /**
+ * A node program's flags by its table, or the end of parsing: --help asked, a bad flag, or any
+ * argument that is not a flag (node programs take none).
+ */
+export function nodeFlags(argv: readonly string[], rows: readonly FlagRow[]): { kind: 'tokens'; tokens: Tokens } | ArgsResult<never> {
+  const split = tokenizeArgs(argv, rows);
+  if (!split.ok) return { kind: 'error', message: split.message };
+  const { tokens } = split;
+  if (tokens.present.has('help')) return { kind: 'help' };
+  const stray = [...tokens.positional, ...tokens.afterDashes][0];
+  if (stray !== undefined) return { kind: 'error', message: `unknown argument '${stray}'` };
+  return { kind: 'tokens', tokens };
+}
+
+/**
  * The options, or the end of the program: usage on stdout and exit 0 for --help, the problem
  * and usage on stderr and exit 2 for a bad argument.
  */

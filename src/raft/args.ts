@@ -1,6 +1,6 @@
 // Command-line settings of the Raft lin-kv node (everything after `--` on a Maelstrom command line).
 
-import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
 import { defaultLimits, defaultTimings } from './raft.js';
 import { defaultRelayTimings } from './relay.js';
 import type { RaftTimings } from './server.js';
@@ -95,12 +95,9 @@ ${flagHelp(FLAGS, 25)}
 export type ParseResult = ArgsResult<RaftOptions>;
 
 export function parseArgs(argv: readonly string[]): ParseResult {
-  const tokenized = tokenizeArgs(argv, FLAGS);
-  if (!tokenized.ok) return { kind: 'error', message: tokenized.message };
-  const { tokens } = tokenized;
-  if (tokens.present.has('help')) return { kind: 'help' };
-  const stray = [...tokens.positional, ...tokens.afterDashes][0];
-  if (stray !== undefined) return { kind: 'error', message: `unknown argument '${stray}'` };
+  const flags = nodeFlags(argv, FLAGS);
+  if (flags.kind !== 'tokens') return flags;
+  const { tokens } = flags;
   const options: RaftOptions = { ...defaultOptions, timings: { ...defaultOptions.timings } };
   if (tokens.present.has('no-fsync')) options.fsync = false;
   options.dir = lastValue(tokens, 'dir') ?? options.dir;

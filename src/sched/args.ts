@@ -1,6 +1,6 @@
 // Command-line settings of bin/sched (everything after `--` on a glomers command line).
 
-import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
 import { defaultSchedulerConfig, type SchedulerConfig } from './scheduler.js';
 
 /** Both flags count reservations: integers from 1 to 64. */
@@ -25,12 +25,9 @@ ${flagHelp(FLAGS, 22)}
 `;
 
 export function parseArgs(argv: readonly string[]): ArgsResult<SchedulerConfig> {
-  const tokenized = tokenizeArgs(argv, FLAGS);
-  if (!tokenized.ok) return { kind: 'error', message: tokenized.message };
-  const { tokens } = tokenized;
-  if (tokens.present.has('help')) return { kind: 'help' };
-  const stray = [...tokens.positional, ...tokens.afterDashes][0];
-  if (stray !== undefined) return { kind: 'error', message: `unknown argument '${stray}'` };
+  const flags = nodeFlags(argv, FLAGS);
+  if (flags.kind !== 'tokens') return flags;
+  const { tokens } = flags;
   const config = { ...defaultSchedulerConfig };
   for (const flag of NUMERIC) {
     const raw = lastValue(tokens, flag.row.name);

@@ -1,7 +1,7 @@
 // Command-line settings of the timers node (everything after `--` on a glomers command line).
 // The defaults are the ones docs/workloads/timers.md measures.
 
-import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
 import type { BucketLimits } from './bucket.js';
 import type { LeaseConfig } from './lease.js';
 
@@ -93,12 +93,9 @@ ${flagHelp(FLAGS, 19)}
 `;
 
 export function parseArgs(argv: readonly string[]): ArgsResult<TimersOptions> {
-  const tokenized = tokenizeArgs(argv, FLAGS);
-  if (!tokenized.ok) return { kind: 'error', message: tokenized.message };
-  const { tokens } = tokenized;
-  if (tokens.present.has('help')) return { kind: 'help' };
-  const stray = [...tokens.positional, ...tokens.afterDashes][0];
-  if (stray !== undefined) return { kind: 'error', message: `unknown argument '${stray}'` };
+  const flags = nodeFlags(argv, FLAGS);
+  if (flags.kind !== 'tokens') return flags;
+  const { tokens } = flags;
   const options: TimersOptions = { ...defaultOptions };
   for (const flag of NUMERIC) {
     const raw = lastValue(tokens, flag.row.name);

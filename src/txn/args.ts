@@ -1,7 +1,7 @@
 // Command-line settings of the txn node (everything after `--` on a Maelstrom command line).
 // The defaults are meant for challenges 6a-6c unchanged.
 
-import { flagHelp, lastValue, numberArg, tokenizeArgs, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
 import { defaultTxnLimits, type TxnLimits } from './limits.js';
 import { defaultReplicationConfig, validateReplicationConfig, type ReplicationConfig } from './replication.js';
 
@@ -64,12 +64,9 @@ node count x these.
 export type ParseResult = ArgsResult<TxnOptions>;
 
 export function parseArgs(argv: readonly string[]): ParseResult {
-  const tokenized = tokenizeArgs(argv, FLAGS);
-  if (!tokenized.ok) return { kind: 'error', message: tokenized.message };
-  const { tokens } = tokenized;
-  if (tokens.present.has('help')) return { kind: 'help' };
-  const stray = [...tokens.positional, ...tokens.afterDashes][0];
-  if (stray !== undefined) return { kind: 'error', message: `unknown argument '${stray}'` };
+  const flags = nodeFlags(argv, FLAGS);
+  if (flags.kind !== 'tokens') return flags;
+  const { tokens } = flags;
   const options: TxnOptions = { ...defaultOptions };
   for (const flag of NUMERIC) {
     const raw = lastValue(tokens, flag.row.name);
