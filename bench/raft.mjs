@@ -20,16 +20,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './args.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const argv = process.argv.slice(2);
-const dashes = argv.indexOf('--');
-const own = dashes === -1 ? argv : argv.slice(0, dashes);
-const nodeArgs = dashes === -1 ? [] : argv.slice(dashes + 1);
-const flag = (name, fallback) => {
-  const at = own.indexOf(`--${name}`);
-  return at === -1 ? fallback : own[at + 1];
-};
+const { own, nodeArgs, flag } = benchArgs();
 const runs = Number(flag('runs', '5'));
 const time = flag('time', '60');
 const stressRuns = Number(flag('stress-runs', '0'));

@@ -11,16 +11,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './args.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const argv = process.argv.slice(2);
-const dashes = argv.indexOf('--');
-const own = dashes === -1 ? argv : argv.slice(0, dashes);
-const nodeArgs = dashes === -1 ? [] : argv.slice(dashes + 1);
-const flag = (name, fallback) => {
-  const at = own.indexOf(`--${name}`);
-  return at === -1 ? fallback : own[at + 1];
-};
+const { own, nodeArgs, flag } = benchArgs();
 const runs = Number(flag('runs', '5'));
 const wanted = flag('lines', 'poc,sparrow,kill').split(',');
 const sim = own.includes('--sim');

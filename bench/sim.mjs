@@ -13,16 +13,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './args.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const argv = process.argv.slice(2);
-const dashes = argv.indexOf('--');
-const own = dashes === -1 ? argv : argv.slice(0, dashes);
-const nodeArgs = dashes === -1 ? ['--overlay', 'star', '--interval', '15'] : argv.slice(dashes + 1);
-const flag = (name, fallback) => {
-  const at = own.indexOf(`--${name}`);
-  return at === -1 ? fallback : own[at + 1];
-};
+const { own, nodeArgs, flag } = benchArgs(['--overlay', 'star', '--interval', '15']);
 const runs = Number(flag('runs', '5'));
 const sweepSeeds = Number(flag('seeds', '1000'));
 const compareSeeds = Number(flag('compare', '5'));
@@ -107,5 +101,5 @@ if (replays > 0) {
 
 rmSync(store, { recursive: true, force: true });
 const widths = [0, 1, 2].map((k) => Math.max(...rows.map((row) => row[k].length)));
-process.stdout.write(`node bench/sim.mjs ${argv.join(' ')}  (3d node args: ${nodeArgs.join(' ')})\n\n`);
+process.stdout.write(`node bench/sim.mjs ${process.argv.slice(2).join(' ')}  (3d node args: ${nodeArgs.join(' ')})\n\n`);
 for (const row of rows) process.stdout.write(`${row[0].padEnd(widths[0])}  ${row[1].padEnd(widths[1])}  ${row[2].padEnd(widths[2])}  ${row[3]}\n`);
