@@ -137,3 +137,8 @@ export interface Workload {
   /** Runs in the checking stage, on the whole history. */
   check(history: readonly Op[], ctx: CheckContext): WorkloadVerdict | Promise<WorkloadVerdict>;
 }
+
+/** The nodes clients connect to: the workload's choice, every node by default. */
+export function clientTargets(workload: Pick<Workload, 'clientNodes'> | undefined, opts: TestOptions): readonly string[] {
+  return workload?.clientNodes?.(opts) ?? opts.nodes;
+}

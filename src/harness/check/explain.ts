@@ -5,6 +5,7 @@
 // explainer needs (which node served a process, invocations paired with completions).
 
 import type { Json, Op, TestOptions } from '../types.js';
+import { threadNode } from '../util/client-node.js';
 
 /**
  * One fact behind a verdict. atNs places it in time; nodes let the report show the messages around
@@ -59,11 +60,13 @@ export function explanation(headline: string, facts: Fact[], plots: Plot[] = [])
   return { headline, facts: facts.slice(0, FACT_LIMIT), factCount: facts.length, plots: bounded };
 }
 
-/** The node a client process talks to: the runner opens thread k's client on nodes[k mod n]. */
+/**
+ * The node a client process talks to, as the runner opens thread k's client. `nodes` are the
+ * client nodes (clientTargets: sched's clients talk to its schedulers only).
+ */
 export function nodeOfProcess(process: number | 'nemesis', opts: Pick<TestOptions, 'nodes' | 'concurrency'>): string {
   if (process === 'nemesis') return 'nemesis';
-  const thread = process % Math.max(1, opts.concurrency);
-  return opts.nodes[thread % Math.max(1, opts.nodes.length)] ?? '?';
+  return threadNode(opts.nodes, process % Math.max(1, opts.concurrency));
 }
 
 export interface CompletedCall {

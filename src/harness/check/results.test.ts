@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CheckResult, Validity } from '../types.js';
 import { assembleResults, mergeValidity } from './results.js';
-import { exchange, runOutput } from '../../../test/support/report-fixtures.js';
+import { exchange, runOutput, testOptions } from '../../../test/support/report-fixtures.js';
 
 // The shared checkers are stubbed so each test decides their verdicts.
 const verdicts: { stats: () => CheckResult; availability: () => CheckResult } = {
@@ -31,6 +31,17 @@ describe('mergeValidity', () => {
 });
 
 describe('assembleResults', () => {
+  it("names the node behind a failed operation by the workload's client nodes (sched: schedulers only)", () => {
+    const opts = testOptions({ workload: 'sched', nodes: ['n0', 'n1', 'n2', 'n3', 'n4'], concurrency: 6, workloadOptions: { schedulers: 2 } });
+    const history = [
+      { type: 'invoke' as const, f: 'submit', value: null, process: 4, time: 1e9, index: 0 },
+      { type: 'info' as const, f: 'submit', value: null, process: 4, time: 2e9, index: 1, error: 'net-timeout' },
+    ];
+    const results = assembleResults(runOutput({ opts, history }));
+    // thread 4 of the two schedulers n0, n1 is n0 (every node would have said n4)
+    expect(results.glomers.failures.groups[0]?.nodes).toEqual(['n0']);
+  });
+
   it("has Maelstrom's sections in Maelstrom's order, then ours", () => {
     const results = assembleResults(runOutput());
     expect(Object.keys(results)).toEqual([

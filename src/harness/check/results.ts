@@ -2,7 +2,7 @@
 // one section of our own under "glomers".
 
 import type { CheckResult, Json, NodeProblem, RunOutput, Validity } from '../types.js';
-import type { WorkloadVerdict } from '../workload.js';
+import { clientTargets, type WorkloadVerdict } from '../workload.js';
 import { timedCheck, type CheckTiming } from './check.js';
 import { gradeChallenge } from './challenge.js';
 import { checkAvailability } from './checkers/availability.js';
@@ -12,6 +12,7 @@ import { explanation as makeExplanation, nodeOfProcess, type Explanation } from 
 import type { GlomersSection, Results } from './results-types.js';
 import { nemesisSummary } from './faults.js';
 import { netStatsFromCounts } from './net-stats.js';
+import { getWorkload } from '../workloads/index.js';
 
 /** A run and its workload checker's verdict: everything the results and the report are made of. */
 export interface AnalyzedRun extends RunOutput {
@@ -70,7 +71,7 @@ function glomersSection(run: AnalyzedRun): GlomersSection {
     },
     problems: run.problems.map(problemAsJson),
     nemesis: nemesisSummary(run.history, run.opts),
-    failures: summarizeFailures(run.history, (process) => nodeOfProcess(process, run.opts)),
+    failures: summarizeFailures(run.history, (process) => nodeOfProcess(process, { nodes: [...clientTargets(getWorkload(run.opts.workload), run.opts)], concurrency: run.opts.concurrency })),
     explanation: withNothingJudged(run.verdict.explanation ?? makeExplanation(defaultHeadline(run.verdict.workload), []), run.verdict.workload, checkStats(run.history)),
   };
   if (run.simulated === true) section.simulated = true;

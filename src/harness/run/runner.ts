@@ -22,8 +22,9 @@ import { previewJson } from '../../lib/protocol.js';
 import { deriveRng } from '../util/rng.js';
 import { startServices, startWorkloadServices, type WorkloadServices } from '../net/services.js';
 import type { LatenessStats, NodeProblem, Op, RunOutput, ServiceEvent, TestOptions, Validity } from '../types.js';
-import type { Workload, WorkloadClient } from '../workload.js';
+import { clientTargets, type Workload, type WorkloadClient } from '../workload.js';
 import { whyNoFolder } from '../util/writable.js';
+import { threadNode } from '../util/client-node.js';
 
 export const INIT_TIMEOUT_MS = 10_000;
 export const SETUP_TIMEOUT_MS = 5_000;
@@ -484,8 +485,7 @@ async function runGenerator(run: Run, progress: Progress, shouldStop: () => bool
   const threadClients: (WorkloadClient | null)[] = [];
   const connections: (Client | null)[] = [];
   const open = (thread: number): WorkloadClient => {
-    const targets = workload.clientNodes?.(opts) ?? opts.nodes;
-    const node = targets[thread % targets.length] as string;
+    const node = threadNode(clientTargets(workload, opts), thread);
     const client = run.clients.open();
     connections[thread] = client;
     const conn = { id: client.id, node, rpc: (body: Parameters<Client['rpc']>[1], timeoutMs: number) => client.rpc(node, body, timeoutMs) };
