@@ -1,12 +1,12 @@
 // A scheduler's job log in lin-kv (docs/workloads/sched.md, "bin/sched"): accepted jobs in chunks
 // written once each (create-only, up to MAX_CHUNKS_IN_FLIGHT at a time), and a low-water mark
-// below which every job has finished. A job is acknowledged once its chunk is written; a
-// restarted scheduler reads the log back from the mark.
+// below which every job has finished. A job is scheduled as its chunk is sent and acknowledged
+// once the chunk is written; a restarted scheduler reads the log back from the mark.
 
 import { ErrorCode, RPCError, type Json, type KV, type Node } from '../lib/index.js';
 import { ABSENT, logChunkKey, logLowKey } from './keys.js';
 import { parseJob, type JobSpec } from './job.js';
-import { addJob, hold, lowWater, type SchedulerState, type Task } from './scheduler.js';
+import { addJob, hold, lowWater, moveChunk, type SchedulerState, type Task } from './scheduler.js';
 
 /** Jobs per log chunk: one lin-kv value stays small. */
 const MAX_CHUNK_JOBS = 256;
@@ -53,17 +53,22 @@ export function createJobLog(node: Node, kv: KV, state: SchedulerState, onSchedu
   }
 
   function writeBatch(batch: Waiting[]): void {
+    const provisional = nextChunk++;
+    // Scheduled while the chunk is written, so a task does not wait a lin-kv round trip for its
+    // first slot. Safe: the submit is acknowledged only once the chunk is written, and a chunk that
+    // cannot be written is answered with an indefinite error (the tasks may run).
+    let newTasks = 0;
+    for (const { job } of batch) {
+      if (!state.jobs.has(job.id)) newTasks += job.tasks.length;
+      addJob(state, job, provisional);
+    }
+    onScheduled(newTasks);
     const value = { nonce, jobs: batch.map(({ job }) => ({ job: job.id, tasks: job.tasks.map((t) => ({ id: t.id, duration_ms: t.durationMs })) })) };
-    void writeChunk(value, 0).then((chunk) => {
+    void writeChunk(value, 0, provisional).then((chunk) => {
       if (chunk === null) {
         for (const { settle } of batch) settle(new RPCError(ErrorCode.Timeout, 'could not record the job in lin-kv; it may or may not run'));
       } else {
-        let newTasks = 0;
-        for (const { job } of batch) {
-          addJob(state, job, chunk);
-          newTasks += job.tasks.length;
-        }
-        onScheduled(newTasks);
+        moveChunk(state, batch.map(({ job }) => job.id), provisional, chunk);
         for (const { settle } of batch) settle();
       }
       flush();

@@ -75,7 +75,8 @@ export function startScheduler(node: Node, kv: KV, workers: ReadonlyArray<{ id: 
     const job = parseJob(msg.body.job, msg.body.tasks);
     if (typeof job === 'string') throw new RPCError(ErrorCode.MalformedRequest, job);
     // While a restarted scheduler recovers its log, new jobs wait for it (flush starts after).
-    if (state.jobs.has(job.id) || finishedJobs.items.has(job.id)) return { type: 'submit_ok' };
+    // A repeated submit of a job still open is logged again: its first chunk may not be written yet.
+    if (finishedJobs.items.has(job.id)) return { type: 'submit_ok' };
     if (log.waitingCount >= MAX_WAITING_JOBS || state.tasks.size + job.tasks.length > MAX_OPEN_TASKS) {
       throw new RPCError(ErrorCode.TemporarilyUnavailable, 'this scheduler has too much work queued; try another');
     }

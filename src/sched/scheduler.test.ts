@@ -11,6 +11,7 @@ import {
   hold,
   lowWater,
   markDone,
+  moveChunk,
   noteAsk,
   probesDue,
   requeue,
@@ -116,5 +117,18 @@ describe('scheduler bookkeeping', () => {
     step(state, () => void takeTask(state));
     expect(cancellationsDue(state).sort()).toEqual(['w1', 'w2']);
     expect(cancellationsDue(state)).toEqual([]);
+  });
+
+  it('moves jobs whose chunk landed elsewhere, keeping the low-water mark below their open work', () => {
+    const state = createScheduler();
+    step(state, () => addJob(state, job('a', 1), 3));
+    step(state, () => addJob(state, job('b', 1), 3));
+    step(state, () => markDone(state, 'b.0'));
+    step(state, () => moveChunk(state, ['a', 'b'], 3, 5));
+    expect(lowWater(state, 9)).toBe(5);
+    expect(state.jobs.get('a')?.chunk).toBe(5);
+    // a counted chunk with no job in it breaks the invariant
+    state.openByChunk.set(4, 1);
+    expect(() => assertSchedulerInvariant(state)).toThrow(/chunk 4/);
   });
 });

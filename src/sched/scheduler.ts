@@ -155,6 +155,23 @@ export function markDone(state: SchedulerState, taskId: string): { finishedJob?:
   return { finishedJob: task.job, finishedChunk: job.chunk };
 }
 
+/**
+ * Jobs whose log chunk landed at another index than the one they were given (the index was taken
+ * by a late write of an earlier incarnation): their open count moves with them.
+ */
+export function moveChunk(state: SchedulerState, jobIds: readonly string[], from: number, to: number): void {
+  if (from === to) return;
+  for (const id of jobIds) {
+    const job = state.jobs.get(id);
+    if (job === undefined || job.chunk !== from) continue;
+    job.chunk = to;
+    const open = (state.openByChunk.get(from) ?? 1) - 1;
+    if (open > 0) state.openByChunk.set(from, open);
+    else state.openByChunk.delete(from);
+    state.openByChunk.set(to, (state.openByChunk.get(to) ?? 0) + 1);
+  }
+}
+
 /** The lowest log chunk that still has an open job, or `next` when none has. */
 export function lowWater(state: SchedulerState, next: number): number {
   let low = next;
@@ -240,8 +257,13 @@ export function assertSchedulerInvariant(state: SchedulerState): void {
     if (state.pending.has(task.id) !== (task.status === 'pending')) throw new Error(`task ${task.id}: pending set disagrees with status ${task.status}`);
     if (state.granted.has(task.id) !== (task.status === 'granted')) throw new Error(`task ${task.id}: granted set disagrees with status ${task.status}`);
   }
+  const openByChunk = new Map<number, number>();
   for (const job of state.jobs.values()) {
     const open = job.tasks.filter((id) => state.tasks.get(id)?.status !== 'done').length;
     if (open !== job.remaining) throw new Error(`job remaining ${job.remaining} but ${open} tasks open`);
+    openByChunk.set(job.chunk, (openByChunk.get(job.chunk) ?? 0) + 1);
+  }
+  for (const [chunk, count] of state.openByChunk) {
+    if (openByChunk.get(chunk) !== count) throw new Error(`chunk ${chunk}: ${count} open jobs counted, ${openByChunk.get(chunk) ?? 0} held`);
   }
 }
