@@ -38,3 +38,4 @@ export {
   treeTopology,
   type Topology,
 } from './topology.js';
+export { createReplyGuard, type ReplyGuard, type ReplyGuardOptions } from './reply-guard.js';

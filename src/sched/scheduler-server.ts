@@ -3,7 +3,7 @@
 // (recording the grant in lin-kv first), and follows granted tasks until they are done, granting
 // one again only when its holder has promised not to run it or has restarted since.
 
-import { ErrorCode, RPCError, type KV, type Node } from '../lib/index.js';
+import { createReplyGuard, ErrorCode, RPCError, type KV, type Node } from '../lib/index.js';
 import type { Json } from '../lib/index.js';
 import { ABSENT, claimKey, incarnationKey } from './keys.js';
 import { parseJob } from './job.js';
@@ -26,9 +26,13 @@ import {
   type Task,
 } from './scheduler.js';
 import { boundedSet, remember } from './worker.js';
-import { createGuard, GUARD_TICK_MS, mayAnswer, tick as guardTick } from './client-guard.js';
 
 const TICK_MS = 50;
+/** Under the harness's client timeout (5 s): a reply older than this may find its client closed. */
+const REPLY_WITHIN_MS = 4_000;
+/** A gap this long between our own ticks is a stall (paused or starved). */
+const STALL_MS = 1_000;
+const GUARD_TICK_MS = 50;
 /** Jobs waiting for their log chunk, beyond which submits are refused with 11. */
 const MAX_WAITING_JOBS = 10_000;
 /** Unfinished tasks this scheduler holds, beyond which submits are refused with 11. */
@@ -63,31 +67,24 @@ export function startScheduler(node: Node, kv: KV, workers: ReadonlyArray<{ id: 
   // A job is scheduled once it is in the log: d probes per new task.
   const log = createJobLog(node, kv, state, (newTasks) => probe(probesDue(state, workers, newTasks, Date.now(), config, Math.random)));
 
-  // Replies to clients that may have given up are not sent (client-guard.ts).
-  const guard = createGuard(Date.now());
-  node.every(GUARD_TICK_MS, () => guardTick(guard, Date.now()));
-  const answerable = (receivedAtMs: number): boolean => mayAnswer(guard, receivedAtMs, Date.now());
+  // Replies to clients that may have given up are not sent (src/lib/reply-guard.ts).
+  const replies = createReplyGuard(Date.now, { replyWithinMs: REPLY_WITHIN_MS, stallMs: STALL_MS });
+  node.every(GUARD_TICK_MS, replies.tick);
 
-  node.handle('submit', { job: 'string', tasks: 'array' }, async (msg) => {
-    const receivedAtMs = Date.now();
-    // Possibly read long after it was sent: neither taken nor answered (the client records info).
-    if (!answerable(receivedAtMs)) return undefined;
-    const job = parseJob(msg.body.job, msg.body.tasks);
-    if (typeof job === 'string') throw new RPCError(ErrorCode.MalformedRequest, job);
-    // While a restarted scheduler recovers its log, new jobs wait for it (flush starts after).
-    // A repeated submit of a job still open is logged again: its first chunk may not be written yet.
-    if (finishedJobs.items.has(job.id)) return { type: 'submit_ok' };
-    if (log.waitingCount >= MAX_WAITING_JOBS || state.tasks.size + job.tasks.length > MAX_OPEN_TASKS) {
-      throw new RPCError(ErrorCode.TemporarilyUnavailable, 'this scheduler has too much work queued; try another');
-    }
-    try {
+  node.handle('submit', { job: 'string', tasks: 'array' }, (msg) =>
+    replies.answer(async () => {
+      const job = parseJob(msg.body.job, msg.body.tasks);
+      if (typeof job === 'string') throw new RPCError(ErrorCode.MalformedRequest, job);
+      // While a restarted scheduler recovers its log, new jobs wait for it (flush starts after).
+      // A repeated submit of a job still open is logged again: its first chunk may not be written yet.
+      if (finishedJobs.items.has(job.id)) return { type: 'submit_ok' };
+      if (log.waitingCount >= MAX_WAITING_JOBS || state.tasks.size + job.tasks.length > MAX_OPEN_TASKS) {
+        throw new RPCError(ErrorCode.TemporarilyUnavailable, 'this scheduler has too much work queued; try another');
+      }
       await log.append(job);
-    } catch (error) {
-      if (!answerable(receivedAtMs)) return undefined;
-      throw error;
-    }
-    return answerable(receivedAtMs) ? { type: 'submit_ok' } : undefined;
-  });
+      return { type: 'submit_ok' };
+    }),
+  );
 
   // ---- granting: the oldest pending task to whichever worker asks, its claim in lin-kv first
 

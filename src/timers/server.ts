@@ -5,7 +5,7 @@
 //   reply goes once lin-kv took it, so an acknowledged timer outlives the kill of any node.
 // - Every node takes part in the lease (lease.ts); the one holding it fires (leader.ts).
 
-import { ErrorCode, RPCError, createKV, type Node, type OutBody } from '../lib/index.js';
+import { ErrorCode, RPCError, createKV, createReplyGuard, type Node, type OutBody } from '../lib/index.js';
 import { bucketOf, cancelTimer, scheduleTimer, type Bucket, type CancelOutcome, type Change } from './bucket.js';
 import { decodeLease, encodeLease, initialLease, leaseEpoch, leaseHolder, stepLease, type LeaseAction, type LeaseEvent, type LeaseState } from './lease.js';
 import { createFiring, type Clock } from './leader.js';
@@ -66,23 +66,9 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
     }
   }
 
-  // A client that waited longer than its timeout is gone, and a reply to it would silence this node
-  // for the rest of the test (Maelstrom's rule). A request is answered only within replyWithinMs of
-  // the earliest moment it may have been sent: when it arrives, unless this node's event loop was
-  // stalled (a pause: the request may have waited in the pipe since the stall began).
-  const ticks: TickRecord = { lastTickMs: clock.monoMs(), lastStall: undefined };
-  function clientRequest(handle: () => Promise<OutBody>): Promise<OutBody | undefined> {
-    const sentNoEarlierThanMs = earliestSendMs(clock.monoMs(), ticks, options.stallMs);
-    const inTime = (): boolean => clock.monoMs() - sentNoEarlierThanMs <= options.replyWithinMs;
-    if (!inTime()) return Promise.resolve(undefined);
-    return handle().then(
-      (reply) => (inTime() ? reply : undefined),
-      (error: unknown) => {
-        if (inTime()) throw error;
-        return undefined;
-      },
-    );
-  }
+  // A client that waited longer than its timeout is gone: src/lib/reply-guard.ts.
+  const replies = createReplyGuard(() => clock.monoMs(), { replyWithinMs: options.replyWithinMs, stallMs: options.stallMs });
+  const clientRequest = (handle: () => Promise<OutBody>): Promise<OutBody | undefined> => replies.answer(handle);
 
   /** A store change as a promise of its outcome; a change that did not happen (or may have) rejects with 11 (or 0). */
   function changeOutcome<O>(bucket: number, apply: (current: Bucket, nowMs: number, retried: boolean) => Change<O>): Promise<O> {
@@ -175,7 +161,7 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
 
   node.onInit(() => {
     node.every(options.tickMs, () => {
-      noteTick(ticks, clock.monoMs(), options.stallMs);
+      replies.tick();
       feedLease({ kind: 'tick', nowMs: clock.monoMs() });
       firing.fireDue();
     });
@@ -185,28 +171,6 @@ export function installTimers(node: Node, options: TimersOptions, clock: Clock =
       store.refreshAll();
     });
   });
-}
-
-/** When this node's ticks last ran, and the last stall (a gap between ticks) they saw. */
-export interface TickRecord {
-  lastTickMs: number;
-  lastStall: { fromMs: number; toMs: number } | undefined;
-}
-
-export function noteTick(ticks: TickRecord, nowMs: number, stallMs: number): void {
-  if (nowMs - ticks.lastTickMs > stallMs) ticks.lastStall = { fromMs: ticks.lastTickMs, toMs: nowMs };
-  ticks.lastTickMs = nowMs;
-}
-
-/**
- * The earliest a request read now may have been sent. Normally now; but requests that waited in
- * the pipe through a stall are read either before the first tick after it (the gap is still open)
- * or just after it (the tick ran first): either way they may date from the stall's start.
- */
-export function earliestSendMs(nowMs: number, ticks: TickRecord, stallMs: number): number {
-  if (nowMs - ticks.lastTickMs > stallMs) return ticks.lastTickMs;
-  if (ticks.lastStall !== undefined && nowMs - ticks.lastStall.toMs <= stallMs) return ticks.lastStall.fromMs;
-  return nowMs;
 }
 
 function checkTimerId(timer: string, maxChars: number): void {
