@@ -85,6 +85,27 @@ function tellWatchdog(line: string): void {
   if (watchdog?.stdin && !watchdog.stdin.destroyed) watchdog.stdin.write(`${line}\n`);
 }
 
+/**
+ * Puts a child spawned with `detached: true` (its own process group) under teardown and the
+ * watchdog, so it dies with the harness however the harness dies. Returns the release, for once
+ * the child has exited and its group was killed.
+ */
+export function superviseGroup(child: ChildProcess): () => void {
+  liveChildren.add(child);
+  const pgid = child.pid;
+  if (pgid !== undefined) {
+    liveGroups.add(pgid);
+    tellWatchdog(String(pgid));
+  }
+  return () => {
+    liveChildren.delete(child);
+    if (pgid === undefined) return;
+    killGroup(pgid);
+    liveGroups.delete(pgid);
+    tellWatchdog(`-${pgid}`);
+  };
+}
+
 /** Pid of the watchdog process, if one runs (for tests). */
 export function watchdogPid(): number | undefined {
   return watchdog?.pid;
@@ -300,10 +321,8 @@ function spawnSupervised(options: NodeProcessOptions): ChildProcessWithoutNullSt
     // Its own process group: teardown kills what the node forks too.
     detached: true,
   });
-  liveChildren.add(child);
+  superviseGroup(child);
   if (child.pid !== undefined) {
-    liveGroups.add(child.pid);
-    tellWatchdog(String(child.pid));
     // The simulated network's clock runs in this process: nodes get a lower CPU priority so that
     // on a small machine a busy node delays itself (as it would anywhere) rather than every delivery.
     try {

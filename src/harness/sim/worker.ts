@@ -19,6 +19,7 @@ import { getWorkload } from '../workloads/index.js';
 import type { RunDeps } from '../run/runner.js';
 import type { Json, RunOutput, TestOptions, Validity } from '../types.js';
 import { HARD_HEAP_MARGIN_MB, killAfterMs, simBudget } from './budget.js';
+import { superviseGroup } from '../nodes/process.js';
 import { runSimTest } from './run.js';
 
 /** The argument that makes bin/glomers a sim worker. */
@@ -207,7 +208,10 @@ export class SimWorker {
   private spawn(): void {
     const file = workerEntry();
     if (!existsSync(file)) throw new Error(`--sim: the simulation's worker script ${file} is missing (run \`make build\`)`);
-    const worker = fork(file, [SIM_WORKER_FLAG], { stdio: 'inherit', execArgv: [`--max-old-space-size=${Math.ceil(this.heapLimitMb)}`] });
+    // Its own process group under the harness's watchdog: a worker spinning in a node's handler
+    // reads no disconnect, and must not outlive a harness that was SIGKILLed.
+    const worker = fork(file, [SIM_WORKER_FLAG], { stdio: 'inherit', detached: true, execArgv: [`--max-old-space-size=${Math.ceil(this.heapLimitMb)}`] });
+    const release = superviseGroup(worker);
     this.worker = worker;
     this.failure = null;
     this.hasExited = false;
@@ -220,6 +224,7 @@ export class SimWorker {
       const oom = signal === 'SIGABRT' ? ` (V8 aborts so when the heap passes its limit, here ${Math.ceil(this.heapLimitMb)} MB)` : '';
       if (code !== 0) this.failure ??= `the simulation worker exited with ${signal ?? `status ${code}`}${oom}`;
       this.hasExited = true;
+      release();
       resolve();
     }));
     void this.exited.then(() => {
