@@ -21,6 +21,10 @@ function harness() {
     },
     record: (event) => events.push(event),
   };
+  /** Moves the clock without firing timers: the harness's timer is late. */
+  const lateTo = (toMs: number): void => {
+    nowMs = toMs;
+  };
   const advance = (toMs: number): void => {
     for (;;) {
       const due = timers.filter((t) => t.live && t.atMs <= toMs).sort((a, b) => a.atMs - b.atMs)[0];
@@ -35,7 +39,7 @@ function harness() {
   const service = createExecService({ slots: { n1: 2 }, submittedDurationMs: (task) => submitted.get(task) });
   const run = (src: string, task: string, durationMs: number, msgId: number): void =>
     service.handle({ src, body: { type: 'run', task, duration_ms: durationMs, msg_id: msgId } }, ctx);
-  return { ctx, service, run, advance, replies, events };
+  return { ctx, service, run, advance, lateTo, replies, events };
 }
 
 describe('exec service', () => {
@@ -104,5 +108,42 @@ describe('exec service', () => {
     ]);
     h.run('n1', 'c', 100, 3);
     expect(h.events.at(-1)).toMatchObject({ type: 'start', task: 'c' });
+  });
+
+  it("frees a slot at its run's end even when the harness's timer fires late, and dates the completion to the end", () => {
+    const h = harness();
+    h.run('n1', 'a', 100, 1);
+    h.run('n1', 'b', 100, 2);
+    h.lateTo(100.4);
+    h.run('n1', 'c', 100, 3);
+    expect(h.events.map((e) => [e.type, e.timeMs, e.task])).toEqual([
+      ['start', 0, 'a'],
+      ['start', 0, 'b'],
+      ['complete', 100, 'a'],
+      ['complete', 100, 'b'],
+      ['start', 100.4, 'c'],
+    ]);
+    expect(h.replies.map((r) => r.inReplyTo)).toEqual([1, 2]);
+    // their timers, firing now, change nothing
+    h.advance(150);
+    expect(h.events).toHaveLength(5);
+    expect(h.replies).toHaveLength(2);
+  });
+
+  it('a kill after a run took its time records it completed, not killed', () => {
+    const h = harness();
+    h.run('n1', 'a', 100, 1);
+    h.lateTo(50);
+    h.run('n1', 'b', 100, 2);
+    h.lateTo(120);
+    h.service.onNodeEvent?.({ kind: 'killed', node: 'n1' }, h.ctx);
+    expect(h.events.map((e) => [e.type, e.timeMs, e.task])).toEqual([
+      ['start', 0, 'a'],
+      ['start', 50, 'b'],
+      ['complete', 100, 'a'],
+      ['killed', 120, 'b'],
+    ]);
+    // nothing is sent to the node being killed
+    expect(h.replies).toEqual([]);
   });
 });

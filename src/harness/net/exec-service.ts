@@ -23,6 +23,7 @@ interface Run {
   task: string;
   durationMs: number;
   startMs: number;
+  msgId: number | undefined;
   cancel: () => void;
 }
 
@@ -35,21 +36,38 @@ export function createExecService(options: ExecServiceOptions): WorkloadService 
   const running = new Map<string, Map<number, Run>>();
   let nextRun = 0;
 
-  const record = (ctx: ServiceContext, node: string, type: string, fields: { [key: string]: Json }): void =>
-    ctx.record({ service: EXEC_SERVICE_ID, node, type, timeMs: ctx.nowMs(), ...fields });
+  const record = (ctx: ServiceContext, node: string, type: string, fields: { [key: string]: Json }, timeMs = ctx.nowMs()): void =>
+    ctx.record({ service: EXEC_SERVICE_ID, node, type, timeMs, ...fields });
 
   function start(src: string, task: string, durationMs: number, msgId: number | undefined, ctx: ServiceContext): void {
     const runs = running.get(src) ?? new Map<number, Run>();
     running.set(src, runs);
     const run = nextRun++;
     record(ctx, src, 'start', { task, duration_ms: durationMs, run });
-    const cancel = ctx.after(durationMs, () => {
-      runs.delete(run);
-      record(ctx, src, 'complete', { task, duration_ms: durationMs, run });
-      // A paused node gets this when it resumes, as every message to it; the network holds it.
-      if (msgId !== undefined) ctx.reply(src, msgId, { type: 'run_ok', task });
-    });
-    runs.set(run, { task, durationMs, startMs: ctx.nowMs(), cancel });
+    const cancel = ctx.after(durationMs, () => finish(src, run, ctx, true));
+    runs.set(run, { task, durationMs, startMs: ctx.nowMs(), msgId, cancel });
+  }
+
+  /**
+   * A run has taken its duration: it completed at start + duration, and its slot is free from then
+   * on, however late the harness's timer fires (a timer's lateness is the harness's, not the
+   * node's). `reply`: false for a node being killed, which will never read it.
+   */
+  function finish(src: string, run: number, ctx: ServiceContext, reply: boolean): void {
+    const runs = running.get(src);
+    const entry = runs?.get(run);
+    if (runs === undefined || entry === undefined) return;
+    runs.delete(run);
+    entry.cancel();
+    record(ctx, src, 'complete', { task: entry.task, duration_ms: entry.durationMs, run }, entry.startMs + entry.durationMs);
+    // A paused node gets this when it resumes, as every message to it; the network holds it.
+    if (reply && entry.msgId !== undefined) ctx.reply(src, entry.msgId, { type: 'run_ok', task: entry.task });
+  }
+
+  /** Completes the node's runs whose time is up but whose timer has not fired yet. */
+  function finishDue(src: string, ctx: ServiceContext, reply: boolean): void {
+    const nowMs = ctx.nowMs();
+    for (const [run, entry] of running.get(src) ?? []) if (entry.startMs + entry.durationMs <= nowMs) finish(src, run, ctx, reply);
   }
 
   return {
@@ -74,6 +92,7 @@ export function createExecService(options: ExecServiceOptions): WorkloadService 
         answer(errorBody(ErrorCode.MalformedRequest, submittedMs === undefined ? `no client submitted task ${task}` : `task ${task} was submitted with duration_ms ${submittedMs}`));
         return;
       }
+      finishDue(src, ctx, true);
       const busy = running.get(src)?.size ?? 0;
       if (busy >= (options.slots[src] ?? 0)) {
         record(ctx, src, 'refused', { task, duration_ms: durationMs, busy });
@@ -84,6 +103,8 @@ export function createExecService(options: ExecServiceOptions): WorkloadService 
     },
     onNodeEvent(event, ctx) {
       if (event.kind !== 'killed') return;
+      // Runs whose time was up completed before the kill, whether or not their timer fired.
+      finishDue(event.node, ctx, false);
       const runs = running.get(event.node);
       if (runs === undefined) return;
       running.delete(event.node);
