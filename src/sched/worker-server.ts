@@ -41,11 +41,14 @@ export function startWorker(node: Node, kv: KV, slots: number): WorkerRole {
   function pump(): void {
     if (!ready) return;
     const nowMs = Date.now();
-    const { start, fetch, wakeAtMs } = plan(state, nowMs);
-    for (const k of start) run(k, startNext(state, k, nowMs), 0);
-    for (const { slot, scheduler } of fetch) fetchFor(slot, scheduler);
+    const first = plan(state, nowMs);
+    for (const k of first.start) run(k, startNext(state, k, nowMs), 0);
+    // A slot that just started a task fetches its next shortly before that one ends: plan again,
+    // or nothing would wake it for that fetch.
+    const then = first.start.length > 0 ? plan(state, nowMs) : first;
+    for (const { slot, scheduler } of then === first ? first.fetch : [...first.fetch, ...then.fetch]) fetchFor(slot, scheduler);
     cancelWake?.();
-    cancelWake = wakeAtMs === null ? undefined : node.after(Math.max(0, wakeAtMs - nowMs), pump);
+    cancelWake = then.wakeAtMs === null ? undefined : node.after(Math.max(0, then.wakeAtMs - nowMs), pump);
   }
 
   function fetchFor(k: number, scheduler: string): void {
