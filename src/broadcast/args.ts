@@ -1,7 +1,7 @@
 // Command-line settings of the broadcast node (everything after `--` on a Maelstrom command
 // line). The defaults pass every broadcast challenge (3a-3e) unchanged.
 
-import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { applyNumericFlags, flagHelp, lastValue, nodeFlags, type ArgsResult, type FlagRow, type NumericFlag } from '../lib/args.js';
 import { overlayKinds, type OverlayKind, type OverlaySpec } from './overlay.js';
 
 export interface BroadcastOptions {
@@ -55,7 +55,7 @@ ${flagHelp(FLAGS, 23)}
 
 export type ParseResult = ArgsResult<BroadcastOptions>;
 
-const NUMERIC: Readonly<Record<string, { integer: boolean; min: number; set(options: BroadcastOptions, value: number): void }>> = {
+const NUMBER_SETTINGS: Readonly<Record<string, Omit<NumericFlag<BroadcastOptions>, 'row'>>> = {
   fanout: { integer: true, min: 1, set: (o, v) => void (o.overlay.fanout = v) },
   interval: { integer: false, min: 0, set: (o, v) => void (o.intervalMs = v) },
   'leaf-interval': { integer: false, min: 0, set: (o, v) => void (o.leafIntervalMs = v) },
@@ -63,6 +63,11 @@ const NUMERIC: Readonly<Record<string, { integer: boolean; min: number; set(opti
   batch: { integer: true, min: 1, set: (o, v) => void (o.maxBatchValues = v) },
   'ack-delay': { integer: false, min: 0, set: (o, v) => void (o.ackDelayMs = v) },
 };
+
+const NUMERIC: readonly NumericFlag<BroadcastOptions>[] = FLAGS.flatMap((row) => {
+  const setting = NUMBER_SETTINGS[row.name];
+  return setting === undefined ? [] : [{ row, ...setting }];
+});
 
 export function parseArgs(argv: readonly string[]): ParseResult {
   const flags = nodeFlags(argv, FLAGS);
@@ -77,16 +82,10 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   const hub = lastValue(tokens, 'hub');
   if (hub === '') return { kind: 'error', message: '--hub needs a node id' };
   if (hub !== undefined) options.overlay.hub = hub;
-  for (const [flag, setting] of Object.entries(NUMERIC)) {
-    const raw = lastValue(tokens, flag);
-    if (raw === undefined) continue;
-    if (flag === 'ack-delay' && raw === 'never') {
-      options.ackDelayMs = Number.POSITIVE_INFINITY;
-      continue;
-    }
-    const value = numberArg(flag, raw, { integer: setting.integer, min: setting.min });
-    if (typeof value !== 'number') return { kind: 'error', message: value.error };
-    setting.set(options, value);
-  }
+  // --ack-delay also takes `never`
+  const neverAck = lastValue(tokens, 'ack-delay') === 'never';
+  if (neverAck) options.ackDelayMs = Number.POSITIVE_INFINITY;
+  const bad = applyNumericFlags(tokens, neverAck ? NUMERIC.filter((flag) => flag.row.name !== 'ack-delay') : NUMERIC, options);
+  if (bad !== undefined) return { kind: 'error', message: bad.error };
   return { kind: 'options', options };
 }

@@ -1,7 +1,7 @@
 // Command-line settings of the counter node (everything after `--` on a Maelstrom command line).
 // The defaults are the ones measured on challenge 4 and the pn-counter line (docs/counters.md).
 
-import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { applyNumericFlags, flagHelp, lastValue, nodeFlags, type ArgsResult, type FlagRow, type NumericFlag } from '../lib/args.js';
 import { defaultCrdtConfig, type CrdtConfig } from './crdt.js';
 import { defaultCounterOptions, type CounterOptions, type Durability } from './server.js';
 
@@ -11,18 +11,14 @@ export type CounterProgram = { mode: 'kv' | 'disk'; options: CounterOptions } | 
 const d = defaultCounterOptions;
 const m = defaultCrdtConfig;
 
-interface NumericFlag {
-  row: FlagRow;
-  set(program: { options: CounterOptions; config: CrdtConfig }, valueMs: number): void;
-}
-
-const NUMERIC: readonly NumericFlag[] = [
-  { row: { name: 'flush', value: 'MS', help: `kv/disk: send pending adds (kv) or the local count (disk) to seq-kv every MS\n(default ${d.flushMs})` }, set: (p, v) => void (p.options.flushMs = v) },
-  { row: { name: 'gossip', value: 'MS', help: `kv/disk: push the node's view to its peers every MS when its count changed\n(default ${d.gossipMs})` }, set: (p, v) => void (p.options.gossipMs = v) },
-  { row: { name: 'keepalive', value: 'MS', help: `kv/disk: push at least every MS, changed or not (default ${d.keepaliveMs})` }, set: (p, v) => void (p.options.keepaliveMs = v) },
-  { row: { name: 'kv-timeout', value: 'MS', help: `kv/disk: timeout of one seq-kv request (default ${d.kvTimeoutMs})` }, set: (p, v) => void (p.options.kvTimeoutMs = v) },
-  { row: { name: 'round', value: 'MS', help: `memory: send peers what they lack every MS (default ${m.roundMs})` }, set: (p, v) => void (p.config.roundMs = v) },
-  { row: { name: 'retry', value: 'MS', help: `memory: resend to a peer that has not answered for MS (default ${m.retryMs})` }, set: (p, v) => void (p.config.retryMs = v) },
+/** Every number flag: milliseconds, at least 1. */
+const NUMERIC: readonly NumericFlag<{ options: CounterOptions; config: CrdtConfig }>[] = [
+  { row: { name: 'flush', value: 'MS', help: `kv/disk: send pending adds (kv) or the local count (disk) to seq-kv every MS\n(default ${d.flushMs})` }, min: 1, set: (p, v) => void (p.options.flushMs = v) },
+  { row: { name: 'gossip', value: 'MS', help: `kv/disk: push the node's view to its peers every MS when its count changed\n(default ${d.gossipMs})` }, min: 1, set: (p, v) => void (p.options.gossipMs = v) },
+  { row: { name: 'keepalive', value: 'MS', help: `kv/disk: push at least every MS, changed or not (default ${d.keepaliveMs})` }, min: 1, set: (p, v) => void (p.options.keepaliveMs = v) },
+  { row: { name: 'kv-timeout', value: 'MS', help: `kv/disk: timeout of one seq-kv request (default ${d.kvTimeoutMs})` }, min: 1, set: (p, v) => void (p.options.kvTimeoutMs = v) },
+  { row: { name: 'round', value: 'MS', help: `memory: send peers what they lack every MS (default ${m.roundMs})` }, min: 1, set: (p, v) => void (p.config.roundMs = v) },
+  { row: { name: 'retry', value: 'MS', help: `memory: resend to a peer that has not answered for MS (default ${m.retryMs})` }, min: 1, set: (p, v) => void (p.config.retryMs = v) },
 ];
 
 const FLAGS: readonly FlagRow[] = [
@@ -65,13 +61,8 @@ export function parseArgs(argv: readonly string[]): ArgsResult<CounterProgram> {
     if (dataDir === '') return { kind: 'error', message: '--data-dir needs a directory' };
     program.options.dataDir = dataDir;
   }
-  for (const flag of NUMERIC) {
-    const raw = lastValue(tokens, flag.row.name);
-    if (raw === undefined) continue;
-    const value = numberArg(flag.row.name, raw, { min: 1 });
-    if (typeof value !== 'number') return { kind: 'error', message: value.error };
-    flag.set(program, value);
-  }
+  const bad = applyNumericFlags(tokens, NUMERIC, program);
+  if (bad !== undefined) return { kind: 'error', message: bad.error };
   if (mode === 'memory') return { kind: 'options', options: { mode, config: program.config } };
   return { kind: 'options', options: { mode, options: { ...program.options, durability: mode } } };
 }

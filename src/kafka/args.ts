@@ -1,6 +1,6 @@
 // Command-line settings of the kafka node (everything after `--` on a Maelstrom command line).
 
-import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { applyNumericFlags, flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow, type NumericFlag } from '../lib/args.js';
 import { storageModes, type StorageMode } from './storage.js';
 
 export interface KafkaOptions {
@@ -62,15 +62,8 @@ export function retryIntervalFor(options: KafkaOptions, nodeCount: number): numb
   return options.retryMs ?? Math.max(1000, 4 * flushIntervalFor(options, nodeCount));
 }
 
-interface NumericFlag {
-  row: FlagRow;
-  integer: boolean;
-  min: number;
-  set(options: KafkaOptions, value: number): void;
-}
-
 /** Every number flag but --interval, which also takes `auto` (parseArgs reads it itself). */
-const NUMERIC: readonly NumericFlag[] = [
+const NUMERIC: readonly NumericFlag<KafkaOptions>[] = [
   {
     row: {
       name: 'retry',
@@ -175,12 +168,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     if (typeof value !== 'number') return { kind: 'error', message: value.error };
     options.intervalMs = value;
   }
-  for (const flag of NUMERIC) {
-    const raw = lastValue(tokens, flag.row.name);
-    if (raw === undefined) continue;
-    const value = numberArg(flag.row.name, raw, { integer: flag.integer, min: flag.min });
-    if (typeof value !== 'number') return { kind: 'error', message: value.error };
-    flag.set(options, value);
-  }
+  const bad = applyNumericFlags(tokens, NUMERIC, options);
+  if (bad !== undefined) return { kind: 'error', message: bad.error };
   return { kind: 'options', options };
 }

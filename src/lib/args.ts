@@ -107,6 +107,27 @@ export function numberArg(flag: string, raw: string, check: { integer?: boolean;
   return { error: `--${flag} must be ${check.integer === true ? 'an integer' : 'a number'}${bounds.length === 0 ? '' : ` ${bounds.join(' and ')}`}, got '${raw}'` };
 }
 
+/** A numeric flag of a node program: its row, the bounds numberArg checks, and where its value goes. */
+export interface NumericFlag<O> {
+  row: FlagRow;
+  integer?: boolean;
+  min?: number;
+  max?: number;
+  set(options: O, value: number): void;
+}
+
+/** Sets every numeric flag given (its last value) on `options`; the error of the first bad one. */
+export function applyNumericFlags<O>(tokens: Tokens, flags: readonly NumericFlag<O>[], options: O): { error: string } | undefined {
+  for (const flag of flags) {
+    const raw = lastValue(tokens, flag.row.name);
+    if (raw === undefined) continue;
+    const value = numberArg(flag.row.name, raw, flag);
+    if (typeof value !== 'number') return value;
+    flag.set(options, value);
+  }
+  return undefined;
+}
+
 /** The result of parsing a node's arguments. */
 export type ArgsResult<O> = { kind: 'options'; options: O } | { kind: 'help' } | { kind: 'error'; message: string };
 

@@ -1,6 +1,6 @@
 // Command-line settings of the Raft lin-kv node (everything after `--` on a Maelstrom command line).
 
-import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { applyNumericFlags, flagHelp, lastValue, nodeFlags, type ArgsResult, type FlagRow, type NumericFlag } from '../lib/args.js';
 import { defaultLimits, defaultTimings } from './raft.js';
 import { defaultRelayTimings } from './relay.js';
 import type { RaftTimings } from './server.js';
@@ -21,7 +21,7 @@ export const defaultOptions: RaftOptions = {
   fsync: true,
 };
 
-interface NumericFlag {
+interface TimingFlag {
   row: FlagRow;
   field: keyof RaftTimings;
   min: number;
@@ -30,7 +30,7 @@ interface NumericFlag {
 const t = defaultOptions.timings;
 
 /** Every number flag: all integers, each setting one timing. */
-const NUMERIC: readonly NumericFlag[] = [
+const TIMINGS: readonly TimingFlag[] = [
   {
     row: { name: 'heartbeat', value: 'MS', help: `a follower sent nothing for MS gets a heartbeat; also when an unanswered\nappend is sent again (default ${t.heartbeatMs})` },
     field: 'heartbeatMs',
@@ -71,9 +71,10 @@ reported as not heard (default ${t.heardWindowMs}; at
   { row: { name: 'compact-every', value: 'N', help: `snapshot after N applied entries (default ${t.compactEvery})` }, field: 'compactEvery', min: 1 },
   { row: { name: 'tick', value: 'MS', help: `timer granularity (default ${t.tickMs})` }, field: 'tickMs', min: 1 },
 ];
+const NUMERIC: readonly NumericFlag<RaftOptions>[] = TIMINGS.map(({ row, field, min }) => ({ row, integer: true, min, set: (o, v) => void (o.timings[field] = v) }));
 
 const FLAGS: readonly FlagRow[] = [
-  ...NUMERIC.map((flag) => flag.row),
+  ...TIMINGS.map((flag) => flag.row),
   { name: 'dir', value: 'DIR', help: 'where the journal lives (default: working directory)' },
   {
     name: 'run-id',
@@ -102,13 +103,8 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   if (tokens.present.has('no-fsync')) options.fsync = false;
   options.dir = lastValue(tokens, 'dir') ?? options.dir;
   options.runId = lastValue(tokens, 'run-id') ?? options.runId;
-  for (const flag of NUMERIC) {
-    const raw = lastValue(tokens, flag.row.name);
-    if (raw === undefined) continue;
-    const value = numberArg(flag.row.name, raw, { integer: true, min: flag.min });
-    if (typeof value !== 'number') return { kind: 'error', message: value.error };
-    options.timings[flag.field] = value;
-  }
+  const bad = applyNumericFlags(tokens, NUMERIC, options);
+  if (bad !== undefined) return { kind: 'error', message: bad.error };
   const timings = options.timings;
   if (timings.electionMaxMs < timings.electionMinMs) return { kind: 'error', message: '--election-max must be >= --election-min' };
   if (timings.heartbeatMs >= timings.electionMinMs) return { kind: 'error', message: '--heartbeat must be below --election-min' };

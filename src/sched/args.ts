@@ -1,16 +1,22 @@
 // Command-line settings of bin/sched (everything after `--` on a glomers command line).
 
-import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { applyNumericFlags, flagHelp, nodeFlags, type ArgsResult, type FlagRow, type NumericFlag } from '../lib/args.js';
 import { defaultSchedulerConfig, type SchedulerConfig } from './scheduler.js';
 
 /** Both flags count reservations: integers from 1 to 64. */
-const NUMERIC: ReadonlyArray<{ row: FlagRow; set(config: SchedulerConfig, value: number): void }> = [
+const NUMERIC: readonly NumericFlag<SchedulerConfig>[] = [
   {
     row: { name: 'probes', value: 'D', help: `reservations placed per new task (Sparrow's d; default ${defaultSchedulerConfig.probesPerTask})` },
+    integer: true,
+    min: 1,
+    max: 64,
     set: (c, v) => void (c.probesPerTask = v),
   },
   {
     row: { name: 'cover-per-slot', value: 'C', help: `reservations per worker slot that count as covering a pending task (default ${defaultSchedulerConfig.coverPerSlot})` },
+    integer: true,
+    min: 1,
+    max: 64,
     set: (c, v) => void (c.coverPerSlot = v),
   },
 ];
@@ -29,12 +35,7 @@ export function parseArgs(argv: readonly string[]): ArgsResult<SchedulerConfig> 
   if (flags.kind !== 'tokens') return flags;
   const { tokens } = flags;
   const config = { ...defaultSchedulerConfig };
-  for (const flag of NUMERIC) {
-    const raw = lastValue(tokens, flag.row.name);
-    if (raw === undefined) continue;
-    const value = numberArg(flag.row.name, raw, { integer: true, min: 1, max: 64 });
-    if (typeof value !== 'number') return { kind: 'error', message: value.error };
-    flag.set(config, value);
-  }
+  const bad = applyNumericFlags(tokens, NUMERIC, config);
+  if (bad !== undefined) return { kind: 'error', message: bad.error };
   return { kind: 'options', options: config };
 }

@@ -1,7 +1,7 @@
 // Command-line settings of the timers node (everything after `--` on a glomers command line).
 // The defaults are the ones docs/workloads/timers.md measures.
 
-import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { applyNumericFlags, flagHelp, nodeFlags, type ArgsResult, type FlagRow, type NumericFlag } from '../lib/args.js';
 import type { BucketLimits } from './bucket.js';
 import type { LeaseConfig } from './lease.js';
 
@@ -65,7 +65,7 @@ export const defaultOptions: TimersOptions = {
 type NumberOption = { [K in keyof TimersOptions]: TimersOptions[K] extends number ? K : never }[keyof TimersOptions];
 
 /** Every flag but --help: integers, each setting one option. */
-const NUMERIC: ReadonlyArray<{ row: FlagRow; key: NumberOption; min: number }> = [
+const OPTION_FLAGS: ReadonlyArray<{ row: FlagRow; key: NumberOption; min: number }> = [
   { row: { name: 'buckets', value: 'N', help: `lin-kv keys the timers are spread over (default ${defaultOptions.buckets})` }, key: 'buckets', min: 1 },
   { row: { name: 'lease', value: 'MS', help: `lease length; a silent leader is replaced after about this long (default ${defaultOptions.leaseMs})` }, key: 'leaseMs', min: 10 },
   { row: { name: 'renew', value: 'MS', help: `how often the leader renews its lease (default ${defaultOptions.renewMs})` }, key: 'renewMs', min: 1 },
@@ -83,6 +83,8 @@ const NUMERIC: ReadonlyArray<{ row: FlagRow; key: NumberOption; min: number }> =
   },
 ];
 
+const NUMERIC: readonly NumericFlag<TimersOptions>[] = OPTION_FLAGS.map(({ row, key, min }) => ({ row, integer: true, min, set: (o, v) => void (o[key] = v) }));
+
 const FLAGS: readonly FlagRow[] = [...NUMERIC.map((flag) => flag.row), { name: 'help', short: 'h', help: 'print this and exit' }];
 
 export const usage = `usage: timers [options]
@@ -97,13 +99,8 @@ export function parseArgs(argv: readonly string[]): ArgsResult<TimersOptions> {
   if (flags.kind !== 'tokens') return flags;
   const { tokens } = flags;
   const options: TimersOptions = { ...defaultOptions };
-  for (const flag of NUMERIC) {
-    const raw = lastValue(tokens, flag.row.name);
-    if (raw === undefined) continue;
-    const value = numberArg(flag.row.name, raw, { integer: true, min: flag.min });
-    if (typeof value !== 'number') return { kind: 'error', message: value.error };
-    options[flag.key] = value;
-  }
+  const bad = applyNumericFlags(tokens, NUMERIC, options);
+  if (bad !== undefined) return { kind: 'error', message: bad.error };
   if (options.renewMs + options.guardMs >= options.leaseMs) {
     return { kind: 'error', message: `--renew (${options.renewMs}) must be well below --lease (${options.leaseMs}) less the ${options.guardMs} ms guard` };
   }

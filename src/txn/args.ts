@@ -1,7 +1,7 @@
 // Command-line settings of the txn node (everything after `--` on a Maelstrom command line).
 // The defaults are meant for challenges 6a-6c unchanged.
 
-import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { applyNumericFlags, flagHelp, nodeFlags, type ArgsResult, type FlagRow, type NumericFlag } from '../lib/args.js';
 import { defaultTxnLimits, type TxnLimits } from './limits.js';
 import { defaultReplicationConfig, validateReplicationConfig, type ReplicationConfig } from './replication.js';
 
@@ -9,15 +9,8 @@ export type TxnOptions = ReplicationConfig & TxnLimits;
 
 export const defaultOptions: TxnOptions = { ...defaultReplicationConfig, ...defaultTxnLimits };
 
-interface NumericFlag {
-  row: FlagRow;
-  integer: boolean;
-  /** Smallest value accepted; undefined = validateReplicationConfig decides. */
-  min?: number;
-  set(options: TxnOptions, value: number): void;
-}
-
-const NUMERIC: readonly NumericFlag[] = [
+/** Without a min, validateReplicationConfig decides what is accepted. */
+const NUMERIC: readonly NumericFlag<TxnOptions>[] = [
   { row: { name: 'interval', value: 'MS', help: `flush batches to peers every MS (default ${defaultOptions.flushIntervalMs})` }, integer: false, set: (o, v) => void (o.flushIntervalMs = v) },
   {
     row: { name: 'retry', value: 'MS', help: `resend an unacknowledged batch after MS; a peer not heard from for MS\ngets one message per MS (default ${defaultOptions.retryMs})` },
@@ -68,13 +61,8 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   if (flags.kind !== 'tokens') return flags;
   const { tokens } = flags;
   const options: TxnOptions = { ...defaultOptions };
-  for (const flag of NUMERIC) {
-    const raw = lastValue(tokens, flag.row.name);
-    if (raw === undefined) continue;
-    const value = numberArg(flag.row.name, raw, { integer: flag.integer, min: flag.min });
-    if (typeof value !== 'number') return { kind: 'error', message: value.error };
-    flag.set(options, value);
-  }
+  const bad = applyNumericFlags(tokens, NUMERIC, options);
+  if (bad !== undefined) return { kind: 'error', message: bad.error };
   const problem = validateReplicationConfig(options);
   return problem === undefined ? { kind: 'options', options } : { kind: 'error', message: problem };
 }
