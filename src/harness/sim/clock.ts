@@ -98,108 +98,134 @@ function createMeter(limits: ClockLimits, nowMs: () => number): { atSameInstant(
   };
 }
 
-export function createSimClock(limits: ClockLimits = NO_LIMITS): SimClock {
-  const heap = new MinHeap<Timer>((a, b) => a.atNs < b.atNs || (a.atNs === b.atNs && a.seq < b.seq));
-  let nowNs = 0;
-  let seq = 0;
-  let live = 0;
-  let holds = 0;
-  let closed = false;
+/** The clock's timers and counts, shared by the scheduling calls and drive(). */
+interface ClockState {
+  readonly heap: MinHeap<Timer>;
+  nowNs: number;
+  seq: number;
+  /** timers armed and not cancelled */
+  live: number;
+  /** holds keeping virtual time still */
+  holds: number;
+  closed: boolean;
+}
 
-  const schedule = (delayNs: number, fn: () => void): (() => void) => {
-    if (closed) return () => {};
-    const timer: Timer = { atNs: nowNs + Math.max(0, Math.round(delayNs)), seq: seq++, fn, cancelled: false };
-    heap.push(timer);
-    live++;
-    return () => {
-      if (timer.cancelled) return;
-      timer.cancelled = true;
-      live--;
+function schedule(state: ClockState, delayNs: number, fn: () => void): () => void {
+  if (state.closed) return () => {};
+  const timer: Timer = { atNs: state.nowNs + Math.max(0, Math.round(delayNs)), seq: state.seq++, fn, cancelled: false };
+  state.heap.push(timer);
+  state.live++;
+  return () => {
+    if (timer.cancelled) return;
+    timer.cancelled = true;
+    state.live--;
+  };
+}
+
+/** Takes the earliest live timer off the heap (it counts as run: no longer live). */
+function takeNext(state: ClockState): Timer {
+  for (;;) {
+    const timer = state.heap.pop() as Timer;
+    if (timer.cancelled) continue;
+    state.live--;
+    timer.cancelled = true;
+    return timer;
+  }
+}
+
+/**
+ * One step of drive(): the next timer, run at its virtual time. Returns an error when the run is
+ * stuck; 'idle' when virtual time may not move (a hold, or no timer: real I/O is awaited).
+ */
+function stepOnce(state: ClockState, meter: ReturnType<typeof createMeter>): 'idle' | Error | (() => void) {
+  if (state.holds > 0 || state.live === 0) return 'idle';
+  const timer = takeNext(state);
+  if (timer.atNs === state.nowNs) {
+    const stuck = meter.atSameInstant(state.nowNs);
+    if (stuck !== null) return new Error(stuck);
+  } else {
+    meter.timeMoved();
+    state.nowNs = timer.atNs;
+  }
+  meter.everyEvent();
+  return timer.fn;
+}
+
+/** Runs the clock until work settles. */
+function drive<T>(state: ClockState, limits: ClockLimits, work: Promise<T>): Promise<T> {
+  let settled = false;
+  work.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  const meter = createMeter(limits, () => state.nowNs / 1e6);
+  let idleTurns = 0;
+  // One timer per setImmediate callback: Node drains the microtask queue after each callback,
+  // so every promise chain a timer starts settles before the next timer runs.
+  return new Promise<T>((resolve, reject) => {
+    let failed = false;
+    const step = (): void => {
+      if (failed) return;
+      if (settled) {
+        resolve(work);
+        return;
+      }
+      const next = stepOnce(state, meter);
+      if (next === 'idle') {
+        // Waiting for real I/O (a node's module loading, the store folder): no virtual time passes.
+        if (++idleTurns > 100) realSetTimeout(step, 1);
+        else realSetImmediate(step);
+        return;
+      }
+      idleTurns = 0;
+      if (next instanceof Error) {
+        failed = true;
+        reject(next);
+        return;
+      }
+      realSetImmediate(step);
+      try {
+        next();
+      } catch (error) {
+        failed = true;
+        reject(error);
+      }
     };
+    realSetImmediate(step);
+  });
+}
+
+export function createSimClock(limits: ClockLimits = NO_LIMITS): SimClock {
+  const state: ClockState = {
+    heap: new MinHeap<Timer>((a, b) => a.atNs < b.atNs || (a.atNs === b.atNs && a.seq < b.seq)),
+    nowNs: 0,
+    seq: 0,
+    live: 0,
+    holds: 0,
+    closed: false,
   };
-
-  const popLive = (): Timer | undefined => {
-    for (;;) {
-      const timer = heap.pop();
-      if (timer === undefined || !timer.cancelled) return timer;
-    }
-  };
-
-
   return {
-    nowNs: () => nowNs,
+    nowNs: () => state.nowNs,
     // The harness's timers are exact in virtual time: no ms rounding, no lateness.
-    setTimer: (delayMs, fn) => schedule(delayMs * 1e6, fn),
-    setTimerNs: schedule,
+    setTimer: (delayMs, fn) => schedule(state, delayMs * 1e6, fn),
+    setTimerNs: (delayNs, fn) => schedule(state, delayNs, fn),
     get pending() {
-      return live;
+      return state.live;
     },
     hold() {
-      holds++;
+      state.holds++;
       let released = false;
       return () => {
         if (released) return;
         released = true;
-        holds--;
+        state.holds--;
       };
     },
-    drive<T>(work: Promise<T>): Promise<T> {
-      let settled = false;
-      work.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
-      const meter = createMeter(limits, () => nowNs / 1e6);
-      let idleTurns = 0;
-      // One timer per setImmediate callback: Node drains the microtask queue after each callback,
-      // so every promise chain a timer starts settles before the next timer runs.
-      return new Promise<T>((resolve, reject) => {
-        let failed = false;
-        const fail = (error: unknown): void => {
-          failed = true;
-          reject(error);
-        };
-        const step = (): void => {
-          if (failed) return;
-          if (settled) {
-            resolve(work);
-            return;
-          }
-          if (holds > 0 || live === 0) {
-            // Waiting for real I/O (a node's module loading, the store folder): no virtual time passes.
-            if (++idleTurns > 100) realSetTimeout(step, 1);
-            else realSetImmediate(step);
-            return;
-          }
-          idleTurns = 0;
-          const timer = popLive() as Timer;
-          live--;
-          timer.cancelled = true;
-          if (timer.atNs === nowNs) {
-            const stuck = meter.atSameInstant(nowNs);
-            if (stuck !== null) {
-              fail(new Error(stuck));
-              return;
-            }
-          } else {
-            meter.timeMoved();
-            nowNs = timer.atNs;
-          }
-          meter.everyEvent();
-          realSetImmediate(step);
-          try {
-            timer.fn();
-          } catch (error) {
-            fail(error);
-          }
-        };
-        realSetImmediate(step);
-      });
-    },
+    drive: (work) => drive(state, limits, work),
     close() {
-      closed = true;
-      heap.clear();
-      live = 0;
+      state.closed = true;
+      state.heap.clear();
+      state.live = 0;
     },
   };
 }

@@ -54,12 +54,99 @@ interface FakeTimeout {
   [Symbol.toPrimitive](): number;
 }
 
+/** Replaces a property for the run, remembering how to put it back. */
+type Replace = (target: Record<string, unknown>, key: string, value: unknown) => void;
+
+function replacer(saved: Array<() => void>): Replace {
+  return (target, key, value) => {
+    const had = Object.prototype.hasOwnProperty.call(target, key);
+    const old = target[key];
+    Object.defineProperty(target, key, { value, configurable: true, writable: true });
+    saved.push(() => {
+      if (had) Object.defineProperty(target, key, { value: old, configurable: true, writable: true });
+      else delete target[key];
+    });
+  };
+}
+
+/** Date, Math.random, performance.now and process.hrtime from the virtual clock and the seeded generator. */
+function installTime(replace: Replace, clock: SimClock, rng: Rng): void {
+  const nowMs = (): number => SIM_EPOCH_MS + Math.floor(clock.nowNs() / 1e6);
+  const RealDate = Date;
+  class SimDate extends RealDate {
+    constructor(...args: unknown[]) {
+      if (args.length === 0) super(nowMs());
+      else super(...(args as [string]));
+    }
+    static override now(): number {
+      return nowMs();
+    }
+  }
+  replace(globalThis as unknown as Record<string, unknown>, 'Date', SimDate);
+  replace(Math as unknown as Record<string, unknown>, 'random', () => rng.next());
+  replace(performance as unknown as Record<string, unknown>, 'now', () => clock.nowNs() / 1e6);
+  const hrtime = Object.assign(
+    (previous?: [number, number]): [number, number] => {
+      const ns = clock.nowNs() - (previous === undefined ? 0 : previous[0] * 1e9 + previous[1]);
+      return [Math.floor(ns / 1e9), ns % 1e9];
+    },
+    { bigint: (): bigint => BigInt(clock.nowNs()) },
+  );
+  replace(process as unknown as Record<string, unknown>, 'hrtime', hrtime);
+}
+
+/** process.exit ends the node that calls it, not the worker. */
+function installExit(replace: Replace, globals: SimGlobals): void {
+  // The node dies here, before the throw unwinds: src/lib answers a handler's exception with
+  // error 13, and that answer must not leave a process that has exited.
+  replace(process as unknown as Record<string, unknown>, 'exit', (code?: number) => {
+    const exit = new SimExit(typeof code === 'number' ? code : 0);
+    globals.uncaught(exit, 'uncaught exception');
+    throw exit;
+  });
+}
+
+/** setTimeout, setInterval, setImmediate and their clears, on the virtual clock in the running node's scope. */
+function installTimers(replace: Replace, clock: SimClock, globals: SimGlobals, ids: { next: number }): void {
+  const timer = (delayMs: unknown, fn: unknown, args: unknown[], repeat: boolean): FakeTimeout => {
+    if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
+    // Node's rule: a delay below 1 ms (or not a number) is 1 ms; setImmediate's is 0 (next turn).
+    const delay = delayMs === 'immediate' ? 0 : typeof delayMs === 'number' && delayMs >= 1 ? delayMs : 1;
+    const run = (): void => {
+      (fn as (...a: unknown[]) => void)(...args);
+    };
+    // A node's own timer runs in its scope, which crashes the node on a throw (as a process
+    // dies of an exception in a bare setTimeout callback); one set after an await belongs to
+    // the node whose event ran last.
+    const scope = globals.current;
+    const cancel = scope !== null ? scope.schedule(delay, run, repeat ? delay : null) : unscopedTimer(clock, globals, delay, run, repeat);
+    const id = ids.next++;
+    const handle: FakeTimeout = {
+      cancel,
+      ref: () => handle,
+      unref: () => handle,
+      hasRef: () => true,
+      refresh: () => handle,
+      [Symbol.toPrimitive]: () => id,
+    };
+    return handle;
+  };
+  const clear = (handle: unknown): void => {
+    if (typeof handle === 'object' && handle !== null && typeof (handle as FakeTimeout).cancel === 'function') (handle as FakeTimeout).cancel();
+  };
+  const g = globalThis as unknown as Record<string, unknown>;
+  replace(g, 'setTimeout', (fn: unknown, delayMs?: unknown, ...args: unknown[]) => timer(delayMs, fn, args, false));
+  replace(g, 'setInterval', (fn: unknown, delayMs?: unknown, ...args: unknown[]) => timer(delayMs, fn, args, true));
+  replace(g, 'setImmediate', (fn: unknown, ...args: unknown[]) => timer('immediate', fn, args, false));
+  replace(g, 'clearTimeout', clear);
+  replace(g, 'clearInterval', clear);
+  replace(g, 'clearImmediate', clear);
+}
+
 /** onUncaught: an exception that belongs to no node (the harness's own, a bug) is reported there. */
 export function createSimGlobals(clock: SimClock, rng: Rng, onUncaught: (error: unknown) => void): SimGlobals {
   const saved: Array<() => void> = [];
-  const nowMs = (): number => SIM_EPOCH_MS + Math.floor(clock.nowNs() / 1e6);
-  let nextTimerId = 1;
-
+  const timerIds = { next: 1 };
   const globals: SimGlobals = {
     current: null,
     lastRan: null,
@@ -69,78 +156,10 @@ export function createSimGlobals(clock: SimClock, rng: Rng, onUncaught: (error: 
       else owner.crash(error, how);
     },
     install() {
-      const g = globalThis as unknown as Record<string, unknown>;
-      const replace = (target: Record<string, unknown>, key: string, value: unknown): void => {
-        const had = Object.prototype.hasOwnProperty.call(target, key);
-        const old = target[key];
-        Object.defineProperty(target, key, { value, configurable: true, writable: true });
-        saved.push(() => {
-          if (had) Object.defineProperty(target, key, { value: old, configurable: true, writable: true });
-          else delete target[key];
-        });
-      };
-
-      const RealDate = Date;
-      class SimDate extends RealDate {
-        constructor(...args: unknown[]) {
-          if (args.length === 0) super(nowMs());
-          else super(...(args as [string]));
-        }
-        static override now(): number {
-          return nowMs();
-        }
-      }
-      replace(g, 'Date', SimDate);
-      replace(Math as unknown as Record<string, unknown>, 'random', () => rng.next());
-      replace(performance as unknown as Record<string, unknown>, 'now', () => clock.nowNs() / 1e6);
-      const hrtime = Object.assign(
-        (previous?: [number, number]): [number, number] => {
-          const ns = clock.nowNs() - (previous === undefined ? 0 : previous[0] * 1e9 + previous[1]);
-          return [Math.floor(ns / 1e9), ns % 1e9];
-        },
-        { bigint: (): bigint => BigInt(clock.nowNs()) },
-      );
-      replace(process as unknown as Record<string, unknown>, 'hrtime', hrtime);
-      // The node dies here, before the throw unwinds: src/lib answers a handler's exception with
-      // error 13, and that answer must not leave a process that has exited.
-      replace(process as unknown as Record<string, unknown>, 'exit', (code?: number) => {
-        const exit = new SimExit(typeof code === 'number' ? code : 0);
-        globals.uncaught(exit, 'uncaught exception');
-        throw exit;
-      });
-
-      const timer = (delayMs: unknown, fn: unknown, args: unknown[], repeat: boolean): FakeTimeout => {
-        if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
-        // Node's rule: a delay below 1 ms (or not a number) is 1 ms; setImmediate's is 0 (next turn).
-        const delay = delayMs === 'immediate' ? 0 : typeof delayMs === 'number' && delayMs >= 1 ? delayMs : 1;
-        const run = (): void => {
-          (fn as (...a: unknown[]) => void)(...args);
-        };
-        // A node's own timer runs in its scope, which crashes the node on a throw (as a process
-        // dies of an exception in a bare setTimeout callback); one set after an await belongs to
-        // the node whose event ran last.
-        const scope = globals.current;
-        const cancel = scope !== null ? scope.schedule(delay, run, repeat ? delay : null) : unscopedTimer(clock, globals, delay, run, repeat);
-        const id = nextTimerId++;
-        const handle: FakeTimeout = {
-          cancel,
-          ref: () => handle,
-          unref: () => handle,
-          hasRef: () => true,
-          refresh: () => handle,
-          [Symbol.toPrimitive]: () => id,
-        };
-        return handle;
-      };
-      const clear = (handle: unknown): void => {
-        if (typeof handle === 'object' && handle !== null && typeof (handle as FakeTimeout).cancel === 'function') (handle as FakeTimeout).cancel();
-      };
-      replace(g, 'setTimeout', (fn: unknown, delayMs?: unknown, ...args: unknown[]) => timer(delayMs, fn, args, false));
-      replace(g, 'setInterval', (fn: unknown, delayMs?: unknown, ...args: unknown[]) => timer(delayMs, fn, args, true));
-      replace(g, 'setImmediate', (fn: unknown, ...args: unknown[]) => timer('immediate', fn, args, false));
-      replace(g, 'clearTimeout', clear);
-      replace(g, 'clearInterval', clear);
-      replace(g, 'clearImmediate', clear);
+      const replace = replacer(saved);
+      installTime(replace, clock, rng);
+      installExit(replace, globals);
+      installTimers(replace, clock, globals, timerIds);
     },
     restore() {
       while (saved.length > 0) (saved.pop() as () => void)();
