@@ -1,5 +1,6 @@
 // The simulation's parts on their own: the virtual clock's order and holds, the bundle rewrite
 // that loads a node once per start, and the global patches with their restore.
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../src/harness/util/rng.js';
 import { createSimClock } from '../src/harness/sim/clock.js';
@@ -148,5 +149,28 @@ describe('global patches', () => {
     expect(Date.now()).toBeGreaterThan(SIM_EPOCH_MS + 1e9);
     // process.exit outside every node's code is reported as the harness's own.
     expect(uncaught).toEqual([inside.exit]);
+  });
+
+  it("node:crypto's random values (ESM imports included) and the web crypto's come from the seed, and are real again after restore()", async () => {
+    const draw = async (seed: number): Promise<string[]> => {
+      const globals = createSimGlobals(createSimClock(), createRng(seed), () => {});
+      globals.install();
+      try {
+        const bytes = randomBytes(4).toString('hex');
+        const uuid = randomUUID();
+        const web = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(4))).toString('hex');
+        const integer = String(randomInt(1000));
+        const viaCallback = await new Promise<string>((resolve) => randomBytes(2, (_error, buffer) => resolve(buffer.toString('hex'))));
+        return [bytes, uuid, web, integer, viaCallback];
+      } finally {
+        globals.restore();
+      }
+    };
+    const first = await draw(5);
+    expect(await draw(5)).toEqual(first);
+    expect(await draw(6)).not.toEqual(first);
+    expect(first[1]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // restored: two real draws differ
+    expect(randomBytes(8).equals(randomBytes(8))).toBe(false);
   });
 });

@@ -1,9 +1,14 @@
 // For the duration of a simulated run, the globals a node might read time or randomness from
-// directly (Date, performance.now, process.hrtime, Math.random, setTimeout and friends) answer from
-// the virtual clock and a seeded generator. The run is in a worker thread of its own, so the patch
+// directly (Date, performance.now, process.hrtime, Math.random, node:crypto's random values,
+// setTimeout and friends) answer from the virtual clock and a seeded generator. The run is in a worker thread of its own, so the patch
 // never reaches the parent's realm, and restore() puts everything back before the checking stage.
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { Rng } from '../types.js';
 import type { SimClock } from './clock.js';
+
+// node:crypto as the object its named ESM exports mirror: what is replaced on it reaches a node's
+// `import { randomBytes } from 'node:crypto'` once syncBuiltinESMExports() runs.
+const cryptoModule = createRequire(import.meta.url)('node:crypto') as Record<string, unknown>;
 
 /** Virtual wall-clock time at the start of every simulated run (2026-01-01T00:00:00Z): fixed, so replays match. */
 export const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
@@ -95,6 +100,54 @@ function installTime(replace: Replace, clock: SimClock, rng: Rng): void {
   replace(process as unknown as Record<string, unknown>, 'hrtime', hrtime);
 }
 
+/**
+ * node:crypto's random values (randomBytes, randomFill(Sync), randomInt, randomUUID,
+ * getRandomValues, and the web crypto's getRandomValues) from the seeded generator, so a node that
+ * draws its ids there replays too. Not for keys: nothing in a simulated run is secret.
+ */
+function installCryptoRandom(replace: Replace, rng: Rng): void {
+  const fill = <T extends ArrayBufferView>(view: T, offset = 0, size = view.byteLength - offset): T => {
+    const bytes = new Uint8Array(view.buffer, view.byteOffset + offset, size);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(rng.next() * 256);
+    return view;
+  };
+  type Callback<V> = (error: Error | null, value: V) => void;
+  // Node answers the callback forms asynchronously; a microtask keeps that, in virtual time.
+  const later = <V>(callback: Callback<V> | undefined, value: V): V => {
+    if (typeof callback === 'function') queueMicrotask(() => callback(null, value));
+    return value;
+  };
+  const randomBytes = (size: number, callback?: Callback<Buffer>): Buffer => later(callback, fill(Buffer.alloc(size)));
+  const randomFillSync = <T extends ArrayBufferView>(view: T, offset?: number, size?: number): T => fill(view, offset, size);
+  const randomFill = <T extends ArrayBufferView>(view: T, ...rest: unknown[]): void => {
+    const callback = rest.pop() as Callback<T>;
+    const [offset, size] = rest as [number | undefined, number | undefined];
+    later(callback, fill(view, offset, size));
+  };
+  const randomInt = (...args: unknown[]): number | undefined => {
+    const callback = typeof args.at(-1) === 'function' ? (args.pop() as Callback<number>) : undefined;
+    const [min, max] = args.length === 1 ? [0, args[0] as number] : (args as [number, number]);
+    const value = min + Math.floor(rng.next() * (max - min));
+    return callback === undefined ? value : void later(callback, value);
+  };
+  const randomUUID = (): string => {
+    const b = fill(new Uint8Array(16));
+    b[6] = ((b[6] as number) & 0x0f) | 0x40;
+    b[8] = ((b[8] as number) & 0x3f) | 0x80;
+    const hex = Buffer.from(b).toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  };
+  const getRandomValues = <T extends ArrayBufferView>(view: T): T => fill(view);
+  // node:crypto's getRandomValues is a fixed getter of the web crypto's, which is patched instead.
+  for (const [name, fn] of Object.entries({ randomBytes, randomFillSync, randomFill, randomInt, randomUUID })) replace(cryptoModule, name, fn);
+  const web = (globalThis as { crypto?: object }).crypto;
+  const webPrototype = web === undefined ? null : (Object.getPrototypeOf(web) as Record<string, unknown> | null);
+  if (webPrototype !== null) {
+    replace(webPrototype, 'getRandomValues', getRandomValues);
+    replace(webPrototype, 'randomUUID', randomUUID);
+  }
+}
+
 /** process.exit ends the node that calls it, not the worker. */
 function installExit(replace: Replace, globals: SimGlobals): void {
   // The node dies here, before the throw unwinds: src/lib answers a handler's exception with
@@ -160,9 +213,12 @@ export function createSimGlobals(clock: SimClock, rng: Rng, onUncaught: (error: 
       installTime(replace, clock, rng);
       installExit(replace, globals);
       installTimers(replace, clock, globals, timerIds);
+      installCryptoRandom(replace, rng);
+      syncBuiltinESMExports();
     },
     restore() {
       while (saved.length > 0) (saved.pop() as () => void)();
+      syncBuiltinESMExports();
     },
   };
   return globals;
