@@ -10,8 +10,17 @@ import type { NodeEventKind, ServiceContext, WorkloadService } from '../workload
 export const SERVICE_IDS = ['lin-kv', 'seq-kv', 'lww-kv', 'lin-tso'] as const;
 
 type Reply = Omit<Body, 'msg_id' | 'in_reply_to'>;
-type KvState = Map<string, Json>;
 
+/** What a kv request reads of a state. */
+interface KvRead {
+  has(key: string): boolean;
+  get(key: string): Json | undefined;
+}
+
+/**
+ * seq-kv keeps this many recent states (each write makes one) that a read may be served from.
+ * Memory: at most this many values per key, beyond its current one.
+ */
 const SEQ_KV_STATES = 32;
 
 /** Keys are any JSON, compared as parsed values: "1" and 1 are different keys. */
@@ -26,45 +35,26 @@ function sameValue(a: Json | undefined, b: Json | undefined): boolean {
 
 const notFound = (): Reply => ({ type: 'error', code: ErrorCode.KeyDoesNotExist, text: 'key does not exist' });
 
-/** Applies a kv request to a state; returns the reply and the new state (same object if unchanged). */
-function applyKv(state: KvState, body: Body, createIfMissing: boolean): { reply: Reply; next: KvState } | null {
-  const key = keyOf(body.key);
+/**
+ * Applies a kv request to a state: the reply, and the write it makes (none when the state would
+ * not change). Null for a request type kv services do not answer.
+ */
+function applyKv(state: KvRead, body: Body, key: string): { reply: Reply; write?: Json } | null {
   switch (body.type) {
     case 'read':
-      return state.has(key)
-        ? { reply: { type: 'read_ok', value: state.get(key) ?? null }, next: state }
-        : { reply: notFound(), next: state };
+      return state.has(key) ? { reply: { type: 'read_ok', value: state.get(key) ?? null } } : { reply: notFound() };
     case 'write': {
       const value = body.value ?? null;
-      if (state.has(key) && sameValue(state.get(key), value)) return { reply: { type: 'write_ok' }, next: state };
-      const next = new Map(state);
-      next.set(key, value);
-      return { reply: { type: 'write_ok' }, next };
+      if (state.has(key) && sameValue(state.get(key), value)) return { reply: { type: 'write_ok' } };
+      return { reply: { type: 'write_ok' }, write: value };
     }
     case 'cas': {
-      if (!state.has(key)) {
-        if (createIfMissing && body.create_if_not_exists === true) {
-          const next = new Map(state);
-          next.set(key, body.to ?? null);
-          return { reply: { type: 'cas_ok' }, next };
-        }
-        return { reply: notFound(), next: state };
-      }
+      if (!state.has(key)) return body.create_if_not_exists === true ? { reply: { type: 'cas_ok' }, write: body.to ?? null } : { reply: notFound() };
       const current = state.get(key);
       if (!sameValue(current, body.from)) {
-        return {
-          reply: {
-            type: 'error',
-            code: ErrorCode.PreconditionFailed,
-            text: `current value ${JSON.stringify(current)} is not ${JSON.stringify(body.from ?? null)}`,
-          },
-          next: state,
-        };
+        return { reply: { type: 'error', code: ErrorCode.PreconditionFailed, text: `current value ${JSON.stringify(current)} is not ${JSON.stringify(body.from ?? null)}` } };
       }
-      if (sameValue(current, body.to)) return { reply: { type: 'cas_ok' }, next: state };
-      const next = new Map(state);
-      next.set(key, body.to ?? null);
-      return { reply: { type: 'cas_ok' }, next };
+      return sameValue(current, body.to) ? { reply: { type: 'cas_ok' } } : { reply: { type: 'cas_ok' }, write: body.to ?? null };
     }
     default:
       return null;
@@ -74,39 +64,67 @@ function applyKv(state: KvState, body: Body, createIfMissing: boolean): { reply:
 type Handler = (src: string, body: Body) => Reply | null;
 
 function linKv(): Handler {
-  let state: KvState = new Map();
+  const state = new Map<string, Json>();
   return (_src, body) => {
-    const result = applyKv(state, body, true);
+    const key = keyOf(body.key);
+    const result = applyKv(state, body, key);
     if (result === null) return null;
-    state = result.next;
+    if (result.write !== undefined) state.set(key, result.write);
     return result.reply;
   };
 }
 
+/**
+ * seq-kv's recent states without a copy per state: each key keeps the values it had in the last
+ * SEQ_KV_STATES states (and the one before them), each with the state it was written in. State
+ * v holds, for each key, its last value written at or before v.
+ */
+interface VersionedKv {
+  /** states ever made; the newest is total - 1 (state 0 is empty) */
+  total: number;
+  history: Map<string, Array<{ version: number; value: Json }>>;
+}
+
+function stateAt(kv: VersionedKv, version: number): KvRead {
+  const entryOf = (key: string): { value: Json } | undefined => {
+    const entries = kv.history.get(key);
+    if (entries === undefined) return undefined;
+    for (let k = entries.length - 1; k >= 0; k--) if ((entries[k] as { version: number }).version <= version) return entries[k];
+    return undefined;
+  };
+  return { has: (key) => entryOf(key) !== undefined, get: (key) => entryOf(key)?.value };
+}
+
+/** Makes the next state, with key set to value; forgets values no kept state can see. */
+function writeVersion(kv: VersionedKv, key: string, value: Json): void {
+  const entries = kv.history.get(key) ?? [];
+  entries.push({ version: kv.total, value });
+  kv.history.set(key, entries);
+  kv.total++;
+  const oldest = Math.max(0, kv.total - SEQ_KV_STATES);
+  // the value the oldest kept state sees is the last one written at or before it
+  while (entries.length > 1 && (entries[1] as { version: number }).version <= oldest) entries.shift();
+}
+
 function seqKv(rng: Rng): Handler {
-  // The last SEQ_KV_STATES states, in a ring; `total` counts every state ever appended.
-  const states: KvState[] = [new Map()];
-  let total = 1;
+  const kv: VersionedKv = { total: 1, history: new Map() };
   const seen = new Map<string, number>();
   return (src, body) => {
-    const oldest = Math.max(0, total - SEQ_KV_STATES);
+    const key = keyOf(body.key);
+    const oldest = Math.max(0, kv.total - SEQ_KV_STATES);
     const from = Math.max(seen.get(src) ?? 0, oldest);
-    const pick = from + rng.int(total - from);
-    const state = states[pick % SEQ_KV_STATES] as KvState;
-    const tried = applyKv(state, body, true);
+    const pick = from + rng.int(kv.total - from);
+    // served from a recent state unless it changes something: a change applies to the newest
+    const tried = applyKv(stateAt(kv, pick), body, key);
     if (tried === null) return null;
-    if (tried.next === state) {
+    if (tried.write === undefined) {
       seen.set(src, pick);
       return tried.reply;
     }
-    const newest = states[(total - 1) % SEQ_KV_STATES] as KvState;
-    const applied = applyKv(newest, body, true);
+    const applied = applyKv(stateAt(kv, kv.total - 1), body, key);
     if (applied === null) return null;
-    if (applied.next !== newest) {
-      states[total % SEQ_KV_STATES] = applied.next;
-      total++;
-    }
-    seen.set(src, total - 1);
+    if (applied.write !== undefined) writeVersion(kv, key, applied.write);
+    seen.set(src, kv.total - 1);
     return applied.reply;
   };
 }
