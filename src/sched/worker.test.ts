@@ -74,4 +74,17 @@ describe('worker bookkeeping', () => {
     for (const id of ['a', 'b', 'c']) remember(set, id);
     expect([...set.items]).toEqual(['b', 'c']);
   });
+
+  it("a grant that says its scheduler has more waiting makes an idle slot without a reservation ask it too", () => {
+    const state = createWorker(3, 'inc-1');
+    reserve(state, 's0');
+    expect(plan(state, 0).fetch).toEqual([{ slot: 0, scheduler: 's0' }]);
+    fetched(state, 0, task('a'), 1, true);
+    // slots 1 and 2 are idle with no reservation: the next plan asks s0 for one of them
+    expect(plan(state, 1).fetch).toEqual([{ slot: 1, scheduler: 's0' }]);
+    // without a backlog nothing more is asked
+    fetched(state, 1, task('b'), 1, false);
+    expect(plan(state, 2).fetch).toEqual([]);
+    assertWorkerInvariant(state);
+  });
 });

@@ -140,8 +140,14 @@ export function fetched(state: WorkerState, k: number, task: HeldTask | null, rt
   slot.fetching = false;
   state.backlog = backlog;
   if (rttMs !== null) state.fetchRttMs = 0.8 * state.fetchRttMs + 0.2 * rttMs;
-  if (task !== null && !state.disowned.items.has(task.id)) slot.next = task;
+  if (task === null) return;
+  if (!state.disowned.items.has(task.id)) slot.next = task;
+  // The scheduler has more waiting: a slot idle for want of a reservation asks it too, at once,
+  // rather than waiting for the scheduler's next probe (still late binding: only a free slot asks).
+  if (backlog && state.reservations.length === 0 && state.slots.some(isIdle)) state.reservations.push(task.scheduler);
 }
+
+const isIdle = (slot: Slot): boolean => slot.running === null && slot.next === null && !slot.fetching;
 
 /** Slot k's task finished (or was given up); returns it. */
 export function finished(state: WorkerState, k: number, completed: boolean): HeldTask | null {
