@@ -2,7 +2,7 @@
 // (maelstrom#56), completions whose micro-ops differ from the request (#57, #14).
 
 import type { Json } from '../../../types.js';
-import { valueKey } from '../json-values.js';
+import { type PairKey, pairKey, valueKey } from '../json-values.js';
 import type { Txn } from './common.js';
 import { tarjan } from './graph.js';
 
@@ -32,10 +32,9 @@ const describe = (t: Txn): string => `T${t.completion.index} (index ${t.completi
  * involved certainly committed; values are unique per key, so b names its writer.
  */
 export function findWriteCycles(txns: readonly Txn[], write: (f: string) => boolean): GlomersFinding[] {
-  const writerOf = new Map<string, Txn>();
-  const pk = (k: Json, v: Json): string => `${String(valueKey(k))}\u0000${String(valueKey(v))}`;
+  const writerOf = new Map<PairKey, Txn>();
   const ok = txns.filter((t) => t.completion.type === 'ok');
-  for (const t of ok) for (const [f, k, v] of t.mops) if (write(f)) writerOf.set(pk(k, v), t);
+  for (const t of ok) for (const [f, k, v] of t.mops) if (write(f)) writerOf.set(pairKey(k, v), t);
   const edges = new Map<number, Map<number, GlomersEdge>>();
   const link = (e: GlomersEdge): void => {
     if (e.from === e.to) return;
@@ -62,7 +61,7 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
         continue;
       }
       if (f !== 'r' || v === null || Array.isArray(v)) continue;
-      const w = writerOf.get(pk(k, v));
+      const w = writerOf.get(pairKey(k, v));
       if (w === undefined || w === t) continue;
       const own = lastOwn.get(kk);
       if (own !== undefined) {

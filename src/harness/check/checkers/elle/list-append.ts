@@ -2,7 +2,7 @@
 // key, wr/ww/rw edges over ok and info transactions, and the non-cycle anomalies.
 
 import type { Json } from '../../../types.js';
-import { type ValueKey, valueKey } from '../json-values.js';
+import { type PairKey, type ValueKey, pairKey, valueKey } from '../json-values.js';
 import { GraphBuilder, RW, WR, WW, type EdgeKind, at } from './graph.js';
 import { type Anomalies, type Mop, type StepExplainer, type Txn, addAnomaly } from './common.js';
 import { CheckerThrew, g1aCases, lostUpdateCases } from './rw-register.js';
@@ -85,7 +85,8 @@ function orders(sorted: Map<ValueKey, { key: Json; values: Json[][] }>): Map<Val
   return out;
 }
 
-const pairKey = (k: Json, v: Json): string => `${String(valueKey(k))}\u0000${String(valueKey(v))}`;
+/** The read index's key for reads of an empty list: a string, so no pairKey of a value is equal to it. */
+const initKey = (k: Json): PairKey => `${String(valueKey(k))}\u0000${INIT}`;
 
 export interface ListAnalysis {
   graph: GraphBuilder;
@@ -97,7 +98,7 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
   for (const t of txns) {
     for (const [f] of t.mops) if (f !== 'r' && f !== 'append') throw new CheckerThrew('history contained operations other than appends or reads');
   }
-  const appended = new Map<string, true>();
+  const appended = new Map<PairKey, true>();
   for (const t of txns) {
     for (const [f, k, v] of mopsOfValue(t.invoke.value)) {
       if (f !== 'append') continue;
@@ -107,7 +108,7 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
     }
   }
   // write index over completions (ok, info, fail): (k, v) -> txn
-  const writer = new Map<string, Txn>();
+  const writer = new Map<PairKey, Txn>();
   for (const t of txns) for (const [f, k, v] of t.mops) if (f === 'append') writer.set(pairKey(k, v), t);
 
   nonCycle(txns, anomalies, writer);
@@ -123,16 +124,16 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
     }
   }
   const order = orders(sorted);
-  const possibleWriter = new Map<string, Txn>();
+  const possibleWriter = new Map<PairKey, Txn>();
   for (const t of possible) for (const [f, k, v] of t.mops) if (f === 'append') possibleWriter.set(pairKey(k, v), t);
   // read index: (k, last element or INIT) -> readers
-  const readIndex = new Map<string, Txn[]>();
+  const readIndex = new Map<PairKey, Txn[]>();
   for (const t of possible) {
     for (const [f, k, v] of t.mops) {
       if (f !== 'r') continue;
       if (t.completion.type === 'info' && v === null) continue;
       const l = listOf(v);
-      const id = l.length === 0 ? `${String(valueKey(k))}\u0000${INIT}` : pairKey(k, at(l, l.length - 1));
+      const id = l.length === 0 ? initKey(k) : pairKey(k, at(l, l.length - 1));
       const list = readIndex.get(id);
       if (list === undefined) readIndex.set(id, [t]);
       else list.push(t);
@@ -160,17 +161,17 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
         const w = possibleWriter.get(pairKey(k, prev.value));
         if (w !== undefined && w !== t) graph.link(w.id, t.id, WW);
       }
-      const readers = readIndex.get(prev.init ? `${String(valueKey(k))}\u0000${INIT}` : pairKey(k, prev.value)) ?? [];
+      const readers = readIndex.get(prev.init ? initKey(k) : pairKey(k, prev.value)) ?? [];
       for (const r of readers) if (r !== t) graph.link(r.id, t.id, RW);
     }
   }
   return { graph, explainer: listExplainer(previous, possibleWriter) };
 }
 
-function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<string, Txn>): void {
+function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<PairKey, Txn>): void {
   const failed = g1aCases(txns, anomalies, isAppend);
   // intermediate appends over every op (invocations included): (k, v) -> op index
-  const intermediate = new Map<string, Txn['completion']>();
+  const intermediate = new Map<PairKey, Txn['completion']>();
   const recordIntermediate = (op: Txn['completion'], mops: readonly Mop[]): void => {
     const last = new Map<ValueKey, Json>();
     for (const [f, k, v] of mops) {
@@ -290,7 +291,7 @@ function internalCase(t: Txn, anomalies: Anomalies): void {
 }
 
 function futureReadCase(t: Txn, anomalies: Anomalies): void {
-  const reads = new Map<string, Mop>();
+  const reads = new Map<PairKey, Mop>();
   for (const mop of t.mops) {
     const [f, k, v] = mop;
     if (f === 'append') {
@@ -307,7 +308,7 @@ function futureReadCase(t: Txn, anomalies: Anomalies): void {
 
 function listExplainer(
   previous: (k: Json, v: Json) => { init: true } | { init: false; value: Json },
-  writerOf: Map<string, Txn>,
+  writerOf: Map<PairKey, Txn>,
 ): StepExplainer {
   return {
     step(a: Txn, b: Txn, kind: EdgeKind): { [key: string]: Json } {

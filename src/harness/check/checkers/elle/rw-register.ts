@@ -2,7 +2,7 @@
 // writes-follow-reads, wr/ww/rw edges between ok transactions, and the non-cycle anomalies.
 
 import type { Json } from '../../../types.js';
-import { type ValueKey, valueKey } from '../json-values.js';
+import { type PairKey, type ValueKey, pairKey, pairKeyOf, valueKey } from '../json-values.js';
 import { type Graph, GraphBuilder, RW, tarjan, WR, WW, at } from './graph.js';
 import { type Anomalies, type Txn, addAnomaly, type Mop, type StepExplainer } from './common.js';
 import type { EdgeKind } from './graph.js';
@@ -96,17 +96,17 @@ export function internalCases(txns: readonly Txn[], anomalies: Anomalies): void 
   }
 }
 
-export function g1aCases(txns: readonly Txn[], anomalies: Anomalies, write: (f: string) => boolean): Map<string, Txn> {
-  const failed = new Map<string, Txn>();
+export function g1aCases(txns: readonly Txn[], anomalies: Anomalies, write: (f: string) => boolean): Map<PairKey, Txn> {
+  const failed = new Map<PairKey, Txn>();
   for (const t of txns) {
     if (t.completion.type !== 'fail') continue;
-    for (const [f, k, v] of t.mops) if (write(f)) failed.set(`${String(valueKey(k))}\u0000${String(valueKey(v))}`, t);
+    for (const [f, k, v] of t.mops) if (write(f)) failed.set(pairKey(k, v), t);
   }
   return failed;
 }
 
 export function lostUpdateCases(txns: readonly Txn[], write: (f: string) => boolean, anomalies: Anomalies): void {
-  const groups = new Map<string, { key: Json; value: Json; txns: Json[] }>();
+  const groups = new Map<PairKey, { key: Json; value: Json; txns: Json[] }>();
   for (const t of txns) {
     if (t.completion.type !== 'ok') continue;
     const reads = new Map<ValueKey, Json>();
@@ -117,7 +117,7 @@ export function lostUpdateCases(txns: readonly Txn[], write: (f: string) => bool
         if (!reads.has(kk)) continue;
         writes.add(kk);
         const readValue = reads.get(kk) as Json;
-        const id = `${String(kk)}\u0000${String(valueKey(readValue))}`;
+        const id = pairKeyOf(kk, valueKey(readValue));
         const g = groups.get(id) ?? { key: k, value: readValue, txns: [] };
         g.txns.push(t.completion as unknown as Json);
         groups.set(id, g);
@@ -133,13 +133,13 @@ function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
   internalCases(txns, anomalies);
   const failed = g1aCases(txns, anomalies, isWrite);
   // intermediate writes over every op, invocations included: (k, v) -> the op that wrote it
-  const intermediate = new Map<string, Txn['completion']>();
+  const intermediate = new Map<PairKey, Txn['completion']>();
   const recordIntermediate = (op: Txn['completion'], mops: readonly Mop[]): void => {
     const last = new Map<ValueKey, Json>();
     for (const [f, k, v] of mops) {
       if (!isWrite(f)) continue;
       const kk = valueKey(k);
-      if (last.has(kk)) intermediate.set(`${String(kk)}\u0000${String(valueKey(last.get(kk) as Json))}`, op);
+      if (last.has(kk)) intermediate.set(pairKeyOf(kk, valueKey(last.get(kk) as Json)), op);
       last.set(kk, v);
     }
   };
@@ -153,8 +153,7 @@ function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
     for (const mop of t.mops) {
       const [f, k, v] = mop;
       if (f !== 'r') continue;
-      const id = `${String(valueKey(k))}\u0000${String(valueKey(v))}`;
-      const w = failed.get(id);
+      const w = failed.get(pairKey(k, v));
       if (w !== undefined && v !== null) addAnomaly(anomalies, 'G1a', { op: t.completion as unknown as Json, mop, writer: w.completion as unknown as Json });
     }
   }
@@ -163,7 +162,7 @@ function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
     for (const mop of t.mops) {
       const [f, k, v] = mop;
       if (f !== 'r' || v === null) continue;
-      const w = intermediate.get(`${String(valueKey(k))}\u0000${String(valueKey(v))}`);
+      const w = intermediate.get(pairKey(k, v));
       if (w !== undefined && w.index !== t.completion.index) addAnomaly(anomalies, 'G1b', { op: t.completion as unknown as Json, mop, writer: w as unknown as Json });
     }
   }
@@ -175,7 +174,7 @@ function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
 export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): RwAnalysis {
   rwNonCycle(txns, anomalies);
   const keys = new Map<ValueKey, KeyIndex>();
-  const finalWriters = new Map<string, number>();
+  const finalWriters = new Map<PairKey, number>();
   const wfr = new Map<ValueKey, Map<ValueKey, Set<ValueKey>>>();
   for (const t of txns) {
     const type = t.completion.type;
@@ -189,7 +188,7 @@ export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): R
       idx.values.set(vk, w.value);
       addVersion(idx.versions, null, vk);
       if (type === 'ok') {
-        const id = `${String(kk)}\u0000${String(vk)}`;
+        const id = pairKeyOf(kk, vk);
         if (finalWriters.has(id)) throw new CheckerThrew(`key ${JSON.stringify(w.key)} value ${JSON.stringify(w.value)} was written by more than one ok transaction`);
         finalWriters.set(id, t.id);
         push(idx.writers, vk, t.id);
