@@ -25,6 +25,31 @@ export interface GlomersFinding {
 const describe = (t: Txn): string => `T${t.completion.index} (index ${t.completion.index}, process ${String(t.completion.process)})`;
 
 /**
+ * A ww edge findWriteCycles found: what it needs to say why, worded only for the edges of a
+ * cycle (most edges are in none, and wording each one cost more than finding them all).
+ */
+interface WriteOrder {
+  from: number;
+  to: number;
+  key: Json;
+  /** the later write, or the read of it */
+  value: Json;
+  /** the value before it in this transaction: a foreign write read (readFirst), or its own write */
+  earlier: Json;
+  /** case (2) of findWriteCycles: `to` read `from`'s write, then wrote; else case (1): `from` wrote, then read `to`'s write */
+  readFirst: boolean;
+}
+
+function explainWriteOrder(e: WriteOrder, txns: readonly Txn[]): GlomersEdge {
+  const [from, to] = [txns[e.from] as Txn, txns[e.to] as Txn];
+  const k = JSON.stringify(e.key);
+  const why = e.readFirst
+    ? `${describe(to)} read ${k}=${JSON.stringify(e.earlier)} written by ${describe(from)} and then wrote ${k}=${JSON.stringify(e.value)}, so its write came later`
+    : `${describe(from)} wrote ${k}=${JSON.stringify(e.earlier)} and later read ${k}=${JSON.stringify(e.value)} written by ${describe(to)}, so that write came later`;
+  return { from: e.from, to: e.to, kind: 'ww', key: e.key, value: e.value, why };
+}
+
+/**
  * ww edges that hold whenever each read returns the key's state at the moment it runs (as a
  * read-uncommitted store does): inside one committed transaction, (1) after writing x=a it reads
  * x=b written by another transaction, so b overwrote a; (2) after reading x=b from another
@@ -35,8 +60,8 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
   const writerOf = new Map<PairKey, Txn>();
   const ok = txns.filter((t) => t.completion.type === 'ok');
   for (const t of ok) for (const [f, k, v] of t.mops) if (write(f)) writerOf.set(pairKey(k, v), t);
-  const edges = new Map<number, Map<number, GlomersEdge>>();
-  const link = (e: GlomersEdge): void => {
+  const edges = new Map<number, Map<number, WriteOrder>>();
+  const link = (e: WriteOrder): void => {
     if (e.from === e.to) return;
     let m = edges.get(e.from);
     if (m === undefined) {
@@ -53,9 +78,7 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
       const kk = valueKey(k);
       if (write(f)) {
         const foreign = lastForeign.get(kk);
-        if (foreign !== undefined) {
-          link({ from: foreign.writer.id, to: t.id, kind: 'ww', key: k, value: v, why: `${describe(t)} read ${JSON.stringify(k)}=${JSON.stringify(foreign.value)} written by ${describe(foreign.writer)} and then wrote ${JSON.stringify(k)}=${JSON.stringify(v)}, so its write came later` });
-        }
+        if (foreign !== undefined) link({ from: foreign.writer.id, to: t.id, key: k, value: v, earlier: foreign.value, readFirst: true });
         lastOwn.set(kk, v);
         lastForeign.delete(kk);
         continue;
@@ -64,9 +87,7 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
       const w = writerOf.get(pairKey(k, v));
       if (w === undefined || w === t) continue;
       const own = lastOwn.get(kk);
-      if (own !== undefined) {
-        link({ from: t.id, to: w.id, kind: 'ww', key: k, value: v, why: `${describe(t)} wrote ${JSON.stringify(k)}=${JSON.stringify(own)} and later read ${JSON.stringify(k)}=${JSON.stringify(v)} written by ${describe(w)}, so that write came later` });
-      }
+      if (own !== undefined) link({ from: t.id, to: w.id, key: k, value: v, earlier: own, readFirst: false });
       lastOwn.delete(kk);
       lastForeign.set(kk, { writer: w, value: v });
     }
@@ -98,7 +119,7 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
     const path: number[] = [];
     for (let x = closing; x !== -1; x = parent.get(x) as number) path.push(x);
     path.reverse();
-    const cycleEdges = path.map((v, i) => (edges.get(v) as Map<number, GlomersEdge>).get(path[(i + 1) % path.length] as number) as GlomersEdge);
+    const cycleEdges = path.map((v, i) => explainWriteOrder((edges.get(v) as Map<number, WriteOrder>).get(path[(i + 1) % path.length] as number) as WriteOrder, txns));
     const ops = path.map((v) => txns[v] as Txn);
     findings.push({
       type: 'G0',
