@@ -6,6 +6,11 @@ import { DeadlineError, type EdgeKind, type Graph, GraphBuilder, PROCESS, REALTI
 import { anomaliesProhibitedBy, friendlyBoundary, impossibleModels } from './models.js';
 import { type ExplainOrder, type FoundCycle, existsModelTypes, searchScc } from './search.js';
 
+/**
+ * A micro-op [f, key, value]. The checkers' loops read one by index (mop[0]) rather than
+ * destructuring it: they run once per history, mostly before the engine optimises them, and
+ * unoptimised destructuring walks the array's iterator, an allocation per element.
+ */
 export type Mop = [string, Json, Json];
 
 /** One client transaction: its invocation and completion (a vertex of the graph). */

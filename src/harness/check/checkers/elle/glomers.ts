@@ -59,7 +59,7 @@ function explainWriteOrder(e: WriteOrder, txns: readonly Txn[]): GlomersEdge {
 export function findWriteCycles(txns: readonly Txn[], write: (f: string) => boolean): GlomersFinding[] {
   const writerOf = new Map<PairKey, Txn>();
   const ok = txns.filter((t) => t.completion.type === 'ok');
-  for (const t of ok) for (const [f, k, v] of t.mops) if (write(f)) writerOf.set(pairKey(k, v), t);
+  for (const t of ok) for (const mop of t.mops) if (write(mop[0])) writerOf.set(pairKey(mop[1], mop[2]), t);
   const edges = new Map<number, Map<number, WriteOrder>>();
   const link = (e: WriteOrder): void => {
     if (e.from === e.to) return;
@@ -74,7 +74,10 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
     // per key: the last thing this transaction did: its own write, or a read of another's write
     const lastOwn = new Map<string | number | boolean | null, Json>();
     const lastForeign = new Map<string | number | boolean | null, { writer: Txn; value: Json }>();
-    for (const [f, k, v] of t.mops) {
+    for (const mop of t.mops) {
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       const kk = valueKey(k);
       if (write(f)) {
         const foreign = lastForeign.get(kk);

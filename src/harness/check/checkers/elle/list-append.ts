@@ -34,7 +34,10 @@ function sortedValues(txns: readonly Txn[], includeInvokes: boolean): Map<ValueK
   const reads = new Map<ValueKey, { key: Json; values: Map<string, Json[]> }>();
   const appends = new Map<ValueKey, { key: Json; value: Json; count: number }>();
   const visit = (mops: readonly Mop[]): void => {
-    for (const [f, k, v] of mops) {
+    for (const mop of mops) {
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       const kk = valueKey(k);
       if (f === 'append') {
         const a = appends.get(kk);
@@ -96,11 +99,14 @@ export interface ListAnalysis {
 export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): ListAnalysis {
   // preconditions Elle enforces by throwing
   for (const t of txns) {
-    for (const [f] of t.mops) if (f !== 'r' && f !== 'append') throw new CheckerThrew('history contained operations other than appends or reads');
+    for (const mop of t.mops) if (mop[0] !== 'r' && mop[0] !== 'append') throw new CheckerThrew('history contained operations other than appends or reads');
   }
   const appended = new Map<PairKey, true>();
   for (const t of txns) {
-    for (const [f, k, v] of mopsOfValue(t.invoke.value)) {
+    for (const mop of mopsOfValue(t.invoke.value)) {
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f !== 'append') continue;
       const id = pairKey(k, v);
       if (appended.has(id)) throw new CheckerThrew(`value ${JSON.stringify(v)} appended to key ${JSON.stringify(k)} multiple times!`);
@@ -109,7 +115,7 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
   }
   // write index over completions (ok, info, fail): (k, v) -> txn
   const writer = new Map<PairKey, Txn>();
-  for (const t of txns) for (const [f, k, v] of t.mops) if (f === 'append') writer.set(pairKey(k, v), t);
+  for (const t of txns) for (const mop of t.mops) if (mop[0] === 'append') writer.set(pairKey(mop[1], mop[2]), t);
 
   nonCycle(txns, anomalies, writer);
 
@@ -125,11 +131,14 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
   }
   const order = orders(sorted);
   const possibleWriter = new Map<PairKey, Txn>();
-  for (const t of possible) for (const [f, k, v] of t.mops) if (f === 'append') possibleWriter.set(pairKey(k, v), t);
+  for (const t of possible) for (const mop of t.mops) if (mop[0] === 'append') possibleWriter.set(pairKey(mop[1], mop[2]), t);
   // read index: (k, last element or INIT) -> readers
   const readIndex = new Map<PairKey, Txn[]>();
   for (const t of possible) {
-    for (const [f, k, v] of t.mops) {
+    for (const mop of t.mops) {
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f !== 'r') continue;
       if (t.completion.type === 'info' && v === null) continue;
       const l = listOf(v);
@@ -148,7 +157,10 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
   };
   const graph = new GraphBuilder(txns.length);
   for (const t of possible) {
-    for (const [f, k, v] of t.mops) {
+    for (const mop of t.mops) {
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f === 'r') {
         const l = listOf(v);
         if (l.length === 0) continue;
@@ -174,7 +186,10 @@ function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<PairKe
   const intermediate = new Map<PairKey, Txn['completion']>();
   const recordIntermediate = (op: Txn['completion'], mops: readonly Mop[]): void => {
     const last = new Map<ValueKey, Json>();
-    for (const [f, k, v] of mops) {
+    for (const mop of mops) {
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f !== 'append') continue;
       const kk = valueKey(k);
       if (last.has(kk)) intermediate.set(pairKey(k, last.get(kk) as Json), op);
@@ -189,7 +204,9 @@ function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<PairKe
     if (t.completion.type !== 'ok') continue;
     const op = t.completion as unknown as Json;
     for (const mop of t.mops) {
-      const [f, k, v] = mop;
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f !== 'r') continue;
       const l = listOf(v);
       for (const e of l) {
@@ -263,7 +280,9 @@ function internalCase(t: Txn, anomalies: Anomalies): void {
   // expected state per key: a full list, or (unknownPrefix) a known suffix
   const state = new Map<ValueKey, { unknownPrefix: boolean; elems: Json[] }>();
   for (const mop of t.mops) {
-    const [f, k, v] = mop;
+    const f = mop[0];
+    const k = mop[1];
+    const v = mop[2];
     const kk = valueKey(k);
     const s = state.get(kk);
     if (f === 'append') {
@@ -293,7 +312,9 @@ function internalCase(t: Txn, anomalies: Anomalies): void {
 function futureReadCase(t: Txn, anomalies: Anomalies): void {
   const reads = new Map<PairKey, Mop>();
   for (const mop of t.mops) {
-    const [f, k, v] = mop;
+    const f = mop[0];
+    const k = mop[1];
+    const v = mop[2];
     if (f === 'append') {
       const r = reads.get(pairKey(k, v));
       if (r !== undefined) {
@@ -319,7 +340,10 @@ function listExplainer(
         return i < 0 ? null : i;
       };
       for (let bi = 0; bi < b.mops.length; bi++) {
-        const [f, k, v] = at(b.mops, bi);
+        const mop = at(b.mops, bi);
+        const f = mop[0];
+        const k = mop[1];
+        const v = mop[2];
         if (kind === 'wr' && f === 'r') {
           const l = listOf(v);
           if (l.length === 0) continue;

@@ -30,11 +30,11 @@ const isWrite = (f: string): boolean => f === 'w';
 export function extReads(mops: readonly Mop[]): Map<ValueKey, { key: Json; value: Json; mopIndex: number }> {
   const seen = new Set<ValueKey>();
   const out = new Map<ValueKey, { key: Json; value: Json; mopIndex: number }>();
-  mops.forEach(([f, k, v], i) => {
-    const kk = valueKey(k);
+  mops.forEach((mop, i) => {
+    const kk = valueKey(mop[1]);
     if (seen.has(kk)) return;
     seen.add(kk);
-    if (f === 'r') out.set(kk, { key: k, value: v, mopIndex: i });
+    if (mop[0] === 'r') out.set(kk, { key: mop[1], value: mop[2], mopIndex: i });
   });
   return out;
 }
@@ -42,8 +42,8 @@ export function extReads(mops: readonly Mop[]): Map<ValueKey, { key: Json; value
 /** last write to each key */
 export function extWrites(mops: readonly Mop[], write: (f: string) => boolean = isWrite): Map<ValueKey, { key: Json; value: Json; mopIndex: number }> {
   const out = new Map<ValueKey, { key: Json; value: Json; mopIndex: number }>();
-  mops.forEach(([f, k, v], i) => {
-    if (write(f)) out.set(valueKey(k), { key: k, value: v, mopIndex: i });
+  mops.forEach((mop, i) => {
+    if (write(mop[0])) out.set(valueKey(mop[1]), { key: mop[1], value: mop[2], mopIndex: i });
   });
   return out;
 }
@@ -79,7 +79,9 @@ export function internalCases(txns: readonly Txn[], anomalies: Anomalies): void 
     if (t.completion.type !== 'ok') continue;
     const expected = new Map<ValueKey, Json>();
     for (const mop of t.mops) {
-      const [f, k, v] = mop;
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       const kk = valueKey(k);
       if (isWrite(f)) {
         expected.set(kk, v);
@@ -100,7 +102,7 @@ export function g1aCases(txns: readonly Txn[], anomalies: Anomalies, write: (f: 
   const failed = new Map<PairKey, Txn>();
   for (const t of txns) {
     if (t.completion.type !== 'fail') continue;
-    for (const [f, k, v] of t.mops) if (write(f)) failed.set(pairKey(k, v), t);
+    for (const mop of t.mops) if (write(mop[0])) failed.set(pairKey(mop[1], mop[2]), t);
   }
   return failed;
 }
@@ -111,7 +113,10 @@ export function lostUpdateCases(txns: readonly Txn[], write: (f: string) => bool
     if (t.completion.type !== 'ok') continue;
     const reads = new Map<ValueKey, Json>();
     const writes = new Set<ValueKey>();
-    for (const [f, k, v] of t.mops) {
+    for (const mop of t.mops) {
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       const kk = valueKey(k);
       if (write(f) && !writes.has(kk)) {
         if (!reads.has(kk)) continue;
@@ -136,7 +141,10 @@ function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
   const intermediate = new Map<PairKey, Txn['completion']>();
   const recordIntermediate = (op: Txn['completion'], mops: readonly Mop[]): void => {
     const last = new Map<ValueKey, Json>();
-    for (const [f, k, v] of mops) {
+    for (const mop of mops) {
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (!isWrite(f)) continue;
       const kk = valueKey(k);
       if (last.has(kk)) intermediate.set(pairKeyOf(kk, valueKey(last.get(kk) as Json)), op);
@@ -151,7 +159,9 @@ function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
   for (const t of txns) {
     if (t.completion.type !== 'ok') continue;
     for (const mop of t.mops) {
-      const [f, k, v] = mop;
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f !== 'r') continue;
       const w = failed.get(pairKey(k, v));
       if (w !== undefined && v !== null) addAnomaly(anomalies, 'G1a', { op: t.completion as unknown as Json, mop, writer: w.completion as unknown as Json });
@@ -160,7 +170,9 @@ function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
   for (const t of txns) {
     if (t.completion.type !== 'ok') continue;
     for (const mop of t.mops) {
-      const [f, k, v] = mop;
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f !== 'r' || v === null) continue;
       const w = intermediate.get(pairKey(k, v));
       if (w !== undefined && w.index !== t.completion.index) addAnomaly(anomalies, 'G1b', { op: t.completion as unknown as Json, mop, writer: w as unknown as Json });
@@ -181,8 +193,9 @@ export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): R
     if (type !== 'ok' && type !== 'info') continue;
     const reads = extReads(t.mops);
     const writes = extWrites(t.mops);
-    for (const [kk, w] of writes) {
-      if (w.value === null) continue;
+    // forEach, not for-of: no entry array per key (see Mop on why that counts here)
+    writes.forEach((w, kk) => {
+      if (w.value === null) return;
       const idx = keyIndex(keys, kk);
       const vk = valueKey(w.value);
       idx.values.set(vk, w.value);
@@ -193,13 +206,13 @@ export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): R
         finalWriters.set(id, t.id);
         push(idx.writers, vk, t.id);
       }
-    }
+    });
     if (type !== 'ok') continue;
-    for (const [kk, r] of reads) {
+    reads.forEach((r, kk) => {
       const idx = keyIndex(keys, kk);
       const vk = valueKey(r.value);
       push(idx.readers, vk, t.id);
-      if (r.value === null) continue;
+      if (r.value === null) return;
       idx.values.set(vk, r.value);
       addVersion(idx.versions, null, vk);
       const w = writes.get(kk);
@@ -211,7 +224,7 @@ export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): R
         }
         addVersion(m, vk, valueKey(w.value));
       }
-    }
+    });
   }
   // merge writes-follow-reads; any cyclic key throws it away for every key
   let cyclic = false;
