@@ -138,8 +138,9 @@ export function findCycles(
     if (options.deadlineMs !== undefined && Date.now() > options.deadlineMs) throw new DeadlineError('deadline passed while finding SCCs');
   });
   sccs.sort((a, b) => Math.min(...a) - Math.min(...b));
+  const localOf = new Int32Array(g.vertexCount).fill(-1);
   for (const scc of sccs) {
-    const r = searchScc(g, scc, order, { cycleSearchTimeoutMs: options.cycleSearchTimeoutMs, deadlineMs: options.deadlineMs, maxFrontier: 200_000 });
+    const r = searchScc(g, scc, order, { cycleSearchTimeoutMs: options.cycleSearchTimeoutMs, deadlineMs: options.deadlineMs, maxFrontier: 200_000 }, localOf);
     if (r.timeout !== undefined) {
       addAnomaly(anomalies, 'cycle-search-timeout', {
         type: 'cycle-search-timeout',

@@ -112,16 +112,23 @@ export class Graph {
 /** A plain adjacency list over vertex ids (projections and derived graphs). */
 export type Adjacency = Int32Array[];
 
-/** The graph restricted to `vertices` and to edges whose rels intersect `mask`. */
-export function project(g: Graph, vertices: readonly number[], mask: number): Adjacency {
-  const inSet = new Set(vertices);
+/**
+ * The graph restricted to `vertices` and to edges whose rels intersect `mask`, in local ids:
+ * `localOf[v]` is v's position in `vertices`, and -1 for a vertex outside them.
+ */
+export function project(g: Graph, vertices: readonly number[], localOf: Int32Array, mask: number): Adjacency {
   return vertices.map((v) => {
-    const out: number[] = [];
-    for (let i = at(g.offsets, v); i < at(g.offsets, v + 1); i++) {
-      const to = at(g.targets, i);
-      if ((at(g.rels, i) & mask) !== 0 && inSet.has(to)) out.push(to);
+    const from = at(g.offsets, v);
+    const to = at(g.offsets, v + 1);
+    let count = 0;
+    for (let i = from; i < to; i++) if ((at(g.rels, i) & mask) !== 0 && at(localOf, at(g.targets, i)) !== -1) count++;
+    const out = new Int32Array(count);
+    let k = 0;
+    for (let i = from; i < to; i++) {
+      const local = at(localOf, at(g.targets, i));
+      if ((at(g.rels, i) & mask) !== 0 && local !== -1) out[k++] = local;
     }
-    return Int32Array.from(out);
+    return out;
   });
 }
 

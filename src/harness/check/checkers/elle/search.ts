@@ -111,14 +111,11 @@ const existsSpecs: ExistsSpec[] = [
 export const existsModelTypes = new Map(existsSpecs.map((s) => [`${s.model}-cycle-exists`, s.model]));
 
 /** local adjacency of the spec's subgraph over the SCC's vertices */
-function existsAdjacency(g: Graph, scc: readonly number[], spec: ExistsSpec): Int32Array[] {
-  const local = new Map<number, number>();
-  scc.forEach((v, i) => local.set(v, i));
-  const toLocal = (adj: Int32Array[]): Int32Array[] => adj.map((ns) => ns.map((w) => local.get(w) as number));
-  if (spec.union !== undefined) return toLocal(project(g, scc, spec.union));
+function existsAdjacency(g: Graph, scc: readonly number[], localOf: Int32Array, spec: ExistsSpec): Int32Array[] {
+  if (spec.union !== undefined) return project(g, scc, localOf, spec.union);
   const [a, b] = spec.extension as [number, number];
-  const aAdj = toLocal(project(g, scc, a));
-  const bAdj = toLocal(project(g, scc, b));
+  const aAdj = project(g, scc, localOf, a);
+  const bAdj = project(g, scc, localOf, b);
   return aAdj.map((ns) => {
     const out = new Set<number>(ns);
     for (const mid of ns) for (const c of at(bAdj, mid)) out.add(c);
@@ -126,12 +123,12 @@ function existsAdjacency(g: Graph, scc: readonly number[], spec: ExistsSpec): In
   });
 }
 
-function cycleExistsCases(g: Graph, scc: readonly number[], tick: () => void): CycleExistsCase[] {
+function cycleExistsCases(g: Graph, scc: readonly number[], localOf: Int32Array, tick: () => void): CycleExistsCase[] {
   const cases: CycleExistsCase[] = [];
   const redundant = new Set<string>();
   for (const spec of existsSpecs) {
     if (redundant.has(spec.model)) continue;
-    const adj = existsAdjacency(g, scc, spec);
+    const adj = existsAdjacency(g, scc, localOf, spec);
     const comps = tarjan(adj.length, (v) => at(adj, v), true, tick).filter((c) => c.length > 1 || at(adj, at(c, 0)).includes(at(c, 0)));
     if (comps.length === 0) continue;
     comps.sort((x, y) => x.length - y.length);
@@ -323,7 +320,9 @@ function searchFrom(
     const next: PathNode[] = [];
     for (const node of frontier) {
       check();
-      for (const [to, rels] of adj.get(node.v) ?? []) {
+      for (const edge of adj.get(node.v) ?? []) {
+        const to = edge[0];
+        const rels = edge[1];
         if (to !== start && onPath(node, to)) continue;
         for (const bit of candidateBits(spec, node, rels)) {
           const stepped = step(spec, node, to, bit);
@@ -345,30 +344,29 @@ function searchFrom(
   return undefined;
 }
 
-function typedSearch(g: Graph, scc: readonly number[], spec: TypedSpec, order: ExplainOrder, check: Checker, limits: SearchLimits): FoundCycle | undefined {
+function typedSearch(g: Graph, scc: readonly number[], localOf: Int32Array, spec: TypedSpec, order: ExplainOrder, check: Checker, limits: SearchLimits): FoundCycle | undefined {
   if (spec.expectType === 'never') return undefined;
   const mask = spec.legal | (spec.rwMode === 'none' ? 0 : RW);
   // adjacency by effective kind, limited to kinds this spec can use
-  const inScc = new Set(scc);
   const adj = new Map<number, Array<[number, number]>>();
   for (const v of scc) {
     const list: Array<[number, number]> = [];
     for (let i = at(g.offsets, v); i < at(g.offsets, v + 1); i++) {
       const to = at(g.targets, i);
-      if (!inScc.has(to)) continue;
+      if (at(localOf, to) === -1) continue;
       const rels = at(g.rels, i) & (mask | spec.variant);
       if (rels !== 0) list.push([to, rels]);
     }
     adj.set(v, list);
   }
   // a cycle through a vertex lies in that vertex's component of this projection
-  const local = new Map<number, number>();
-  scc.forEach((v, i) => local.set(v, i));
-  const comps = tarjan(scc.length, (i) => (adj.get(at(scc, i)) ?? []).map(([to]) => local.get(to) as number), false, check);
+  const comps = tarjan(scc.length, (i) => (adj.get(at(scc, i)) ?? []).map((edge) => at(localOf, edge[0])), false, check);
   const starts = comps.flatMap((c) => c.map((i) => at(scc, i))).sort((a, b) => a - b);
-  const compOf = new Map<number, number>();
-  comps.forEach((c, ci) => c.forEach((i) => compOf.set(at(scc, i), ci)));
-  for (const [v, list] of adj) adj.set(v, list.filter(([to]) => compOf.has(v) && compOf.get(to) === compOf.get(v)));
+  // by local id; -1 for a vertex in no component (on no cycle)
+  const compOf = new Int32Array(scc.length).fill(-1);
+  comps.forEach((c, ci) => c.forEach((i) => (compOf[i] = ci)));
+  const compOfVertex = (v: number): number => at(compOf, at(localOf, v));
+  adj.forEach((list, v) => adj.set(v, list.filter((edge) => compOfVertex(v) !== -1 && compOfVertex(edge[0]) === compOfVertex(v))));
   for (const start of starts) {
     const found = searchFrom(adj, spec, start, check, limits.maxFrontier);
     if (found === undefined) continue;
@@ -418,12 +416,26 @@ function impossibleCycleTypes(cases: readonly CycleExistsCase[]): Set<string> {
   return new Set([...cycleTypes].filter((t) => prohibited.has(t)));
 }
 
-export function searchScc(g: Graph, scc: readonly number[], order: ExplainOrder, limits: SearchLimits): SccResult {
+/**
+ * Elle's searches inside one SCC. `localOf` is all -1 on entry and on return: for the search, it
+ * holds each SCC vertex's position in `scc` (one array for every SCC of the graph, so membership
+ * and local ids are an index, not a Set and a Map made per search).
+ */
+export function searchScc(g: Graph, scc: readonly number[], order: ExplainOrder, limits: SearchLimits, localOf: Int32Array): SccResult {
+  scc.forEach((v, i) => (localOf[v] = i));
+  try {
+    return searchSccIndexed(g, scc, localOf, order, limits);
+  } finally {
+    for (const v of scc) localOf[v] = -1;
+  }
+}
+
+function searchSccIndexed(g: Graph, scc: readonly number[], localOf: Int32Array, order: ExplainOrder, limits: SearchLimits): SccResult {
   let counter = 0;
   const deadlineCheck = (): void => {
     if (limits.deadlineMs !== undefined && (++counter & 1023) === 0 && Date.now() > limits.deadlineMs) throw new DeadlineError('deadline passed during cycle search');
   };
-  const cycleExists = cycleExistsCases(g, scc, deadlineCheck);
+  const cycleExists = cycleExistsCases(g, scc, localOf, deadlineCheck);
   const sccDeadline = Date.now() + limits.cycleSearchTimeoutMs;
   let ticks = 0;
   const check: Checker = () => {
@@ -439,7 +451,7 @@ export function searchScc(g: Graph, scc: readonly number[], order: ExplainOrder,
     for (const name of typedOrder) {
       if (redundant.has(name)) continue;
       searched.push(name);
-      const found = typedSearch(g, scc, typedSpecs.get(name) as TypedSpec, order, check, limits);
+      const found = typedSearch(g, scc, localOf, typedSpecs.get(name) as TypedSpec, order, check, limits);
       if (found === undefined) continue;
       cycles.push(found);
       for (const implied of allImpliedAnomalies([name])) redundant.add(implied);
