@@ -123,16 +123,53 @@ function existsAdjacency(g: Graph, scc: readonly number[], localOf: Int32Array, 
   });
 }
 
-function cycleExistsCases(g: Graph, scc: readonly number[], localOf: Int32Array, tick: () => void): CycleExistsCase[] {
+/** The rels on edges out of the SCC's vertices: a kind absent here cannot change a projection of it. */
+function relsOutOf(g: Graph, scc: readonly number[]): number {
+  let rels = 0;
+  for (const v of scc) for (let i = at(g.offsets, v); i < at(g.offsets, v + 1); i++) rels |= at(g.rels, i);
+  return rels;
+}
+
+/** One SCC as its searches see it. */
+interface SccView {
+  g: Graph;
+  scc: readonly number[];
+  /** each SCC vertex's position in `scc`, -1 for every other vertex (see searchScc) */
+  localOf: Int32Array;
+  /** relsOutOf the SCC */
+  present: number;
+}
+
+/** The spec without the kinds of edge the SCC lacks, which leaves its subgraph as it was. */
+function withKindsPresent(spec: ExistsSpec, present: number): ExistsSpec {
+  if (spec.union !== undefined) return { ...spec, union: spec.union & present };
+  const [a, b] = spec.extension as [number, number];
+  return { ...spec, extension: [a & present, b & present] };
+}
+
+/** The smallest component of the spec's subgraph that holds a cycle (local ids), or undefined. */
+function smallestCyclicComponent(g: Graph, scc: readonly number[], localOf: Int32Array, spec: ExistsSpec, tick: () => void): number[] | undefined {
+  const adj = existsAdjacency(g, scc, localOf, spec);
+  const comps = tarjan(adj.length, (v) => at(adj, v), true, tick).filter((c) => c.length > 1 || at(adj, at(c, 0)).includes(at(c, 0)));
+  if (comps.length === 0) return undefined;
+  comps.sort((x, y) => x.length - y.length);
+  return at(comps, 0);
+}
+
+function cycleExistsCases(view: SccView, tick: () => void): CycleExistsCase[] {
+  const { g, scc, localOf, present } = view;
   const cases: CycleExistsCase[] = [];
   const redundant = new Set<string>();
+  // Specs that differ only in kinds of edge the SCC lacks (process, realtime when the models need
+  // neither) project the same subgraph: each distinct one is searched once.
+  const searched = new Map<string, number[] | undefined>();
   for (const spec of existsSpecs) {
     if (redundant.has(spec.model)) continue;
-    const adj = existsAdjacency(g, scc, localOf, spec);
-    const comps = tarjan(adj.length, (v) => at(adj, v), true, tick).filter((c) => c.length > 1 || at(adj, at(c, 0)).includes(at(c, 0)));
-    if (comps.length === 0) continue;
-    comps.sort((x, y) => x.length - y.length);
-    const smallest = at(comps, 0);
+    const effective = withKindsPresent(spec, present);
+    const key = `${String(effective.union)}/${String(effective.extension)}`;
+    if (!searched.has(key)) searched.set(key, smallestCyclicComponent(g, scc, localOf, effective, tick));
+    const smallest = searched.get(key);
+    if (smallest === undefined) continue;
     cases.push({
       type: `${spec.model}-cycle-exists`,
       not: friendlyModel(spec.model),
@@ -344,8 +381,9 @@ function searchFrom(
   return undefined;
 }
 
-function typedSearch(g: Graph, scc: readonly number[], localOf: Int32Array, spec: TypedSpec, order: ExplainOrder, check: Checker, limits: SearchLimits): FoundCycle | undefined {
+function typedSearch(view: SccView, spec: TypedSpec, order: ExplainOrder, check: Checker, limits: SearchLimits): FoundCycle | undefined {
   if (spec.expectType === 'never') return undefined;
+  const { g, scc, localOf } = view;
   const mask = spec.legal | (spec.rwMode === 'none' ? 0 : RW);
   // adjacency by effective kind, limited to kinds this spec can use
   const adj = new Map<number, Array<[number, number]>>();
@@ -431,11 +469,12 @@ export function searchScc(g: Graph, scc: readonly number[], order: ExplainOrder,
 }
 
 function searchSccIndexed(g: Graph, scc: readonly number[], localOf: Int32Array, order: ExplainOrder, limits: SearchLimits): SccResult {
+  const view: SccView = { g, scc, localOf, present: relsOutOf(g, scc) };
   let counter = 0;
   const deadlineCheck = (): void => {
     if (limits.deadlineMs !== undefined && (++counter & 1023) === 0 && Date.now() > limits.deadlineMs) throw new DeadlineError('deadline passed during cycle search');
   };
-  const cycleExists = cycleExistsCases(g, scc, localOf, deadlineCheck);
+  const cycleExists = cycleExistsCases(view, deadlineCheck);
   const sccDeadline = Date.now() + limits.cycleSearchTimeoutMs;
   let ticks = 0;
   const check: Checker = () => {
@@ -451,7 +490,7 @@ function searchSccIndexed(g: Graph, scc: readonly number[], localOf: Int32Array,
     for (const name of typedOrder) {
       if (redundant.has(name)) continue;
       searched.push(name);
-      const found = typedSearch(g, scc, localOf, typedSpecs.get(name) as TypedSpec, order, check, limits);
+      const found = typedSearch(view, typedSpecs.get(name) as TypedSpec, order, check, limits);
       if (found === undefined) continue;
       cycles.push(found);
       for (const implied of allImpliedAnomalies([name])) redundant.add(implied);
