@@ -20,7 +20,7 @@ describe('valueKey / jsonEqual', () => {
 
 describe('pairKey', () => {
   it('is equal for two pairs exactly when both parts are equal, in either of its forms', () => {
-    const parts = [0, 1, 7, 2 ** 20, 2 ** 32, -1, 1.5, '1', '7', null, true, [1], { a: 1 }];
+    const parts = [0, 1, 7, 2 ** 11 - 1, 2 ** 11, 2 ** 19 - 1, 2 ** 19, 2 ** 20, 2 ** 30, 2 ** 32, -1, 1.5, '1', '7', null, true, [1], { a: 1 }];
     const pairs = parts.flatMap((k) => parts.map((v) => [k, v] as const));
     expect(new Set(pairs.map(([k, v]) => pairKey(k, v))).size).toBe(pairs.length);
     expect(pairKey(3, 4)).toBe(pairKey(3, 4));
