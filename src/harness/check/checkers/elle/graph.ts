@@ -182,7 +182,12 @@ export function tarjan(n: number, neighbours: (v: number) => ArrayLike<number>, 
         const parent = at(callV, callV.length - 1);
         if (at(low, v) < at(low, parent)) low[parent] = at(low, v);
       }
-      if (at(low, v) === at(index, v)) {
+      if (at(low, v) !== at(index, v)) continue;
+      if (!keepTrivial && stack[stack.length - 1] === v) {
+        // a lone vertex, left out with no list made: most vertices are alone
+        stack.pop();
+        onStack[v] = 0;
+      } else {
         const comp: number[] = [];
         let w: number;
         do {
@@ -191,8 +196,8 @@ export function tarjan(n: number, neighbours: (v: number) => ArrayLike<number>, 
           comp.push(w);
         } while (w !== v);
         if (keepTrivial || comp.length > 1) result.push(comp);
-        tick?.();
       }
+      tick?.();
     }
   }
   return result;

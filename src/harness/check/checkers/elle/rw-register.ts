@@ -254,22 +254,28 @@ export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): R
     }
   }
   const graph = new GraphBuilder(txns.length);
-  for (const idx of keys.values()) {
-    for (const [vk, readers] of idx.readers) {
+  // forEach and index loops, not for-of: these loops make every edge, mostly before the engine
+  // optimises them, and unoptimised for-of allocates an iterator result per element
+  keys.forEach((idx) => {
+    idx.readers.forEach((readers, vk) => {
       const ws = idx.writers.get(vk);
-      if (ws === undefined || ws.length !== 1) continue;
-      for (const r of readers) graph.link(at(ws, 0), r, WR);
-    }
-    for (const [v1, nexts] of idx.versions) {
-      for (const v2 of nexts) {
+      if (ws !== undefined && ws.length === 1) linkAll(graph, ws, readers, WR);
+    });
+    idx.versions.forEach((nexts, v1) => {
+      nexts.forEach((v2) => {
         const w2 = idx.writers.get(v2);
-        if (w2 === undefined) continue;
-        for (const a of idx.writers.get(v1) ?? []) for (const b of w2) graph.link(a, b, WW);
-        for (const a of idx.readers.get(v1) ?? []) for (const b of w2) graph.link(a, b, RW);
-      }
-    }
-  }
+        if (w2 === undefined) return;
+        linkAll(graph, idx.writers.get(v1) ?? [], w2, WW);
+        linkAll(graph, idx.readers.get(v1) ?? [], w2, RW);
+      });
+    });
+  });
   return { graph, keys, explainer: rwExplainer(keys) };
+}
+
+/** An edge from each of `froms` to each of `tos`. */
+function linkAll(graph: GraphBuilder, froms: readonly number[], tos: readonly number[], rel: number): void {
+  for (let i = 0; i < froms.length; i++) for (let j = 0; j < tos.length; j++) graph.link(at(froms, i), at(tos, j), rel);
 }
 
 /** keys are stored by valueKey; turn one back into the JSON key it came from */
