@@ -2,6 +2,7 @@
 // process edges, the SCC-by-SCC cycle search, and Elle's result-map.
 
 import type { Json, Op } from '../../../types.js';
+import { completedCalls } from '../../explain.js';
 import { DeadlineError, type EdgeKind, type Graph, GraphBuilder, PROCESS, REALTIME, tarjan } from './graph.js';
 import { anomaliesProhibitedBy, friendlyBoundary, impossibleModels } from './models.js';
 import { type ExplainOrder, type FoundCycle, existsModelTypes, searchScc } from './search.js';
@@ -31,20 +32,7 @@ export function mopsOf(op: Op): Mop[] {
 
 /** Client transactions in completion order (completions without an invocation are ignored). */
 export function pairTxns(history: readonly Op[]): Txn[] {
-  const pending = new Map<number, Op>();
-  const txns: Txn[] = [];
-  for (const op of history) {
-    if (typeof op.process !== 'number') continue;
-    if (op.type === 'invoke') {
-      pending.set(op.process, op);
-      continue;
-    }
-    const invoke = pending.get(op.process);
-    if (invoke === undefined) continue;
-    pending.delete(op.process);
-    txns.push({ id: txns.length, invoke, completion: op, mops: mopsOf(op) });
-  }
-  return txns;
+  return completedCalls(history).map(({ invoke, completion }, id) => ({ id, invoke, completion, mops: mopsOf(completion) }));
 }
 
 /** Elle's realtime edges, transitively reduced; info and fail ops never precede anything. */
