@@ -2,8 +2,8 @@
 // (maelstrom#56), completions whose micro-ops differ from the request (#57, #14).
 
 import type { Json } from '../../../types.js';
-import { type PairKey, pairKey, valueKey } from '../json-values.js';
-import type { Txn } from './common.js';
+import { type PairKey, pairKey, type ValueKey, valueKey } from '../json-values.js';
+import { ScratchTable, type Txn } from './common.js';
 import { tarjan } from './graph.js';
 
 export interface GlomersEdge {
@@ -70,10 +70,12 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
     }
     if (!m.has(e.to)) m.set(e.to, e);
   };
+  // per key: the last thing a transaction did: its own write, or a read of another's write
+  const lastOwn = new ScratchTable<ValueKey, Json>();
+  const lastForeign = new ScratchTable<ValueKey, { writer: Txn; value: Json }>();
   for (const t of ok) {
-    // per key: the last thing this transaction did: its own write, or a read of another's write
-    const lastOwn = new Map<string | number | boolean | null, Json>();
-    const lastForeign = new Map<string | number | boolean | null, { writer: Txn; value: Json }>();
+    lastOwn.reset();
+    lastForeign.reset();
     for (const mop of t.mops) {
       const f = mop[0];
       const k = mop[1];

@@ -4,7 +4,7 @@
 import type { Json } from '../../../types.js';
 import { type PairKey, type ValueKey, pairKey, valueKey } from '../json-values.js';
 import { GraphBuilder, RW, WR, WW, type EdgeKind, at } from './graph.js';
-import { type Anomalies, type Mop, type StepExplainer, type Txn, addAnomaly } from './common.js';
+import { type Anomalies, type Mop, ScratchTable, type StepExplainer, type Txn, addAnomaly } from './common.js';
 import { CheckerThrew, g1aCases, lostUpdateCases } from './rw-register.js';
 
 const isAppend = (f: string): boolean => f === 'append';
@@ -186,8 +186,9 @@ function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<PairKe
   const failed = g1aCases(txns, anomalies, isAppend);
   // intermediate appends over every op (invocations included): (k, v) -> op index
   const intermediate = new Map<PairKey, Txn['completion']>();
+  const last = new ScratchTable<ValueKey, Json>();
   const recordIntermediate = (op: Txn['completion'], mops: readonly Mop[]): void => {
-    const last = new Map<ValueKey, Json>();
+    last.reset();
     for (const mop of mops) {
       const f = mop[0];
       const k = mop[1];
@@ -202,6 +203,7 @@ function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<PairKe
     recordIntermediate(t.invoke, mopsOfValue(t.invoke.value));
     recordIntermediate(t.completion, t.mops);
   }
+  const internalState: InternalState = new ScratchTable();
   for (const t of txns) {
     if (t.completion.type !== 'ok') continue;
     const op = t.completion as unknown as Json;
@@ -220,7 +222,7 @@ function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<PairKe
         if (w !== undefined && w.index !== t.completion.index) addAnomaly(anomalies, 'G1b', { op, mop, writer: w as unknown as Json, element: at(l, l.length - 1) });
       }
     }
-    internalCase(t, anomalies);
+    internalCase(t, anomalies, internalState);
     futureReadCase(t, anomalies);
   }
   // dirty update: along each key's order (from every client op), a failed append followed by an ok one
@@ -277,10 +279,12 @@ function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<PairKe
   );
 }
 
-/** a read that disagrees with the transaction's own earlier reads and appends */
-function internalCase(t: Txn, anomalies: Anomalies): void {
-  // expected state per key: a full list, or (unknownPrefix) a known suffix
-  const state = new Map<ValueKey, { unknownPrefix: boolean; elems: Json[] }>();
+/** Expected state per key: a full list, or (unknownPrefix) a known suffix. */
+type InternalState = ScratchTable<ValueKey, { unknownPrefix: boolean; elems: Json[] }>;
+
+/** a read that disagrees with the transaction's own earlier reads and appends; `state` is scratch */
+function internalCase(t: Txn, anomalies: Anomalies, state: InternalState): void {
+  state.reset();
   for (const mop of t.mops) {
     const f = mop[0];
     const k = mop[1];

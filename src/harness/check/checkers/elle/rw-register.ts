@@ -4,7 +4,7 @@
 import type { Json } from '../../../types.js';
 import { type PairKey, type ValueKey, pairKey, pairKeyOf, valueKey } from '../json-values.js';
 import { type Graph, GraphBuilder, RW, tarjan, WR, WW, at } from './graph.js';
-import { type Anomalies, type Txn, addAnomaly, type Mop, type StepExplainer } from './common.js';
+import { type Anomalies, type Txn, addAnomaly, type Mop, ScratchTable, type StepExplainer } from './common.js';
 import type { EdgeKind } from './graph.js';
 
 export class CheckerThrew extends Error {}
@@ -75,9 +75,10 @@ function addVersion(versions: Map<ValueKey, Set<ValueKey>>, a: ValueKey, b: Valu
 // ---- non-cycle anomalies --------------------------------------------------------------------
 
 export function internalCases(txns: readonly Txn[], anomalies: Anomalies): void {
+  const expected = new ScratchTable<ValueKey, Json>();
   for (const t of txns) {
     if (t.completion.type !== 'ok') continue;
-    const expected = new Map<ValueKey, Json>();
+    expected.reset();
     for (const mop of t.mops) {
       const f = mop[0];
       const k = mop[1];
@@ -109,10 +110,12 @@ export function g1aCases(txns: readonly Txn[], anomalies: Anomalies, write: (f: 
 
 export function lostUpdateCases(txns: readonly Txn[], write: (f: string) => boolean, anomalies: Anomalies): void {
   const groups = new Map<PairKey, { key: Json; value: Json; txns: Json[] }>();
+  const reads = new ScratchTable<ValueKey, Json>();
+  const writes = new ScratchTable<ValueKey, true>();
   for (const t of txns) {
     if (t.completion.type !== 'ok') continue;
-    const reads = new Map<ValueKey, Json>();
-    const writes = new Set<ValueKey>();
+    reads.reset();
+    writes.reset();
     for (const mop of t.mops) {
       const f = mop[0];
       const k = mop[1];
@@ -120,7 +123,7 @@ export function lostUpdateCases(txns: readonly Txn[], write: (f: string) => bool
       const kk = valueKey(k);
       if (write(f) && !writes.has(kk)) {
         if (!reads.has(kk)) continue;
-        writes.add(kk);
+        writes.set(kk, true);
         const readValue = reads.get(kk) as Json;
         const id = pairKeyOf(kk, valueKey(readValue));
         const g = groups.get(id) ?? { key: k, value: readValue, txns: [] };
@@ -139,8 +142,9 @@ function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
   const failed = g1aCases(txns, anomalies, isWrite);
   // intermediate writes over every op, invocations included: (k, v) -> the op that wrote it
   const intermediate = new Map<PairKey, Txn['completion']>();
+  const last = new ScratchTable<ValueKey, Json>();
   const recordIntermediate = (op: Txn['completion'], mops: readonly Mop[]): void => {
-    const last = new Map<ValueKey, Json>();
+    last.reset();
     for (const mop of mops) {
       const f = mop[0];
       const k = mop[1];
