@@ -143,21 +143,20 @@ function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
   // intermediate writes over every op, invocations included: (k, v) -> the op that wrote it
   const intermediate = new Map<PairKey, Txn['completion']>();
   const last = new ScratchTable<ValueKey, Json>();
-  const recordIntermediate = (op: Txn['completion'], mops: readonly Mop[]): void => {
+  // an op's value as it is (an invocation's is not filtered into micro-ops): what is not a
+  // write micro-op is passed over here, which saves a filtered copy per invocation
+  const recordIntermediate = (op: Txn['completion'], items: readonly Json[]): void => {
     last.reset();
-    for (const mop of mops) {
-      const f = mop[0];
-      const k = mop[1];
-      const v = mop[2];
-      if (!isWrite(f)) continue;
-      const kk = valueKey(k);
+    for (let i = 0; i < items.length; i++) {
+      const mop = items[i];
+      if (!Array.isArray(mop) || mop.length !== 3 || !isWrite(mop[0] as string)) continue;
+      const kk = valueKey(mop[1]);
       if (last.has(kk)) intermediate.set(pairKeyOf(kk, valueKey(last.get(kk) as Json)), op);
-      last.set(kk, v);
+      last.set(kk, mop[2] as Json);
     }
   };
   for (const t of txns) {
-    const invMops = Array.isArray(t.invoke.value) ? (t.invoke.value as Json[]).filter((m): m is Mop => Array.isArray(m) && m.length === 3) : [];
-    recordIntermediate(t.invoke, invMops as Mop[]);
+    recordIntermediate(t.invoke, Array.isArray(t.invoke.value) ? t.invoke.value : []);
     recordIntermediate(t.completion, t.mops);
   }
   for (const t of txns) {
