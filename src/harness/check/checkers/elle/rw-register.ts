@@ -26,26 +26,67 @@ export interface RwAnalysis {
 
 const isWrite = (f: string): boolean => f === 'w';
 
-/** first mop touching each key, if a read: key -> value */
-export function extReads(mops: readonly Mop[]): Map<ValueKey, { key: Json; value: Json; mopIndex: number }> {
-  const seen = new Set<ValueKey>();
-  const out = new Map<ValueKey, { key: Json; value: Json; mopIndex: number }>();
-  mops.forEach((mop, i) => {
-    const kk = valueKey(mop[1]);
-    if (seen.has(kk)) return;
-    seen.add(kk);
-    if (mop[0] === 'r') out.set(kk, { key: mop[1], value: mop[2], mopIndex: i });
-  });
-  return out;
-}
+/**
+ * A transaction's external micro-ops in Elle's sense, by key: its external write to a key is the
+ * last write to it; its external read, the key's first micro-op when that is a read. Keys come in
+ * the order of their first write (writes) or first micro-op (reads). One instance is reloaded for
+ * each transaction: analyzeRwRegister reads them all, and a Map or two per transaction was a
+ * large part of the checker's garbage.
+ */
+class ExternalMops {
+  mops: readonly Mop[] = [];
+  writeCount = 0;
+  readonly writeKeys: ValueKey[] = [];
+  /** index in `mops` of the external write to writeKeys[i] */
+  readonly writeIndexes: number[] = [];
+  readCount = 0;
+  readonly readKeys: ValueKey[] = [];
+  /** index in `mops` of the external read of readKeys[i] */
+  readonly readIndexes: number[] = [];
+  private readonly writeAt = new ScratchTable<ValueKey, number>();
+  private readonly readAt = new ScratchTable<ValueKey, number>();
+  private readonly touched = new ScratchTable<ValueKey, true>();
 
-/** last write to each key */
-export function extWrites(mops: readonly Mop[], write: (f: string) => boolean = isWrite): Map<ValueKey, { key: Json; value: Json; mopIndex: number }> {
-  const out = new Map<ValueKey, { key: Json; value: Json; mopIndex: number }>();
-  mops.forEach((mop, i) => {
-    if (write(mop[0])) out.set(valueKey(mop[1]), { key: mop[1], value: mop[2], mopIndex: i });
-  });
-  return out;
+  load(mops: readonly Mop[]): this {
+    this.mops = mops;
+    this.writeCount = this.readCount = 0;
+    this.writeAt.reset();
+    this.readAt.reset();
+    this.touched.reset();
+    for (let i = 0; i < mops.length; i++) {
+      const mop = mops[i] as Mop;
+      const kk = valueKey(mop[1]);
+      if (!this.touched.has(kk)) {
+        this.touched.set(kk, true);
+        if (mop[0] === 'r') {
+          this.readAt.set(kk, this.readCount);
+          this.readKeys[this.readCount] = kk;
+          this.readIndexes[this.readCount++] = i;
+        }
+      }
+      if (!isWrite(mop[0])) continue;
+      const slot = this.writeAt.get(kk);
+      if (slot !== undefined) this.writeIndexes[slot] = i;
+      else {
+        this.writeAt.set(kk, this.writeCount);
+        this.writeKeys[this.writeCount] = kk;
+        this.writeIndexes[this.writeCount++] = i;
+      }
+    }
+    return this;
+  }
+
+  /** the index in `mops` of the external write to a key, or -1 */
+  writeOf(kk: ValueKey): number {
+    const slot = this.writeAt.get(kk);
+    return slot === undefined ? -1 : at(this.writeIndexes, slot);
+  }
+
+  /** the index in `mops` of the external read of a key, or -1 */
+  readOf(kk: ValueKey): number {
+    const slot = this.readAt.get(kk);
+    return slot === undefined ? -1 : at(this.readIndexes, slot);
+  }
 }
 
 function keyIndex(keys: Map<ValueKey, KeyIndex>, k: ValueKey): KeyIndex {
@@ -191,43 +232,47 @@ export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): R
   const keys = new Map<ValueKey, KeyIndex>();
   const finalWriters = new Map<PairKey, number>();
   const wfr = new Map<ValueKey, Map<ValueKey, Set<ValueKey>>>();
+  const ext = new ExternalMops();
   for (const t of txns) {
     const type = t.completion.type;
     if (type !== 'ok' && type !== 'info') continue;
-    const reads = extReads(t.mops);
-    const writes = extWrites(t.mops);
-    // forEach, not for-of: no entry array per key (see Mop on why that counts here)
-    writes.forEach((w, kk) => {
-      if (w.value === null) return;
+    ext.load(t.mops);
+    for (let i = 0; i < ext.writeCount; i++) {
+      const kk = at(ext.writeKeys, i);
+      const w = at(t.mops, at(ext.writeIndexes, i));
+      if (w[2] === null) continue;
       const idx = keyIndex(keys, kk);
-      const vk = valueKey(w.value);
-      idx.values.set(vk, w.value);
+      const vk = valueKey(w[2]);
+      idx.values.set(vk, w[2]);
       addVersion(idx.versions, null, vk);
       if (type === 'ok') {
         const id = pairKeyOf(kk, vk);
-        if (finalWriters.has(id)) throw new CheckerThrew(`key ${JSON.stringify(w.key)} value ${JSON.stringify(w.value)} was written by more than one ok transaction`);
+        if (finalWriters.has(id)) throw new CheckerThrew(`key ${JSON.stringify(w[1])} value ${JSON.stringify(w[2])} was written by more than one ok transaction`);
         finalWriters.set(id, t.id);
         push(idx.writers, vk, t.id);
       }
-    });
+    }
     if (type !== 'ok') continue;
-    reads.forEach((r, kk) => {
+    for (let i = 0; i < ext.readCount; i++) {
+      const kk = at(ext.readKeys, i);
+      const r = at(t.mops, at(ext.readIndexes, i));
       const idx = keyIndex(keys, kk);
-      const vk = valueKey(r.value);
+      const vk = valueKey(r[2]);
       push(idx.readers, vk, t.id);
-      if (r.value === null) return;
-      idx.values.set(vk, r.value);
+      if (r[2] === null) continue;
+      idx.values.set(vk, r[2]);
       addVersion(idx.versions, null, vk);
-      const w = writes.get(kk);
-      if (w !== undefined && w.value !== null) {
+      const wi = ext.writeOf(kk);
+      const written = wi === -1 ? null : at(t.mops, wi)[2];
+      if (written !== null) {
         let m = wfr.get(kk);
         if (m === undefined) {
           m = new Map();
           wfr.set(kk, m);
         }
-        addVersion(m, vk, valueKey(w.value));
+        addVersion(m, vk, valueKey(written));
       }
-    });
+    }
   }
   // merge writes-follow-reads; any cyclic key throws it away for every key
   let cyclic = false;
@@ -293,23 +338,27 @@ function rwExplainer(keys: Map<ValueKey, KeyIndex>): StepExplainer {
     step(a: Txn, b: Txn, kind: EdgeKind): { [key: string]: Json } {
       if (kind === 'realtime') return { type: 'realtime', "a'": a.completion as unknown as Json, b: b.invoke as unknown as Json };
       if (kind === 'process') return { type: 'process', process: b.completion.process };
-      const aReads = extReads(a.mops);
-      const aWrites = extWrites(a.mops);
-      const bReads = extReads(b.mops);
-      const bWrites = extWrites(b.mops);
+      const aExt = new ExternalMops().load(a.mops);
+      const bExt = new ExternalMops().load(b.mops);
       if (kind === 'wr') {
-        for (const [kk, r] of bReads) {
-          const w = aWrites.get(kk);
-          if (w !== undefined && valueKey(w.value) === valueKey(r.value)) return { type: 'wr', key: r.key, value: r.value, 'a-mop-index': w.mopIndex, 'b-mop-index': r.mopIndex };
+        for (let i = 0; i < bExt.readCount; i++) {
+          const ri = at(bExt.readIndexes, i);
+          const r = at(b.mops, ri);
+          const wi = aExt.writeOf(at(bExt.readKeys, i));
+          if (wi !== -1 && valueKey(at(a.mops, wi)[2]) === valueKey(r[2])) return { type: 'wr', key: r[1], value: r[2], 'a-mop-index': wi, 'b-mop-index': ri };
         }
       }
-      for (const [kk, w2] of bWrites) {
+      for (let i = 0; i < bExt.writeCount; i++) {
+        const kk = at(bExt.writeKeys, i);
         const idx = keys.get(kk);
         if (idx === undefined) continue;
-        const first = kind === 'ww' ? aWrites.get(kk) : aReads.get(kk);
-        if (first === undefined) continue;
-        if (idx.versions.get(valueKey(first.value))?.has(valueKey(w2.value)) === true) {
-          return { type: kind, key: w2.key, value: first.value, "value'": w2.value, 'a-mop-index': first.mopIndex, 'b-mop-index': w2.mopIndex };
+        const fi = kind === 'ww' ? aExt.writeOf(kk) : aExt.readOf(kk);
+        if (fi === -1) continue;
+        const first = at(a.mops, fi);
+        const w2i = at(bExt.writeIndexes, i);
+        const w2 = at(b.mops, w2i);
+        if (idx.versions.get(valueKey(first[2]))?.has(valueKey(w2[2])) === true) {
+          return { type: kind, key: w2[1], value: first[2], "value'": w2[2], 'a-mop-index': fi, 'b-mop-index': w2i };
         }
       }
       return { type: kind };
