@@ -339,9 +339,9 @@ function candidateBits(spec: TypedSpec, node: PathNode, rels: number): number[] 
   return out;
 }
 
-/** BFS over simple paths from `start` inside `members`; the first loop back to start that satisfies the spec. */
+/** BFS over simple paths from `start` in `edges` (local ids); the first loop back to start that satisfies the spec. */
 function searchFrom(
-  adj: Map<number, Array<[number, number]>>,
+  edges: LocalEdges,
   spec: TypedSpec,
   start: number,
   check: Checker,
@@ -357,9 +357,9 @@ function searchFrom(
     const next: PathNode[] = [];
     for (const node of frontier) {
       check();
-      for (const edge of adj.get(node.v) ?? []) {
-        const to = edge[0];
-        const rels = edge[1];
+      for (let e = at(edges.offsets, node.v); e < at(edges.offsets, node.v + 1); e++) {
+        const to = at(edges.targets, e);
+        const rels = at(edges.rels, e);
         if (to !== start && onPath(node, to)) continue;
         for (const bit of candidateBits(spec, node, rels)) {
           const stepped = step(spec, node, to, bit);
@@ -381,34 +381,56 @@ function searchFrom(
   return undefined;
 }
 
+/**
+ * A subgraph of one SCC in local ids (positions in the SCC) as compressed rows: local vertex v's
+ * edges are targets[k] with rels[k] for k in offsets[v] .. offsets[v + 1] - 1, in the graph's order.
+ */
+interface LocalEdges {
+  offsets: Int32Array;
+  targets: Int32Array;
+  rels: Uint8Array;
+}
+
+/** The SCC's edges whose rels, cut to `usable`, are not empty, and that `keep` keeps (local ids). */
+function localEdges(view: SccView, usable: number, keep: (from: number, to: number) => boolean): LocalEdges {
+  const { g, scc, localOf } = view;
+  const offsets = new Int32Array(scc.length + 1);
+  const targets: number[] = [];
+  const rels: number[] = [];
+  for (let i = 0; i < scc.length; i++) {
+    offsets[i] = targets.length;
+    const v = at(scc, i);
+    for (let e = at(g.offsets, v); e < at(g.offsets, v + 1); e++) {
+      const to = at(localOf, at(g.targets, e));
+      const cut = at(g.rels, e) & usable;
+      if (to !== -1 && cut !== 0 && keep(i, to)) {
+        targets.push(to);
+        rels.push(cut);
+      }
+    }
+  }
+  offsets[scc.length] = targets.length;
+  return { offsets, targets: Int32Array.from(targets), rels: Uint8Array.from(rels) };
+}
+
 function typedSearch(view: SccView, spec: TypedSpec, order: ExplainOrder, check: Checker, limits: SearchLimits): FoundCycle | undefined {
   if (spec.expectType === 'never') return undefined;
-  const { g, scc, localOf } = view;
-  const mask = spec.legal | (spec.rwMode === 'none' ? 0 : RW);
-  // adjacency by effective kind, limited to kinds this spec can use
-  const adj = new Map<number, Array<[number, number]>>();
-  for (const v of scc) {
-    const list: Array<[number, number]> = [];
-    for (let i = at(g.offsets, v); i < at(g.offsets, v + 1); i++) {
-      const to = at(g.targets, i);
-      if (at(localOf, to) === -1) continue;
-      const rels = at(g.rels, i) & (mask | spec.variant);
-      if (rels !== 0) list.push([to, rels]);
-    }
-    adj.set(v, list);
-  }
+  const { g, scc } = view;
+  // edges by effective kind, limited to kinds this spec can use
+  const usable = spec.legal | (spec.rwMode === 'none' ? 0 : RW) | spec.variant;
+  const all = localEdges(view, usable, () => true);
   // a cycle through a vertex lies in that vertex's component of this projection
-  const comps = tarjan(scc.length, (i) => (adj.get(at(scc, i)) ?? []).map((edge) => at(localOf, edge[0])), false, check);
+  const comps = tarjan(scc.length, (i) => all.targets.subarray(at(all.offsets, i), at(all.offsets, i + 1)), false, check);
   const starts = comps.flatMap((c) => c.map((i) => at(scc, i))).sort((a, b) => a - b);
   // by local id; -1 for a vertex in no component (on no cycle)
   const compOf = new Int32Array(scc.length).fill(-1);
   comps.forEach((c, ci) => c.forEach((i) => (compOf[i] = ci)));
-  const compOfVertex = (v: number): number => at(compOf, at(localOf, v));
-  adj.forEach((list, v) => adj.set(v, list.filter((edge) => compOfVertex(v) !== -1 && compOfVertex(edge[0]) === compOfVertex(v))));
+  const edges = localEdges(view, usable, (from, to) => at(compOf, from) !== -1 && at(compOf, to) === at(compOf, from));
   for (const start of starts) {
-    const found = searchFrom(adj, spec, start, check, limits.maxFrontier);
+    const local = at(view.localOf, start);
+    const found = searchFrom(edges, spec, local, check, limits.maxFrontier);
     if (found === undefined) continue;
-    const { vertices } = pathOf(found, start);
+    const vertices = pathOf(found, local).vertices.map((i) => at(scc, i));
     const kinds = vertices.slice(0, -1).map((a, k) => kindName[effectiveBit(g.relsBetween(a, at(vertices, k + 1)), order)] as EdgeKind);
     const type = classify(kinds);
     // Elle takes the first loop and keeps it only when its classification matches
