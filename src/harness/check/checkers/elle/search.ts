@@ -116,10 +116,22 @@ function existsAdjacency(g: Graph, scc: readonly number[], localOf: Int32Array, 
   const [a, b] = spec.extension as [number, number];
   const aAdj = project(g, scc, localOf, a);
   const bAdj = project(g, scc, localOf, b);
-  return aAdj.map((ns) => {
-    const out = new Set<number>(ns);
-    for (const mid of ns) for (const c of at(bAdj, mid)) out.add(c);
-    return Int32Array.from([...out].sort((x, y) => x - y));
+  // each vertex's targets, A's and A;B's, once each in ascending order: a stamp per target says
+  // which vertex last took it (a Set per vertex cost more than the rest of the pass)
+  const takenBy = new Int32Array(scc.length).fill(-1);
+  return aAdj.map((ns, v) => {
+    const out: number[] = [];
+    const take = (c: number): void => {
+      if (at(takenBy, c) === v) return;
+      takenBy[c] = v;
+      out.push(c);
+    };
+    for (let i = 0; i < ns.length; i++) take(at(ns, i));
+    for (let i = 0; i < ns.length; i++) {
+      const next = at(bAdj, at(ns, i));
+      for (let j = 0; j < next.length; j++) take(at(next, j));
+    }
+    return Int32Array.from(out).sort();
   });
 }
 
