@@ -4,7 +4,7 @@
 import type { Json } from '../../../types.js';
 import { type PairKey, type ValueKey, pairKey, valueKey } from '../json-values.js';
 import { GraphBuilder, RW, WR, WW, type EdgeKind, at } from './graph.js';
-import { type Anomalies, type Mop, ScratchTable, type StepExplainer, type Txn, addAnomaly } from './common.js';
+import { type Anomalies, type Mop, mopsOf, ScratchTable, type StepExplainer, type Txn, addAnomaly } from './common.js';
 import { CheckerThrew, g1aCases, lostUpdateCases } from './rw-register.js';
 
 const isAppend = (f: string): boolean => f === 'append';
@@ -29,8 +29,12 @@ interface Order {
   indices: Map<ValueKey, number>;
 }
 
-/** key -> distinct non-empty read values sorted by length; single appends fill in unread keys */
-function sortedValues(txns: readonly Txn[], includeInvokes: boolean): Map<ValueKey, { key: Json; values: Json[][] }> {
+/**
+ * key -> distinct non-empty read values sorted by length; single appends fill in unread keys.
+ * With `invoked` (each transaction's invocation micro-ops, by id), every op counts, invocations
+ * included; without, only ok and info completions.
+ */
+function sortedValues(txns: readonly Txn[], invoked?: readonly Mop[][]): Map<ValueKey, { key: Json; values: Json[][] }> {
   const reads = new Map<ValueKey, { key: Json; values: Map<string, Json[]> }>();
   const appends = new Map<ValueKey, { key: Json; value: Json; count: number }>();
   const visit = (mops: readonly Mop[]): void => {
@@ -54,8 +58,8 @@ function sortedValues(txns: readonly Txn[], includeInvokes: boolean): Map<ValueK
     }
   };
   for (const t of txns) {
-    if (includeInvokes) {
-      visit(mopsOfValue(t.invoke.value));
+    if (invoked !== undefined) {
+      visit(at(invoked, t.id));
       visit(t.mops);
     } else if (t.completion.type === 'ok' || t.completion.type === 'info') {
       visit(t.mops);
@@ -65,10 +69,6 @@ function sortedValues(txns: readonly Txn[], includeInvokes: boolean): Map<ValueK
   for (const [kk, a] of appends) if (a.count === 1) out.set(kk, { key: a.key, values: [[a.value]] });
   for (const [kk, e] of reads) out.set(kk, { key: e.key, values: [...e.values.values()].sort((x, y) => x.length - y.length) });
   return out;
-}
-
-function mopsOfValue(v: Json | undefined): Mop[] {
-  return Array.isArray(v) ? (v.filter((m) => Array.isArray(m) && m.length === 3 && typeof m[0] === 'string') as Mop[]) : [];
 }
 
 function orders(sorted: Map<ValueKey, { key: Json; values: Json[][] }>): Map<ValueKey, Order> {
@@ -101,9 +101,11 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
   for (const t of txns) {
     for (const mop of t.mops) if (mop[0] !== 'r' && mop[0] !== 'append') throw new CheckerThrew('history contained operations other than appends or reads');
   }
+  // each invocation's micro-ops, by transaction id: three passes read them
+  const invoked = txns.map((t) => mopsOf(t.invoke));
   const appended = new Map<PairKey, true>();
   for (const t of txns) {
-    for (const mop of mopsOfValue(t.invoke.value)) {
+    for (const mop of at(invoked, t.id)) {
       const f = mop[0];
       const k = mop[1];
       const v = mop[2];
@@ -117,10 +119,10 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
   const writer = new Map<PairKey, Txn>();
   for (const t of txns) for (const mop of t.mops) if (mop[0] === 'append') writer.set(pairKey(mop[1], mop[2]), t);
 
-  nonCycle(txns, anomalies, writer);
+  nonCycle(txns, anomalies, writer, invoked);
 
   const possible = txns.filter((t) => t.completion.type === 'ok' || t.completion.type === 'info');
-  const sorted = sortedValues(txns, false);
+  const sorted = sortedValues(txns);
   for (const [, { key, values }] of sorted) {
     for (let i = 0; i + 1 < values.length; i++) {
       if (!isPrefix(at(values, i), at(values, i + 1))) {
@@ -182,7 +184,7 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
   return { graph, explainer: listExplainer(previous, possibleWriter) };
 }
 
-function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<PairKey, Txn>): void {
+function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<PairKey, Txn>, invoked: readonly Mop[][]): void {
   const failed = g1aCases(txns, anomalies, isAppend);
   // intermediate appends over every op (invocations included): (k, v) -> op index
   const intermediate = new Map<PairKey, Txn['completion']>();
@@ -200,7 +202,7 @@ function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<PairKe
     }
   };
   for (const t of txns) {
-    recordIntermediate(t.invoke, mopsOfValue(t.invoke.value));
+    recordIntermediate(t.invoke, at(invoked, t.id));
     recordIntermediate(t.completion, t.mops);
   }
   const internalState: InternalState = new ScratchTable();
@@ -226,7 +228,7 @@ function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<PairKe
     futureReadCase(t, anomalies);
   }
   // dirty update: along each key's order (from every client op), a failed append followed by an ok one
-  const sortedAll = sortedValues(txns, true);
+  const sortedAll = sortedValues(txns, invoked);
   for (const [, { key, values }] of sortedAll) {
     let prevType = 'ok';
     let prevTxn: Txn | undefined;

@@ -406,23 +406,28 @@ interface LocalEdges {
 /** The SCC's edges whose rels, cut to `usable`, are not empty, and that `keep` keeps (local ids). */
 function localEdges(view: SccView, usable: number, keep: (from: number, to: number) => boolean): LocalEdges {
   const { g, scc, localOf } = view;
+  // two passes, counting then filling, so the rows are typed arrays of their exact size
+  const kept = (i: number, e: number): boolean => {
+    const to = at(localOf, at(g.targets, e));
+    return to !== -1 && (at(g.rels, e) & usable) !== 0 && keep(i, to);
+  };
   const offsets = new Int32Array(scc.length + 1);
-  const targets: number[] = [];
-  const rels: number[] = [];
   for (let i = 0; i < scc.length; i++) {
-    offsets[i] = targets.length;
-    const v = at(scc, i);
-    for (let e = at(g.offsets, v); e < at(g.offsets, v + 1); e++) {
-      const to = at(localOf, at(g.targets, e));
-      const cut = at(g.rels, e) & usable;
-      if (to !== -1 && cut !== 0 && keep(i, to)) {
-        targets.push(to);
-        rels.push(cut);
-      }
+    let count = 0;
+    for (let e = at(g.offsets, at(scc, i)); e < at(g.offsets, at(scc, i) + 1); e++) if (kept(i, e)) count++;
+    offsets[i + 1] = at(offsets, i) + count;
+  }
+  const targets = new Int32Array(at(offsets, scc.length));
+  const rels = new Uint8Array(targets.length);
+  for (let i = 0; i < scc.length; i++) {
+    let k = at(offsets, i);
+    for (let e = at(g.offsets, at(scc, i)); e < at(g.offsets, at(scc, i) + 1); e++) {
+      if (!kept(i, e)) continue;
+      targets[k] = at(localOf, at(g.targets, e));
+      rels[k++] = at(g.rels, e) & usable;
     }
   }
-  offsets[scc.length] = targets.length;
-  return { offsets, targets: Int32Array.from(targets), rels: Uint8Array.from(rels) };
+  return { offsets, targets, rels };
 }
 
 function typedSearch(view: SccView, spec: TypedSpec, order: ExplainOrder, check: Checker, limits: SearchLimits): FoundCycle | undefined {
