@@ -9,8 +9,9 @@ import { type ExplainOrder, type FoundCycle, existsModelTypes, searchScc } from 
 
 /**
  * A micro-op [f, key, value]. The checkers' loops read one by index (mop[0]) rather than
- * destructuring it: they run once per history, mostly before the engine optimises them, and
- * unoptimised destructuring walks the array's iterator, an allocation per element.
+ * destructuring it, and their hottest loops walk transactions and micro-ops by index rather than
+ * by for-of: they run once per history, mostly before the engine optimises them, and unoptimised
+ * destructuring or for-of walks an iterator, an allocation per element.
  */
 export type Mop = [string, Json, Json];
 

@@ -114,13 +114,16 @@ function addVersion(versions: Map<ValueKey, Set<ValueKey>>, a: ValueKey, b: Valu
 }
 
 // ---- non-cycle anomalies --------------------------------------------------------------------
+// (index loops over transactions and micro-ops: see Mop in common.ts)
 
 export function internalCases(txns: readonly Txn[], anomalies: Anomalies): void {
   const expected = new ScratchTable<ValueKey, Json>();
-  for (const t of txns) {
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
     if (t.completion.type !== 'ok') continue;
     expected.reset();
-    for (const mop of t.mops) {
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
       const f = mop[0];
       const k = mop[1];
       const v = mop[2];
@@ -142,9 +145,13 @@ export function internalCases(txns: readonly Txn[], anomalies: Anomalies): void 
 
 export function g1aCases(txns: readonly Txn[], anomalies: Anomalies, write: (f: string) => boolean): Map<PairKey, Txn> {
   const failed = new Map<PairKey, Txn>();
-  for (const t of txns) {
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
     if (t.completion.type !== 'fail') continue;
-    for (const mop of t.mops) if (write(mop[0])) failed.set(pairKey(mop[1], mop[2]), t);
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
+      if (write(mop[0])) failed.set(pairKey(mop[1], mop[2]), t);
+    }
   }
   return failed;
 }
@@ -153,11 +160,13 @@ export function lostUpdateCases(txns: readonly Txn[], write: (f: string) => bool
   const groups = new Map<PairKey, { key: Json; value: Json; txns: Json[] }>();
   const reads = new ScratchTable<ValueKey, Json>();
   const writes = new ScratchTable<ValueKey, true>();
-  for (const t of txns) {
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
     if (t.completion.type !== 'ok') continue;
     reads.reset();
     writes.reset();
-    for (const mop of t.mops) {
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
       const f = mop[0];
       const k = mop[1];
       const v = mop[2];
@@ -196,13 +205,16 @@ function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
       last.set(kk, mop[2] as Json);
     }
   };
-  for (const t of txns) {
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
     recordIntermediate(t.invoke, Array.isArray(t.invoke.value) ? t.invoke.value : []);
     recordIntermediate(t.completion, t.mops);
   }
-  for (const t of txns) {
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
     if (t.completion.type !== 'ok') continue;
-    for (const mop of t.mops) {
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
       const f = mop[0];
       const k = mop[1];
       const v = mop[2];
@@ -211,9 +223,11 @@ function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
       if (w !== undefined && v !== null) addAnomaly(anomalies, 'G1a', { op: t.completion as unknown as Json, mop, writer: w.completion as unknown as Json });
     }
   }
-  for (const t of txns) {
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
     if (t.completion.type !== 'ok') continue;
-    for (const mop of t.mops) {
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
       const f = mop[0];
       const k = mop[1];
       const v = mop[2];
@@ -233,7 +247,8 @@ export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): R
   const finalWriters = new Map<PairKey, number>();
   const wfr = new Map<ValueKey, Map<ValueKey, Set<ValueKey>>>();
   const ext = new ExternalMops();
-  for (const t of txns) {
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
     const type = t.completion.type;
     if (type !== 'ok' && type !== 'info') continue;
     ext.load(t.mops);
