@@ -3,7 +3,7 @@
 
 import type { Json } from '../../../types.js';
 import { type PairKey, pairKey, type ValueKey, valueKey } from '../json-values.js';
-import { ScratchTable, type Txn } from './common.js';
+import { type Mop, ScratchTable, type Txn } from './common.js';
 import { tarjan } from './graph.js';
 
 export interface GlomersEdge {
@@ -59,7 +59,14 @@ function explainWriteOrder(e: WriteOrder, txns: readonly Txn[]): GlomersEdge {
 export function findWriteCycles(txns: readonly Txn[], write: (f: string) => boolean): GlomersFinding[] {
   const writerOf = new Map<PairKey, Txn>();
   const ok = txns.filter((t) => t.completion.type === 'ok');
-  for (const t of ok) for (const mop of t.mops) if (write(mop[0])) writerOf.set(pairKey(mop[1], mop[2]), t);
+  // index loops, not for-of (see Mop in common.ts)
+  for (let ti = 0; ti < ok.length; ti++) {
+    const t = ok[ti] as Txn;
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
+      if (write(mop[0])) writerOf.set(pairKey(mop[1], mop[2]), t);
+    }
+  }
   const edges = new Map<number, Map<number, WriteOrder>>();
   const link = (e: WriteOrder): void => {
     if (e.from === e.to) return;
@@ -73,10 +80,12 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
   // per key: the last thing a transaction did: its own write, or a read of another's write
   const lastOwn = new ScratchTable<ValueKey, Json>();
   const lastForeign = new ScratchTable<ValueKey, { writer: Txn; value: Json }>();
-  for (const t of ok) {
+  for (let ti = 0; ti < ok.length; ti++) {
+    const t = ok[ti] as Txn;
     lastOwn.reset();
     lastForeign.reset();
-    for (const mop of t.mops) {
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
       const f = mop[0];
       const k = mop[1];
       const v = mop[2];
