@@ -76,9 +76,12 @@ export interface CompletedCall {
 
 /** Client invocations paired with their completions (the next op of the same process). */
 export function completedCalls(history: readonly Op[]): CompletedCall[] {
-  const pending = new Map<number, Op>();
+  // undefined once completed, rather than deleted: deleting from a Map this small rebuilds its
+  // table, an allocation per op; and an index loop, as for-of allocates per op before optimisation
+  const pending = new Map<number, Op | undefined>();
   const calls: CompletedCall[] = [];
-  for (const op of history) {
+  for (let k = 0; k < history.length; k++) {
+    const op = history[k] as Op;
     if (op.process === 'nemesis') continue;
     if (op.type === 'invoke') {
       pending.set(op.process, op);
@@ -86,7 +89,7 @@ export function completedCalls(history: readonly Op[]): CompletedCall[] {
     }
     const invoke = pending.get(op.process);
     if (invoke === undefined) continue;
-    pending.delete(op.process);
+    pending.set(op.process, undefined);
     calls.push({ invoke, completion: op });
   }
   return calls;

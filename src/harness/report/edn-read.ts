@@ -344,41 +344,66 @@ export function parseEdnValues(text: string): Json[] {
 // the objects several times faster than the reader above and leaves no garbage behind. Any line
 // outside that part (and any damage) sends the whole file to the reader, which has the last word.
 
-/** An output buffer that grows by doubling; the rewrite adds at most a few bytes per token. */
-class ByteOut {
-  bytes: Uint8Array;
+/**
+ * The rewrite's state: the output (grown by doubling; a token adds at most its own bytes and
+ * three, so `room` is asked once per token) and the open collections as typed arrays, bounded by
+ * MAX_EDN_DEPTH. One object whose fields the loop reads, so no per-token allocation at all.
+ */
+class JsonRewrite {
+  out: Uint8Array;
   length = 0;
+  depth = 0;
+  readonly closeCodes = new Uint8Array(MAX_EDN_DEPTH);
+  readonly isMap = new Uint8Array(MAX_EDN_DEPTH);
+  readonly counts = new Int32Array(MAX_EDN_DEPTH);
 
-  constructor(capacity: number) {
-    this.bytes = new Uint8Array(Math.max(64, capacity));
+  constructor(readonly bytes: Uint8Array) {
+    this.out = new Uint8Array(Math.max(64, bytes.length + (bytes.length >> 2)));
   }
 
-  private room(extra: number): void {
-    if (this.length + extra <= this.bytes.length) return;
-    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + extra));
-    grown.set(this.bytes.subarray(0, this.length));
-    this.bytes = grown;
+  room(extra: number): void {
+    if (this.length + extra <= this.out.length) return;
+    const grown = new Uint8Array(Math.max(this.out.length * 2, this.length + extra));
+    grown.set(this.out.subarray(0, this.length));
+    this.out = grown;
   }
 
-  byte(code: number): void {
-    this.room(1);
-    this.bytes[this.length++] = code;
+  /** Copies bytes[start, end) to the output; the caller made room. */
+  copy(start: number, end: number): void {
+    const { out, bytes } = this;
+    let at = this.length;
+    for (let k = start; k < end; k++) out[at++] = bytes[k] as number;
+    this.length = at;
   }
 
-  copy(from: Uint8Array, start: number, end: number): void {
-    this.room(end - start);
-    // tokens are a few bytes: a loop beats making a view to copy from
-    if (end - start > 64) this.bytes.set(from.subarray(start, end), this.length);
-    else for (let k = start; k < end; k++) this.bytes[this.length + k - start] = from[k] as number;
-    this.length += end - start;
+  /** Opens a collection at `code` (one of { [ ( or the # of #{); false past MAX_EDN_DEPTH. */
+  open(code: number): boolean {
+    if (this.depth >= MAX_EDN_DEPTH) return false;
+    const map = code === Ch.LeftBrace;
+    this.closeCodes[this.depth] = code === Ch.LeftBracket ? Ch.RightBracket : code === Ch.LeftParen ? Ch.RightParen : Ch.RightBrace;
+    this.isMap[this.depth] = map ? 1 : 0;
+    this.counts[this.depth] = 0;
+    this.depth++;
+    this.out[this.length++] = map ? Ch.LeftBrace : Ch.LeftBracket;
+    return true;
+  }
+
+  /** Closes the innermost collection; false for a map with a key and no value. */
+  close(): boolean {
+    const top = this.depth - 1;
+    const map = this.isMap[top] === 1;
+    if (map && (this.counts[top] as number) % 2 !== 0) return false;
+    this.out[this.length++] = map ? Ch.RightBrace : Ch.RightBracket;
+    this.depth = top;
+    if (top > 0) this.counts[top - 1] = (this.counts[top - 1] as number) + 1;
+    return true;
   }
 }
 
-const WORDS: readonly [Uint8Array, Uint8Array][] = [
-  [Buffer.from('nil'), Buffer.from('null')],
-  [Buffer.from('true'), Buffer.from('true')],
-  [Buffer.from('false'), Buffer.from('false')],
-];
+const NIL = Buffer.from('nil');
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+const NULL = Buffer.from('null');
 
 /** Where an atom starting at `at` ends. */
 function atomEnd(bytes: Uint8Array, at: number): number {
@@ -398,50 +423,58 @@ function plainIntegerEnd(bytes: Uint8Array, at: number): number {
   return k < bytes.length && isAtomChar(bytes[k] as number) ? -1 : k;
 }
 
-/** Appends one scalar as JSON and returns its end, or -1 outside the fast path's part of EDN. */
-function appendScalar(bytes: Uint8Array, at: number, asKey: boolean, out: ByteOut): number {
-  const code = bytes[at] as number;
-  if (code === Ch.Quote) {
-    for (let k = at + 1; k < bytes.length; k++) {
-      const next = bytes[k] as number;
-      if (next === Ch.Quote) {
-        out.copy(bytes, at, k + 1);
-        return k + 1;
-      }
-      // escapes, control characters (a newline inside a string) and the bound are the reader's
-      if (next === Ch.Backslash || next < Ch.Space || k - at > MAX_EDN_STRING_CHARS) return -1;
-    }
-    return -1;
-  }
-  if (code === Ch.Colon) {
-    let end = at + 1;
-    for (; end < bytes.length && isAtomChar(bytes[end] as number); end++) if (bytes[end] === Ch.Backslash) return -1;
-    if (end === at + 1 || end - at > MAX_EDN_ATOM_CHARS) return -1;
-    out.byte(Ch.Quote);
-    out.copy(bytes, at + 1, end);
-    out.byte(Ch.Quote);
-    return end;
-  }
-  if ((code >= Ch.Zero && code <= Ch.Nine) || code === Ch.Minus) {
-    const end = plainIntegerEnd(bytes, at);
-    if (end === -1) return -1;
-    if (asKey) out.byte(Ch.Quote);
-    out.copy(bytes, at, end);
-    if (asKey) out.byte(Ch.Quote);
-    return end;
-  }
-  if (asKey) return -1;
-  const end = atomEnd(bytes, at);
-  for (const [word, json] of WORDS) {
-    if (end - at === word.length && sameBytes(bytes, at, word)) {
-      out.copy(json, 0, json.length);
-      return end;
-    }
+/** The end of a string without escapes or control characters starting at `at` (a quote), or -1. */
+function plainStringEnd(bytes: Uint8Array, at: number): number {
+  for (let k = at + 1; k < bytes.length; k++) {
+    const next = bytes[k] as number;
+    if (next === Ch.Quote) return k + 1;
+    // escapes, control characters (a newline inside a string) and the bound are the reader's
+    if (next === Ch.Backslash || next < Ch.Space || k - at > MAX_EDN_STRING_CHARS) return -1;
   }
   return -1;
 }
 
-function sameBytes(bytes: Uint8Array, at: number, word: Uint8Array): boolean {
+/** The end of a keyword's name starting at `at` (past the colon), or -1 for one JSON cannot quote as it is. */
+function keywordEnd(bytes: Uint8Array, at: number): number {
+  let end = at;
+  for (; end < bytes.length && isAtomChar(bytes[end] as number); end++) if (bytes[end] === Ch.Backslash) return -1;
+  return end === at || end - at >= MAX_EDN_ATOM_CHARS ? -1 : end;
+}
+
+/** Appends one scalar as JSON and returns its end, or -1 outside the fast path's part of EDN. */
+function appendScalar(w: JsonRewrite, at: number, asKey: boolean): number {
+  const { bytes } = w;
+  const code = bytes[at] as number;
+  if (code === Ch.Quote) {
+    const end = plainStringEnd(bytes, at);
+    if (end === -1) return -1;
+    w.room(end - at);
+    w.copy(at, end);
+    return end;
+  }
+  const keyword = code === Ch.Colon;
+  const end = keyword ? keywordEnd(bytes, at + 1) : (code >= Ch.Zero && code <= Ch.Nine) || code === Ch.Minus ? plainIntegerEnd(bytes, at) : -2;
+  if (end === -1) return -1;
+  if (end >= 0) {
+    const quoted = keyword || asKey;
+    w.room(end - at + 2);
+    if (quoted) w.out[w.length++] = Ch.Quote;
+    w.copy(keyword ? at + 1 : at, end);
+    if (quoted) w.out[w.length++] = Ch.Quote;
+    return end;
+  }
+  if (asKey) return -1;
+  const wordEnd = atomEnd(bytes, at);
+  const json = isWord(bytes, at, wordEnd, NIL) ? NULL : isWord(bytes, at, wordEnd, TRUE) ? TRUE : isWord(bytes, at, wordEnd, FALSE) ? FALSE : undefined;
+  if (json === undefined) return -1;
+  w.room(json.length);
+  w.out.set(json, w.length);
+  w.length += json.length;
+  return wordEnd;
+}
+
+function isWord(bytes: Uint8Array, at: number, end: number, word: Uint8Array): boolean {
+  if (end - at !== word.length) return false;
   for (let i = 0; i < word.length; i++) if (bytes[at + i] !== word[i]) return false;
   return true;
 }
@@ -451,16 +484,15 @@ function sameBytes(bytes: Uint8Array, at: number, word: Uint8Array): boolean {
  * each value's line; undefined when some line needs the reader.
  */
 export function historyAsJson(bytes: Uint8Array): { json: string; lines: number[] } | undefined {
-  const out = new ByteOut(bytes.length + (bytes.length >> 2) + 2);
+  const w = new JsonRewrite(bytes);
   const lines: number[] = [];
-  const stack: { map: boolean; closeCode: number; count: number }[] = [];
   let line = 1;
   let lineHasValue = false;
-  out.byte(Ch.LeftBracket);
+  w.out[w.length++] = Ch.LeftBracket;
   for (let k = 0; k < bytes.length; ) {
     const code = bytes[k] as number;
     if (code === Ch.Newline) {
-      if (stack.length > 0) return undefined;
+      if (w.depth > 0) return undefined;
       line++;
       lineHasValue = false;
       k++;
@@ -470,40 +502,38 @@ export function historyAsJson(bytes: Uint8Array): { json: string; lines: number[
       k++;
       continue;
     }
-    const frame = stack[stack.length - 1];
-    if (frame !== undefined && code === frame.closeCode) {
-      if (frame.map && frame.count % 2 !== 0) return undefined;
-      out.byte(frame.map ? Ch.RightBrace : Ch.RightBracket);
-      stack.pop();
+    w.room(3);
+    const top = w.depth - 1;
+    if (top >= 0 && code === w.closeCodes[top]) {
+      if (!w.close()) return undefined;
       k++;
-      const parent = stack[stack.length - 1];
-      if (parent !== undefined) parent.count++;
       continue;
     }
-    if (frame === undefined) {
+    const count = top >= 0 ? (w.counts[top] as number) : 0;
+    const inMap = top >= 0 && w.isMap[top] === 1;
+    if (top < 0) {
       if (lineHasValue) return undefined;
-      if (lines.length > 0) out.byte(Ch.Comma);
+      if (lines.length > 0) w.out[w.length++] = Ch.Comma;
       lines.push(line);
       lineHasValue = true;
     }
-    const asKey = frame !== undefined && frame.map && frame.count % 2 === 0;
-    if (frame !== undefined && frame.count > 0) out.byte(asKey ? Ch.Comma : frame.map ? Ch.Colon : Ch.Comma);
+    const asKey = inMap && count % 2 === 0;
+    if (count > 0) w.out[w.length++] = asKey ? Ch.Comma : inMap ? Ch.Colon : Ch.Comma;
     const set = code === Ch.Hash && bytes[k + 1] === Ch.LeftBrace;
     if (!asKey && (code === Ch.LeftBrace || code === Ch.LeftBracket || code === Ch.LeftParen || set)) {
-      if (stack.length >= MAX_EDN_DEPTH) return undefined;
-      stack.push({ map: code === Ch.LeftBrace, closeCode: code === Ch.LeftBracket ? Ch.RightBracket : code === Ch.LeftParen ? Ch.RightParen : Ch.RightBrace, count: 0 });
-      out.byte(code === Ch.LeftBrace ? Ch.LeftBrace : Ch.LeftBracket);
+      if (!w.open(code)) return undefined;
       k += set ? 2 : 1;
       continue;
     }
-    const next = appendScalar(bytes, k, asKey, out);
+    const next = appendScalar(w, k, asKey);
     if (next === -1) return undefined;
     k = next;
-    if (frame !== undefined) frame.count++;
+    if (top >= 0) w.counts[top] = count + 1;
   }
-  if (stack.length > 0) return undefined;
-  out.byte(Ch.RightBracket);
-  return { json: Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.length).toString('utf8'), lines };
+  if (w.depth > 0) return undefined;
+  w.room(1);
+  w.out[w.length++] = Ch.RightBracket;
+  return { json: Buffer.from(w.out.buffer, w.out.byteOffset, w.length).toString('utf8'), lines };
 }
 
 /** Every line's value by the fast path, or undefined when some line needs the reader. */

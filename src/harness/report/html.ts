@@ -8,7 +8,7 @@ import { faultSpans } from '../check/faults.js';
 import { completedCalls } from '../check/explain.js';
 import { workloadViewHtml } from './views/index.js';
 import { explanationHtml, failureBrief, failuresHtml, latencyTableHtml, nemesisHtml } from './explain-html.js';
-import { latencyByF, neverOkHeader, operationsText, quantile, SECTION_NAMES } from './figures.js';
+import { latencyByF, neverOkHeader, operationsText, quantile, SECTION_NAMES, sortedNumbers } from './figures.js';
 import { mainDiagramHtml, windowHtml, type MessageWindow } from './messages.js';
 import {
   axes,
@@ -197,7 +197,7 @@ function latencyQuantiles(ops: CompletedOp[], durationS: number, partitions: Fau
   const lines: string[] = [];
   for (const [fIndex, f] of fs.entries()) {
     const buckets = [...(byF.get(f) ?? new Map<number, number[]>()).entries()].sort((a, b) => a[0] - b[0]);
-    const sortedBuckets = buckets.map(([bucket, list]) => [bucket, [...list].sort((a, b) => a - b)] as const);
+    const sortedBuckets = buckets.map(([bucket, list]) => [bucket, sortedNumbers(list)] as const);
     // max first, so the median is drawn on top where quantiles coincide
     for (const { q, colour } of [...QUANTILES].reverse()) {
       // a gap in the buckets (no operations of this f) breaks the line rather than bridging it

@@ -78,7 +78,9 @@ function nestsDeeperThan(value: unknown, budget: number): boolean {
   if (value === null || typeof value !== 'object') return false;
   if (budget === 0) return true;
   if (Array.isArray(value)) {
-    for (const item of value) if (nestsDeeperThan(item, budget - 1)) return true;
+    // an index loop: this runs on every op as the history loads, before the engine optimises it,
+    // and an unoptimised for-of allocates per element
+    for (let k = 0; k < value.length; k++) if (nestsDeeperThan(value[k] as unknown, budget - 1)) return true;
     return false;
   }
   for (const key in value) if (nestsDeeperThan((value as Record<string, unknown>)[key], budget - 1)) return true;

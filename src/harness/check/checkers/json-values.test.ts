@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareValues, IncomparableError, jsonEqual, valueKey } from './json-values.js';
+import { compareValues, IncomparableError, jsonEqual, pairKey, valueKey } from './json-values.js';
 
 describe('valueKey / jsonEqual', () => {
   it('tells apart values of different JSON types that print alike', () => {
@@ -15,6 +15,16 @@ describe('valueKey / jsonEqual', () => {
     expect(jsonEqual({ a: 1, b: [1, { c: 2, d: 3 }] }, { b: [1, { d: 3, c: 2 }], a: 1 })).toBe(true);
     expect(jsonEqual([1, 2], [2, 1])).toBe(false);
     expect(new Set([valueKey([1, 2]), valueKey([1, 2]), valueKey('x'), valueKey('x')]).size).toBe(2);
+  });
+});
+
+describe('pairKey', () => {
+  it('is equal for two pairs exactly when both parts are equal, in either of its forms', () => {
+    const parts = [0, 1, 7, 2 ** 11 - 1, 2 ** 11, 2 ** 19 - 1, 2 ** 19, 2 ** 20, 2 ** 30, 2 ** 32, -1, 1.5, '1', '7', null, true, [1], { a: 1 }];
+    const pairs = parts.flatMap((k) => parts.map((v) => [k, v] as const));
+    expect(new Set(pairs.map(([k, v]) => pairKey(k, v))).size).toBe(pairs.length);
+    expect(pairKey(3, 4)).toBe(pairKey(3, 4));
+    expect(pairKey({ a: 1, b: 2 }, 'x')).toBe(pairKey({ b: 2, a: 1 }, 'x'));
   });
 });
 

@@ -40,6 +40,39 @@ export function valueKey(value: Json | undefined): ValueKey {
   return canonicalText(value);
 }
 
+/** What pairKey returns: a Map/Set key for a (key, value) pair of a register or list. */
+export type PairKey = string | number;
+
+/**
+ * The numeric forms of pairKey. Both parts small: key * 2^19 + value, below 2^30, an integer the
+ * engine keeps unboxed (no allocation, the cheapest Map key). Else, parts below the large limits:
+ * 2^30 + key * 2^32 + value, above every small form and below 2^53, so exact.
+ */
+const SMALL_KEY_LIMIT = 2 ** 11;
+const SMALL_VALUE_LIMIT = 2 ** 19;
+const LARGE_FORM_BASE = 2 ** 30;
+const LARGE_KEY_LIMIT = 2 ** 20;
+const LARGE_VALUE_LIMIT = 2 ** 32;
+
+const isPairPart = (key: ValueKey, below: number): key is number => typeof key === 'number' && Number.isInteger(key) && key >= 0 && key < below;
+
+/**
+ * One key for a pair of valueKeys, equal for two pairs exactly when both parts are. Histories'
+ * keys and values are mostly small whole numbers: those pairs get a number (no string to build
+ * and hash, which dominated the checkers' time); any other pair gets the parts' text joined by
+ * a NUL, and a string never equals a number, so the forms cannot collide.
+ */
+export function pairKeyOf(key: ValueKey, value: ValueKey): PairKey {
+  if (isPairPart(key, SMALL_KEY_LIMIT) && isPairPart(value, SMALL_VALUE_LIMIT)) return key * SMALL_VALUE_LIMIT + value;
+  if (isPairPart(key, LARGE_KEY_LIMIT) && isPairPart(value, LARGE_VALUE_LIMIT)) return LARGE_FORM_BASE + key * LARGE_VALUE_LIMIT + value;
+  return `${String(key)}\u0000${String(value)}`;
+}
+
+/** pairKeyOf for parsed values. */
+export function pairKey(key: Json | undefined, value: Json | undefined): PairKey {
+  return pairKeyOf(valueKey(key), valueKey(value));
+}
+
 /** Equality of parsed JSON values (Clojure `=` on what Cheshire would parse). */
 export function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {
   return valueKey(a) === valueKey(b);

@@ -2,11 +2,87 @@
 // process edges, the SCC-by-SCC cycle search, and Elle's result-map.
 
 import type { Json, Op } from '../../../types.js';
+import { completedCalls } from '../../explain.js';
 import { DeadlineError, type EdgeKind, type Graph, GraphBuilder, PROCESS, REALTIME, tarjan } from './graph.js';
 import { anomaliesProhibitedBy, friendlyBoundary, impossibleModels } from './models.js';
 import { type ExplainOrder, type FoundCycle, existsModelTypes, searchScc } from './search.js';
 
+/**
+ * A micro-op [f, key, value]. The checkers' loops read one by index (mop[0]) rather than
+ * destructuring it, and their hottest loops walk transactions and micro-ops by index rather than
+ * by for-of: they run once per history, mostly before the engine optimises them, and unoptimised
+ * destructuring or for-of walks an iterator, an allocation per element.
+ */
 export type Mop = [string, Json, Json];
+
+/** Keys a ScratchTable scans before it moves them into a Map. */
+const SCRATCH_SCAN_MAX = 16;
+
+/**
+ * What a loop over one transaction's micro-ops remembers per key, one table reused for every
+ * transaction (reset between them): a Map made per transaction was the checkers' commonest
+ * garbage. A few keys are found by a scan; past SCRATCH_SCAN_MAX they move into a Map, so a
+ * transaction of many keys stays linear. Keys compare as a Map's do (SameValueZero).
+ */
+export class ScratchTable<K, V> {
+  private readonly keys: K[] = [];
+  private readonly values: V[] = [];
+  private size = 0;
+  private map: Map<K, V> | undefined;
+
+  reset(): void {
+    this.size = 0;
+    this.map = undefined;
+  }
+
+  get(key: K): V | undefined {
+    if (this.map !== undefined) return this.map.get(key);
+    const i = this.find(key);
+    return i === -1 ? undefined : this.values[i];
+  }
+
+  has(key: K): boolean {
+    return this.map !== undefined ? this.map.has(key) : this.find(key) !== -1;
+  }
+
+  set(key: K, value: V): void {
+    if (this.map !== undefined) {
+      this.map.set(key, value);
+      return;
+    }
+    const i = this.find(key);
+    if (i !== -1) this.values[i] = value;
+    else if (this.size < SCRATCH_SCAN_MAX) {
+      this.keys[this.size] = key;
+      this.values[this.size++] = value;
+    } else {
+      this.map = new Map();
+      for (let k = 0; k < this.size; k++) this.map.set(this.keys[k] as K, this.values[k] as V);
+      this.map.set(key, value);
+    }
+  }
+
+  delete(key: K): void {
+    if (this.map !== undefined) {
+      this.map.delete(key);
+      return;
+    }
+    const i = this.find(key);
+    if (i === -1) return;
+    // nothing iterates a scratch table, so the last entry may take the deleted one's place
+    this.size--;
+    this.keys[i] = this.keys[this.size] as K;
+    this.values[i] = this.values[this.size] as V;
+  }
+
+  private find(key: K): number {
+    for (let i = 0; i < this.size; i++) {
+      const k = this.keys[i];
+      if (k === key || (k !== k && key !== key)) return i;
+    }
+    return -1;
+  }
+}
 
 /** One client transaction: its invocation and completion (a vertex of the graph). */
 export interface Txn {
@@ -26,20 +102,7 @@ export function mopsOf(op: Op): Mop[] {
 
 /** Client transactions in completion order (completions without an invocation are ignored). */
 export function pairTxns(history: readonly Op[]): Txn[] {
-  const pending = new Map<number, Op>();
-  const txns: Txn[] = [];
-  for (const op of history) {
-    if (typeof op.process !== 'number') continue;
-    if (op.type === 'invoke') {
-      pending.set(op.process, op);
-      continue;
-    }
-    const invoke = pending.get(op.process);
-    if (invoke === undefined) continue;
-    pending.delete(op.process);
-    txns.push({ id: txns.length, invoke, completion: op, mops: mopsOf(op) });
-  }
-  return txns;
+  return completedCalls(history).map(({ invoke, completion }, id) => ({ id, invoke, completion, mops: mopsOf(completion) }));
 }
 
 /** Elle's realtime edges, transitively reduced; info and fail ops never precede anything. */
@@ -133,8 +196,9 @@ export function findCycles(
     if (options.deadlineMs !== undefined && Date.now() > options.deadlineMs) throw new DeadlineError('deadline passed while finding SCCs');
   });
   sccs.sort((a, b) => Math.min(...a) - Math.min(...b));
+  const localOf = new Int32Array(g.vertexCount).fill(-1);
   for (const scc of sccs) {
-    const r = searchScc(g, scc, order, { cycleSearchTimeoutMs: options.cycleSearchTimeoutMs, deadlineMs: options.deadlineMs, maxFrontier: 200_000 });
+    const r = searchScc(g, scc, order, { cycleSearchTimeoutMs: options.cycleSearchTimeoutMs, deadlineMs: options.deadlineMs, maxFrontier: 200_000 }, localOf);
     if (r.timeout !== undefined) {
       addAnomaly(anomalies, 'cycle-search-timeout', {
         type: 'cycle-search-timeout',

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Json, Op } from '../../../types.js';
 import { checkListAppend, checkRwRegister, combinedValidity, type TxnCheckResult } from './index.js';
+import { ScratchTable } from './common.js';
 
 type MopIn = [string, Json, Json];
 
@@ -292,5 +293,30 @@ describe('verdict edge cases', () => {
     expect(x?.cycle).toHaveLength(2);
     expect(x?.edges.map((e) => e.kind).sort()).toEqual(['realtime', 'rw']);
     expect(x?.edges.find((e) => e.kind === 'rw')?.why).toMatch(/initial state/);
+  });
+});
+
+describe('ScratchTable', () => {
+  it('answers as a Map would, before and after it moves its keys into one, and forgets them on reset', () => {
+    const table = new ScratchTable<number | string, number>();
+    const map = new Map<number | string, number>();
+    for (let k = 0; k < 40; k++) {
+      const key = k % 3 === 0 ? String(k % 7) : k % 11;
+      if (k % 5 === 4) {
+        table.delete(key);
+        map.delete(key);
+      } else {
+        table.set(key, k);
+        map.set(key, k);
+      }
+      for (const probe of [0, 1, 5, 10, '0', '3', '6', 'x']) {
+        expect(table.get(probe)).toBe(map.get(probe));
+        expect(table.has(probe)).toBe(map.has(probe));
+      }
+    }
+    for (let k = 0; k < 20; k++) table.set(k, k);
+    table.reset();
+    expect(table.has(0)).toBe(false);
+    expect(table.get('0')).toBeUndefined();
   });
 });

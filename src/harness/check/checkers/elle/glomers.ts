@@ -2,8 +2,8 @@
 // (maelstrom#56), completions whose micro-ops differ from the request (#57, #14).
 
 import type { Json } from '../../../types.js';
-import { valueKey } from '../json-values.js';
-import type { Txn } from './common.js';
+import { type PairKey, pairKey, type ValueKey, valueKey } from '../json-values.js';
+import { type Mop, ScratchTable, type Txn } from './common.js';
 import { tarjan } from './graph.js';
 
 export interface GlomersEdge {
@@ -25,6 +25,31 @@ export interface GlomersFinding {
 const describe = (t: Txn): string => `T${t.completion.index} (index ${t.completion.index}, process ${String(t.completion.process)})`;
 
 /**
+ * A ww edge findWriteCycles found: what it needs to say why, worded only for the edges of a
+ * cycle (most edges are in none, and wording each one cost more than finding them all).
+ */
+interface WriteOrder {
+  from: number;
+  to: number;
+  key: Json;
+  /** the later write, or the read of it */
+  value: Json;
+  /** the value before it in this transaction: a foreign write read (readFirst), or its own write */
+  earlier: Json;
+  /** case (2) of findWriteCycles: `to` read `from`'s write, then wrote; else case (1): `from` wrote, then read `to`'s write */
+  readFirst: boolean;
+}
+
+function explainWriteOrder(e: WriteOrder, txns: readonly Txn[]): GlomersEdge {
+  const [from, to] = [txns[e.from] as Txn, txns[e.to] as Txn];
+  const k = JSON.stringify(e.key);
+  const why = e.readFirst
+    ? `${describe(to)} read ${k}=${JSON.stringify(e.earlier)} written by ${describe(from)} and then wrote ${k}=${JSON.stringify(e.value)}, so its write came later`
+    : `${describe(from)} wrote ${k}=${JSON.stringify(e.earlier)} and later read ${k}=${JSON.stringify(e.value)} written by ${describe(to)}, so that write came later`;
+  return { from: e.from, to: e.to, kind: 'ww', key: e.key, value: e.value, why };
+}
+
+/**
  * ww edges that hold whenever each read returns the key's state at the moment it runs (as a
  * read-uncommitted store does): inside one committed transaction, (1) after writing x=a it reads
  * x=b written by another transaction, so b overwrote a; (2) after reading x=b from another
@@ -32,12 +57,18 @@ const describe = (t: Txn): string => `T${t.completion.index} (index ${t.completi
  * involved certainly committed; values are unique per key, so b names its writer.
  */
 export function findWriteCycles(txns: readonly Txn[], write: (f: string) => boolean): GlomersFinding[] {
-  const writerOf = new Map<string, Txn>();
-  const pk = (k: Json, v: Json): string => `${String(valueKey(k))}\u0000${String(valueKey(v))}`;
+  const writerOf = new Map<PairKey, Txn>();
   const ok = txns.filter((t) => t.completion.type === 'ok');
-  for (const t of ok) for (const [f, k, v] of t.mops) if (write(f)) writerOf.set(pk(k, v), t);
-  const edges = new Map<number, Map<number, GlomersEdge>>();
-  const link = (e: GlomersEdge): void => {
+  // index loops, not for-of (see Mop in common.ts)
+  for (let ti = 0; ti < ok.length; ti++) {
+    const t = ok[ti] as Txn;
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
+      if (write(mop[0])) writerOf.set(pairKey(mop[1], mop[2]), t);
+    }
+  }
+  const edges = new Map<number, Map<number, WriteOrder>>();
+  const link = (e: WriteOrder): void => {
     if (e.from === e.to) return;
     let m = edges.get(e.from);
     if (m === undefined) {
@@ -46,28 +77,31 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
     }
     if (!m.has(e.to)) m.set(e.to, e);
   };
-  for (const t of ok) {
-    // per key: the last thing this transaction did: its own write, or a read of another's write
-    const lastOwn = new Map<string | number | boolean | null, Json>();
-    const lastForeign = new Map<string | number | boolean | null, { writer: Txn; value: Json }>();
-    for (const [f, k, v] of t.mops) {
+  // per key: the last thing a transaction did: its own write, or a read of another's write
+  const lastOwn = new ScratchTable<ValueKey, Json>();
+  const lastForeign = new ScratchTable<ValueKey, { writer: Txn; value: Json }>();
+  for (let ti = 0; ti < ok.length; ti++) {
+    const t = ok[ti] as Txn;
+    lastOwn.reset();
+    lastForeign.reset();
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       const kk = valueKey(k);
       if (write(f)) {
         const foreign = lastForeign.get(kk);
-        if (foreign !== undefined) {
-          link({ from: foreign.writer.id, to: t.id, kind: 'ww', key: k, value: v, why: `${describe(t)} read ${JSON.stringify(k)}=${JSON.stringify(foreign.value)} written by ${describe(foreign.writer)} and then wrote ${JSON.stringify(k)}=${JSON.stringify(v)}, so its write came later` });
-        }
+        if (foreign !== undefined) link({ from: foreign.writer.id, to: t.id, key: k, value: v, earlier: foreign.value, readFirst: true });
         lastOwn.set(kk, v);
         lastForeign.delete(kk);
         continue;
       }
       if (f !== 'r' || v === null || Array.isArray(v)) continue;
-      const w = writerOf.get(pk(k, v));
+      const w = writerOf.get(pairKey(k, v));
       if (w === undefined || w === t) continue;
       const own = lastOwn.get(kk);
-      if (own !== undefined) {
-        link({ from: t.id, to: w.id, kind: 'ww', key: k, value: v, why: `${describe(t)} wrote ${JSON.stringify(k)}=${JSON.stringify(own)} and later read ${JSON.stringify(k)}=${JSON.stringify(v)} written by ${describe(w)}, so that write came later` });
-      }
+      if (own !== undefined) link({ from: t.id, to: w.id, key: k, value: v, earlier: own, readFirst: false });
       lastOwn.delete(kk);
       lastForeign.set(kk, { writer: w, value: v });
     }
@@ -99,7 +133,7 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
     const path: number[] = [];
     for (let x = closing; x !== -1; x = parent.get(x) as number) path.push(x);
     path.reverse();
-    const cycleEdges = path.map((v, i) => (edges.get(v) as Map<number, GlomersEdge>).get(path[(i + 1) % path.length] as number) as GlomersEdge);
+    const cycleEdges = path.map((v, i) => explainWriteOrder((edges.get(v) as Map<number, WriteOrder>).get(path[(i + 1) % path.length] as number) as WriteOrder, txns));
     const ops = path.map((v) => txns[v] as Txn);
     findings.push({
       type: 'G0',

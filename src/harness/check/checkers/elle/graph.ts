@@ -112,16 +112,23 @@ export class Graph {
 /** A plain adjacency list over vertex ids (projections and derived graphs). */
 export type Adjacency = Int32Array[];
 
-/** The graph restricted to `vertices` and to edges whose rels intersect `mask`. */
-export function project(g: Graph, vertices: readonly number[], mask: number): Adjacency {
-  const inSet = new Set(vertices);
+/**
+ * The graph restricted to `vertices` and to edges whose rels intersect `mask`, in local ids:
+ * `localOf[v]` is v's position in `vertices`, and -1 for a vertex outside them.
+ */
+export function project(g: Graph, vertices: readonly number[], localOf: Int32Array, mask: number): Adjacency {
   return vertices.map((v) => {
-    const out: number[] = [];
-    for (let i = at(g.offsets, v); i < at(g.offsets, v + 1); i++) {
-      const to = at(g.targets, i);
-      if ((at(g.rels, i) & mask) !== 0 && inSet.has(to)) out.push(to);
+    const from = at(g.offsets, v);
+    const to = at(g.offsets, v + 1);
+    let count = 0;
+    for (let i = from; i < to; i++) if ((at(g.rels, i) & mask) !== 0 && at(localOf, at(g.targets, i)) !== -1) count++;
+    const out = new Int32Array(count);
+    let k = 0;
+    for (let i = from; i < to; i++) {
+      const local = at(localOf, at(g.targets, i));
+      if ((at(g.rels, i) & mask) !== 0 && local !== -1) out[k++] = local;
     }
-    return Int32Array.from(out);
+    return out;
   });
 }
 
@@ -133,59 +140,62 @@ export function tarjan(n: number, neighbours: (v: number) => ArrayLike<number>, 
   const index = new Int32Array(n).fill(-1);
   const low = new Int32Array(n);
   const onStack = new Uint8Array(n);
-  const stack: number[] = [];
-  const callV: number[] = [];
-  const callI: number[] = [];
+  // The vertex stack and the call stack hold at most n entries each: typed arrays of that size,
+  // filled and emptied by hand, where growing lists was most of this function's garbage.
+  const stack = new Int32Array(n);
+  let stackSize = 0;
+  const callV = new Int32Array(n);
+  const callI = new Int32Array(n);
   // each frame keeps its neighbour list, fetched once per vertex
   const callN: Array<ArrayLike<number>> = [];
+  let depth = 0;
   const result: number[][] = [];
   let counter = 0;
+  const enter = (v: number): void => {
+    index[v] = low[v] = counter++;
+    stack[stackSize++] = v;
+    onStack[v] = 1;
+    callV[depth] = v;
+    callI[depth] = 0;
+    callN[depth] = neighbours(v);
+    depth++;
+  };
   for (let root = 0; root < n; root++) {
     if (index[root] !== -1) continue;
-    callV.push(root);
-    callI.push(0);
-    callN.push(neighbours(root));
-    index[root] = low[root] = counter++;
-    stack.push(root);
-    onStack[root] = 1;
-    while (callV.length > 0) {
-      const top = callV.length - 1;
+    enter(root);
+    while (depth > 0) {
+      const top = depth - 1;
       const v = at(callV, top);
       const ns = callN[top] as ArrayLike<number>;
       const i = at(callI, top);
       if (i < ns.length) {
         callI[top] = i + 1;
         const w = at(ns, i);
-        if (index[w] === -1) {
-          index[w] = low[w] = counter++;
-          stack.push(w);
-          onStack[w] = 1;
-          callV.push(w);
-          callI.push(0);
-          callN.push(neighbours(w));
-        } else if (onStack[w] === 1 && at(index, w) < at(low, v)) {
-          low[v] = at(index, w);
-        }
+        if (index[w] === -1) enter(w);
+        else if (onStack[w] === 1 && at(index, w) < at(low, v)) low[v] = at(index, w);
         continue;
       }
-      callV.pop();
-      callI.pop();
-      callN.pop();
-      if (callV.length > 0) {
-        const parent = at(callV, callV.length - 1);
+      depth = top;
+      if (depth > 0) {
+        const parent = at(callV, depth - 1);
         if (at(low, v) < at(low, parent)) low[parent] = at(low, v);
       }
-      if (at(low, v) === at(index, v)) {
+      if (at(low, v) !== at(index, v)) continue;
+      if (!keepTrivial && at(stack, stackSize - 1) === v) {
+        // a lone vertex, left out with no list made: most vertices are alone
+        stackSize--;
+        onStack[v] = 0;
+      } else {
         const comp: number[] = [];
         let w: number;
         do {
-          w = stack.pop() as number;
+          w = at(stack, --stackSize);
           onStack[w] = 0;
           comp.push(w);
         } while (w !== v);
         if (keepTrivial || comp.length > 1) result.push(comp);
-        tick?.();
       }
+      tick?.();
     }
   }
   return result;

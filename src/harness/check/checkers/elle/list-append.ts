@@ -2,9 +2,9 @@
 // key, wr/ww/rw edges over ok and info transactions, and the non-cycle anomalies.
 
 import type { Json } from '../../../types.js';
-import { type ValueKey, valueKey } from '../json-values.js';
+import { type PairKey, type ValueKey, pairKey, valueKey } from '../json-values.js';
 import { GraphBuilder, RW, WR, WW, type EdgeKind, at } from './graph.js';
-import { type Anomalies, type Mop, type StepExplainer, type Txn, addAnomaly } from './common.js';
+import { type Anomalies, type Mop, mopsOf, ScratchTable, type StepExplainer, type Txn, addAnomaly } from './common.js';
 import { CheckerThrew, g1aCases, lostUpdateCases } from './rw-register.js';
 
 const isAppend = (f: string): boolean => f === 'append';
@@ -29,12 +29,19 @@ interface Order {
   indices: Map<ValueKey, number>;
 }
 
-/** key -> distinct non-empty read values sorted by length; single appends fill in unread keys */
-function sortedValues(txns: readonly Txn[], includeInvokes: boolean): Map<ValueKey, { key: Json; values: Json[][] }> {
+/**
+ * key -> distinct non-empty read values sorted by length; single appends fill in unread keys.
+ * With `invoked` (each transaction's invocation micro-ops, by id), every op counts, invocations
+ * included; without, only ok and info completions.
+ */
+function sortedValues(txns: readonly Txn[], invoked?: readonly Mop[][]): Map<ValueKey, { key: Json; values: Json[][] }> {
   const reads = new Map<ValueKey, { key: Json; values: Map<string, Json[]> }>();
   const appends = new Map<ValueKey, { key: Json; value: Json; count: number }>();
   const visit = (mops: readonly Mop[]): void => {
-    for (const [f, k, v] of mops) {
+    for (const mop of mops) {
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       const kk = valueKey(k);
       if (f === 'append') {
         const a = appends.get(kk);
@@ -51,8 +58,8 @@ function sortedValues(txns: readonly Txn[], includeInvokes: boolean): Map<ValueK
     }
   };
   for (const t of txns) {
-    if (includeInvokes) {
-      visit(mopsOfValue(t.invoke.value));
+    if (invoked !== undefined) {
+      visit(at(invoked, t.id));
       visit(t.mops);
     } else if (t.completion.type === 'ok' || t.completion.type === 'info') {
       visit(t.mops);
@@ -62,10 +69,6 @@ function sortedValues(txns: readonly Txn[], includeInvokes: boolean): Map<ValueK
   for (const [kk, a] of appends) if (a.count === 1) out.set(kk, { key: a.key, values: [[a.value]] });
   for (const [kk, e] of reads) out.set(kk, { key: e.key, values: [...e.values.values()].sort((x, y) => x.length - y.length) });
   return out;
-}
-
-function mopsOfValue(v: Json | undefined): Mop[] {
-  return Array.isArray(v) ? (v.filter((m) => Array.isArray(m) && m.length === 3 && typeof m[0] === 'string') as Mop[]) : [];
 }
 
 function orders(sorted: Map<ValueKey, { key: Json; values: Json[][] }>): Map<ValueKey, Order> {
@@ -85,7 +88,8 @@ function orders(sorted: Map<ValueKey, { key: Json; values: Json[][] }>): Map<Val
   return out;
 }
 
-const pairKey = (k: Json, v: Json): string => `${String(valueKey(k))}\u0000${String(valueKey(v))}`;
+/** The read index's key for reads of an empty list: a string, so no pairKey of a value is equal to it. */
+const initKey = (k: Json): PairKey => `${String(valueKey(k))}\u0000${INIT}`;
 
 export interface ListAnalysis {
   graph: GraphBuilder;
@@ -95,11 +99,16 @@ export interface ListAnalysis {
 export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): ListAnalysis {
   // preconditions Elle enforces by throwing
   for (const t of txns) {
-    for (const [f] of t.mops) if (f !== 'r' && f !== 'append') throw new CheckerThrew('history contained operations other than appends or reads');
+    for (const mop of t.mops) if (mop[0] !== 'r' && mop[0] !== 'append') throw new CheckerThrew('history contained operations other than appends or reads');
   }
-  const appended = new Map<string, true>();
+  // each invocation's micro-ops, by transaction id: three passes read them
+  const invoked = txns.map((t) => mopsOf(t.invoke));
+  const appended = new Map<PairKey, true>();
   for (const t of txns) {
-    for (const [f, k, v] of mopsOfValue(t.invoke.value)) {
+    for (const mop of at(invoked, t.id)) {
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f !== 'append') continue;
       const id = pairKey(k, v);
       if (appended.has(id)) throw new CheckerThrew(`value ${JSON.stringify(v)} appended to key ${JSON.stringify(k)} multiple times!`);
@@ -107,13 +116,13 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
     }
   }
   // write index over completions (ok, info, fail): (k, v) -> txn
-  const writer = new Map<string, Txn>();
-  for (const t of txns) for (const [f, k, v] of t.mops) if (f === 'append') writer.set(pairKey(k, v), t);
+  const writer = new Map<PairKey, Txn>();
+  for (const t of txns) for (const mop of t.mops) if (mop[0] === 'append') writer.set(pairKey(mop[1], mop[2]), t);
 
-  nonCycle(txns, anomalies, writer);
+  nonCycle(txns, anomalies, writer, invoked);
 
   const possible = txns.filter((t) => t.completion.type === 'ok' || t.completion.type === 'info');
-  const sorted = sortedValues(txns, false);
+  const sorted = sortedValues(txns);
   for (const [, { key, values }] of sorted) {
     for (let i = 0; i + 1 < values.length; i++) {
       if (!isPrefix(at(values, i), at(values, i + 1))) {
@@ -123,16 +132,19 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
     }
   }
   const order = orders(sorted);
-  const possibleWriter = new Map<string, Txn>();
-  for (const t of possible) for (const [f, k, v] of t.mops) if (f === 'append') possibleWriter.set(pairKey(k, v), t);
+  const possibleWriter = new Map<PairKey, Txn>();
+  for (const t of possible) for (const mop of t.mops) if (mop[0] === 'append') possibleWriter.set(pairKey(mop[1], mop[2]), t);
   // read index: (k, last element or INIT) -> readers
-  const readIndex = new Map<string, Txn[]>();
+  const readIndex = new Map<PairKey, Txn[]>();
   for (const t of possible) {
-    for (const [f, k, v] of t.mops) {
+    for (const mop of t.mops) {
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f !== 'r') continue;
       if (t.completion.type === 'info' && v === null) continue;
       const l = listOf(v);
-      const id = l.length === 0 ? `${String(valueKey(k))}\u0000${INIT}` : pairKey(k, at(l, l.length - 1));
+      const id = l.length === 0 ? initKey(k) : pairKey(k, at(l, l.length - 1));
       const list = readIndex.get(id);
       if (list === undefined) readIndex.set(id, [t]);
       else list.push(t);
@@ -147,7 +159,10 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
   };
   const graph = new GraphBuilder(txns.length);
   for (const t of possible) {
-    for (const [f, k, v] of t.mops) {
+    for (const mop of t.mops) {
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f === 'r') {
         const l = listOf(v);
         if (l.length === 0) continue;
@@ -160,20 +175,26 @@ export function analyzeListAppend(txns: readonly Txn[], anomalies: Anomalies): L
         const w = possibleWriter.get(pairKey(k, prev.value));
         if (w !== undefined && w !== t) graph.link(w.id, t.id, WW);
       }
-      const readers = readIndex.get(prev.init ? `${String(valueKey(k))}\u0000${INIT}` : pairKey(k, prev.value)) ?? [];
-      for (const r of readers) if (r !== t) graph.link(r.id, t.id, RW);
+      const readers = readIndex.get(prev.init ? initKey(k) : pairKey(k, prev.value)) ?? [];
+      // an index loop: most edges are made here, mostly before the engine optimises it, and an
+      // unoptimised for-of allocates per element
+      for (let i = 0; i < readers.length; i++) if (at(readers, i) !== t) graph.link(at(readers, i).id, t.id, RW);
     }
   }
   return { graph, explainer: listExplainer(previous, possibleWriter) };
 }
 
-function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<string, Txn>): void {
+function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<PairKey, Txn>, invoked: readonly Mop[][]): void {
   const failed = g1aCases(txns, anomalies, isAppend);
   // intermediate appends over every op (invocations included): (k, v) -> op index
-  const intermediate = new Map<string, Txn['completion']>();
+  const intermediate = new Map<PairKey, Txn['completion']>();
+  const last = new ScratchTable<ValueKey, Json>();
   const recordIntermediate = (op: Txn['completion'], mops: readonly Mop[]): void => {
-    const last = new Map<ValueKey, Json>();
-    for (const [f, k, v] of mops) {
+    last.reset();
+    for (const mop of mops) {
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f !== 'append') continue;
       const kk = valueKey(k);
       if (last.has(kk)) intermediate.set(pairKey(k, last.get(kk) as Json), op);
@@ -181,14 +202,17 @@ function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<string
     }
   };
   for (const t of txns) {
-    recordIntermediate(t.invoke, mopsOfValue(t.invoke.value));
+    recordIntermediate(t.invoke, at(invoked, t.id));
     recordIntermediate(t.completion, t.mops);
   }
+  const internalState: InternalState = new ScratchTable();
   for (const t of txns) {
     if (t.completion.type !== 'ok') continue;
     const op = t.completion as unknown as Json;
     for (const mop of t.mops) {
-      const [f, k, v] = mop;
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f !== 'r') continue;
       const l = listOf(v);
       for (const e of l) {
@@ -200,11 +224,11 @@ function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<string
         if (w !== undefined && w.index !== t.completion.index) addAnomaly(anomalies, 'G1b', { op, mop, writer: w as unknown as Json, element: at(l, l.length - 1) });
       }
     }
-    internalCase(t, anomalies);
+    internalCase(t, anomalies, internalState);
     futureReadCase(t, anomalies);
   }
   // dirty update: along each key's order (from every client op), a failed append followed by an ok one
-  const sortedAll = sortedValues(txns, true);
+  const sortedAll = sortedValues(txns, invoked);
   for (const [, { key, values }] of sortedAll) {
     let prevType = 'ok';
     let prevTxn: Txn | undefined;
@@ -257,12 +281,16 @@ function nonCycle(txns: readonly Txn[], anomalies: Anomalies, writer: Map<string
   );
 }
 
-/** a read that disagrees with the transaction's own earlier reads and appends */
-function internalCase(t: Txn, anomalies: Anomalies): void {
-  // expected state per key: a full list, or (unknownPrefix) a known suffix
-  const state = new Map<ValueKey, { unknownPrefix: boolean; elems: Json[] }>();
+/** Expected state per key: a full list, or (unknownPrefix) a known suffix. */
+type InternalState = ScratchTable<ValueKey, { unknownPrefix: boolean; elems: Json[] }>;
+
+/** a read that disagrees with the transaction's own earlier reads and appends; `state` is scratch */
+function internalCase(t: Txn, anomalies: Anomalies, state: InternalState): void {
+  state.reset();
   for (const mop of t.mops) {
-    const [f, k, v] = mop;
+    const f = mop[0];
+    const k = mop[1];
+    const v = mop[2];
     const kk = valueKey(k);
     const s = state.get(kk);
     if (f === 'append') {
@@ -290,9 +318,11 @@ function internalCase(t: Txn, anomalies: Anomalies): void {
 }
 
 function futureReadCase(t: Txn, anomalies: Anomalies): void {
-  const reads = new Map<string, Mop>();
+  const reads = new Map<PairKey, Mop>();
   for (const mop of t.mops) {
-    const [f, k, v] = mop;
+    const f = mop[0];
+    const k = mop[1];
+    const v = mop[2];
     if (f === 'append') {
       const r = reads.get(pairKey(k, v));
       if (r !== undefined) {
@@ -307,7 +337,7 @@ function futureReadCase(t: Txn, anomalies: Anomalies): void {
 
 function listExplainer(
   previous: (k: Json, v: Json) => { init: true } | { init: false; value: Json },
-  writerOf: Map<string, Txn>,
+  writerOf: Map<PairKey, Txn>,
 ): StepExplainer {
   return {
     step(a: Txn, b: Txn, kind: EdgeKind): { [key: string]: Json } {
@@ -318,7 +348,10 @@ function listExplainer(
         return i < 0 ? null : i;
       };
       for (let bi = 0; bi < b.mops.length; bi++) {
-        const [f, k, v] = at(b.mops, bi);
+        const mop = at(b.mops, bi);
+        const f = mop[0];
+        const k = mop[1];
+        const v = mop[2];
         if (kind === 'wr' && f === 'r') {
           const l = listOf(v);
           if (l.length === 0) continue;

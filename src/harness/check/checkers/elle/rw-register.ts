@@ -2,9 +2,9 @@
 // writes-follow-reads, wr/ww/rw edges between ok transactions, and the non-cycle anomalies.
 
 import type { Json } from '../../../types.js';
-import { type ValueKey, valueKey } from '../json-values.js';
+import { type PairKey, type ValueKey, pairKey, pairKeyOf, valueKey } from '../json-values.js';
 import { type Graph, GraphBuilder, RW, tarjan, WR, WW, at } from './graph.js';
-import { type Anomalies, type Txn, addAnomaly, type Mop, type StepExplainer } from './common.js';
+import { type Anomalies, type Txn, addAnomaly, type Mop, ScratchTable, type StepExplainer } from './common.js';
 import type { EdgeKind } from './graph.js';
 
 export class CheckerThrew extends Error {}
@@ -26,26 +26,67 @@ export interface RwAnalysis {
 
 const isWrite = (f: string): boolean => f === 'w';
 
-/** first mop touching each key, if a read: key -> value */
-export function extReads(mops: readonly Mop[]): Map<ValueKey, { key: Json; value: Json; mopIndex: number }> {
-  const seen = new Set<ValueKey>();
-  const out = new Map<ValueKey, { key: Json; value: Json; mopIndex: number }>();
-  mops.forEach(([f, k, v], i) => {
-    const kk = valueKey(k);
-    if (seen.has(kk)) return;
-    seen.add(kk);
-    if (f === 'r') out.set(kk, { key: k, value: v, mopIndex: i });
-  });
-  return out;
-}
+/**
+ * A transaction's external micro-ops in Elle's sense, by key: its external write to a key is the
+ * last write to it; its external read, the key's first micro-op when that is a read. Keys come in
+ * the order of their first write (writes) or first micro-op (reads). One instance is reloaded for
+ * each transaction: analyzeRwRegister reads them all, and a Map or two per transaction was a
+ * large part of the checker's garbage.
+ */
+class ExternalMops {
+  mops: readonly Mop[] = [];
+  writeCount = 0;
+  readonly writeKeys: ValueKey[] = [];
+  /** index in `mops` of the external write to writeKeys[i] */
+  readonly writeIndexes: number[] = [];
+  readCount = 0;
+  readonly readKeys: ValueKey[] = [];
+  /** index in `mops` of the external read of readKeys[i] */
+  readonly readIndexes: number[] = [];
+  private readonly writeAt = new ScratchTable<ValueKey, number>();
+  private readonly readAt = new ScratchTable<ValueKey, number>();
+  private readonly touched = new ScratchTable<ValueKey, true>();
 
-/** last write to each key */
-export function extWrites(mops: readonly Mop[], write: (f: string) => boolean = isWrite): Map<ValueKey, { key: Json; value: Json; mopIndex: number }> {
-  const out = new Map<ValueKey, { key: Json; value: Json; mopIndex: number }>();
-  mops.forEach(([f, k, v], i) => {
-    if (write(f)) out.set(valueKey(k), { key: k, value: v, mopIndex: i });
-  });
-  return out;
+  load(mops: readonly Mop[]): this {
+    this.mops = mops;
+    this.writeCount = this.readCount = 0;
+    this.writeAt.reset();
+    this.readAt.reset();
+    this.touched.reset();
+    for (let i = 0; i < mops.length; i++) {
+      const mop = mops[i] as Mop;
+      const kk = valueKey(mop[1]);
+      if (!this.touched.has(kk)) {
+        this.touched.set(kk, true);
+        if (mop[0] === 'r') {
+          this.readAt.set(kk, this.readCount);
+          this.readKeys[this.readCount] = kk;
+          this.readIndexes[this.readCount++] = i;
+        }
+      }
+      if (!isWrite(mop[0])) continue;
+      const slot = this.writeAt.get(kk);
+      if (slot !== undefined) this.writeIndexes[slot] = i;
+      else {
+        this.writeAt.set(kk, this.writeCount);
+        this.writeKeys[this.writeCount] = kk;
+        this.writeIndexes[this.writeCount++] = i;
+      }
+    }
+    return this;
+  }
+
+  /** the index in `mops` of the external write to a key, or -1 */
+  writeOf(kk: ValueKey): number {
+    const slot = this.writeAt.get(kk);
+    return slot === undefined ? -1 : at(this.writeIndexes, slot);
+  }
+
+  /** the index in `mops` of the external read of a key, or -1 */
+  readOf(kk: ValueKey): number {
+    const slot = this.readAt.get(kk);
+    return slot === undefined ? -1 : at(this.readIndexes, slot);
+  }
 }
 
 function keyIndex(keys: Map<ValueKey, KeyIndex>, k: ValueKey): KeyIndex {
@@ -73,13 +114,19 @@ function addVersion(versions: Map<ValueKey, Set<ValueKey>>, a: ValueKey, b: Valu
 }
 
 // ---- non-cycle anomalies --------------------------------------------------------------------
+// (index loops over transactions and micro-ops: see Mop in common.ts)
 
 export function internalCases(txns: readonly Txn[], anomalies: Anomalies): void {
-  for (const t of txns) {
+  const expected = new ScratchTable<ValueKey, Json>();
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
     if (t.completion.type !== 'ok') continue;
-    const expected = new Map<ValueKey, Json>();
-    for (const mop of t.mops) {
-      const [f, k, v] = mop;
+    expected.reset();
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       const kk = valueKey(k);
       if (isWrite(f)) {
         expected.set(kk, v);
@@ -96,28 +143,39 @@ export function internalCases(txns: readonly Txn[], anomalies: Anomalies): void 
   }
 }
 
-export function g1aCases(txns: readonly Txn[], anomalies: Anomalies, write: (f: string) => boolean): Map<string, Txn> {
-  const failed = new Map<string, Txn>();
-  for (const t of txns) {
+export function g1aCases(txns: readonly Txn[], anomalies: Anomalies, write: (f: string) => boolean): Map<PairKey, Txn> {
+  const failed = new Map<PairKey, Txn>();
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
     if (t.completion.type !== 'fail') continue;
-    for (const [f, k, v] of t.mops) if (write(f)) failed.set(`${String(valueKey(k))}\u0000${String(valueKey(v))}`, t);
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
+      if (write(mop[0])) failed.set(pairKey(mop[1], mop[2]), t);
+    }
   }
   return failed;
 }
 
 export function lostUpdateCases(txns: readonly Txn[], write: (f: string) => boolean, anomalies: Anomalies): void {
-  const groups = new Map<string, { key: Json; value: Json; txns: Json[] }>();
-  for (const t of txns) {
+  const groups = new Map<PairKey, { key: Json; value: Json; txns: Json[] }>();
+  const reads = new ScratchTable<ValueKey, Json>();
+  const writes = new ScratchTable<ValueKey, true>();
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
     if (t.completion.type !== 'ok') continue;
-    const reads = new Map<ValueKey, Json>();
-    const writes = new Set<ValueKey>();
-    for (const [f, k, v] of t.mops) {
+    reads.reset();
+    writes.reset();
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       const kk = valueKey(k);
       if (write(f) && !writes.has(kk)) {
         if (!reads.has(kk)) continue;
-        writes.add(kk);
+        writes.set(kk, true);
         const readValue = reads.get(kk) as Json;
-        const id = `${String(kk)}\u0000${String(valueKey(readValue))}`;
+        const id = pairKeyOf(kk, valueKey(readValue));
         const g = groups.get(id) ?? { key: k, value: readValue, txns: [] };
         g.txns.push(t.completion as unknown as Json);
         groups.set(id, g);
@@ -133,37 +191,48 @@ function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
   internalCases(txns, anomalies);
   const failed = g1aCases(txns, anomalies, isWrite);
   // intermediate writes over every op, invocations included: (k, v) -> the op that wrote it
-  const intermediate = new Map<string, Txn['completion']>();
-  const recordIntermediate = (op: Txn['completion'], mops: readonly Mop[]): void => {
-    const last = new Map<ValueKey, Json>();
-    for (const [f, k, v] of mops) {
-      if (!isWrite(f)) continue;
-      const kk = valueKey(k);
-      if (last.has(kk)) intermediate.set(`${String(kk)}\u0000${String(valueKey(last.get(kk) as Json))}`, op);
-      last.set(kk, v);
+  const intermediate = new Map<PairKey, Txn['completion']>();
+  const last = new ScratchTable<ValueKey, Json>();
+  // an op's value as it is (an invocation's is not filtered into micro-ops): what is not a
+  // write micro-op is passed over here, which saves a filtered copy per invocation
+  const recordIntermediate = (op: Txn['completion'], items: readonly Json[]): void => {
+    last.reset();
+    for (let i = 0; i < items.length; i++) {
+      const mop = items[i];
+      if (!Array.isArray(mop) || mop.length !== 3 || !isWrite(mop[0] as string)) continue;
+      const kk = valueKey(mop[1]);
+      if (last.has(kk)) intermediate.set(pairKeyOf(kk, valueKey(last.get(kk) as Json)), op);
+      last.set(kk, mop[2] as Json);
     }
   };
-  for (const t of txns) {
-    const invMops = Array.isArray(t.invoke.value) ? (t.invoke.value as Json[]).filter((m): m is Mop => Array.isArray(m) && m.length === 3) : [];
-    recordIntermediate(t.invoke, invMops as Mop[]);
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
+    recordIntermediate(t.invoke, Array.isArray(t.invoke.value) ? t.invoke.value : []);
     recordIntermediate(t.completion, t.mops);
   }
-  for (const t of txns) {
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
     if (t.completion.type !== 'ok') continue;
-    for (const mop of t.mops) {
-      const [f, k, v] = mop;
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f !== 'r') continue;
-      const id = `${String(valueKey(k))}\u0000${String(valueKey(v))}`;
-      const w = failed.get(id);
+      const w = failed.get(pairKey(k, v));
       if (w !== undefined && v !== null) addAnomaly(anomalies, 'G1a', { op: t.completion as unknown as Json, mop, writer: w.completion as unknown as Json });
     }
   }
-  for (const t of txns) {
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
     if (t.completion.type !== 'ok') continue;
-    for (const mop of t.mops) {
-      const [f, k, v] = mop;
+    for (let m = 0; m < t.mops.length; m++) {
+      const mop = t.mops[m] as Mop;
+      const f = mop[0];
+      const k = mop[1];
+      const v = mop[2];
       if (f !== 'r' || v === null) continue;
-      const w = intermediate.get(`${String(valueKey(k))}\u0000${String(valueKey(v))}`);
+      const w = intermediate.get(pairKey(k, v));
       if (w !== undefined && w.index !== t.completion.index) addAnomaly(anomalies, 'G1b', { op: t.completion as unknown as Json, mop, writer: w as unknown as Json });
     }
   }
@@ -175,42 +244,48 @@ function rwNonCycle(txns: readonly Txn[], anomalies: Anomalies): void {
 export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): RwAnalysis {
   rwNonCycle(txns, anomalies);
   const keys = new Map<ValueKey, KeyIndex>();
-  const finalWriters = new Map<string, number>();
+  const finalWriters = new Map<PairKey, number>();
   const wfr = new Map<ValueKey, Map<ValueKey, Set<ValueKey>>>();
-  for (const t of txns) {
+  const ext = new ExternalMops();
+  for (let n = 0; n < txns.length; n++) {
+    const t = txns[n] as Txn;
     const type = t.completion.type;
     if (type !== 'ok' && type !== 'info') continue;
-    const reads = extReads(t.mops);
-    const writes = extWrites(t.mops);
-    for (const [kk, w] of writes) {
-      if (w.value === null) continue;
+    ext.load(t.mops);
+    for (let i = 0; i < ext.writeCount; i++) {
+      const kk = at(ext.writeKeys, i);
+      const w = at(t.mops, at(ext.writeIndexes, i));
+      if (w[2] === null) continue;
       const idx = keyIndex(keys, kk);
-      const vk = valueKey(w.value);
-      idx.values.set(vk, w.value);
+      const vk = valueKey(w[2]);
+      idx.values.set(vk, w[2]);
       addVersion(idx.versions, null, vk);
       if (type === 'ok') {
-        const id = `${String(kk)}\u0000${String(vk)}`;
-        if (finalWriters.has(id)) throw new CheckerThrew(`key ${JSON.stringify(w.key)} value ${JSON.stringify(w.value)} was written by more than one ok transaction`);
+        const id = pairKeyOf(kk, vk);
+        if (finalWriters.has(id)) throw new CheckerThrew(`key ${JSON.stringify(w[1])} value ${JSON.stringify(w[2])} was written by more than one ok transaction`);
         finalWriters.set(id, t.id);
         push(idx.writers, vk, t.id);
       }
     }
     if (type !== 'ok') continue;
-    for (const [kk, r] of reads) {
+    for (let i = 0; i < ext.readCount; i++) {
+      const kk = at(ext.readKeys, i);
+      const r = at(t.mops, at(ext.readIndexes, i));
       const idx = keyIndex(keys, kk);
-      const vk = valueKey(r.value);
+      const vk = valueKey(r[2]);
       push(idx.readers, vk, t.id);
-      if (r.value === null) continue;
-      idx.values.set(vk, r.value);
+      if (r[2] === null) continue;
+      idx.values.set(vk, r[2]);
       addVersion(idx.versions, null, vk);
-      const w = writes.get(kk);
-      if (w !== undefined && w.value !== null) {
+      const wi = ext.writeOf(kk);
+      const written = wi === -1 ? null : at(t.mops, wi)[2];
+      if (written !== null) {
         let m = wfr.get(kk);
         if (m === undefined) {
           m = new Map();
           wfr.set(kk, m);
         }
-        addVersion(m, vk, valueKey(w.value));
+        addVersion(m, vk, valueKey(written));
       }
     }
   }
@@ -242,22 +317,28 @@ export function analyzeRwRegister(txns: readonly Txn[], anomalies: Anomalies): R
     }
   }
   const graph = new GraphBuilder(txns.length);
-  for (const idx of keys.values()) {
-    for (const [vk, readers] of idx.readers) {
+  // forEach and index loops, not for-of: these loops make every edge, mostly before the engine
+  // optimises them, and unoptimised for-of allocates an iterator result per element
+  keys.forEach((idx) => {
+    idx.readers.forEach((readers, vk) => {
       const ws = idx.writers.get(vk);
-      if (ws === undefined || ws.length !== 1) continue;
-      for (const r of readers) graph.link(at(ws, 0), r, WR);
-    }
-    for (const [v1, nexts] of idx.versions) {
-      for (const v2 of nexts) {
+      if (ws !== undefined && ws.length === 1) linkAll(graph, ws, readers, WR);
+    });
+    idx.versions.forEach((nexts, v1) => {
+      nexts.forEach((v2) => {
         const w2 = idx.writers.get(v2);
-        if (w2 === undefined) continue;
-        for (const a of idx.writers.get(v1) ?? []) for (const b of w2) graph.link(a, b, WW);
-        for (const a of idx.readers.get(v1) ?? []) for (const b of w2) graph.link(a, b, RW);
-      }
-    }
-  }
+        if (w2 === undefined) return;
+        linkAll(graph, idx.writers.get(v1) ?? [], w2, WW);
+        linkAll(graph, idx.readers.get(v1) ?? [], w2, RW);
+      });
+    });
+  });
   return { graph, keys, explainer: rwExplainer(keys) };
+}
+
+/** An edge from each of `froms` to each of `tos`. */
+function linkAll(graph: GraphBuilder, froms: readonly number[], tos: readonly number[], rel: number): void {
+  for (let i = 0; i < froms.length; i++) for (let j = 0; j < tos.length; j++) graph.link(at(froms, i), at(tos, j), rel);
 }
 
 /** keys are stored by valueKey; turn one back into the JSON key it came from */
@@ -272,23 +353,27 @@ function rwExplainer(keys: Map<ValueKey, KeyIndex>): StepExplainer {
     step(a: Txn, b: Txn, kind: EdgeKind): { [key: string]: Json } {
       if (kind === 'realtime') return { type: 'realtime', "a'": a.completion as unknown as Json, b: b.invoke as unknown as Json };
       if (kind === 'process') return { type: 'process', process: b.completion.process };
-      const aReads = extReads(a.mops);
-      const aWrites = extWrites(a.mops);
-      const bReads = extReads(b.mops);
-      const bWrites = extWrites(b.mops);
+      const aExt = new ExternalMops().load(a.mops);
+      const bExt = new ExternalMops().load(b.mops);
       if (kind === 'wr') {
-        for (const [kk, r] of bReads) {
-          const w = aWrites.get(kk);
-          if (w !== undefined && valueKey(w.value) === valueKey(r.value)) return { type: 'wr', key: r.key, value: r.value, 'a-mop-index': w.mopIndex, 'b-mop-index': r.mopIndex };
+        for (let i = 0; i < bExt.readCount; i++) {
+          const ri = at(bExt.readIndexes, i);
+          const r = at(b.mops, ri);
+          const wi = aExt.writeOf(at(bExt.readKeys, i));
+          if (wi !== -1 && valueKey(at(a.mops, wi)[2]) === valueKey(r[2])) return { type: 'wr', key: r[1], value: r[2], 'a-mop-index': wi, 'b-mop-index': ri };
         }
       }
-      for (const [kk, w2] of bWrites) {
+      for (let i = 0; i < bExt.writeCount; i++) {
+        const kk = at(bExt.writeKeys, i);
         const idx = keys.get(kk);
         if (idx === undefined) continue;
-        const first = kind === 'ww' ? aWrites.get(kk) : aReads.get(kk);
-        if (first === undefined) continue;
-        if (idx.versions.get(valueKey(first.value))?.has(valueKey(w2.value)) === true) {
-          return { type: kind, key: w2.key, value: first.value, "value'": w2.value, 'a-mop-index': first.mopIndex, 'b-mop-index': w2.mopIndex };
+        const fi = kind === 'ww' ? aExt.writeOf(kk) : aExt.readOf(kk);
+        if (fi === -1) continue;
+        const first = at(a.mops, fi);
+        const w2i = at(bExt.writeIndexes, i);
+        const w2 = at(b.mops, w2i);
+        if (idx.versions.get(valueKey(first[2]))?.has(valueKey(w2[2])) === true) {
+          return { type: kind, key: w2[1], value: first[2], "value'": w2[2], 'a-mop-index': fi, 'b-mop-index': w2i };
         }
       }
       return { type: kind };

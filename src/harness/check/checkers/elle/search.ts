@@ -111,31 +111,77 @@ const existsSpecs: ExistsSpec[] = [
 export const existsModelTypes = new Map(existsSpecs.map((s) => [`${s.model}-cycle-exists`, s.model]));
 
 /** local adjacency of the spec's subgraph over the SCC's vertices */
-function existsAdjacency(g: Graph, scc: readonly number[], spec: ExistsSpec): Int32Array[] {
-  const local = new Map<number, number>();
-  scc.forEach((v, i) => local.set(v, i));
-  const toLocal = (adj: Int32Array[]): Int32Array[] => adj.map((ns) => ns.map((w) => local.get(w) as number));
-  if (spec.union !== undefined) return toLocal(project(g, scc, spec.union));
+function existsAdjacency(g: Graph, scc: readonly number[], localOf: Int32Array, spec: ExistsSpec): Int32Array[] {
+  if (spec.union !== undefined) return project(g, scc, localOf, spec.union);
   const [a, b] = spec.extension as [number, number];
-  const aAdj = toLocal(project(g, scc, a));
-  const bAdj = toLocal(project(g, scc, b));
-  return aAdj.map((ns) => {
-    const out = new Set<number>(ns);
-    for (const mid of ns) for (const c of at(bAdj, mid)) out.add(c);
-    return Int32Array.from([...out].sort((x, y) => x - y));
+  const aAdj = project(g, scc, localOf, a);
+  const bAdj = project(g, scc, localOf, b);
+  // each vertex's targets, A's and A;B's, once each in ascending order: a stamp per target says
+  // which vertex last took it (a Set per vertex cost more than the rest of the pass)
+  const takenBy = new Int32Array(scc.length).fill(-1);
+  return aAdj.map((ns, v) => {
+    const out: number[] = [];
+    const take = (c: number): void => {
+      if (at(takenBy, c) === v) return;
+      takenBy[c] = v;
+      out.push(c);
+    };
+    for (let i = 0; i < ns.length; i++) take(at(ns, i));
+    for (let i = 0; i < ns.length; i++) {
+      const next = at(bAdj, at(ns, i));
+      for (let j = 0; j < next.length; j++) take(at(next, j));
+    }
+    return Int32Array.from(out).sort();
   });
 }
 
-function cycleExistsCases(g: Graph, scc: readonly number[], tick: () => void): CycleExistsCase[] {
+/** The rels on edges out of the SCC's vertices: a kind absent here cannot change a projection of it. */
+function relsOutOf(g: Graph, scc: readonly number[]): number {
+  let rels = 0;
+  for (const v of scc) for (let i = at(g.offsets, v); i < at(g.offsets, v + 1); i++) rels |= at(g.rels, i);
+  return rels;
+}
+
+/** One SCC as its searches see it. */
+interface SccView {
+  g: Graph;
+  scc: readonly number[];
+  /** each SCC vertex's position in `scc`, -1 for every other vertex (see searchScc) */
+  localOf: Int32Array;
+  /** relsOutOf the SCC */
+  present: number;
+}
+
+/** The spec without the kinds of edge the SCC lacks, which leaves its subgraph as it was. */
+function withKindsPresent(spec: ExistsSpec, present: number): ExistsSpec {
+  if (spec.union !== undefined) return { ...spec, union: spec.union & present };
+  const [a, b] = spec.extension as [number, number];
+  return { ...spec, extension: [a & present, b & present] };
+}
+
+/** The smallest component of the spec's subgraph that holds a cycle (local ids), or undefined. */
+function smallestCyclicComponent(g: Graph, scc: readonly number[], localOf: Int32Array, spec: ExistsSpec, tick: () => void): number[] | undefined {
+  const adj = existsAdjacency(g, scc, localOf, spec);
+  const comps = tarjan(adj.length, (v) => at(adj, v), true, tick).filter((c) => c.length > 1 || at(adj, at(c, 0)).includes(at(c, 0)));
+  if (comps.length === 0) return undefined;
+  comps.sort((x, y) => x.length - y.length);
+  return at(comps, 0);
+}
+
+function cycleExistsCases(view: SccView, tick: () => void): CycleExistsCase[] {
+  const { g, scc, localOf, present } = view;
   const cases: CycleExistsCase[] = [];
   const redundant = new Set<string>();
+  // Specs that differ only in kinds of edge the SCC lacks (process, realtime when the models need
+  // neither) project the same subgraph: each distinct one is searched once.
+  const searched = new Map<string, number[] | undefined>();
   for (const spec of existsSpecs) {
     if (redundant.has(spec.model)) continue;
-    const adj = existsAdjacency(g, scc, spec);
-    const comps = tarjan(adj.length, (v) => at(adj, v), true, tick).filter((c) => c.length > 1 || at(adj, at(c, 0)).includes(at(c, 0)));
-    if (comps.length === 0) continue;
-    comps.sort((x, y) => x.length - y.length);
-    const smallest = at(comps, 0);
+    const effective = withKindsPresent(spec, present);
+    const key = `${String(effective.union)}/${String(effective.extension)}`;
+    if (!searched.has(key)) searched.set(key, smallestCyclicComponent(g, scc, localOf, effective, tick));
+    const smallest = searched.get(key);
+    if (smallest === undefined) continue;
     cases.push({
       type: `${spec.model}-cycle-exists`,
       not: friendlyModel(spec.model),
@@ -305,9 +351,9 @@ function candidateBits(spec: TypedSpec, node: PathNode, rels: number): number[] 
   return out;
 }
 
-/** BFS over simple paths from `start` inside `members`; the first loop back to start that satisfies the spec. */
+/** BFS over simple paths from `start` in `edges` (local ids); the first loop back to start that satisfies the spec. */
 function searchFrom(
-  adj: Map<number, Array<[number, number]>>,
+  edges: LocalEdges,
   spec: TypedSpec,
   start: number,
   check: Checker,
@@ -323,7 +369,9 @@ function searchFrom(
     const next: PathNode[] = [];
     for (const node of frontier) {
       check();
-      for (const [to, rels] of adj.get(node.v) ?? []) {
+      for (let e = at(edges.offsets, node.v); e < at(edges.offsets, node.v + 1); e++) {
+        const to = at(edges.targets, e);
+        const rels = at(edges.rels, e);
         if (to !== start && onPath(node, to)) continue;
         for (const bit of candidateBits(spec, node, rels)) {
           const stepped = step(spec, node, to, bit);
@@ -345,34 +393,61 @@ function searchFrom(
   return undefined;
 }
 
-function typedSearch(g: Graph, scc: readonly number[], spec: TypedSpec, order: ExplainOrder, check: Checker, limits: SearchLimits): FoundCycle | undefined {
-  if (spec.expectType === 'never') return undefined;
-  const mask = spec.legal | (spec.rwMode === 'none' ? 0 : RW);
-  // adjacency by effective kind, limited to kinds this spec can use
-  const inScc = new Set(scc);
-  const adj = new Map<number, Array<[number, number]>>();
-  for (const v of scc) {
-    const list: Array<[number, number]> = [];
-    for (let i = at(g.offsets, v); i < at(g.offsets, v + 1); i++) {
-      const to = at(g.targets, i);
-      if (!inScc.has(to)) continue;
-      const rels = at(g.rels, i) & (mask | spec.variant);
-      if (rels !== 0) list.push([to, rels]);
-    }
-    adj.set(v, list);
+/**
+ * A subgraph of one SCC in local ids (positions in the SCC) as compressed rows: local vertex v's
+ * edges are targets[k] with rels[k] for k in offsets[v] .. offsets[v + 1] - 1, in the graph's order.
+ */
+interface LocalEdges {
+  offsets: Int32Array;
+  targets: Int32Array;
+  rels: Uint8Array;
+}
+
+/** The SCC's edges whose rels, cut to `usable`, are not empty, and that `keep` keeps (local ids). */
+function localEdges(view: SccView, usable: number, keep: (from: number, to: number) => boolean): LocalEdges {
+  const { g, scc, localOf } = view;
+  // two passes, counting then filling, so the rows are typed arrays of their exact size
+  const kept = (i: number, e: number): boolean => {
+    const to = at(localOf, at(g.targets, e));
+    return to !== -1 && (at(g.rels, e) & usable) !== 0 && keep(i, to);
+  };
+  const offsets = new Int32Array(scc.length + 1);
+  for (let i = 0; i < scc.length; i++) {
+    let count = 0;
+    for (let e = at(g.offsets, at(scc, i)); e < at(g.offsets, at(scc, i) + 1); e++) if (kept(i, e)) count++;
+    offsets[i + 1] = at(offsets, i) + count;
   }
+  const targets = new Int32Array(at(offsets, scc.length));
+  const rels = new Uint8Array(targets.length);
+  for (let i = 0; i < scc.length; i++) {
+    let k = at(offsets, i);
+    for (let e = at(g.offsets, at(scc, i)); e < at(g.offsets, at(scc, i) + 1); e++) {
+      if (!kept(i, e)) continue;
+      targets[k] = at(localOf, at(g.targets, e));
+      rels[k++] = at(g.rels, e) & usable;
+    }
+  }
+  return { offsets, targets, rels };
+}
+
+function typedSearch(view: SccView, spec: TypedSpec, order: ExplainOrder, check: Checker, limits: SearchLimits): FoundCycle | undefined {
+  if (spec.expectType === 'never') return undefined;
+  const { g, scc } = view;
+  // edges by effective kind, limited to kinds this spec can use
+  const usable = spec.legal | (spec.rwMode === 'none' ? 0 : RW) | spec.variant;
+  const all = localEdges(view, usable, () => true);
   // a cycle through a vertex lies in that vertex's component of this projection
-  const local = new Map<number, number>();
-  scc.forEach((v, i) => local.set(v, i));
-  const comps = tarjan(scc.length, (i) => (adj.get(at(scc, i)) ?? []).map(([to]) => local.get(to) as number), false, check);
+  const comps = tarjan(scc.length, (i) => all.targets.subarray(at(all.offsets, i), at(all.offsets, i + 1)), false, check);
   const starts = comps.flatMap((c) => c.map((i) => at(scc, i))).sort((a, b) => a - b);
-  const compOf = new Map<number, number>();
-  comps.forEach((c, ci) => c.forEach((i) => compOf.set(at(scc, i), ci)));
-  for (const [v, list] of adj) adj.set(v, list.filter(([to]) => compOf.has(v) && compOf.get(to) === compOf.get(v)));
+  // by local id; -1 for a vertex in no component (on no cycle)
+  const compOf = new Int32Array(scc.length).fill(-1);
+  comps.forEach((c, ci) => c.forEach((i) => (compOf[i] = ci)));
+  const edges = localEdges(view, usable, (from, to) => at(compOf, from) !== -1 && at(compOf, to) === at(compOf, from));
   for (const start of starts) {
-    const found = searchFrom(adj, spec, start, check, limits.maxFrontier);
+    const local = at(view.localOf, start);
+    const found = searchFrom(edges, spec, local, check, limits.maxFrontier);
     if (found === undefined) continue;
-    const { vertices } = pathOf(found, start);
+    const vertices = pathOf(found, local).vertices.map((i) => at(scc, i));
     const kinds = vertices.slice(0, -1).map((a, k) => kindName[effectiveBit(g.relsBetween(a, at(vertices, k + 1)), order)] as EdgeKind);
     const type = classify(kinds);
     // Elle takes the first loop and keeps it only when its classification matches
@@ -418,12 +493,27 @@ function impossibleCycleTypes(cases: readonly CycleExistsCase[]): Set<string> {
   return new Set([...cycleTypes].filter((t) => prohibited.has(t)));
 }
 
-export function searchScc(g: Graph, scc: readonly number[], order: ExplainOrder, limits: SearchLimits): SccResult {
+/**
+ * Elle's searches inside one SCC. `localOf` is all -1 on entry and on return: for the search, it
+ * holds each SCC vertex's position in `scc` (one array for every SCC of the graph, so membership
+ * and local ids are an index, not a Set and a Map made per search).
+ */
+export function searchScc(g: Graph, scc: readonly number[], order: ExplainOrder, limits: SearchLimits, localOf: Int32Array): SccResult {
+  scc.forEach((v, i) => (localOf[v] = i));
+  try {
+    return searchSccIndexed(g, scc, localOf, order, limits);
+  } finally {
+    for (const v of scc) localOf[v] = -1;
+  }
+}
+
+function searchSccIndexed(g: Graph, scc: readonly number[], localOf: Int32Array, order: ExplainOrder, limits: SearchLimits): SccResult {
+  const view: SccView = { g, scc, localOf, present: relsOutOf(g, scc) };
   let counter = 0;
   const deadlineCheck = (): void => {
     if (limits.deadlineMs !== undefined && (++counter & 1023) === 0 && Date.now() > limits.deadlineMs) throw new DeadlineError('deadline passed during cycle search');
   };
-  const cycleExists = cycleExistsCases(g, scc, deadlineCheck);
+  const cycleExists = cycleExistsCases(view, deadlineCheck);
   const sccDeadline = Date.now() + limits.cycleSearchTimeoutMs;
   let ticks = 0;
   const check: Checker = () => {
@@ -439,7 +529,7 @@ export function searchScc(g: Graph, scc: readonly number[], order: ExplainOrder,
     for (const name of typedOrder) {
       if (redundant.has(name)) continue;
       searched.push(name);
-      const found = typedSearch(g, scc, typedSpecs.get(name) as TypedSpec, order, check, limits);
+      const found = typedSearch(view, typedSpecs.get(name) as TypedSpec, order, check, limits);
       if (found === undefined) continue;
       cycles.push(found);
       for (const implied of allImpliedAnomalies([name])) redundant.add(implied);
