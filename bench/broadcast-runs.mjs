@@ -22,13 +22,14 @@ export function runBroadcast({ harnessArgs, nodeArgs = [], storeDir, timeoutMs =
 }
 
 /**
- * Runs one test of any workload with bin/<bin>; resolves with the summary and the whole results
- * (undefined when the run wrote none).
+ * Runs one test of any workload with bin/<bin> (or `bin` itself when it is an absolute path, such
+ * as another project's node); resolves with the summary and the whole results (undefined when the
+ * run wrote none).
  */
 export function runGlomers({ workload, bin, harnessArgs, nodeArgs = [], storeDir, timeoutMs = 300_000 }) {
   mkdirSync(storeDir, { recursive: true });
   const args = [
-    'test', '-w', workload, '--bin', path.join(repoRoot, 'bin', bin),
+    'test', '-w', workload, '--bin', path.isAbsolute(bin) ? bin : path.join(repoRoot, 'bin', bin),
     '--store', storeDir, ...harnessArgs, '--', ...nodeArgs,
   ];
   return new Promise((resolve) => {
