@@ -90,7 +90,8 @@ async function measure(name, bin, run, seed) {
   const storeDir = path.join(storeRoot, `${path.basename(bin)}-${workload}-${run}`);
   const seedArgs = seed === undefined ? [] : ['--seed', String(seed)];
   const result = await runGlomers({ workload, bin, harnessArgs: [...harnessArgs, ...seedArgs], nodeArgs: bin === LINES[name][1] ? nodeArgs : [], storeDir });
-  if (run === 1) commands.push(`- ${name}${bin === LINES[name][1] ? '' : ` against ${bin}`}: \`${result.command}\``);
+  const seeds = seed === undefined ? '' : ` (run k: --seed ${seed}+k-1)`;
+  if (run === 1) commands.push(`- ${name}${bin === LINES[name][1] ? '' : ` against ${bin}`}: \`${result.command}\`${seeds}`);
   if (result.error !== undefined) {
     failures += 1;
     return { result, error: result.error.replace(/\|/g, '/').slice(0, 200) };
