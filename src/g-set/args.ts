@@ -1,19 +1,12 @@
 // Command-line settings of the g-set node (everything after `--` on a Maelstrom command line).
 // The defaults are the ones measured on the g-set line (docs/counters.md).
 
-import { flagHelp, lastValue, numberArg, nodeFlags, type ArgsResult, type FlagRow } from '../lib/args.js';
+import { applyNumericFlags, flagHelp, nodeFlags, type ArgsResult, type FlagRow, type NumericFlag } from '../lib/args.js';
 import { defaultGsetConfig, type GsetConfig } from './core.js';
 
 const d = defaultGsetConfig;
 
-interface NumericFlag {
-  row: FlagRow;
-  integer: boolean;
-  min: number;
-  set(config: GsetConfig, value: number): void;
-}
-
-const NUMERIC: readonly NumericFlag[] = [
+const NUMERIC: readonly NumericFlag<GsetConfig>[] = [
   { row: { name: 'round', value: 'MS', help: `leaves send at multiples of MS on the clock, the hub just after (default ${d.roundMs})` }, integer: true, min: 1, set: (c, v) => void (c.roundMs = v) },
   { row: { name: 'hub-delay', value: 'MS', help: `the hub's round starts MS after the leaves' (default ${d.hubDelayMs})` }, integer: true, min: 0, set: (c, v) => void (c.hubDelayMs = v) },
   { row: { name: 'retry', value: 'MS', help: `resend unacknowledged elements to a peer at most every MS (default ${d.retryMs})` }, integer: true, min: 1, set: (c, v) => void (c.retryMs = v) },
@@ -37,12 +30,7 @@ export function parseArgs(argv: readonly string[]): ArgsResult<GsetConfig> {
   if (flags.kind !== 'tokens') return flags;
   const { tokens } = flags;
   const config: GsetConfig = { ...defaultGsetConfig };
-  for (const flag of NUMERIC) {
-    const raw = lastValue(tokens, flag.row.name);
-    if (raw === undefined) continue;
-    const value = numberArg(flag.row.name, raw, { integer: flag.integer, min: flag.min });
-    if (typeof value !== 'number') return { kind: 'error', message: value.error };
-    flag.set(config, value);
-  }
+  const bad = applyNumericFlags(tokens, NUMERIC, config);
+  if (bad !== undefined) return { kind: 'error', message: bad.error };
   return { kind: 'options', options: config };
 }
