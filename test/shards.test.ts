@@ -1,7 +1,7 @@
 // A --sim sweep split into shards (--shard I/N) run as separate processes, then `glomers merge`:
 // the merged summary is the one the same sweep prints in one process (docs/use.md). Also: a
 // sweep stopped by SIGTERM prints its summary and leaves no worker behind.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeSummaries, type SweepSummary } from '../src/harness/sim/sweep.js';
 import { repoRoot } from './support/spawn.js';
+import { childrenOf, waitUntilGone } from './support/processes.js';
 
 const glomers = path.join(repoRoot, 'bin', 'glomers');
 const built = existsSync(glomers);
@@ -82,11 +83,6 @@ function comparable(output: string): { table: string[]; failing: string[] } {
 }
 
 /** The process ids whose parent is `pid`. */
-function childrenOf(pid: number | undefined): number[] {
-  const listed = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return listed.stdout.split('\n').filter((s) => s.trim() !== '').map(Number);
-}
-
 function summaryUnder(store: string): SweepSummary {
   const sweeps = path.join(store, 'broadcast');
   const dir = readdirSync(sweeps).find((name) => name.startsWith('sweep-')) as string;
@@ -144,9 +140,7 @@ describe.skipIf(!built)('sharded --sim sweeps', () => {
       while (Date.now() - started < PROCESS_TIMEOUT_MS && (seen = childrenOf(child.pid)).length === 0) await new Promise((r) => setTimeout(r, 100));
       expect(seen.length).toBeGreaterThan(0);
       child.kill('SIGKILL');
-      const alive = (): number[] => seen.filter((pid) => spawnSync('kill', ['-0', String(pid)]).status === 0);
-      while (Date.now() - started < PROCESS_TIMEOUT_MS && alive().length > 0) await new Promise((r) => setTimeout(r, 100));
-      expect(alive()).toEqual([]);
+      expect(await waitUntilGone(seen, PROCESS_TIMEOUT_MS)).toEqual([]);
     } finally {
       child.kill('SIGKILL');
     }
@@ -171,8 +165,8 @@ describe.skipIf(!built)('sharded --sim sweeps', () => {
       expect(stdout).toMatch(/sweep interrupted after \d+ of 100000 seed\(s\)/);
       expect(stdout).toMatch(/^seeds\s+\d+$/m);
       expect(summaryUnder(store).interrupted).toBe(true);
-      const alive = seen.filter((pid) => spawnSync('kill', ['-0', String(pid)]).status === 0);
-      expect(alive).toEqual([]);
+      // the workers, and the watchdog that would kill them had glomers been SIGKILLed, end within moments
+      expect(await waitUntilGone(seen, PROCESS_TIMEOUT_MS)).toEqual([]);
     } finally {
       child.kill('SIGKILL');
     }

@@ -2,12 +2,13 @@
 // (exit 255, "crashed" problem), single or swept; a node that never lets virtual time pass, or
 // eats memory, ends the run as errored with the reason and every results file written.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from './support/spawn.js';
+import { childrenOf, commandLine, isAlive, waitUntilGone } from './support/processes.js';
 
 const glomers = path.join(repoRoot, 'bin', 'glomers');
 const built = existsSync(glomers);
@@ -167,12 +168,7 @@ describe.skipIf(!built)('--sim: a run past its budget ends as errored, with the 
       expect(workerPid, 'no simulation worker appeared').toBeDefined();
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       child.kill('SIGKILL');
-      let alive = true;
-      for (let waitedMs = 0; alive && waitedMs < 30_000; waitedMs += 200) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        alive = isAlive(workerPid as number);
-      }
-      expect(alive, 'the worker outlived the SIGKILLed harness').toBe(false);
+      expect(await waitUntilGone([workerPid as number], 30_000), 'the worker outlived the SIGKILLed harness').toEqual([]);
     } finally {
       child.kill('SIGKILL');
       if (workerPid !== undefined && isAlive(workerPid)) process.kill(workerPid, 'SIGKILL');
@@ -180,33 +176,3 @@ describe.skipIf(!built)('--sim: a run past its budget ends as errored, with the 
   }, SPAWN_TIMEOUT_MS);
 });
 
-/** Pids whose parent is `pid` (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readOr(`/proc/${entry}/stat`);
-    // the command name may hold spaces and parentheses: fields after its last ')'
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (parent === pid) found.push(Number(entry));
-  }
-  return found;
-}
-
-function commandLine(pid: number): string {
-  return readOr(`/proc/${pid}/cmdline`).replaceAll('\0', ' ');
-}
-
-/** Alive and not a zombie waiting for its (dead) parent's reaping. */
-function isAlive(pid: number): boolean {
-  const stat = readOr(`/proc/${pid}/stat`);
-  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-}
-
-function readOr(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
