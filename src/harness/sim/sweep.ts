@@ -9,6 +9,7 @@ import { formatStoreTimestamp } from '../report/index.js';
 import type { TestOptions } from '../types.js';
 import { whyNoFolder } from '../util/writable.js';
 import { SimWorker, sweepParallelism, type SimJobResult } from './worker.js';
+import { maxOf } from '../util/extent.js';
 
 /** Seeds one worker runs before it is replaced: each run leaves its nodes' module instances behind. */
 export const SEEDS_PER_WORKER = 100;
@@ -237,7 +238,7 @@ function exitCodeOf(counts: { errored: number; invalid: number; unknown: number 
 
 function worst(values: ReadonlyArray<number | null>): number | null {
   const numbers = values.filter((v): v is number => v !== null);
-  return numbers.length === 0 ? null : Math.round(Math.max(...numbers) * 100) / 100;
+  return numbers.length === 0 ? null : Math.round(maxOf(numbers) * 100) / 100;
 }
 
 function summarize(sweep: {

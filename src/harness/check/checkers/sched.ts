@@ -13,6 +13,7 @@ import { isClientOp } from './json-values.js';
 import { byNodeName, explainSafely, explanation, listText, nodeOfProcess, type Explanation, type Fact, type Plot } from '../explain.js';
 import { EXEC_SERVICE_ID } from '../../net/exec-service.js';
 import { MinHeap } from '../../util/heap.js';
+import { maxOf, minOf } from '../../util/extent.js';
 
 /** Examples listed beside each error count: enough to debug, bounded for results.json. */
 export const MAX_EXAMPLES = 50;
@@ -295,9 +296,9 @@ export function checkSched(history: readonly Op[], events: readonly ServiceEvent
   const { ratios, queueDelaysMs } = jobTimings(jobs, facts.tasks);
 
   const completionsMs = [...facts.tasks.values()].flatMap((task) => task.completionsMs);
-  const firstSubmitMs = jobs.length > 0 ? Math.min(...jobs.map((job) => job.invokeMs)) : null;
-  const lastSubmitMs = jobs.length > 0 ? Math.max(...jobs.map((job) => job.invokeMs)) : null;
-  const lastCompletionMs = completionsMs.length > 0 ? Math.max(...completionsMs) : null;
+  const firstSubmitMs = jobs.length > 0 ? minOf(jobs.map((job) => job.invokeMs)) : null;
+  const lastSubmitMs = jobs.length > 0 ? maxOf(jobs.map((job) => job.invokeMs)) : null;
+  const lastCompletionMs = completionsMs.length > 0 ? maxOf(completionsMs) : null;
   let doneMs = 0;
   for (const task of facts.tasks.values()) if (task.completionsMs.length > 0) doneMs += task.durationMs;
   const spanMs = firstSubmitMs !== null && lastCompletionMs !== null ? lastCompletionMs - firstSubmitMs : 0;

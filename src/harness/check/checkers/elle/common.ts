@@ -6,6 +6,7 @@ import { completedCalls } from '../../explain.js';
 import { DeadlineError, type EdgeKind, type Graph, GraphBuilder, PROCESS, REALTIME, tarjan } from './graph.js';
 import { anomaliesProhibitedBy, friendlyBoundary, impossibleModels } from './models.js';
 import { type ExplainOrder, type FoundCycle, existsModelTypes, searchScc } from './search.js';
+import { minOf } from '../../../util/extent.js';
 
 /**
  * A micro-op [f, key, value]. The checkers' loops read one by index (mop[0]) rather than
@@ -195,7 +196,8 @@ export function findCycles(
   const sccs = tarjan(g.vertexCount, (v) => g.targets.subarray(g.offsets[v], g.offsets[v + 1]), false, () => {
     if (options.deadlineMs !== undefined && Date.now() > options.deadlineMs) throw new DeadlineError('deadline passed while finding SCCs');
   });
-  sccs.sort((a, b) => Math.min(...a) - Math.min(...b));
+  const firstOf = new Map(sccs.map((scc) => [scc, minOf(scc)]));
+  sccs.sort((a, b) => (firstOf.get(a) as number) - (firstOf.get(b) as number));
   const localOf = new Int32Array(g.vertexCount).fill(-1);
   for (const scc of sccs) {
     const r = searchScc(g, scc, order, { cycleSearchTimeoutMs: options.cycleSearchTimeoutMs, deadlineMs: options.deadlineMs, maxFrontier: 200_000 }, localOf);

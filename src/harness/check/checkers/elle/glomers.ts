@@ -5,6 +5,7 @@ import type { Json } from '../../../types.js';
 import { type PairKey, pairKey, type ValueKey, valueKey } from '../json-values.js';
 import { type Mop, ScratchTable, type Txn } from './common.js';
 import { tarjan } from './graph.js';
+import { minOf } from '../../../util/extent.js';
 
 export interface GlomersEdge {
   from: number;
@@ -111,7 +112,7 @@ export function findWriteCycles(txns: readonly Txn[], write: (f: string) => bool
   const findings: GlomersFinding[] = [];
   for (const scc of tarjan(n, adj, false)) {
     const inScc = new Set(scc);
-    const start = Math.min(...scc);
+    const start = minOf(scc);
     // shortest loop through `start` inside the SCC
     const parent = new Map<number, number>([[start, -1]]);
     const queue = [start];

@@ -4,6 +4,7 @@
 
 import { DeadlineError, type EdgeKind, type Graph, PROCESS, REALTIME, RW, WR, WW, at, project, tarjan } from './graph.js';
 import { allImpliedAnomalies, anomaliesProhibitedBy, friendlyModel, modelsImplying } from './models.js';
+import { minOf } from '../../../util/extent.js';
 
 /** Edge kinds in the order an explainer tries them; the first one a pair carries names the step. */
 export type ExplainOrder = readonly number[];
@@ -460,7 +461,7 @@ function typedSearch(view: SccView, spec: TypedSpec, order: ExplainOrder, check:
 /** Some cycle of the whole SCC (Elle's DFS fallback after a timeout): the shortest loop through its first vertex. */
 function fallbackCycle(g: Graph, scc: readonly number[], order: ExplainOrder): FoundCycle {
   const inScc = new Set(scc);
-  const start = Math.min(...scc);
+  const start = minOf(scc);
   const parent = new Map<number, number>([[start, -1]]);
   const queue = [start];
   for (let qi = 0; qi < queue.length; qi++) {
