@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Body, ServiceEvent } from '../types.js';
 import type { ServiceContext } from '../workload.js';
-import { createExecService } from './exec-service.js';
+import { createExecService, MAX_RECORDED_PER_KIND } from './exec-service.js';
 
 function harness() {
   let nowMs = 0;
@@ -145,5 +145,16 @@ describe('exec service', () => {
     ]);
     // nothing is sent to the node being killed
     expect(h.replies).toEqual([]);
+  });
+
+  it('records refusals up to its bound, then once that it stopped, and still answers every one', () => {
+    const h = harness();
+    h.run('n1', 'a', 100, 1);
+    h.run('n1', 'b', 100, 2);
+    for (let k = 0; k < MAX_RECORDED_PER_KIND + 5; k++) h.run('n1', 'c', 100, 10 + k);
+    const types = h.events.map((e) => e.type);
+    expect(types.filter((t) => t === 'refused')).toHaveLength(MAX_RECORDED_PER_KIND);
+    expect(h.events.filter((e) => e.type === 'capped')).toEqual([expect.objectContaining({ kind: 'refused', limit: MAX_RECORDED_PER_KIND })]);
+    expect(h.replies.filter((r) => r.body.code === 11)).toHaveLength(MAX_RECORDED_PER_KIND + 5);
   });
 });

@@ -12,6 +12,13 @@ export const EXEC_SERVICE_ID = 'exec';
 /** Longest run the service accepts; a longer one could not finish in any test. */
 export const MAX_RUN_MS = 3_600_000;
 
+/**
+ * Refusals and phantoms a node can ask for as fast as it writes: each kind is recorded this many
+ * times at most, then once more as `capped`, so a flooding node cannot grow the log (held in
+ * memory for the checker) without bound. The checker reports a capped count as a lower bound.
+ */
+export const MAX_RECORDED_PER_KIND = 10_000;
+
 export interface ExecServiceOptions {
   /** node -> slots (absent: none) */
   slots: Readonly<Record<string, number>>;
@@ -38,6 +45,13 @@ export function createExecService(options: ExecServiceOptions): WorkloadService 
 
   const record = (ctx: ServiceContext, node: string, type: string, fields: { [key: string]: Json }, timeMs = ctx.nowMs()): void =>
     ctx.record({ service: EXEC_SERVICE_ID, node, type, timeMs, ...fields });
+  const recordedOf = { refused: 0, phantom: 0 };
+  /** Records a refusal or a phantom, up to MAX_RECORDED_PER_KIND of each. */
+  const recordBounded = (ctx: ServiceContext, node: string, type: 'refused' | 'phantom', fields: { [key: string]: Json }): void => {
+    const recorded = recordedOf[type]++;
+    if (recorded < MAX_RECORDED_PER_KIND) record(ctx, node, type, fields);
+    else if (recorded === MAX_RECORDED_PER_KIND) record(ctx, node, 'capped', { kind: type, limit: MAX_RECORDED_PER_KIND });
+  };
 
   function start(src: string, task: string, durationMs: number, msgId: number | undefined, ctx: ServiceContext): void {
     const runs = running.get(src) ?? new Map<number, Run>();
@@ -88,14 +102,14 @@ export function createExecService(options: ExecServiceOptions): WorkloadService 
       }
       const submittedMs = options.submittedDurationMs(task);
       if (submittedMs !== durationMs) {
-        record(ctx, src, 'phantom', { task, duration_ms: durationMs, submitted_ms: submittedMs ?? null });
+        recordBounded(ctx, src, 'phantom', { task, duration_ms: durationMs, submitted_ms: submittedMs ?? null });
         answer(errorBody(ErrorCode.MalformedRequest, submittedMs === undefined ? `no client submitted task ${task}` : `task ${task} was submitted with duration_ms ${submittedMs}`));
         return;
       }
       finishDue(src, ctx, true);
       const busy = running.get(src)?.size ?? 0;
       if (busy >= (options.slots[src] ?? 0)) {
-        record(ctx, src, 'refused', { task, duration_ms: durationMs, busy });
+        recordBounded(ctx, src, 'refused', { task, duration_ms: durationMs, busy });
         answer(errorBody(ErrorCode.TemporarilyUnavailable, `no free slot: ${busy} of ${options.slots[src] ?? 0} busy`));
         return;
       }

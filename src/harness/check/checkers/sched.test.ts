@@ -128,6 +128,10 @@ describe('sched checker', () => {
     const { workload } = checkSched(history, events, options);
     expect(workload['valid?']).toBe(true);
     expect(workload['refused-count']).toBe(1);
+    expect(workload['counts-capped']).toBeUndefined();
+    // exec stopped recording refusals at its bound: the count is marked as a lower bound
+    const capped = checkSched(history, byTime([...events, { service: 'exec', node: 'n1', type: 'capped', timeMs: 3, kind: 'refused', limit: 1 }]), options).workload;
+    expect(capped['counts-capped']).toEqual(['refused']);
   });
 
   it('ideal response ratios: one FIFO queue onto every slot, no overhead', () => {
