@@ -6,6 +6,7 @@
 import { ErrorCode } from '../../lib/errors.js';
 import type { Body, Json } from '../types.js';
 import type { ServiceContext, WorkloadService } from '../workload.js';
+import { createRecordBound } from './record-bound.js';
 
 export const EXEC_SERVICE_ID = 'exec';
 
@@ -45,12 +46,12 @@ export function createExecService(options: ExecServiceOptions): WorkloadService 
 
   const record = (ctx: ServiceContext, node: string, type: string, fields: { [key: string]: Json }, timeMs = ctx.nowMs()): void =>
     ctx.record({ service: EXEC_SERVICE_ID, node, type, timeMs, ...fields });
-  const recordedOf = { refused: 0, phantom: 0 };
+  const bound = createRecordBound(MAX_RECORDED_PER_KIND);
   /** Records a refusal or a phantom, up to MAX_RECORDED_PER_KIND of each. */
   const recordBounded = (ctx: ServiceContext, node: string, type: 'refused' | 'phantom', fields: { [key: string]: Json }): void => {
-    const recorded = recordedOf[type]++;
-    if (recorded < MAX_RECORDED_PER_KIND) record(ctx, node, type, fields);
-    else if (recorded === MAX_RECORDED_PER_KIND) record(ctx, node, 'capped', { kind: type, limit: MAX_RECORDED_PER_KIND });
+    const admitted = bound.admit(type);
+    if (admitted === 'record') record(ctx, node, type, fields);
+    else if (admitted === 'capped') record(ctx, node, 'capped', { kind: type, limit: MAX_RECORDED_PER_KIND });
   };
 
   function start(src: string, task: string, durationMs: number, msgId: number | undefined, ctx: ServiceContext): void {

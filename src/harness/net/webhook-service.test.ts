@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Body, ServiceEvent } from '../types.js';
 import type { ServiceContext } from '../workload.js';
-import { createWebhookService } from './webhook-service.js';
+import { createWebhookService, MAX_FIRES_RECORDED } from './webhook-service.js';
 
 function harness() {
   const replies: Array<{ dest: string; inReplyTo: number; body: Body }> = [];
@@ -39,5 +39,13 @@ describe('webhook service', () => {
     h.send({ type: 'read', msg_id: 3 });
     expect(h.replies.map((r) => r.body.code)).toEqual([12, 12, 10]);
     expect(h.events).toEqual([]);
+  });
+
+  it('records a scheduled timer at most MAX_FIRES_RECORDED times, then once that it stopped, answering every fire', () => {
+    const h = harness();
+    for (let k = 0; k < MAX_FIRES_RECORDED + 10; k++) h.send({ type: 'fire', timer: 't1', msg_id: k });
+    expect(h.events.filter((e) => e.type === 'fire')).toHaveLength(MAX_FIRES_RECORDED);
+    expect(h.events.filter((e) => e.type === 'capped')).toEqual([expect.objectContaining({ kind: 'fires of t1' })]);
+    expect(h.replies).toHaveLength(MAX_FIRES_RECORDED + 10);
   });
 });

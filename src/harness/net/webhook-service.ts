@@ -6,11 +6,19 @@
 import { ErrorCode } from '../../lib/errors.js';
 import type { Body } from '../types.js';
 import type { WorkloadService } from '../workload.js';
+import { createRecordBound } from './record-bound.js';
 
 export const WEBHOOK_SERVICE_ID = 'webhook';
 
 /** Longest timer id the service takes (the clients' ids are a few characters). */
 export const MAX_TIMER_ID_CHARS = 1_000;
+
+/**
+ * Fires recorded per scheduled timer, and fires of unknown timers in all: a second fire is already
+ * a duplicate, and a node can fire as fast as it writes (record-bound.ts).
+ */
+export const MAX_FIRES_RECORDED = 100;
+export const MAX_UNKNOWN_FIRES_RECORDED = 10_000;
 
 export interface WebhookServiceOptions {
   /** true when a client sent a schedule request for this timer id */
@@ -24,6 +32,8 @@ function errorBody(code: number, text: string): Body {
 }
 
 export function createWebhookService(options: WebhookServiceOptions): WorkloadService {
+  const perTimer = createRecordBound(MAX_FIRES_RECORDED);
+  const unknown = createRecordBound(MAX_UNKNOWN_FIRES_RECORDED);
   return {
     id: WEBHOOK_SERVICE_ID,
     handle({ src, body }, ctx) {
@@ -41,7 +51,9 @@ export function createWebhookService(options: WebhookServiceOptions): WorkloadSe
         return;
       }
       const known = options.scheduled(timer);
-      ctx.record({ service: WEBHOOK_SERVICE_ID, node: src, type: 'fire', timeMs: ctx.nowMs(), timer, epoch_ms: options.epochMs(), known });
+      const admitted = known ? perTimer.admit(timer) : unknown.admit('unknown');
+      if (admitted === 'record') ctx.record({ service: WEBHOOK_SERVICE_ID, node: src, type: 'fire', timeMs: ctx.nowMs(), timer, epoch_ms: options.epochMs(), known });
+      else if (admitted === 'capped') ctx.record({ service: WEBHOOK_SERVICE_ID, node: src, type: 'capped', timeMs: ctx.nowMs(), kind: known ? `fires of ${timer}` : 'fires of unknown timers' });
       answer(known ? { type: 'fire_ok' } : errorBody(ErrorCode.MalformedRequest, `no client scheduled timer ${timer}`));
     },
   };

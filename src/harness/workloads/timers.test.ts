@@ -63,6 +63,10 @@ describe('timers workload', () => {
     const missed = await timersWorkload.check(history, { opts, serviceEvents: [], deadlineMs: Date.now() + 10_000 });
     expect(missed.workload['missed-count']).toBe(1);
     expect(missed.workload['valid?']).toBe(false);
+    expect(ok.workload['counts-capped']).toBeUndefined();
+    const capped: ServiceEvent = { service: 'webhook', node: 'n1', type: 'capped', timeMs: 6, kind: 'fires of t1' };
+    const flooded = await timersWorkload.check(history, { opts, serviceEvents: [...fired, capped], deadlineMs: Date.now() + 10_000 });
+    expect(flooded.workload['counts-capped']).toEqual(['fires of t1']);
   });
 });
 

@@ -7,7 +7,8 @@ import type { TestOptions } from '../types.js';
 import type { Workload, WorkloadClient } from '../workload.js';
 import { repeat, sleepUntil, type OpSpec } from '../run/generator.js';
 import { exactlyOnceOption, intOption, intOptionValue, optionValue } from '../cli/options.js';
-import { createWebhookService } from '../net/webhook-service.js';
+import { createWebhookService, WEBHOOK_SERVICE_ID } from '../net/webhook-service.js';
+import { cappedKinds } from '../net/record-bound.js';
 import { checkTimers, firesOf, timersExplanation } from '../check/checkers/timers.js';
 import { timersView } from '../report/views/timers.js';
 import { call, DEFAULT_RPC_TIMEOUT_MS, validateReply, withErrors } from './rpc.js';
@@ -103,6 +104,9 @@ export const timersWorkload: Workload = {
     const fires = firesOf(ctx.serviceEvents ?? []);
     const exactlyOnce = optionValue(ctx.opts, exactlyOnceOption) === true;
     const verdict = checkTimers(history, fires, { exactlyOnce });
+    // the webhook stopped recording these fires at its bound: their counts are lower bounds
+    const capped = cappedKinds(ctx.serviceEvents ?? [], WEBHOOK_SERVICE_ID);
+    if (capped.length > 0) verdict.workload['counts-capped'] = capped;
     return { ...verdict, explanation: timersExplanation(verdict) };
   },
 };

@@ -12,6 +12,7 @@ import { reportedQuantiles } from './set-full.js';
 import { isClientOp } from './json-values.js';
 import { byNodeName, explainSafely, explanation, listText, nodeOfProcess, type Explanation, type Fact, type Plot } from '../explain.js';
 import { EXEC_SERVICE_ID } from '../../net/exec-service.js';
+import { cappedKinds } from '../../net/record-bound.js';
 import { MinHeap } from '../../util/heap.js';
 import { maxOf, minOf } from '../../util/extent.js';
 
@@ -118,8 +119,6 @@ interface ExecFacts {
   refusedCount: number;
   killedCount: number;
   killedSlotMs: number;
-  /** kinds exec stopped recording at its bound (the counts are lower bounds) */
-  capped: string[];
 }
 
 /** Replays the exec service's log against the submitted tasks. */
@@ -128,7 +127,7 @@ function replayExec(jobs: readonly Job[], events: readonly ServiceEvent[]): Exec
   for (const job of jobs) {
     for (const task of job.tasks) tasks.set(task.id, { durationMs: task.durationMs, job: job.id, completionsMs: [], firstStartMs: null });
   }
-  const facts: ExecFacts = { tasks, runs: [], phantoms: [], refusedCount: 0, killedCount: 0, killedSlotMs: 0, capped: [] };
+  const facts: ExecFacts = { tasks, runs: [], phantoms: [], refusedCount: 0, killedCount: 0, killedSlotMs: 0 };
   const openRuns = new Map<number, RunInterval>();
   for (const event of events) {
     if (event.service !== EXEC_SERVICE_ID) continue;
@@ -168,9 +167,6 @@ function replayExec(jobs: readonly Job[], events: readonly ServiceEvent[]): Exec
         break;
       case 'phantom':
         facts.phantoms.push({ task: taskId, node: event.node, duration_ms: num(event, 'duration_ms'), submitted_ms: record?.durationMs ?? null });
-        break;
-      case 'capped':
-        facts.capped.push(String(event.kind));
         break;
     }
   }
@@ -297,6 +293,7 @@ export interface SchedVerdict {
 export function checkSched(history: readonly Op[], events: readonly ServiceEvent[], options: SchedCheckOptions): SchedVerdict {
   const jobs = collectJobs(history);
   const facts = replayExec(jobs, events);
+  const capped = cappedKinds(events, EXEC_SERVICE_ID);
   const found = verdicts(jobs, facts.tasks);
   const { ratios, queueDelaysMs } = jobTimings(jobs, facts.tasks);
 
@@ -335,7 +332,7 @@ export function checkSched(history: readonly Op[], events: readonly ServiceEvent
     duplicated: found.duplicated.slice(0, MAX_EXAMPLES),
     'refused-count': facts.refusedCount,
     // exec stopped recording these kinds at its bound: their counts are at least what is shown
-    ...(facts.capped.length === 0 ? {} : { 'counts-capped': facts.capped }),
+    ...(capped.length === 0 ? {} : { 'counts-capped': capped }),
     'killed-count': facts.killedCount,
     'killed-slot-ms': round(facts.killedSlotMs, 3),
     efficiency,
