@@ -2,10 +2,10 @@
 // (docs/nemesis.md §2 derives each bound), the end of a test without a final phase (§4), and the
 // network's message count under --sim against real processes for a node that retries.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { buildTestNode } from './support/build-node.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTestArgs } from '../src/harness/cli/cli.js';
 import { realClock } from '../src/harness/clock.js';
@@ -156,18 +156,7 @@ describe.skipIf(!existsSync(glomers))('msgs-per-op of a retrying node: --sim aga
   let retrying = '';
   beforeAll(async () => {
     retrying = path.join(root, 'bin', 'broadcast-grid-retrying');
-    await build({
-      entryPoints: [path.join(repoRoot, 'test/fixtures/workload/broadcast-grid-retrying.ts')],
-      outfile: retrying,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      banner: { js: '#!/usr/bin/env node' },
-      logLevel: 'warning',
-    });
-    writeFileSync(path.join(root, 'bin', 'package.json'), '{ "type": "module" }\n');
-    chmodSync(retrying, 0o755);
+    await buildTestNode(path.join(repoRoot, 'test/fixtures/workload/broadcast-grid-retrying.ts'), retrying);
   });
 
   /** The servers' msgs-per-op and the share of broadcasts among invocations of one run. */

@@ -4,10 +4,10 @@
 // reaches the checker and the run folder, a restarted node gets its cluster message again, the
 // final wait ends once every accepted task has run).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { buildTestNode } from './support/build-node.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from './support/spawn.js';
 
@@ -23,17 +23,7 @@ const fixtureBin = (name: (typeof fixtures)[number]): string => path.join(root, 
 beforeAll(async () => {
   if (!built) return;
   for (const name of fixtures) {
-    await build({
-      entryPoints: [path.join(repoRoot, 'test', 'fixtures', 'sched', `${name}.ts`)],
-      outfile: fixtureBin(name),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      banner: { js: '#!/usr/bin/env node' },
-      logLevel: 'warning',
-    });
-    chmodSync(fixtureBin(name), 0o755);
+    await buildTestNode(path.join(repoRoot, 'test', 'fixtures', 'sched', `${name}.ts`), fixtureBin(name));
   }
 }, 60_000);
 

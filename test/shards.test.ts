@@ -2,10 +2,10 @@
 // the merged summary is the one the same sweep prints in one process (docs/use.md). Also: a
 // sweep stopped by SIGTERM prints its summary and leaves no worker behind.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { buildTestNode } from './support/build-node.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeSummaries, type SweepSummary } from '../src/harness/sim/sweep.js';
 import { repoRoot } from './support/spawn.js';
@@ -91,12 +91,9 @@ function summaryUnder(store: string): SweepSummary {
 
 describe.skipIf(!built)('sharded --sim sweeps', () => {
   beforeAll(async () => {
-    mkdirSync(path.dirname(wrongNode), { recursive: true });
     const source = path.join(root, 'broadcast-once.mjs');
     writeFileSync(source, WRONG_NODE);
-    await build({ entryPoints: [source], outfile: wrongNode, bundle: true, platform: 'node', format: 'esm', target: 'node20', banner: { js: '#!/usr/bin/env node' }, logLevel: 'warning' });
-    writeFileSync(path.join(path.dirname(wrongNode), 'package.json'), '{ "type": "module" }\n');
-    chmodSync(wrongNode, 0o755);
+    await buildTestNode(source, wrongNode);
   });
 
   it(`${SHARDS} shards in separate processes, merged, give the one-process sweep's summary`, async () => {

@@ -2,10 +2,10 @@
 // (exit 255, "crashed" problem), single or swept; a node that never lets virtual time pass, or
 // eats memory, ends the run as errored with the reason and every results file written.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { buildTestNode } from './support/build-node.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from './support/spawn.js';
 import { childrenOf, commandLine, isAlive, waitUntilGone } from './support/processes.js';
@@ -39,8 +39,7 @@ async function buildNode(name: string, body: string, topLevel = ''): Promise<str
       `node.handle('generate', {}, (message) => {\n${body}\nreturn { type: 'generate_ok', id: node.id + '-' + next++ };\n});\nawait node.run();\n`,
   );
   const out = path.join(root, 'bin', name);
-  await build({ entryPoints: [source], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', banner: { js: '#!/usr/bin/env node' }, logLevel: 'warning' });
-  chmodSync(out, 0o755);
+  await buildTestNode(source, out);
   return out;
 }
 
@@ -53,8 +52,6 @@ function results(store: string): { 'valid?': unknown; glomers: { problems: Array
 describe.skipIf(!built)('--sim: a simulated node crashes where a process would', () => {
   const bins: Record<string, string> = {};
   beforeAll(async () => {
-    mkdirSync(path.join(root, 'bin'), { recursive: true });
-    writeFileSync(path.join(root, 'bin', 'package.json'), '{ "type": "module" }\n');
     // Each crashes on its 20th request, well into the run.
     bins.exit = await buildNode('exit-in-handler', `if (next === 20) process.exit(3);`);
     bins.timer = await buildNode('throw-in-timer', `if (next === 20) setTimeout(() => { throw new Error('boom in a timer'); }, 1);`);
@@ -84,8 +81,6 @@ describe.skipIf(!built)('--sim: a simulated node crashes where a process would',
 describe.skipIf(!built)('--sim: a run past its budget ends as errored, with the reason and its results', () => {
   const bins: Record<string, string> = {};
   beforeAll(async () => {
-    mkdirSync(path.join(root, 'bin'), { recursive: true });
-    writeFileSync(path.join(root, 'bin', 'package.json'), '{ "type": "module" }\n');
     // From the 20th request on, each node: waits for Date.now() to move (it does not, inside one
     // event); doubles its setTimeout(0) timers for ever; allocates without end in one handler; or
     // keeps 16 MB per request.

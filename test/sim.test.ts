@@ -2,10 +2,10 @@
 // bytes, sweeps over seeds pass for nodes that are right and catch (and replay) a node that is
 // wrong, and the nodes of this project run under --sim with the nemeses they are tested with.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { buildTestNode } from './support/build-node.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from './support/spawn.js';
 
@@ -78,9 +78,7 @@ describe.skipIf(!built)('glomers test --sim', () => {
           `node.handle('generate', {}, () => ({ type: 'generate_ok', id: node.id + '-' + next++ }));\nawait node.run();\n`,
       );
       badNode = path.join(root, 'bin', 'memory-ids');
-      await build({ entryPoints: [source], outfile: badNode, bundle: true, platform: 'node', format: 'esm', target: 'node20', banner: { js: '#!/usr/bin/env node' }, logLevel: 'warning' });
-      writeFileSync(path.join(root, 'bin', 'package.json'), '{ "type": "module" }\n');
-      chmodSync(badNode, 0o755);
+      await buildTestNode(source, badNode);
     });
 
     it('a sweep prints each failing seed with a replay command, and the replay gives the same results', () => {
@@ -125,9 +123,7 @@ describe.skipIf(!built)('glomers test --sim', () => {
         const text = spawnSync('git', ['show', `4385e7f^:src/broadcast/${file}`], { cwd: repoRoot, encoding: 'utf8' }).stdout;
         writeFileSync(path.join(dir, 'src', 'broadcast', file), text);
       }
-      await build({ entryPoints: [path.join(dir, 'src', 'broadcast', 'main.ts')], outfile: oldNode, bundle: true, platform: 'node', format: 'esm', target: 'node20', banner: { js: '#!/usr/bin/env node' }, logLevel: 'warning' });
-      writeFileSync(path.join(dir, 'bin', 'package.json'), '{ "type": "module" }\n');
-      chmodSync(oldNode, 0o755);
+      await buildTestNode(path.join(dir, 'src', 'broadcast', 'main.ts'), oldNode);
     });
 
     it.skipIf(history.status !== 0)('a sweep over 20 seeds catches the node before the fix; the node now passes them', () => {

@@ -1,10 +1,10 @@
 // The timers workload: its generator and client, its checker on a service log, and end to end
 // under --sim: our node against two wrong ones (test/fixtures/timers), on the same seeds.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { buildTestNode } from '../../../test/support/build-node.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../test/support/spawn.js';
 import { runClientOp, takeOps } from '../../../test/support/workload-testing.js';
@@ -94,14 +94,11 @@ function simRun(name: string, bin: string, args: string[]): RunResult {
 describe.skipIf(!built)('timers under --sim', () => {
   const fixtures: Record<string, string> = {};
   beforeAll(async () => {
-    mkdirSync(path.join(root, 'bin'), { recursive: true });
     for (const name of ['memory', 'unfenced']) {
       const outfile = path.join(root, 'bin', name);
-      await build({ entryPoints: [path.join(repoRoot, 'test', 'fixtures', 'timers', `${name}.ts`)], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', banner: { js: '#!/usr/bin/env node' }, logLevel: 'warning' });
-      chmodSync(outfile, 0o755);
+      await buildTestNode(path.join(repoRoot, 'test', 'fixtures', 'timers', `${name}.ts`), outfile);
       fixtures[name] = outfile;
     }
-    writeFileSync(path.join(root, 'bin', 'package.json'), '{ "type": "module" }\n');
   }, 60_000);
 
   const kills = ['--nemesis', 'kill', '--nemesis-interval', '3', '--seed', '1'];
