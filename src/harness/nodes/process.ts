@@ -87,8 +87,9 @@ function tellWatchdog(line: string): void {
 
 /**
  * Puts a child spawned with `detached: true` (its own process group) under teardown and the
- * watchdog, so it dies with the harness however the harness dies. Returns the release, for once
- * the child has exited and its group was killed.
+ * watchdog, so it dies with the harness however the harness dies. Returns the release, which
+ * forgets the group: call it once the child has exited and its group was killed (a group id
+ * forgotten later could name some other process's group).
  */
 export function superviseGroup(child: ChildProcess): () => void {
   liveChildren.add(child);
@@ -99,9 +100,7 @@ export function superviseGroup(child: ChildProcess): () => void {
   }
   return () => {
     liveChildren.delete(child);
-    if (pgid === undefined) return;
-    killGroup(pgid);
-    liveGroups.delete(pgid);
+    if (pgid === undefined || !liveGroups.delete(pgid)) return;
     tellWatchdog(`-${pgid}`);
   };
 }
@@ -295,6 +294,8 @@ interface Supervised {
   /** resolve on the child's 'exit' and 'close', listened for from the start */
   readonly exitEvent: Promise<void>;
   readonly closeEvent: Promise<void>;
+  /** forgets the node's group once it is killed and gone (superviseGroup) */
+  readonly release: () => void;
   exited: boolean;
   stopping: boolean;
 }
@@ -314,14 +315,14 @@ function warn(node: Supervised, kind: SupervisionWarning['kind'], detail: string
 // -- spawn and exit
 
 /** Spawns the node in its own process group, known to teardown and the watchdog, at lower priority. */
-function spawnSupervised(options: NodeProcessOptions): ChildProcessWithoutNullStreams {
+function spawnSupervised(options: NodeProcessOptions): { child: ChildProcessWithoutNullStreams; release: () => void } {
   const child = spawn(options.binPath, options.args, {
     cwd: os.tmpdir(),
     stdio: ['pipe', 'pipe', 'pipe'],
     // Its own process group: teardown kills what the node forks too.
     detached: true,
   });
-  superviseGroup(child);
+  const release = superviseGroup(child);
   if (child.pid !== undefined) {
     // The simulated network's clock runs in this process: nodes get a lower CPU priority so that
     // on a small machine a busy node delays itself (as it would anywhere) rather than every delivery.
@@ -331,7 +332,7 @@ function spawnSupervised(options: NodeProcessOptions): ChildProcessWithoutNullSt
       // not permitted here: nodes share the CPU equally, and the lateness figures will show it
     }
   }
-  return child;
+  return { child, release };
 }
 
 /** Reports a node that could not start, or that died before the harness stopped it. */
@@ -621,10 +622,7 @@ async function stopSupervised(node: Supervised, stdinWriter: StdinWriter, stderr
   child.stdout.destroy();
   child.stderr.destroy();
   child.stdin.destroy();
-  if (pgid !== undefined) {
-    liveGroups.delete(pgid);
-    tellWatchdog(`-${pgid}`);
-  }
+  node.release();
   const ids = inboxes.get(options.nodeId);
   ids?.delete(stdinWriter.inbox);
   if (ids?.size === 0) inboxes.delete(options.nodeId);
@@ -641,10 +639,11 @@ async function within(promise: Promise<void>, ms: number): Promise<void> {
 }
 
 export function startNode(options: NodeProcessOptions): NodeProcess {
-  const child = spawnSupervised(options);
+  const { child, release } = spawnSupervised(options);
   const node: Supervised = {
     options,
     child,
+    release,
     tail: [],
     reported: [],
     exitEvent: new Promise<void>((resolve) => child.once('exit', () => resolve())),
