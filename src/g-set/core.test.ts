@@ -8,7 +8,7 @@ import {
   parseMessage,
   readElements,
   receive,
-  sendNow,
+  answerBack,
   tick,
   type GsetConfig,
   type GsetMessage,
@@ -33,8 +33,7 @@ function world(startedMs = 1) {
     if (typeof parsed === 'string') throw new Error(parsed);
     const receiver = states.get(out.dest)!;
     if (!receive(receiver, src, parsed, nowMs)) return;
-    const answer = sendNow(receiver, src, nowMs);
-    if (answer !== undefined) deliver(out.dest, answer);
+    for (const answer of answerBack(receiver, src, nowMs)) deliver(out.dest, answer);
   };
   /** each node's next round, as its server schedules it */
   const nextRoundMs = new Map(nodes.map((id) => [id, nextRoundDelayMs(states.get(id)!, 0)]));

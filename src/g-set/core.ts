@@ -16,7 +16,8 @@
 // acknowledgement, which asks for none back). A peer that lacks something and has answered none
 // of our data for suspectMs is silent; one that lacks an element held suspectMs is behind. Either
 // way the two ends of that link take turns, one message a round, and the first message through
-// after a heal is answered at once (sendNow), with whatever the peer's report shows it lacks.
+// after a heal is answered at once (answerBack), with whatever the peer's report shows it lacks,
+// and what it brought goes on to the other peers at once.
 //
 // Bounds: a message carries at most maxBatchElements elements (the rest go next round); a node sends
 // a peer at most one message a round, plus one answer when a silent peer comes back; a node takes at most maxElements client
@@ -142,7 +143,9 @@ function startedMs(holder: string): number {
 function adoptHolder(book: PeerBook, holder: string): void {
   if (book.holder === holder) return;
   if (book.holder !== undefined && (startedMs(holder) < startedMs(book.holder) || (startedMs(holder) === startedMs(book.holder) && holder < book.holder))) return;
-  Object.assign(book, freshBook(holder));
+  // What we sent it and it never answered still counts: its first message is then a heal (receive).
+  const { unansweredSinceMs } = book;
+  Object.assign(book, freshBook(holder), { unansweredSinceMs });
 }
 
 export type AddOutcome = 'added' | 'present' | 'full';
@@ -227,10 +230,9 @@ export function parseMessage(body: { [key: string]: unknown }, nodes: readonly s
   return { type: 'gset', from, data: data as GsetMessage['data'], know: know as KnowledgeJson, cut: cut as string[] };
 }
 
-/** Merges a peer's message (already parsed). */
 /**
  * Merges a peer's message (already parsed). Returns true when the peer had been silent (cut off)
- * and is heard again: the caller answers at once (sendNow) rather than at the next round.
+ * and is heard again: the caller answers at once (answerBack) rather than at the next round.
  */
 export function receive(state: GsetState, peer: string, message: GsetMessage, nowMs: number): boolean {
   const book = state.peers.get(peer);
@@ -335,6 +337,11 @@ function probeTurn(state: GsetState, peer: string, nowMs: number): boolean {
 function route(state: GsetState, peer: string, book: PeerBook, nowMs: number): Route {
   const behind = lackAgeMs(state, book, nowMs) >= state.config.suspectMs;
   if ((behind || silent(state, book, nowMs)) && !probeTurn(state, peer, nowMs)) return 'closed';
+  return starRoute(state, peer, book, nowMs);
+}
+
+/** The star's rule alone: leaves through the hub, unless the hub looks cut off from one of them. */
+function starRoute(state: GsetState, peer: string, book: PeerBook, nowMs: number): Route {
   if (state.self === state.hub || peer === state.hub) return 'open';
   if (state.hubCut.has(peer) || lackAgeMs(state, state.hub, nowMs) >= state.config.suspectMs) return 'open';
   return book.ackOwed ? 'ack-only' : 'closed';
@@ -407,18 +414,39 @@ export function tick(state: GsetState, nowMs: number): Outgoing[] {
   return out;
 }
 
-/** The message for one peer now, off-round (a peer back from a partition), if it is due one. */
-export function sendNow(state: GsetState, peer: string, nowMs: number): Outgoing | undefined {
-  const book = state.peers.get(peer);
-  return book === undefined ? undefined : messageFor(state, peer, book, cutList(state, nowMs), nowMs);
+/**
+ * What to send at once when `peer`, silent until now, is heard again (receive returned true): the
+ * link is back, so the turns of a cut link no longer apply. The peer gets what it lacks; the other
+ * peers get what it brought that they lack, unless it is the hub (which passes it on itself when it
+ * hears our answer). Acknowledgements wait for the next round. A node hears a peer back at most
+ * once per silence (suspectMs without an answer), so this adds at most a message per peer a heal.
+ */
+export function answerBack(state: GsetState, peer: string, nowMs: number): Outgoing[] {
+  const back = state.peers.get(peer);
+  if (back === undefined) return [];
+  const cut = cutList(state, nowMs);
+  const out: Outgoing[] = [];
+  const answer = messageFor(state, peer, back, cut, nowMs, 'data-only');
+  if (answer !== undefined) out.push(answer);
+  if (peer === state.hub) return out;
+  for (const [other, book] of state.peers) {
+    if (other === peer || starRoute(state, other, book, nowMs) !== 'open') continue;
+    const passOn = messageFor(state, other, book, cut, nowMs, 'data-only');
+    if (passOn !== undefined) out.push(passOn);
+  }
+  return out;
 }
 
-function messageFor(state: GsetState, peer: string, book: PeerBook, cut: string[], nowMs: number): Outgoing | undefined {
+/**
+ * The message for one peer, if it is due one: in a round, by the route and the turns of cut links;
+ * `data-only` (a heal, see answerBack), by nothing but the peer lacking data.
+ */
+function messageFor(state: GsetState, peer: string, book: PeerBook, cut: string[], nowMs: number, mode: 'round' | 'data-only' = 'round'): Outgoing | undefined {
   const cutKey = cut.join(',');
-  const way = route(state, peer, book, nowMs);
+  const way = mode === 'data-only' ? 'open' : route(state, peer, book, nowMs);
   if (way === 'closed') return undefined;
   const data = way === 'open' ? dataFor(state, book, nowMs) : [];
-  if (data.length === 0 && !news(state, book, cutKey)) return undefined;
+  if (data.length === 0 && (mode === 'data-only' || !news(state, book, cutKey))) return undefined;
   book.ackOwed = false;
   // Data is acknowledged by the receiver's next message; a bare acknowledgement asks for nothing.
   if (data.length > 0) book.unansweredSinceMs ??= nowMs;

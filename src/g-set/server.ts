@@ -2,7 +2,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, RPCError, type Node } from '../lib/index.js';
-import { addElement, createGset, defaultGsetConfig, nextRoundDelayMs, parseMessage, readElements, receive, sendNow, tick, type GsetConfig, type GsetState } from './core.js';
+import { addElement, createGset, defaultGsetConfig, nextRoundDelayMs, parseMessage, readElements, receive, answerBack, tick, type GsetConfig, type GsetState } from './core.js';
 
 export interface GsetHandle {
   state(): GsetState | undefined;
@@ -46,8 +46,7 @@ export function installGset(node: Node, config: GsetConfig = defaultGsetConfig):
     }
     // A peer back from a partition is answered now, not at the next round.
     if (receive(state, message.src, parsed, Date.now())) {
-      const answer = sendNow(state, message.src, Date.now());
-      if (answer !== undefined) node.send(answer.dest, { ...answer.body });
+      for (const { dest, body } of answerBack(state, message.src, Date.now())) node.send(dest, { ...body });
     }
     return undefined;
   });
