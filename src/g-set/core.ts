@@ -34,6 +34,10 @@ export interface GsetConfig {
   retryMs: number;
   /** the hub is taken for cut off once something it lacks has been held this long */
   suspectMs: number;
+  /** a silent or behind peer is probed in slots of this length (wall clock), the link's ends taking turns */
+  probeMs: number;
+  /** a peer heard again after suspectMs, still lacking data sent it this long ago, is answered at once */
+  answerAfterMs: number;
   /** most elements one message carries */
   maxBatchElements: number;
   /** most elements a node takes from clients (beyond: error 11) */
@@ -49,6 +53,9 @@ export const defaultGsetConfig: GsetConfig = {
   // Longer than a round and the hub's delay (what a healthy peer's acknowledgement can take),
   // with room for timers firing late.
   suspectMs: 5000,
+  // Half a round: a heal is found within 2 s (one probe a slot on the cut link, taking turns).
+  probeMs: 2000,
+  answerAfterMs: 1000,
   maxBatchElements: 10_000,
   maxElements: 1_000_000,
   maxOrigins: 1000,
@@ -94,8 +101,10 @@ interface PeerBook {
   toldCut: string;
   /** it sent us data we have not acknowledged yet */
   ackOwed: boolean;
-  /** when the oldest of our data messages it has not answered (nothing heard since) was sent */
-  unansweredSinceMs: number | undefined;
+  /** when the oldest of our data it has not acknowledged (its reports do not cover it) was sent */
+  unackedSinceMs: number | undefined;
+  /** when its last message arrived */
+  lastHeardMs: number;
 }
 
 export interface GsetState {
@@ -127,7 +136,7 @@ export function createGset(config: GsetConfig, self: string, nodes: readonly str
 }
 
 function freshBook(holder: string | undefined): PeerBook {
-  return { holder, sentUpTo: new Map(), lastDataSentMs: -Infinity, reported: new Map(), told: undefined, toldCut: '', ackOwed: false, unansweredSinceMs: undefined };
+  return { holder, sentUpTo: new Map(), lastDataSentMs: -Infinity, reported: new Map(), told: undefined, toldCut: '', ackOwed: false, unackedSinceMs: undefined, lastHeardMs: -Infinity };
 }
 
 /**
@@ -143,9 +152,9 @@ function startedMs(holder: string): number {
 function adoptHolder(book: PeerBook, holder: string): void {
   if (book.holder === holder) return;
   if (book.holder !== undefined && (startedMs(holder) < startedMs(book.holder) || (startedMs(holder) === startedMs(book.holder) && holder < book.holder))) return;
-  // What we sent it and it never answered still counts: its first message is then a heal (receive).
-  const { unansweredSinceMs } = book;
-  Object.assign(book, freshBook(holder), { unansweredSinceMs });
+  // Before its first message, what we sent went to whichever process it runs: that still counts,
+  // so a first message after a cut is a heal (receive). A restart starts the book afresh.
+  Object.assign(book, book.holder === undefined ? { holder } : freshBook(holder));
 }
 
 export type AddOutcome = 'added' | 'present' | 'full';
@@ -240,10 +249,11 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
   adoptHolder(book, message.from);
   // A late message of an earlier process of that node tells nothing about the current one.
   if (book.holder !== message.from) return false;
-  const back = silent(state, book, nowMs);
+  const quietMs = nowMs - book.lastHeardMs;
+  book.lastHeardMs = nowMs;
   if (peer === state.hub) state.hubCut = new Set(message.cut);
   if (message.data.length > 0) book.ackOwed = true;
-  book.unansweredSinceMs = undefined;
+  const sent = book.sentUpTo;
   // Its report below is what it holds: send on from there (anything lost in between goes again).
   book.sentUpTo = new Map();
   let stale = false;
@@ -268,7 +278,12 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
   }
   // It sent us what we had: our acknowledgement was lost, so tell it again what we hold.
   if (stale) book.told = undefined;
-  return back;
+  const held = heldBy(state, book);
+  if ([...sent].every(([origin, count]) => (held.get(origin) ?? 0) >= count)) book.unackedSinceMs = undefined;
+  // Heard again after a quiet spell, and still lacking what we sent it a while ago: the link was cut
+  // and has healed. (A peer we keep hearing from that keeps lacking is behind a one-way cut instead.)
+  const since = book.unackedSinceMs;
+  return since !== undefined && nowMs - since >= state.config.answerAfterMs && quietMs >= state.config.suspectMs && lackAgeMs(state, book, nowMs) > 0;
 }
 
 /** The knowledge row of a holder, created unless maxOrigins holders are known already. */
@@ -294,9 +309,13 @@ function mergeData(state: GsetState, originId: string, start: number, elements: 
 /** Milliseconds until this node's next round: aligned to roundMs on the shared clock, the hub later. */
 export function nextRoundDelayMs(state: GsetState, wallClockMs: number): number {
   const { roundMs, hubDelayMs } = state.config;
-  const phaseMs = state.self === state.hub ? hubDelayMs : 0;
-  const delay = (((phaseMs - wallClockMs) % roundMs) + roundMs) % roundMs;
-  return delay === 0 ? roundMs : delay;
+  return untilNextMultipleMs(roundMs, wallClockMs - (state.self === state.hub ? hubDelayMs : 0));
+}
+
+/** Milliseconds from `wallClockMs` to the next multiple of `periodMs` (a whole period when on one). */
+export function untilNextMultipleMs(periodMs: number, wallClockMs: number): number {
+  const delay = (((-wallClockMs) % periodMs) + periodMs) % periodMs;
+  return delay === 0 ? periodMs : delay;
 }
 
 /** What peer `peer` is known to hold of each origin. */
@@ -320,24 +339,47 @@ export function lackAgeMs(state: GsetState, peer: string | PeerBook, nowMs: numb
 type Route = 'open' | 'ack-only' | 'closed';
 
 /**
- * Whose turn it is on a link this round when the peer is silent or behind: the two ends take
- * turns (the lower node id in even rounds), so such a link carries one message a round, and a
- * healed one is found out within a round.
+ * What this node may send to `peer` in a round: the star, or a leaf-to-leaf detour (see the top).
+ * A peer that is cut off (silent, or behind: it lacks an element held suspectMs, so our messages
+ * to it are lost, and what it gets comes round through another node, as in a ring of one-way
+ * cuts) gets probes instead (probe).
  */
-function probeTurn(state: GsetState, peer: string, nowMs: number): boolean {
-  return (Math.floor(nowMs / state.config.roundMs) + (state.self < peer ? 0 : 1)) % 2 === 0;
+function route(state: GsetState, peer: string, book: PeerBook, nowMs: number): Route {
+  if (cutOff(state, book, nowMs)) return 'closed';
+  return starRoute(state, peer, book, nowMs);
+}
+
+function cutOff(state: GsetState, book: PeerBook, nowMs: number): boolean {
+  return silent(state, book, nowMs);
 }
 
 /**
- * What this node may send to `peer` now: the star, or a leaf-to-leaf detour (see the top). A peer
- * that is silent, or behind (it lacks an element held suspectMs: our messages to it are lost, and
- * what it gets comes round through another node, as in a ring of one-way cuts), is sent to on
- * alternate rounds only.
+ * One probe slot (every probeMs on the wall clock): at most one message, to a cut-off peer whose
+ * turn it is (the link's ends take turns, the lower node id in even slots), so a cut link carries
+ * one message a slot and a heal is found within a slot. Only links of the star are probed: a leaf
+ * probes the other leaf only while the hub is cut off from it too. The first message through is
+ * answered at once (answerBack).
  */
-function route(state: GsetState, peer: string, book: PeerBook, nowMs: number): Route {
-  const behind = lackAgeMs(state, book, nowMs) >= state.config.suspectMs;
-  if ((behind || silent(state, book, nowMs)) && !probeTurn(state, peer, nowMs)) return 'closed';
-  return starRoute(state, peer, book, nowMs);
+/** Whether a leaf with a lower id than this one was heard from within suspectMs (it probes the hub for both). */
+function lowerLeafHeard(state: GsetState, nowMs: number): boolean {
+  return [...state.peers].some(([peer, book]) => peer !== state.hub && peer < state.self && nowMs - book.lastHeardMs < state.config.suspectMs);
+}
+
+export function probe(state: GsetState, nowMs: number): Outgoing[] {
+  const slot = Math.floor(nowMs / state.config.probeMs);
+  const hubBook = state.peers.get(state.hub);
+  const hubCutOff = hubBook !== undefined && cutOff(state, hubBook, nowMs);
+  const due = [...state.peers].filter(([peer, book]) => {
+    if ((slot + (state.self < peer ? 0 : 1)) % 2 !== 0 || !cutOff(state, book, nowMs)) return false;
+    if (state.self === state.hub) return true;
+    // A leaf probes the hub unless a lower leaf it hears from does; another leaf only when the hub is cut off too.
+    if (peer === state.hub) return !lowerLeafHeard(state, nowMs);
+    return hubCutOff;
+  });
+  if (due.length === 0) return [];
+  const [peer, book] = due[Math.floor(slot / 2) % due.length] as [string, PeerBook];
+  const message = messageFor(state, peer, book, cutList(state, nowMs), nowMs, 'data-only');
+  return message === undefined ? [] : [message];
 }
 
 /** The star's rule alone: leaves through the hub, unless the hub looks cut off from one of them. */
@@ -347,10 +389,26 @@ function starRoute(state: GsetState, peer: string, book: PeerBook, nowMs: number
   return book.ackOwed ? 'ack-only' : 'closed';
 }
 
-/** A peer that lacks something and has answered none of our messages for suspectMs. */
+/**
+ * A peer that lacks something and has acknowledged none of the data we sent it for suspectMs: our
+ * messages to it are lost (a cut, or a one-way cut where we still hear it). A healthy peer
+ * acknowledges within a round.
+ */
 function silent(state: GsetState, book: PeerBook, nowMs: number): boolean {
-  const since = book.unansweredSinceMs;
-  return since !== undefined && nowMs - since >= state.config.suspectMs && lackAgeMs(state, book, nowMs) > 0;
+  const since = book.unackedSinceMs;
+  const waitMs = answerWithinMs(state, book);
+  return since !== undefined && nowMs - since >= waitMs && lackAgeMs(state, book, nowMs) > 0;
+}
+
+/**
+ * How long a healthy peer may take to acknowledge our data: the hub answers a leaf hubDelayMs after
+ * the leaf's round (with answerAfterMs to spare for late timers); a leaf answers at its next round,
+ * within suspectMs.
+ */
+function answerWithinMs(state: GsetState, book: PeerBook): number {
+  const { hubDelayMs, answerAfterMs, suspectMs } = state.config;
+  if (state.self === state.hub) return suspectMs;
+  return book === state.peers.get(state.hub) ? hubDelayMs + answerAfterMs : suspectMs;
 }
 
 /**
@@ -424,17 +482,15 @@ export function tick(state: GsetState, nowMs: number): Outgoing[] {
 export function answerBack(state: GsetState, peer: string, nowMs: number): Outgoing[] {
   const back = state.peers.get(peer);
   if (back === undefined) return [];
+  const others = peer === state.hub ? [] : [...state.peers].filter(([other, book]) => other !== peer && starRoute(state, other, book, nowMs) === 'open');
+  const candidates: Array<[string, PeerBook]> = [[peer, back], ...others];
+  const targets = candidates.filter(([, book]) => dataFor(state, book, nowMs).length > 0);
+  // The link is back: acknowledgements are awaited afresh from these messages on (and the hub's
+  // cut list, which goes with them, no longer names their receivers).
+  back.unackedSinceMs = undefined;
+  for (const [, book] of targets) book.unackedSinceMs = undefined;
   const cut = cutList(state, nowMs);
-  const out: Outgoing[] = [];
-  const answer = messageFor(state, peer, back, cut, nowMs, 'data-only');
-  if (answer !== undefined) out.push(answer);
-  if (peer === state.hub) return out;
-  for (const [other, book] of state.peers) {
-    if (other === peer || starRoute(state, other, book, nowMs) !== 'open') continue;
-    const passOn = messageFor(state, other, book, cut, nowMs, 'data-only');
-    if (passOn !== undefined) out.push(passOn);
-  }
-  return out;
+  return targets.flatMap(([other, book]) => messageFor(state, other, book, cut, nowMs, 'data-only') ?? []);
 }
 
 /**
@@ -449,7 +505,7 @@ function messageFor(state: GsetState, peer: string, book: PeerBook, cut: string[
   if (data.length === 0 && (mode === 'data-only' || !news(state, book, cutKey))) return undefined;
   book.ackOwed = false;
   // Data is acknowledged by the receiver's next message; a bare acknowledgement asks for nothing.
-  if (data.length > 0) book.unansweredSinceMs ??= nowMs;
+  if (data.length > 0) book.unackedSinceMs ??= nowMs;
   for (const [originId, start, elements] of data) {
     const held = state.origins.get(originId)?.elements.length ?? 0;
     if (start < 0 || start + elements.length > held) throw new Error(`invariant: sending ${originId} ${start}+${elements.length} of ${held}`);
