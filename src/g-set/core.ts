@@ -88,6 +88,15 @@ interface Origin {
   heldAtMs: number[];
 }
 
+/** A data message sent to a peer: when, and how far it took each origin. */
+interface Unacked {
+  atMs: number;
+  upTo: Counts;
+}
+
+/** Unacknowledged messages remembered per peer; past it the second oldest is forgotten (the oldest keeps its time). */
+const MAX_UNACKED = 4;
+
 interface PeerBook {
   /** the peer's current holder id, once heard from */
   holder: string | undefined;
@@ -101,8 +110,8 @@ interface PeerBook {
   toldCut: string;
   /** it sent us data we have not acknowledged yet */
   ackOwed: boolean;
-  /** when the oldest of our data it has not acknowledged (its reports do not cover it) was sent */
-  unackedSinceMs: number | undefined;
+  /** our data messages it has not acknowledged (its reports do not cover them), oldest first, at most MAX_UNACKED */
+  unacked: Unacked[];
   /** when its last message arrived */
   lastHeardMs: number;
 }
@@ -136,7 +145,7 @@ export function createGset(config: GsetConfig, self: string, nodes: readonly str
 }
 
 function freshBook(holder: string | undefined): PeerBook {
-  return { holder, sentUpTo: new Map(), lastDataSentMs: -Infinity, reported: new Map(), told: undefined, toldCut: '', ackOwed: false, unackedSinceMs: undefined, lastHeardMs: -Infinity };
+  return { holder, sentUpTo: new Map(), lastDataSentMs: -Infinity, reported: new Map(), told: undefined, toldCut: '', ackOwed: false, unacked: [], lastHeardMs: -Infinity };
 }
 
 /**
@@ -253,7 +262,6 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
   book.lastHeardMs = nowMs;
   if (peer === state.hub) state.hubCut = new Set(message.cut);
   if (message.data.length > 0) book.ackOwed = true;
-  const sent = book.sentUpTo;
   // Its report below is what it holds: send on from there (anything lost in between goes again).
   book.sentUpTo = new Map();
   let stale = false;
@@ -279,10 +287,10 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
   // It sent us what we had: our acknowledgement was lost, so tell it again what we hold.
   if (stale) book.told = undefined;
   const held = heldBy(state, book);
-  if ([...sent].every(([origin, count]) => (held.get(origin) ?? 0) >= count)) book.unackedSinceMs = undefined;
+  book.unacked = book.unacked.filter(({ upTo }) => [...upTo].some(([origin, count]) => (held.get(origin) ?? 0) < count));
   // Heard again after a quiet spell, and still lacking what we sent it a while ago: the link was cut
   // and has healed. (A peer we keep hearing from that keeps lacking is behind a one-way cut instead.)
-  const since = book.unackedSinceMs;
+  const since = book.unacked[0]?.atMs;
   return since !== undefined && nowMs - since >= state.config.answerAfterMs && quietMs >= state.config.suspectMs && lackAgeMs(state, book, nowMs) > 0;
 }
 
@@ -362,7 +370,11 @@ function cutOff(state: GsetState, book: PeerBook, nowMs: number): boolean {
  */
 /** Whether a leaf with a lower id than this one was heard from within suspectMs (it probes the hub for both). */
 function lowerLeafHeard(state: GsetState, nowMs: number): boolean {
-  return [...state.peers].some(([peer, book]) => peer !== state.hub && peer < state.self && nowMs - book.lastHeardMs < state.config.suspectMs);
+  return [...state.peers].some(([peer, book]) => peer !== state.hub && peer < state.self && heardWithin(state, book, nowMs));
+}
+
+function heardWithin(state: GsetState, book: PeerBook, nowMs: number): boolean {
+  return nowMs - book.lastHeardMs < state.config.suspectMs;
 }
 
 export function probe(state: GsetState, nowMs: number): Outgoing[] {
@@ -370,11 +382,12 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
   const hubBook = state.peers.get(state.hub);
   const hubCutOff = hubBook !== undefined && cutOff(state, hubBook, nowMs);
   const due = [...state.peers].filter(([peer, book]) => {
-    if ((slot + (state.self < peer ? 0 : 1)) % 2 !== 0 || !cutOff(state, book, nowMs)) return false;
-    if (state.self === state.hub) return true;
-    // A leaf probes the hub unless a lower leaf it hears from does; another leaf only when the hub is cut off too.
-    if (peer === state.hub) return !lowerLeafHeard(state, nowMs);
-    return hubCutOff;
+    if ((slot + (state.self < peer ? 0 : 1)) % 2 !== 0) return false;
+    if (state.self === state.hub) return cutOff(state, book, nowMs);
+    // A leaf probes the hub unless a lower leaf it hears from does; another leaf only while the hub
+    // is cut off, until that leaf is heard from (then rounds go to it).
+    if (peer === state.hub) return cutOff(state, book, nowMs) && !lowerLeafHeard(state, nowMs);
+    return hubCutOff && (cutOff(state, book, nowMs) || !heardWithin(state, book, nowMs));
   });
   if (due.length === 0) return [];
   const [peer, book] = due[Math.floor(slot / 2) % due.length] as [string, PeerBook];
@@ -385,7 +398,9 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
 /** The star's rule alone: leaves through the hub, unless the hub looks cut off from one of them. */
 function starRoute(state: GsetState, peer: string, book: PeerBook, nowMs: number): Route {
   if (state.self === state.hub || peer === state.hub) return 'open';
-  if (state.hubCut.has(peer) || lackAgeMs(state, state.hub, nowMs) >= state.config.suspectMs) return 'open';
+  if (state.hubCut.has(peer)) return 'open';
+  const hubBook = state.peers.get(state.hub);
+  if (hubBook !== undefined && silent(state, hubBook, nowMs) && heardWithin(state, book, nowMs)) return 'open';
   return book.ackOwed ? 'ack-only' : 'closed';
 }
 
@@ -395,7 +410,7 @@ function starRoute(state: GsetState, peer: string, book: PeerBook, nowMs: number
  * acknowledges within a round.
  */
 function silent(state: GsetState, book: PeerBook, nowMs: number): boolean {
-  const since = book.unackedSinceMs;
+  const since = book.unacked[0]?.atMs;
   const waitMs = answerWithinMs(state, book);
   return since !== undefined && nowMs - since >= waitMs && lackAgeMs(state, book, nowMs) > 0;
 }
@@ -417,7 +432,7 @@ function answerWithinMs(state: GsetState, book: PeerBook): number {
  */
 function cutList(state: GsetState, nowMs: number): string[] {
   if (state.self !== state.hub) return [];
-  return [...state.peers].filter(([, book]) => silent(state, book, nowMs)).map(([peer]) => peer);
+  return [...state.peers].filter(([, book]) => silent(state, book, nowMs) && heardWithin(state, book, nowMs)).map(([peer]) => peer);
 }
 
 /**
@@ -487,8 +502,8 @@ export function answerBack(state: GsetState, peer: string, nowMs: number): Outgo
   const targets = candidates.filter(([, book]) => dataFor(state, book, nowMs).length > 0);
   // The link is back: acknowledgements are awaited afresh from these messages on (and the hub's
   // cut list, which goes with them, no longer names their receivers).
-  back.unackedSinceMs = undefined;
-  for (const [, book] of targets) book.unackedSinceMs = undefined;
+  back.unacked = [];
+  for (const [, book] of targets) book.unacked = [];
   const cut = cutList(state, nowMs);
   return targets.flatMap(([other, book]) => messageFor(state, other, book, cut, nowMs, 'data-only') ?? []);
 }
@@ -505,11 +520,16 @@ function messageFor(state: GsetState, peer: string, book: PeerBook, cut: string[
   if (data.length === 0 && (mode === 'data-only' || !news(state, book, cutKey))) return undefined;
   book.ackOwed = false;
   // Data is acknowledged by the receiver's next message; a bare acknowledgement asks for nothing.
-  if (data.length > 0) book.unackedSinceMs ??= nowMs;
+  const upTo: Counts = new Map();
   for (const [originId, start, elements] of data) {
     const held = state.origins.get(originId)?.elements.length ?? 0;
     if (start < 0 || start + elements.length > held) throw new Error(`invariant: sending ${originId} ${start}+${elements.length} of ${held}`);
     book.sentUpTo.set(originId, start + elements.length);
+    upTo.set(originId, start + elements.length);
+  }
+  if (data.length > 0) {
+    book.unacked.push({ atMs: nowMs, upTo });
+    if (book.unacked.length > MAX_UNACKED) book.unacked.splice(1, 1);
   }
   if (data.length > 0) book.lastDataSentMs = nowMs;
   book.told = new Map(ownRow(state));
