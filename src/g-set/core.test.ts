@@ -196,7 +196,7 @@ describe('g-set core under partitions', () => {
 });
 
 describe('g-set core input checks', () => {
-  const good = (): GsetMessage => ({ type: 'gset', from: 'n1:1-a', data: [['n1:1-a', 0, [1, 2]]], know: { 'n1:1-a': { 'n1:1-a': 2 } }, cut: [] });
+  const good = (): GsetMessage => ({ type: 'gset', from: 'n1:1-a', data: [['n1:1-a', 0, [1, 2]]], know: { 'n1:1-a': { 'n1:1-a': 2 } }, cut: [], at: 5, heard: { n1: { n0: 3 } } });
   const parse = (body: object) => parseMessage(JSON.parse(JSON.stringify(body)) as { [key: string]: unknown }, nodes, config);
 
   it('accepts a well-formed message', () => {

@@ -74,9 +74,15 @@ export interface GsetMessage {
   /** [origin, index of the first element, elements] */
   data: Array<[string, number, number[]]>;
   know: KnowledgeJson;
-  /** from the hub: the leaves it takes for cut off from it (what they lack is held for suspectMs) */
+  /** from the hub: the leaves it hears from but cannot reach (they serve each other directly) */
   cut: string[];
+  /** the sender's wall clock when it sent this message */
+  at: number;
+  /** receiver -> sender -> the `at` of the latest message from sender that receiver got (relayed) */
+  heard: HeardJson;
 }
+
+export type HeardJson = { [receiver: string]: { [sender: string]: number } };
 
 export interface Outgoing {
   dest: string;
@@ -88,13 +94,7 @@ interface Origin {
   heldAtMs: number[];
 }
 
-/** A data message sent to a peer: when, and how far it took each origin. */
-interface Unacked {
-  atMs: number;
-  upTo: Counts;
-}
-
-/** Unacknowledged messages remembered per peer; past it the second oldest is forgotten (the oldest keeps its time). */
+/** Undelivered messages remembered per peer; past it the second oldest is forgotten (the oldest keeps its time). */
 const MAX_UNACKED = 4;
 
 interface PeerBook {
@@ -110,8 +110,8 @@ interface PeerBook {
   toldCut: string;
   /** it sent us data we have not acknowledged yet */
   ackOwed: boolean;
-  /** our data messages it has not acknowledged (its reports do not cover them), oldest first, at most MAX_UNACKED */
-  unacked: Unacked[];
+  /** when our data messages to it were sent that it is not known to have got (heard), oldest first, at most MAX_UNACKED */
+  unacked: number[];
   /** when its last message arrived */
   lastHeardMs: number;
 }
@@ -129,6 +129,8 @@ export interface GsetState {
   readonly knowledge: Map<string, Counts>;
   /** at a leaf: the hub's latest cut list */
   hubCut: ReadonlySet<string>;
+  /** receiver -> sender -> `at` of the latest message it got from sender: which links carry messages */
+  readonly heard: Map<string, Map<string, number>>;
 }
 
 export function createGset(config: GsetConfig, self: string, nodes: readonly string[], incarnation: string): GsetState {
@@ -139,7 +141,7 @@ export function createGset(config: GsetConfig, self: string, nodes: readonly str
     if (node === self) continue;
     peers.set(node, freshBook(undefined));
   }
-  const state: GsetState = { config, self, holder, hub: nodes[0] as string, peers, origins: new Map(), members: new Set(), knowledge: new Map(), hubCut: new Set() };
+  const state: GsetState = { config, self, holder, hub: nodes[0] as string, peers, origins: new Map(), members: new Set(), knowledge: new Map(), hubCut: new Set(), heard: new Map() };
   state.knowledge.set(holder, new Map());
   return state;
 }
@@ -221,7 +223,10 @@ const isHolderOf = (id: unknown, nodes: readonly string[]): id is string =>
 
 /** The message in `body`, or what is wrong with it. Nothing in a peer's message is trusted. */
 export function parseMessage(body: { [key: string]: unknown }, nodes: readonly string[], config: GsetConfig): GsetMessage | string {
-  const { from, data, know, cut } = body;
+  const { from, data, know, cut, at, heard } = body;
+  if (!isCount(at)) return 'at is not a time';
+  const heardError = checkHeard(heard, nodes);
+  if (heardError !== undefined) return heardError;
   if (!Array.isArray(cut) || cut.length > nodes.length || !cut.every((node) => typeof node === 'string' && nodes.includes(node))) {
     return 'cut is not a list of node ids';
   }
@@ -245,7 +250,16 @@ export function parseMessage(body: { [key: string]: unknown }, nodes: readonly s
     if (counts.length > config.maxOrigins) return 'a know row names too many origins';
     if (!counts.every(([origin, count]) => isHolderOf(origin, nodes) && isCount(count))) return 'know has a bad count';
   }
-  return { type: 'gset', from, data: data as GsetMessage['data'], know: know as KnowledgeJson, cut: cut as string[] };
+  return { type: 'gset', from, data: data as GsetMessage['data'], know: know as KnowledgeJson, cut: cut as string[], at, heard: heard as HeardJson };
+}
+
+function checkHeard(heard: unknown, nodes: readonly string[]): string | undefined {
+  if (heard === null || typeof heard !== 'object' || Array.isArray(heard)) return 'heard is not an object';
+  for (const [receiver, row] of Object.entries(heard)) {
+    if (!nodes.includes(receiver) || row === null || typeof row !== 'object' || Array.isArray(row)) return 'heard has a bad row';
+    if (!Object.entries(row as object).every(([sender, at]) => nodes.includes(sender) && isCount(at))) return 'heard has a bad entry';
+  }
+  return undefined;
 }
 
 /**
@@ -286,12 +300,24 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
   }
   // It sent us what we had: our acknowledgement was lost, so tell it again what we hold.
   if (stale) book.told = undefined;
-  const held = heldBy(state, book);
-  book.unacked = book.unacked.filter(({ upTo }) => [...upTo].some(([origin, count]) => (held.get(origin) ?? 0) < count));
+  mergeHeard(state, peer, message);
+  for (const [other, otherBook] of state.peers) {
+    const got = state.heard.get(other)?.get(state.self) ?? -Infinity;
+    otherBook.unacked = otherBook.unacked.filter((sentMs) => sentMs > got);
+  }
   // Heard again after a quiet spell, and still lacking what we sent it a while ago: the link was cut
   // and has healed. (A peer we keep hearing from that keeps lacking is behind a one-way cut instead.)
-  const since = book.unacked[0]?.atMs;
+  const since = book.unacked[0];
   return since !== undefined && nowMs - since >= state.config.answerAfterMs && quietMs >= state.config.suspectMs && lackAgeMs(state, book, nowMs) > 0;
+}
+
+/** Records that this node got `message` from `peer`, and takes in what the sender knows of who got what. */
+function mergeHeard(state: GsetState, peer: string, message: GsetMessage): void {
+  rowOf(state.heard, state.self);
+  for (const [receiver, row] of [[state.self, { [peer]: message.at }] as const, ...Object.entries(message.heard)]) {
+    const mine = rowOf(state.heard, receiver);
+    for (const [sender, at] of Object.entries(row)) raise(mine, sender, at);
+  }
 }
 
 /** The knowledge row of a holder, created unless maxOrigins holders are known already. */
@@ -383,6 +409,9 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
   const hubCutOff = hubBook !== undefined && cutOff(state, hubBook, nowMs);
   const due = [...state.peers].filter(([peer, book]) => {
     if ((slot + (state.self < peer ? 0 : 1)) % 2 !== 0) return false;
+    // A link we still hear the peer on (a one-way cut) is probed at half the rate: the peer's data
+    // reaches us, and what it lacks goes round through the other node.
+    if (heardWithin(state, book, nowMs) && Math.floor(slot / 2) % 2 !== 0) return false;
     if (state.self === state.hub) return cutOff(state, book, nowMs);
     // A leaf probes the hub unless a lower leaf it hears from does; another leaf only while the hub
     // is cut off, until that leaf is heard from (then rounds go to it).
@@ -410,7 +439,7 @@ function starRoute(state: GsetState, peer: string, book: PeerBook, nowMs: number
  * acknowledges within a round.
  */
 function silent(state: GsetState, book: PeerBook, nowMs: number): boolean {
-  const since = book.unacked[0]?.atMs;
+  const since = book.unacked[0];
   const waitMs = answerWithinMs(state, book);
   return since !== undefined && nowMs - since >= waitMs && lackAgeMs(state, book, nowMs) > 0;
 }
@@ -470,6 +499,12 @@ function dataFor(state: GsetState, book: PeerBook, nowMs: number): GsetMessage['
   return data;
 }
 
+function heardJson(state: GsetState): HeardJson {
+  const heard: HeardJson = {};
+  for (const [receiver, row] of state.heard) heard[receiver] = Object.fromEntries(row);
+  return heard;
+}
+
 function knowledgeJson(state: GsetState): KnowledgeJson {
   const know: KnowledgeJson = {};
   for (const [holder, row] of state.knowledge) know[holder] = Object.fromEntries(row);
@@ -520,19 +555,17 @@ function messageFor(state: GsetState, peer: string, book: PeerBook, cut: string[
   if (data.length === 0 && (mode === 'data-only' || !news(state, book, cutKey))) return undefined;
   book.ackOwed = false;
   // Data is acknowledged by the receiver's next message; a bare acknowledgement asks for nothing.
-  const upTo: Counts = new Map();
   for (const [originId, start, elements] of data) {
     const held = state.origins.get(originId)?.elements.length ?? 0;
     if (start < 0 || start + elements.length > held) throw new Error(`invariant: sending ${originId} ${start}+${elements.length} of ${held}`);
     book.sentUpTo.set(originId, start + elements.length);
-    upTo.set(originId, start + elements.length);
   }
   if (data.length > 0) {
-    book.unacked.push({ atMs: nowMs, upTo });
+    book.unacked.push(nowMs);
     if (book.unacked.length > MAX_UNACKED) book.unacked.splice(1, 1);
   }
   if (data.length > 0) book.lastDataSentMs = nowMs;
   book.told = new Map(ownRow(state));
   book.toldCut = cutKey;
-  return { dest: peer, body: { type: 'gset', from: state.holder, data, know: knowledgeJson(state), cut } };
+  return { dest: peer, body: { type: 'gset', from: state.holder, data, know: knowledgeJson(state), cut, at: nowMs, heard: heardJson(state) } };
 }
