@@ -272,7 +272,7 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
   adoptHolder(book, message.from);
   // A late message of an earlier process of that node tells nothing about the current one.
   if (book.holder !== message.from) return false;
-  const quietMs = nowMs - book.lastHeardMs;
+  const heardBeforeMs = book.lastHeardMs;
   book.lastHeardMs = nowMs;
   if (peer === state.hub) state.hubCut = new Set(message.cut);
   if (message.data.length > 0) book.ackOwed = true;
@@ -305,10 +305,11 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
     const got = state.heard.get(other)?.get(state.self) ?? -Infinity;
     otherBook.unacked = otherBook.unacked.filter((sentMs) => sentMs > got);
   }
-  // Heard again after a quiet spell, and still lacking what we sent it a while ago: the link was cut
-  // and has healed. (A peer we keep hearing from that keeps lacking is behind a one-way cut instead.)
+  // Heard again for the first time since our oldest message it has not got, which went out a while
+  // ago: the link was cut both ways and has healed. (Having heard it meanwhile, the cut was one-way
+  // and may still be: no answer.)
   const since = book.unacked[0];
-  return since !== undefined && nowMs - since >= state.config.answerAfterMs && quietMs >= state.config.suspectMs && lackAgeMs(state, book, nowMs) > 0;
+  return since !== undefined && heardBeforeMs < since && nowMs - heardBeforeMs >= state.config.suspectMs && nowMs - since >= state.config.answerAfterMs && lackAgeMs(state, book, nowMs) > 0;
 }
 
 /** Records that this node got `message` from `peer`, and takes in what the sender knows of who got what. */
@@ -409,9 +410,9 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
   const hubCutOff = hubBook !== undefined && cutOff(state, hubBook, nowMs);
   const due = [...state.peers].filter(([peer, book]) => {
     if ((slot + (state.self < peer ? 0 : 1)) % 2 !== 0) return false;
-    // A link we still hear the peer on (a one-way cut) is probed at half the rate: the peer's data
-    // reaches us, and what it lacks goes round through the other node.
-    if (heardWithin(state, book, nowMs) && Math.floor(slot / 2) % 2 !== 0) return false;
+    // A peer our data reaches anyway (round through the other node, as in a ring of one-way cuts)
+    // is probed at a quarter of the rate: finding that link healed saves little.
+    if (lackAgeMs(state, book, nowMs) < state.config.suspectMs && Math.floor(slot / 2) % 4 !== 0) return false;
     if (state.self === state.hub) return cutOff(state, book, nowMs);
     // A leaf probes the hub unless a lower leaf it hears from does; another leaf only while the hub
     // is cut off, until that leaf is heard from (then rounds go to it).
