@@ -400,6 +400,11 @@ function lowerLeafHeard(state: GsetState, nowMs: number): boolean {
   return [...state.peers].some(([peer, book]) => peer !== state.hub && peer < state.self && heardWithin(state, book, nowMs));
 }
 
+/** Whether `peer` got one of our messages sent within twice suspectMs (as it told us, or another node relayed). */
+function deliveredWithin(state: GsetState, peer: string, nowMs: number): boolean {
+  return nowMs - (state.heard.get(peer)?.get(state.self) ?? -Infinity) < 2 * state.config.suspectMs;
+}
+
 function heardWithin(state: GsetState, book: PeerBook, nowMs: number): boolean {
   return nowMs - book.lastHeardMs < state.config.suspectMs;
 }
@@ -417,7 +422,7 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
     // A leaf probes the hub unless a lower leaf it hears from does; another leaf only while the hub
     // is cut off, until that leaf is heard from (then rounds go to it).
     if (peer === state.hub) return cutOff(state, book, nowMs) && !lowerLeafHeard(state, nowMs);
-    return hubCutOff && (cutOff(state, book, nowMs) || !heardWithin(state, book, nowMs));
+    return hubCutOff && (cutOff(state, book, nowMs) || !deliveredWithin(state, peer, nowMs));
   });
   if (due.length === 0) return [];
   const [peer, book] = due[Math.floor(slot / 2) % due.length] as [string, PeerBook];
@@ -430,7 +435,7 @@ function starRoute(state: GsetState, peer: string, book: PeerBook, nowMs: number
   if (state.self === state.hub || peer === state.hub) return 'open';
   if (state.hubCut.has(peer)) return 'open';
   const hubBook = state.peers.get(state.hub);
-  if (hubBook !== undefined && silent(state, hubBook, nowMs) && heardWithin(state, book, nowMs)) return 'open';
+  if (hubBook !== undefined && silent(state, hubBook, nowMs) && deliveredWithin(state, peer, nowMs)) return 'open';
   return book.ackOwed ? 'ack-only' : 'closed';
 }
 
