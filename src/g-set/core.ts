@@ -444,10 +444,18 @@ function starRoute(state: GsetState, peer: string, book: PeerBook, nowMs: number
  * messages to it are lost (a cut, or a one-way cut where we still hear it). A healthy peer
  * acknowledges within a round.
  */
-function silent(state: GsetState, book: PeerBook, nowMs: number): boolean {
+function silent(state: GsetState, book: PeerBook, nowMs: number, peer = peerOf(state, book)): boolean {
   const since = book.unacked[0];
-  const waitMs = answerWithinMs(state, book);
-  return since !== undefined && nowMs - since >= waitMs && lackAgeMs(state, book, nowMs) > 0;
+  if (since === undefined || nowMs - since < answerWithinMs(state, book) || lackAgeMs(state, book, nowMs) === 0) return false;
+  // Deliveries still confirmed by way of another node (it relays who heard what, a round or two
+  // late): the link works and only the answers take the long way, as in a ring of one-way cuts.
+  const deliveredMs = state.heard.get(peer)?.get(state.self) ?? -Infinity;
+  return !(book.lastHeardMs < since && nowMs - deliveredMs < 2 * state.config.roundMs);
+}
+
+function peerOf(state: GsetState, book: PeerBook): string {
+  for (const [peer, candidate] of state.peers) if (candidate === book) return peer;
+  throw new Error('invariant: a book of no peer');
 }
 
 /**
