@@ -131,6 +131,8 @@ export interface GsetState {
   hubCut: ReadonlySet<string>;
   /** receiver -> sender -> `at` of the latest message it got from sender: which links carry messages */
   readonly heard: Map<string, Map<string, number>>;
+  /** messages sent in rounds and probes within this node's current round (see spend) */
+  readonly spent: { round: number; count: number };
 }
 
 export function createGset(config: GsetConfig, self: string, nodes: readonly string[], incarnation: string): GsetState {
@@ -141,7 +143,7 @@ export function createGset(config: GsetConfig, self: string, nodes: readonly str
     if (node === self) continue;
     peers.set(node, freshBook(undefined));
   }
-  const state: GsetState = { config, self, holder, hub: nodes[0] as string, peers, origins: new Map(), members: new Set(), knowledge: new Map(), hubCut: new Set(), heard: new Map() };
+  const state: GsetState = { config, self, holder, hub: nodes[0] as string, peers, origins: new Map(), members: new Set(), knowledge: new Map(), hubCut: new Set(), heard: new Map(), spent: { round: -1, count: 0 } };
   state.knowledge.set(holder, new Map());
   return state;
 }
@@ -424,10 +426,10 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
     if (peer === state.hub) return cutOff(state, book, nowMs) && !lowerLeafHeard(state, nowMs);
     return hubCutOff && (cutOff(state, book, nowMs) || !deliveredWithin(state, peer, nowMs));
   });
-  if (due.length === 0) return [];
+  if (due.length === 0 || !mayAfford(state, nowMs)) return [];
   const [peer, book] = due[Math.floor(slot / 2) % due.length] as [string, PeerBook];
   const message = messageFor(state, peer, book, cutList(state, nowMs), nowMs, 'data-only');
-  return message === undefined ? [] : [message];
+  return message === undefined ? [] : [spend(state, message)];
 }
 
 /** The star's rule alone: leaves through the hub, unless the hub looks cut off from one of them. */
@@ -530,10 +532,27 @@ export function tick(state: GsetState, nowMs: number): Outgoing[] {
   const cut = cutList(state, nowMs);
   const out: Outgoing[] = [];
   for (const [peer, book] of state.peers) {
+    if (!mayAfford(state, nowMs)) break;
     const message = messageFor(state, peer, book, cut, nowMs);
-    if (message !== undefined) out.push(message);
+    if (message !== undefined) out.push(spend(state, message));
   }
   return out;
+}
+
+/**
+ * Whether this node may send one more message in its current round: as many as it sends on a
+ * healthy star (the hub one per leaf, a leaf one), whatever cuts there are, so probes and detours
+ * replace round messages rather than add to them. Answers at a heal (answerBack) are not counted.
+ */
+function mayAfford(state: GsetState, nowMs: number): boolean {
+  const round = Math.floor((nowMs - (state.self === state.hub ? state.config.hubDelayMs : 0)) / state.config.roundMs);
+  if (round !== state.spent.round) Object.assign(state.spent, { round, count: 0 });
+  return state.spent.count < (state.self === state.hub ? state.peers.size : 1);
+}
+
+function spend(state: GsetState, message: Outgoing): Outgoing {
+  state.spent.count += 1;
+  return message;
 }
 
 /**
