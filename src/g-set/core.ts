@@ -311,7 +311,11 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
   // ago: the link was cut both ways and has healed. (Having heard it meanwhile, the cut was one-way
   // and may still be: no answer.)
   const since = book.unacked[0];
-  return since !== undefined && heardBeforeMs < since && nowMs - heardBeforeMs >= state.config.suspectMs && nowMs - since >= state.config.answerAfterMs && lackAgeMs(state, book, nowMs) > 0;
+  if (nowMs - heardBeforeMs < state.config.suspectMs) return false;
+  if (since !== undefined) return heardBeforeMs < since && nowMs - since >= state.config.answerAfterMs && lackAgeMs(state, book, nowMs) > 0;
+  // A leaf we never sent to, heard while the hub is cut off from us: the two leaves serve each other.
+  const hubBook = state.peers.get(state.hub);
+  return peer !== state.hub && state.self !== state.hub && hubBook !== undefined && silent(state, hubBook, nowMs) && lackAgeMs(state, book, nowMs) >= state.config.answerAfterMs;
 }
 
 /** Records that this node got `message` from `peer`, and takes in what the sender knows of who got what. */
@@ -424,10 +428,12 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
     // A leaf probes the hub unless a lower leaf it hears from does; another leaf only while the hub
     // is cut off, until that leaf is heard from (then rounds go to it).
     if (peer === state.hub) return cutOff(state, book, nowMs) && !lowerLeafHeard(state, nowMs);
-    return hubCutOff && (cutOff(state, book, nowMs) || !deliveredWithin(state, peer, nowMs));
+    // (at a quarter of the rate: a leaf that cannot reach the hub is more likely cut off itself)
+    return hubCutOff && (cutOff(state, book, nowMs) || !deliveredWithin(state, peer, nowMs)) && Math.floor(slot / 2) % 4 === 0;
   });
   if (due.length === 0 || !mayAfford(state, nowMs)) return [];
-  const [peer, book] = due[Math.floor(slot / 2) % due.length] as [string, PeerBook];
+  // The hub first; the hub takes its cut-off leaves in turn.
+  const [peer, book] = (state.self === state.hub ? due[Math.floor(slot / 2) % due.length] : due[0]) as [string, PeerBook];
   const message = messageFor(state, peer, book, cutList(state, nowMs), nowMs, 'data-only');
   return message === undefined ? [] : [spend(state, message)];
 }
