@@ -571,7 +571,8 @@ function spend(state: GsetState, message: Outgoing): Outgoing {
 export function answerBack(state: GsetState, peer: string, nowMs: number): Outgoing[] {
   const back = state.peers.get(peer);
   if (back === undefined) return [];
-  const others = peer === state.hub ? [] : [...state.peers].filter(([other, book]) => other !== peer && starRoute(state, other, book, nowMs) === 'open');
+  // Not to peers still cut off: their own probe (or ours) will find the heal and be answered then.
+  const others = peer === state.hub ? [] : [...state.peers].filter(([other, book]) => other !== peer && starRoute(state, other, book, nowMs) === 'open' && !cutOff(state, book, nowMs));
   const candidates: Array<[string, PeerBook]> = [[peer, back], ...others];
   const targets = candidates.filter(([, book]) => dataFor(state, book, nowMs).length > 0);
   // The link is back: acknowledgements are awaited afresh from these messages on (and the hub's
