@@ -428,8 +428,10 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
     // A leaf probes the hub unless a lower leaf it hears from does; another leaf only while the hub
     // is cut off, until that leaf is heard from (then rounds go to it).
     if (peer === state.hub) return cutOff(state, book, nowMs) && !lowerLeafHeard(state, nowMs);
-    // (at a quarter of the rate: a leaf that cannot reach the hub is more likely cut off itself)
-    return hubCutOff && (cutOff(state, book, nowMs) || !deliveredWithin(state, peer, nowMs)) && Math.floor(slot / 2) % 4 === 0;
+    // (at a quarter of the rate unless the hub still reaches us: a leaf that hears nobody is more
+    // likely cut off itself than the hub)
+    const hubHeard = hubBook !== undefined && heardWithin(state, hubBook, nowMs);
+    return hubCutOff && (cutOff(state, book, nowMs) || !deliveredWithin(state, peer, nowMs)) && (hubHeard || Math.floor(slot / 2) % 4 === 0);
   });
   if (due.length === 0 || !mayAfford(state, nowMs)) return [];
   // The hub first; the hub takes its cut-off leaves in turn.
