@@ -412,13 +412,14 @@ function deliveredWithin(state: GsetState, peer: string, nowMs: number): boolean
 }
 
 function heardWithin(state: GsetState, book: PeerBook, nowMs: number): boolean {
-  return nowMs - book.lastHeardMs < state.config.suspectMs;
+  return nowMs - book.lastHeardMs < 2 * state.config.suspectMs;
 }
 
 export function probe(state: GsetState, nowMs: number): Outgoing[] {
   const slot = Math.floor(nowMs / state.config.probeMs);
   const hubBook = state.peers.get(state.hub);
   const hubCutOff = hubBook !== undefined && cutOff(state, hubBook, nowMs);
+  const hubHeard = hubBook !== undefined && heardWithin(state, hubBook, nowMs);
   const due = [...state.peers].filter(([peer, book]) => {
     if ((slot + (state.self < peer ? 0 : 1)) % 2 !== 0) return false;
     // A peer our data reaches anyway (round through the other node, as in a ring of one-way cuts)
@@ -430,12 +431,13 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
     if (peer === state.hub) return cutOff(state, book, nowMs) && !lowerLeafHeard(state, nowMs);
     // (at a quarter of the rate unless the hub still reaches us: a leaf that hears nobody is more
     // likely cut off itself than the hub)
-    const hubHeard = hubBook !== undefined && heardWithin(state, hubBook, nowMs);
     return hubCutOff && (cutOff(state, book, nowMs) || !deliveredWithin(state, peer, nowMs)) && (hubHeard || Math.floor(slot / 2) % 4 === 0);
   });
   if (due.length === 0 || !mayAfford(state, nowMs)) return [];
-  // The hub first; the hub takes its cut-off leaves in turn.
-  const [peer, book] = (state.self === state.hub ? due[Math.floor(slot / 2) % due.length] : due[0]) as [string, PeerBook];
+  // The hub takes its cut-off leaves in turn. A leaf tries the hub first, unless the hub still
+  // reaches it (then only our way to the hub is cut, and the other leaf is the way round).
+  const leafOrder = hubHeard ? [...due].reverse() : due;
+  const [peer, book] = (state.self === state.hub ? due[Math.floor(slot / 2) % due.length] : leafOrder[0]) as [string, PeerBook];
   const message = messageFor(state, peer, book, cutList(state, nowMs), nowMs, 'data-only');
   return message === undefined ? [] : [spend(state, message)];
 }
