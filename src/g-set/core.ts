@@ -435,8 +435,9 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
   });
   if (due.length === 0 || !mayAfford(state, nowMs)) return [];
   // The hub takes its cut-off leaves in turn. A leaf tries the hub first, unless the hub still
-  // reaches it (then only our way to the hub is cut, and the other leaf is the way round).
-  const leafOrder = hubHeard ? [...due].reverse() : due;
+  // reaches it: then only our way to the hub is cut, and the other leaf (the way round) comes
+  // first on every other turn.
+  const leafOrder = hubHeard && Math.floor(slot / 2) % 2 === 0 ? [...due].reverse() : due;
   const [peer, book] = (state.self === state.hub ? due[Math.floor(slot / 2) % due.length] : leafOrder[0]) as [string, PeerBook];
   const message = messageFor(state, peer, book, cutList(state, nowMs), nowMs, 'data-only');
   return message === undefined ? [] : [spend(state, message)];
