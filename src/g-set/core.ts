@@ -132,7 +132,7 @@ export interface GsetState {
   /** receiver -> sender -> `at` of the latest message it got from sender: which links carry messages */
   readonly heard: Map<string, Map<string, number>>;
   /** messages sent in rounds and probes within this node's current round (see spend) */
-  readonly spent: { round: number; count: number };
+  readonly spent: { round: number; rounds: number; probes: number };
 }
 
 export function createGset(config: GsetConfig, self: string, nodes: readonly string[], incarnation: string): GsetState {
@@ -143,7 +143,7 @@ export function createGset(config: GsetConfig, self: string, nodes: readonly str
     if (node === self) continue;
     peers.set(node, freshBook(undefined));
   }
-  const state: GsetState = { config, self, holder, hub: nodes[0] as string, peers, origins: new Map(), members: new Set(), knowledge: new Map(), hubCut: new Set(), heard: new Map(), spent: { round: -1, count: 0 } };
+  const state: GsetState = { config, self, holder, hub: nodes[0] as string, peers, origins: new Map(), members: new Set(), knowledge: new Map(), hubCut: new Set(), heard: new Map(), spent: { round: -1, rounds: 0, probes: 0 } };
   state.knowledge.set(holder, new Map());
   return state;
 }
@@ -417,30 +417,32 @@ function heardWithin(state: GsetState, book: PeerBook, nowMs: number): boolean {
 
 export function probe(state: GsetState, nowMs: number): Outgoing[] {
   const slot = Math.floor(nowMs / state.config.probeMs);
+  // The hub probes in even slots, leaves in odd ones: the two ends of a cut link take turns.
+  if (slot % 2 !== (state.self === state.hub ? 0 : 1) || !mayAfford(state, nowMs, 'probe')) return [];
+  const turn = Math.floor(slot / 2);
   const hubBook = state.peers.get(state.hub);
   const hubCutOff = hubBook !== undefined && cutOff(state, hubBook, nowMs);
   const hubHeard = hubBook !== undefined && heardWithin(state, hubBook, nowMs);
   const due = [...state.peers].filter(([peer, book]) => {
-    if ((slot + (state.self < peer ? 0 : 1)) % 2 !== 0) return false;
     // A peer our data reaches anyway (round through the other node, as in a ring of one-way cuts)
-    // is probed at a quarter of the rate: finding that link healed saves little.
-    if (lackAgeMs(state, book, nowMs) < state.config.suspectMs && Math.floor(slot / 2) % 4 !== 0) return false;
+    // is probed on every fourth turn only: finding that link healed saves little.
+    if (lackAgeMs(state, book, nowMs) < state.config.suspectMs && turn % 4 !== 0) return false;
     if (state.self === state.hub) return cutOff(state, book, nowMs);
-    // A leaf probes the hub unless a lower leaf it hears from does; another leaf only while the hub
-    // is cut off, until that leaf is heard from (then rounds go to it).
+    // A leaf probes the hub unless a lower leaf it hears from does.
     if (peer === state.hub) return cutOff(state, book, nowMs) && !lowerLeafHeard(state, nowMs);
-    // (at a quarter of the rate unless the hub still reaches us: a leaf that hears nobody is more
-    // likely cut off itself than the hub)
-    return hubCutOff && (cutOff(state, book, nowMs) || !deliveredWithin(state, peer, nowMs)) && (hubHeard || Math.floor(slot / 2) % 4 === 0);
+    // Another leaf only while the hub is cut off, until that leaf is known to get our messages (then
+    // rounds go to it); on every fourth turn unless the hub still reaches us (a leaf that hears
+    // nobody is more likely cut off itself than the hub).
+    return hubCutOff && (cutOff(state, book, nowMs) || !deliveredWithin(state, peer, nowMs)) && (hubHeard || turn % 4 === 0);
   });
-  if (due.length === 0 || !mayAfford(state, nowMs)) return [];
+  if (due.length === 0) return [];
   // The hub takes its cut-off leaves in turn. A leaf tries the hub first, unless the hub still
-  // reaches it: then only our way to the hub is cut, and the other leaf (the way round) comes
-  // first on every other turn.
-  const leafOrder = hubHeard && Math.floor(slot / 2) % 2 === 0 ? [...due].reverse() : due;
-  const [peer, book] = (state.self === state.hub ? due[Math.floor(slot / 2) % due.length] : leafOrder[0]) as [string, PeerBook];
+  // reaches it: then only our way to the hub is cut, and the other leaf (the way round) comes first
+  // on every other turn.
+  const order = state.self !== state.hub && hubHeard && turn % 2 === 0 ? [...due].reverse() : due;
+  const [peer, book] = (state.self === state.hub ? due[turn % due.length] : order[0]) as [string, PeerBook];
   const message = messageFor(state, peer, book, cutList(state, nowMs), nowMs, 'data-only');
-  return message === undefined ? [] : [spend(state, message)];
+  return message === undefined ? [] : [spend(state, message, 'probe')];
 }
 
 /** The star's rule alone: leaves through the hub, unless the hub looks cut off from one of them. */
@@ -543,26 +545,30 @@ export function tick(state: GsetState, nowMs: number): Outgoing[] {
   const cut = cutList(state, nowMs);
   const out: Outgoing[] = [];
   for (const [peer, book] of state.peers) {
-    if (!mayAfford(state, nowMs)) break;
+    if (!mayAfford(state, nowMs, 'round')) break;
     const message = messageFor(state, peer, book, cut, nowMs);
-    if (message !== undefined) out.push(spend(state, message));
+    if (message !== undefined) out.push(spend(state, message, 'round'));
   }
   return out;
 }
 
+type Spending = 'round' | 'probe';
+
 /**
- * Whether this node may send one more message in its current round: as many as it sends on a
- * healthy star (the hub one per leaf, a leaf one), whatever cuts there are, so probes and detours
- * replace round messages rather than add to them. Answers at a heal (answerBack) are not counted.
+ * Whether this node may send one more message of a kind in its current round: in rounds, as many
+ * as on a healthy star (the hub one per leaf, a leaf one), so detours replace round messages rather
+ * than add to them; one probe. Answers at a heal (answerBack) are not counted.
  */
-function mayAfford(state: GsetState, nowMs: number): boolean {
+function mayAfford(state: GsetState, nowMs: number, kind: Spending): boolean {
   const round = Math.floor((nowMs - (state.self === state.hub ? state.config.hubDelayMs : 0)) / state.config.roundMs);
-  if (round !== state.spent.round) Object.assign(state.spent, { round, count: 0 });
-  return state.spent.count < (state.self === state.hub ? state.peers.size : 1);
+  if (round !== state.spent.round) Object.assign(state.spent, { round, rounds: 0, probes: 0 });
+  if (kind === 'probe') return state.spent.probes < 1;
+  return state.spent.rounds < (state.self === state.hub ? state.peers.size : 1);
 }
 
-function spend(state: GsetState, message: Outgoing): Outgoing {
-  state.spent.count += 1;
+function spend(state: GsetState, message: Outgoing, kind: Spending): Outgoing {
+  if (kind === 'probe') state.spent.probes += 1;
+  else state.spent.rounds += 1;
   return message;
 }
 
