@@ -424,9 +424,9 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
   const hubCutOff = hubBook !== undefined && cutOff(state, hubBook, nowMs);
   const hubHeard = hubBook !== undefined && heardWithin(state, hubBook, nowMs);
   const due = [...state.peers].filter(([peer, book]) => {
-    // A peer our data reaches anyway (round through the other node, as in a ring of one-way cuts)
+    // A leaf our data reaches anyway (round through the other node, as in a ring of one-way cuts)
     // is probed on every fourth turn only: finding that link healed saves little.
-    if (lackAgeMs(state, book, nowMs) < state.config.suspectMs && turn % 4 !== 0) return false;
+    if (peer !== state.hub && lackAgeMs(state, book, nowMs) < state.config.suspectMs && turn % 4 !== 0) return false;
     if (state.self === state.hub) return cutOff(state, book, nowMs);
     // A leaf probes the hub unless a lower leaf it hears from does.
     if (peer === state.hub) return cutOff(state, book, nowMs) && !lowerLeafHeard(state, nowMs);
