@@ -428,8 +428,9 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
     // is probed on every fourth turn only: finding that link healed saves little.
     if (peer !== state.hub && lackAgeMs(state, book, nowMs) < state.config.suspectMs && turn % 4 !== 0) return false;
     if (state.self === state.hub) return cutOff(state, book, nowMs);
-    // A leaf probes the hub unless a lower leaf it hears from does.
-    if (peer === state.hub) return cutOff(state, book, nowMs) && !lowerLeafHeard(state, nowMs);
+    // A leaf probes the hub unless a lower leaf it hears from does; on every other turn while the
+    // hub still reaches us (only our way to it is cut, and our data goes round through the other leaf).
+    if (peer === state.hub) return cutOff(state, book, nowMs) && !lowerLeafHeard(state, nowMs) && (!hubHeard || turn % 2 === 1);
     // Another leaf only while the hub is cut off, until that leaf is known to get our messages (then
     // rounds go to it); on every fourth turn unless the hub still reaches us (a leaf that hears
     // nobody is more likely cut off itself than the hub).
