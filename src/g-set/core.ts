@@ -386,7 +386,9 @@ type Route = 'open' | 'ack-only' | 'closed';
  * cuts) gets probes instead (probe).
  */
 function route(state: GsetState, peer: string, book: PeerBook, nowMs: number): Route {
-  if (cutOff(state, book, nowMs)) return 'closed';
+  // The hub's round message to a cut-off leaf is its probe of that link (the leaf probes half a
+  // round later, so the link is tried every probeMs).
+  if (cutOff(state, book, nowMs) && state.self !== state.hub) return 'closed';
   return starRoute(state, peer, book, nowMs);
 }
 
@@ -417,8 +419,8 @@ function heardWithin(state: GsetState, book: PeerBook, nowMs: number): boolean {
 
 export function probe(state: GsetState, nowMs: number): Outgoing[] {
   const slot = Math.floor(nowMs / state.config.probeMs);
-  // The hub probes in even slots, leaves in odd ones: the two ends of a cut link take turns.
-  if (slot % 2 !== (state.self === state.hub ? 0 : 1) || !mayAfford(state, nowMs, 'probe')) return [];
+  // Leaves probe in odd slots, half a round after their round; the hub's probes are its rounds.
+  if (state.self === state.hub || slot % 2 !== 1 || !mayAfford(state, nowMs, 'probe')) return [];
   const turn = Math.floor(slot / 2);
   const hubBook = state.peers.get(state.hub);
   const hubCutOff = hubBook !== undefined && cutOff(state, hubBook, nowMs);
