@@ -547,7 +547,11 @@ function knowledgeJson(state: GsetState): KnowledgeJson {
 export function tick(state: GsetState, nowMs: number): Outgoing[] {
   const cut = cutList(state, nowMs);
   const out: Outgoing[] = [];
+  // The hub probes one cut-off leaf a round, in turn (a heal reconnects them all).
+  const cutOffLeaves = [...state.peers].filter(([, book]) => state.self === state.hub && cutOff(state, book, nowMs)).map(([peer]) => peer);
+  const probed = cutOffLeaves[Math.floor(nowMs / state.config.roundMs) % Math.max(1, cutOffLeaves.length)];
   for (const [peer, book] of state.peers) {
+    if (cutOffLeaves.includes(peer) && peer !== probed) continue;
     if (!mayAfford(state, nowMs, 'round')) break;
     const message = messageFor(state, peer, book, cut, nowMs);
     if (message !== undefined) out.push(spend(state, message, 'round'));
