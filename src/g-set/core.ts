@@ -10,20 +10,27 @@
 // Routing: a star. Leaves send to the hub (the first node), the hub to every leaf, in rounds at
 // multiples of roundMs (the hub hubDelayMs later, so what leaves sent goes on in the same round).
 // A message goes only to a peer that lacks data or has not heard what we hold (an acknowledgement),
-// so a quiet set costs nothing. A leaf sends to another leaf directly only while the hub looks cut
-// off from it (something the hub lacks has been held for suspectMs) or while the hub says that leaf
-// is cut off from the hub; otherwise it only acknowledges what that leaf sent it directly (a bare
-// acknowledgement, which asks for none back). A peer that lacks something and has answered none
-// of our data for suspectMs is silent; one that lacks an element held suspectMs is behind. Either
-// way the two ends of that link take turns, one message a round, and the first message through
-// after a heal is answered at once (answerBack), with whatever the peer's report shows it lacks,
-// and what it brought goes on to the other peers at once.
+// so a quiet set costs nothing.
 //
-// Bounds: a message carries at most maxBatchElements elements (the rest go next round); a node sends
-// a peer at most one message a round, plus one answer when a silent peer comes back; a node takes at most maxElements client
-// elements and knows at most maxOrigins origins. Memory is the set itself (each element once per
-// origin that took it, with the time it arrived) plus per peer a few numbers per origin; a
-// partition adds nothing, since what a peer lacks is always the tail after its acknowledged count.
+// Cuts: every message carries the sender's clock (`at`) and, relayed, which of whose messages each
+// node got (`heard`), so a node learns that a message of its own arrived even when the answer can
+// only come round through the other node. A peer that lacks something and has got none of our data
+// sent suspectMs ago is silent: rounds skip it (the hub still sends it its round message, one
+// cut-off leaf a round, as its probe), and a leaf probes it half a round after its own round, so a
+// cut link is tried every probeMs and a heal is found within about that. The first message through
+// after a heal is answered at once (answerBack) with what the peer lacks, and what it brought goes
+// on at once to the peers still reachable. A leaf sends to the other leaf directly while the hub is
+// silent (once that leaf is known to get our messages; probes find out) or while the hub names it
+// cut off (the hub hears it but cannot reach it); otherwise it only acknowledges what that leaf sent
+// it directly (a bare acknowledgement, which asks for none back).
+//
+// Bounds: a message carries at most maxBatchElements elements (the rest go next round). In a round
+// a node sends at most what it sends on a healthy star (the hub one message per leaf, a leaf one),
+// plus one probe, plus the answers of a heal (at most one per peer it hears back from); a node
+// takes at most maxElements client elements and knows at most maxOrigins origins. Memory is the set
+// itself (each element once per origin that took it, with the time it arrived) plus per peer a few
+// numbers per origin and at most MAX_UNACKED send times; a partition adds nothing, since what a
+// peer lacks is always the tail after its acknowledged count.
 
 export interface GsetConfig {
   /** rounds start at multiples of this (wall clock), so every leaf sends at the same moment */
@@ -32,11 +39,11 @@ export interface GsetConfig {
   hubDelayMs: number;
   /** unacknowledged data is resent to a peer at most this often */
   retryMs: number;
-  /** the hub is taken for cut off once something it lacks has been held this long */
+  /** a peer that has got none of our data sent this long ago is silent (cut off from us) */
   suspectMs: number;
-  /** a silent or behind peer is probed in slots of this length (wall clock), the link's ends taking turns */
+  /** a silent link is tried every probeMs: leaves probe in the odd slots of this length, the hub in its rounds */
   probeMs: number;
-  /** a peer heard again after suspectMs, still lacking data sent it this long ago, is answered at once */
+  /** a peer heard again after a silence, lacking data we sent it at least this long ago, is answered at once */
   answerAfterMs: number;
   /** most elements one message carries */
   maxBatchElements: number;
@@ -53,8 +60,9 @@ export const defaultGsetConfig: GsetConfig = {
   // Longer than a round and the hub's delay (what a healthy peer's acknowledgement can take),
   // with room for timers firing late.
   suspectMs: 5000,
-  // Half a round: a heal is found within 2 s (one probe a slot on the cut link, taking turns).
+  // Half a round: a cut link is tried every 2 s (the hub's round, then the leaf's probe).
   probeMs: 2000,
+  // Messages crossing on the wire are not a lost message (see receive).
   answerAfterMs: 1000,
   maxBatchElements: 10_000,
   maxElements: 1_000_000,
@@ -265,8 +273,8 @@ function checkHeard(heard: unknown, nodes: readonly string[]): string | undefine
 }
 
 /**
- * Merges a peer's message (already parsed). Returns true when the peer had been silent (cut off)
- * and is heard again: the caller answers at once (answerBack) rather than at the next round.
+ * Merges a peer's message (already parsed). Returns true when the link to the peer was cut and is
+ * back: the caller answers at once (answerBack) rather than at the next round.
  */
 export function receive(state: GsetState, peer: string, message: GsetMessage, nowMs: number): boolean {
   const book = state.peers.get(peer);
@@ -307,15 +315,14 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
     const got = state.heard.get(other)?.get(state.self) ?? -Infinity;
     otherBook.unacked = otherBook.unacked.filter((sentMs) => sentMs > got);
   }
-  // Heard again for the first time since our oldest message it has not got, which went out a while
-  // ago: the link was cut both ways and has healed. (Having heard it meanwhile, the cut was one-way
-  // and may still be: no answer.)
+  // Heard again after suspectMs of quiet, for the first time since our oldest message it has not
+  // got, which went out answerAfterMs ago or more (not crossing this one): the link was cut both
+  // ways and has healed. (Having heard it meanwhile, the cut was one-way and may still be.)
   const since = book.unacked[0];
   if (nowMs - heardBeforeMs < state.config.suspectMs) return false;
   if (since !== undefined) return heardBeforeMs < since && nowMs - since >= state.config.answerAfterMs && lackAgeMs(state, book, nowMs) > 0;
   // A leaf we never sent to, heard while the hub is cut off from us: the two leaves serve each other.
-  const hubBook = state.peers.get(state.hub);
-  return peer !== state.hub && state.self !== state.hub && hubBook !== undefined && silent(state, hubBook, nowMs) && lackAgeMs(state, book, nowMs) >= state.config.answerAfterMs;
+  return peer !== state.hub && state.self !== state.hub && silent(state, state.hub, nowMs) && lackAgeMs(state, book, nowMs) >= state.config.answerAfterMs;
 }
 
 /** Records that this node got `message` from `peer`, and takes in what the sender knows of who got what. */
@@ -379,30 +386,13 @@ export function lackAgeMs(state: GsetState, peer: string | PeerBook, nowMs: numb
 
 type Route = 'open' | 'ack-only' | 'closed';
 
-/**
- * What this node may send to `peer` in a round: the star, or a leaf-to-leaf detour (see the top).
- * A peer that is cut off (silent, or behind: it lacks an element held suspectMs, so our messages
- * to it are lost, and what it gets comes round through another node, as in a ring of one-way
- * cuts) gets probes instead (probe).
- */
+/** What this node may send to `peer` in a round: the star, or a leaf-to-leaf detour (see the top). */
 function route(state: GsetState, peer: string, book: PeerBook, nowMs: number): Route {
-  // The hub's round message to a cut-off leaf is its probe of that link (the leaf probes half a
-  // round later, so the link is tried every probeMs).
-  if (cutOff(state, book, nowMs) && state.self !== state.hub) return 'closed';
+  // The hub's round message to a silent leaf is its probe of that link (tick picks one a round).
+  if (state.self !== state.hub && silent(state, peer, nowMs)) return 'closed';
   return starRoute(state, peer, book, nowMs);
 }
 
-function cutOff(state: GsetState, book: PeerBook, nowMs: number): boolean {
-  return silent(state, book, nowMs);
-}
-
-/**
- * One probe slot (every probeMs on the wall clock): at most one message, to a cut-off peer whose
- * turn it is (the link's ends take turns, the lower node id in even slots), so a cut link carries
- * one message a slot and a heal is found within a slot. Only links of the star are probed: a leaf
- * probes the other leaf only while the hub is cut off from it too. The first message through is
- * answered at once (answerBack).
- */
 /** Whether a leaf with a lower id than this one was heard from within suspectMs (it probes the hub for both). */
 function lowerLeafHeard(state: GsetState, nowMs: number): boolean {
   return [...state.peers].some(([peer, book]) => peer !== state.hub && peer < state.self && heardWithin(state, book, nowMs));
@@ -413,38 +403,39 @@ function deliveredWithin(state: GsetState, peer: string, nowMs: number): boolean
   return nowMs - (state.heard.get(peer)?.get(state.self) ?? -Infinity) < 2 * state.config.suspectMs;
 }
 
-function heardWithin(state: GsetState, book: PeerBook, nowMs: number): boolean {
-  return nowMs - book.lastHeardMs < 2 * state.config.suspectMs;
+/** Whether a message of the peer's arrived within twice suspectMs (peers that cannot reach us send rarely). */
+function heardWithin(state: GsetState, book: PeerBook | undefined, nowMs: number): boolean {
+  return book !== undefined && nowMs - book.lastHeardMs < 2 * state.config.suspectMs;
 }
 
+/**
+ * A leaf's probe slot (the odd slots of probeMs on the wall clock, half a round after its round):
+ * at most one message a round, to a silent peer, so a cut link is tried by the hub's round and by
+ * the leaf's probe in turn. The first message through is answered at once (answerBack).
+ */
 export function probe(state: GsetState, nowMs: number): Outgoing[] {
   const slot = Math.floor(nowMs / state.config.probeMs);
-  // Leaves probe in odd slots, half a round after their round; the hub's probes are its rounds.
   if (state.self === state.hub || slot % 2 !== 1 || !mayAfford(state, nowMs, 'probe')) return [];
   const turn = Math.floor(slot / 2);
-  const hubBook = state.peers.get(state.hub);
-  const hubCutOff = hubBook !== undefined && cutOff(state, hubBook, nowMs);
-  const hubHeard = hubBook !== undefined && heardWithin(state, hubBook, nowMs);
+  const hubSilent = silent(state, state.hub, nowMs);
+  const hubHeard = heardWithin(state, state.peers.get(state.hub), nowMs);
   const due = [...state.peers].filter(([peer, book]) => {
-    // A leaf our data reaches anyway (round through the other node, as in a ring of one-way cuts)
-    // is probed on every fourth turn only: finding that link healed saves little.
-    if (peer !== state.hub && lackAgeMs(state, book, nowMs) < state.config.suspectMs && turn % 4 !== 0) return false;
-    if (state.self === state.hub) return cutOff(state, book, nowMs);
-    // A leaf probes the hub unless a lower leaf it hears from does; on every other turn while the
-    // hub still reaches us (only our way to it is cut, and our data goes round through the other leaf).
-    if (peer === state.hub) return cutOff(state, book, nowMs) && !lowerLeafHeard(state, nowMs) && (!hubHeard || turn % 2 === 1);
-    // Another leaf only while the hub is cut off, until that leaf is known to get our messages (then
-    // rounds go to it); on every fourth turn unless the hub still reaches us (a leaf that hears
-    // nobody is more likely cut off itself than the hub).
-    return hubCutOff && (cutOff(state, book, nowMs) || !deliveredWithin(state, peer, nowMs)) && (hubHeard || turn % 4 === 0);
+    if (peer === state.hub) {
+      // Unless a lower leaf we hear from probes it for both of us; on every other turn while the hub
+      // still reaches us (only our way to it is cut, and our data goes round through the other leaf).
+      return hubSilent && !lowerLeafHeard(state, nowMs) && (!hubHeard || turn % 2 === 1);
+    }
+    // Another leaf only while the hub is silent, until that leaf is known to get our messages (then
+    // rounds go to it); on every fourth turn if our data reaches it anyway (round through the hub)
+    // or if the hub does not reach us either (we are more likely cut off ourselves).
+    if (lackAgeMs(state, book, nowMs) < state.config.suspectMs && turn % 4 !== 0) return false;
+    return hubSilent && (silent(state, peer, nowMs) || !deliveredWithin(state, peer, nowMs)) && (hubHeard || turn % 4 === 0);
   });
-  if (due.length === 0) return [];
-  // The hub takes its cut-off leaves in turn. A leaf tries the hub first, unless the hub still
-  // reaches it: then only our way to the hub is cut, and the other leaf (the way round) comes first
-  // on every other turn.
-  const order = state.self !== state.hub && hubHeard && turn % 2 === 0 ? [...due].reverse() : due;
-  const [peer, book] = (state.self === state.hub ? due[turn % due.length] : order[0]) as [string, PeerBook];
-  const message = messageFor(state, peer, book, cutList(state, nowMs), nowMs, 'data-only');
+  // The hub first, unless it still reaches us: then the other leaf (the way round) first on every other turn.
+  const order = hubHeard && turn % 2 === 0 ? [...due].reverse() : due;
+  const chosen = order[0];
+  if (chosen === undefined) return [];
+  const message = messageFor(state, chosen[0], chosen[1], cutList(state, nowMs), nowMs, 'data-only');
   return message === undefined ? [] : [spend(state, message, 'probe')];
 }
 
@@ -452,48 +443,33 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
 function starRoute(state: GsetState, peer: string, book: PeerBook, nowMs: number): Route {
   if (state.self === state.hub || peer === state.hub) return 'open';
   if (state.hubCut.has(peer)) return 'open';
-  const hubBook = state.peers.get(state.hub);
-  if (hubBook !== undefined && silent(state, hubBook, nowMs) && deliveredWithin(state, peer, nowMs)) return 'open';
+  if (silent(state, state.hub, nowMs) && deliveredWithin(state, peer, nowMs)) return 'open';
   return book.ackOwed ? 'ack-only' : 'closed';
 }
 
 /**
- * A peer that lacks something and has acknowledged none of the data we sent it for suspectMs: our
- * messages to it are lost (a cut, or a one-way cut where we still hear it). A healthy peer
+ * A peer that lacks something and has got none of the data we sent it suspectMs ago or earlier:
+ * our messages to it are lost (a cut, or a one-way cut where we may still hear it). A healthy peer
  * acknowledges within a round.
  */
-function silent(state: GsetState, book: PeerBook, nowMs: number, peer = peerOf(state, book)): boolean {
-  const since = book.unacked[0];
-  if (since === undefined || nowMs - since < answerWithinMs(state, book) || lackAgeMs(state, book, nowMs) === 0) return false;
-  // Deliveries still confirmed by way of another node (it relays who heard what, a round or two
-  // late): the link works and only the answers take the long way, as in a ring of one-way cuts.
+function silent(state: GsetState, peer: string, nowMs: number): boolean {
+  const book = state.peers.get(peer);
+  const since = book?.unacked[0];
+  if (book === undefined || since === undefined || nowMs - since < state.config.suspectMs || lackAgeMs(state, book, nowMs) === 0) return false;
+  // Deliveries still confirmed by way of another node (it relays who got what, a round or two late)
+  // while we do not hear the peer itself: the link works and only the answers take the long way
+  // round, as in a ring of one-way cuts.
   const deliveredMs = state.heard.get(peer)?.get(state.self) ?? -Infinity;
   return !(book.lastHeardMs < since && nowMs - deliveredMs < 2 * state.config.roundMs);
 }
 
-function peerOf(state: GsetState, book: PeerBook): string {
-  for (const [peer, candidate] of state.peers) if (candidate === book) return peer;
-  throw new Error('invariant: a book of no peer');
-}
-
 /**
- * How long a healthy peer may take to acknowledge our data: the hub answers a leaf hubDelayMs after
- * the leaf's round (with answerAfterMs to spare for late timers); a leaf answers at its next round,
- * within suspectMs.
- */
-function answerWithinMs(state: GsetState, book: PeerBook): number {
-  const { hubDelayMs, answerAfterMs, suspectMs } = state.config;
-  if (state.self === state.hub) return suspectMs;
-  return book === state.peers.get(state.hub) && process.env.GSET_FAST !== undefined ? hubDelayMs + answerAfterMs : suspectMs;
-}
-
-/**
- * At the hub: the silent leaves. A leaf that answered is not cut off, however old what it lacks:
- * it gets it this round.
+ * At the hub: the silent leaves it still hears from (only its way to them is cut), which the other
+ * leaf serves directly.
  */
 function cutList(state: GsetState, nowMs: number): string[] {
   if (state.self !== state.hub) return [];
-  return [...state.peers].filter(([, book]) => silent(state, book, nowMs) && heardWithin(state, book, nowMs)).map(([peer]) => peer);
+  return [...state.peers].filter(([peer, book]) => silent(state, peer, nowMs) && heardWithin(state, book, nowMs)).map(([peer]) => peer);
 }
 
 /**
@@ -543,15 +519,17 @@ function knowledgeJson(state: GsetState): KnowledgeJson {
   return know;
 }
 
-/** One round of this node: a message to every peer that lacks data or knowledge and may be sent to. */
+/**
+ * One round of this node: a message to every peer that lacks data or knowledge and may be sent to.
+ * The hub sends to one silent leaf a round, in turn, as its probe (a heal reconnects them all).
+ */
 export function tick(state: GsetState, nowMs: number): Outgoing[] {
   const cut = cutList(state, nowMs);
   const out: Outgoing[] = [];
-  // The hub probes one cut-off leaf a round, in turn (a heal reconnects them all).
-  const cutOffLeaves = [...state.peers].filter(([, book]) => state.self === state.hub && cutOff(state, book, nowMs)).map(([peer]) => peer);
-  const probed = cutOffLeaves[Math.floor(nowMs / state.config.roundMs) % Math.max(1, cutOffLeaves.length)];
+  const silentLeaves = state.self === state.hub ? [...state.peers.keys()].filter((peer) => silent(state, peer, nowMs)) : [];
+  const probed = silentLeaves[Math.floor(nowMs / state.config.roundMs) % Math.max(1, silentLeaves.length)];
   for (const [peer, book] of state.peers) {
-    if (cutOffLeaves.includes(peer) && peer !== probed) continue;
+    if (silentLeaves.includes(peer) && peer !== probed) continue;
     if (!mayAfford(state, nowMs, 'round')) break;
     const message = messageFor(state, peer, book, cut, nowMs);
     if (message !== undefined) out.push(spend(state, message, 'round'));
@@ -581,16 +559,16 @@ function spend(state: GsetState, message: Outgoing, kind: Spending): Outgoing {
 
 /**
  * What to send at once when `peer`, silent until now, is heard again (receive returned true): the
- * link is back, so the turns of a cut link no longer apply. The peer gets what it lacks; the other
- * peers get what it brought that they lack, unless it is the hub (which passes it on itself when it
- * hears our answer). Acknowledgements wait for the next round. A node hears a peer back at most
- * once per silence (suspectMs without an answer), so this adds at most a message per peer a heal.
+ * link is back. The peer gets what it lacks; the other peers get what it brought that they lack,
+ * unless it is the hub (which passes it on itself when it hears our answer). Acknowledgements wait
+ * for the next round. A peer is heard back at most once per silence (receive asks suspectMs of
+ * quiet first), so this adds at most a message per peer a heal.
  */
 export function answerBack(state: GsetState, peer: string, nowMs: number): Outgoing[] {
   const back = state.peers.get(peer);
   if (back === undefined) return [];
-  // Not to peers still cut off: their own probe (or ours) will find the heal and be answered then.
-  const others = peer === state.hub ? [] : [...state.peers].filter(([other, book]) => other !== peer && starRoute(state, other, book, nowMs) === 'open' && !cutOff(state, book, nowMs));
+  // Not to peers still silent: their probe (or ours) finds the heal and is answered then.
+  const others = peer === state.hub ? [] : [...state.peers].filter(([other, book]) => other !== peer && starRoute(state, other, book, nowMs) === 'open' && !silent(state, other, nowMs));
   const candidates: Array<[string, PeerBook]> = [[peer, back], ...others];
   const targets = candidates.filter(([, book]) => dataFor(state, book, nowMs).length > 0);
   // The link is back: acknowledgements are awaited afresh from these messages on (and the hub's
@@ -602,8 +580,8 @@ export function answerBack(state: GsetState, peer: string, nowMs: number): Outgo
 }
 
 /**
- * The message for one peer, if it is due one: in a round, by the route and the turns of cut links;
- * `data-only` (a heal, see answerBack), by nothing but the peer lacking data.
+ * The message for one peer, if it is due one: in a round, by the route; `data-only` (a probe, or a
+ * heal's answer), by nothing but the peer lacking data.
  */
 function messageFor(state: GsetState, peer: string, book: PeerBook, cut: string[], nowMs: number, mode: 'round' | 'data-only' = 'round'): Outgoing | undefined {
   const cutKey = cut.join(',');
@@ -621,8 +599,8 @@ function messageFor(state: GsetState, peer: string, book: PeerBook, cut: string[
   if (data.length > 0) {
     book.unacked.push(nowMs);
     if (book.unacked.length > MAX_UNACKED) book.unacked.splice(1, 1);
+    book.lastDataSentMs = nowMs;
   }
-  if (data.length > 0) book.lastDataSentMs = nowMs;
   book.told = new Map(ownRow(state));
   book.toldCut = cutKey;
   return { dest: peer, body: { type: 'gset', from: state.holder, data, know: knowledgeJson(state), cut, at: nowMs, heard: heardJson(state) } };

@@ -14,14 +14,14 @@ export function installGset(node: Node, config: GsetConfig = defaultGsetConfig):
   // every node's round starts at the same moment; the runtime's timers time the wait.
   const round = (): void => {
     if (state === undefined) return;
-    for (const { dest, body } of tick(state, Date.now())) node.send(dest, { ...body, ...(process.env.GSET_DEBUG ? { why: 'round' } : {}) });
+    for (const { dest, body } of tick(state, Date.now())) node.send(dest, { ...body });
     node.after(nextRoundDelayMs(state, Date.now()), round);
   };
 
   // Probe slots follow the wall clock too, so that the two ends of a cut link agree whose turn it is.
   const probeSlot = (): void => {
     if (state === undefined) return;
-    for (const { dest, body } of probe(state, Date.now())) node.send(dest, { ...body, ...(process.env.GSET_DEBUG ? { why: 'probe' } : {}) });
+    for (const { dest, body } of probe(state, Date.now())) node.send(dest, { ...body });
     node.after(untilNextMultipleMs(config.probeMs, Date.now()), probeSlot);
   };
 
@@ -54,7 +54,7 @@ export function installGset(node: Node, config: GsetConfig = defaultGsetConfig):
     }
     // A peer back from a partition is answered now, not at the next round.
     if (receive(state, message.src, parsed, Date.now())) {
-      for (const { dest, body } of answerBack(state, message.src, Date.now())) node.send(dest, { ...body, ...(process.env.GSET_DEBUG ? { why: dest === message.src ? 'answer' : 'flush' } : {}) });
+      for (const { dest, body } of answerBack(state, message.src, Date.now())) node.send(dest, { ...body });
     }
     return undefined;
   });
