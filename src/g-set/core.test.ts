@@ -6,10 +6,12 @@ import {
   lackAgeMs,
   nextRoundDelayMs,
   parseMessage,
+  probe,
   readElements,
   receive,
   answerBack,
   tick,
+  untilNextMultipleMs,
   type GsetConfig,
   type GsetMessage,
   type GsetState,
@@ -17,7 +19,7 @@ import {
 } from './core.js';
 
 const nodes = ['n0', 'n1', 'n2'];
-const config: GsetConfig = { ...defaultGsetConfig, roundMs: 1000, hubDelayMs: 100, retryMs: 1500, suspectMs: 1200, maxBatchElements: 50 };
+const config: GsetConfig = { ...defaultGsetConfig, roundMs: 1000, hubDelayMs: 100, retryMs: 1500, suspectMs: 1200, probeMs: 500, answerAfterMs: 250, maxBatchElements: 50 };
 
 /** Three cores on a virtual clock: each runs its round at its phase; `cut` drops messages "a>b". */
 function world(startedMs = 1) {
@@ -35,16 +37,21 @@ function world(startedMs = 1) {
     if (!receive(receiver, src, parsed, nowMs)) return;
     for (const answer of answerBack(receiver, src, nowMs)) deliver(out.dest, answer);
   };
-  /** each node's next round, as its server schedules it */
-  const nextRoundMs = new Map(nodes.map((id) => [id, nextRoundDelayMs(states.get(id)!, 0)]));
-  /** Advances the clock to `untilMs`, running every node's rounds on the way. */
+  /** each node's next round and next probe slot, as its server schedules them */
+  const timers = new Map(nodes.flatMap((id) => [
+    [`${id} round`, nextRoundDelayMs(states.get(id)!, 0)],
+    [`${id} probe`, untilNextMultipleMs(config.probeMs, 0)],
+  ]));
+  /** Advances the clock to `untilMs`, running every node's rounds and probe slots on the way. */
   const runUntil = (untilMs: number) => {
     for (;;) {
-      const [id, atMs] = [...nextRoundMs].reduce((a, b) => (b[1] < a[1] ? b : a));
+      const [key, atMs] = [...timers].reduce((a, b) => (b[1] < a[1] ? b : a));
       if (atMs > untilMs) break;
       nowMs = atMs;
-      for (const out of tick(states.get(id)!, nowMs)) deliver(id, out);
-      nextRoundMs.set(id, nowMs + nextRoundDelayMs(states.get(id)!, nowMs));
+      const [id, kind] = key.split(' ') as [string, string];
+      const state = states.get(id)!;
+      for (const out of kind === 'round' ? tick(state, nowMs) : probe(state, nowMs)) deliver(id, out);
+      timers.set(key, nowMs + (kind === 'round' ? nextRoundDelayMs(state, nowMs) : untilNextMultipleMs(config.probeMs, nowMs)));
     }
     nowMs = untilMs;
   };
@@ -111,18 +118,20 @@ describe('g-set core, healthy network', () => {
 });
 
 describe('g-set core under partitions', () => {
-  it('a cut-off hub: the leaves go to each other directly, and everything converges after the heal', () => {
+  it('a cut-off hub: the leaves find each other by probes and go directly, and everything converges within a probe slot of the heal', () => {
     const w = world();
     w.partition([['n0'], ['n1', 'n2']]);
     w.runUntil(10);
     w.add('n1', 1);
     w.add('n2', 2);
     w.add('n0', 3);
-    w.runUntil(3500);
+    // Nobody reaches the leaves, so they try each other on every fourth probe turn (the 4th: 4.5 s).
+    w.runUntil(5200);
     expect(w.sets()).toEqual([[3], [1, 2], [1, 2]]);
     expect(w.sent.some((m) => m.src === 'n1' && m.dest === 'n2')).toBe(true);
     w.partition([]);
-    w.runUntil(5200);
+    const healMs = w.now();
+    w.runUntil(healMs + 1100); // the next probe through (every 500 ms) is answered at once
     expect(w.sets()).toEqual([[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
   });
 
@@ -153,7 +162,7 @@ describe('g-set core under partitions', () => {
     expect(readElements(w.states.get('n0')!).sort()).toEqual([1, 2]);
   });
 
-  it('a cut link carries one message a round (its ends take turns), and a heal is answered at once', () => {
+  it('a cut link is tried every probe slot (the hub in its round, the leaf half a round later), and a heal is answered at once', () => {
     const w = world();
     w.runUntil(10);
     w.partition([['n1'], ['n0', 'n2']]);
@@ -161,9 +170,14 @@ describe('g-set core under partitions', () => {
     w.add('n0', 2);
     w.runUntil(8050);
     const cutLink = w.sent.filter((m) => m.atMs > 3000 && m.atMs <= 8050 && [m.src, m.dest].sort().join() === 'n0,n1');
-    expect(cutLink.length).toBeLessThanOrEqual(6); // five rounds
+    expect(cutLink.length).toBeLessThanOrEqual(10); // five rounds, two tries a round
+    expect(new Set(cutLink.map((m) => m.src))).toEqual(new Set(['n0', 'n1']));
+    // Both ends together send no more than on a healthy star: one message a round each (n1 its
+    // probe, the hub its round), plus n1's rare try of the other leaf.
+    const fromN1 = w.sent.filter((m) => m.atMs > 3000 && m.atMs <= 8050 && m.src === 'n1');
+    expect(fromN1.length).toBeLessThanOrEqual(6);
     w.partition([]);
-    w.runUntil(9150); // one round after the heal
+    w.runUntil(8600); // the next probe slot after the heal
     expect(w.sets()).toEqual([[1, 2], [1, 2], [1, 2]]);
   });
 

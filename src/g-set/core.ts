@@ -283,6 +283,7 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
   // A late message of an earlier process of that node tells nothing about the current one.
   if (book.holder !== message.from) return false;
   const heardBeforeMs = book.lastHeardMs;
+  const oldestUnackedMs = book.unacked[0];
   book.lastHeardMs = nowMs;
   if (peer === state.hub) state.hubCut = new Set(message.cut);
   if (message.data.length > 0) book.ackOwed = true;
@@ -315,14 +316,14 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
     const got = state.heard.get(other)?.get(state.self) ?? -Infinity;
     otherBook.unacked = otherBook.unacked.filter((sentMs) => sentMs > got);
   }
-  // Heard again after suspectMs of quiet, for the first time since our oldest message it has not
-  // got, which went out answerAfterMs ago or more (not crossing this one): the link was cut both
-  // ways and has healed. (Having heard it meanwhile, the cut was one-way and may still be.)
-  const since = book.unacked[0];
+  // Heard again after suspectMs of quiet, for the first time since our oldest message it had not
+  // got, which went out suspectMs ago or more (it was silent): the link was cut both ways and has
+  // healed. (Having heard it meanwhile, the cut was one-way and may still be.)
   if (nowMs - heardBeforeMs < state.config.suspectMs) return false;
-  if (since !== undefined) return heardBeforeMs < since && nowMs - since >= state.config.answerAfterMs && lackAgeMs(state, book, nowMs) > 0;
+  const since = oldestUnackedMs;
+  if (since !== undefined) return heardBeforeMs < since && nowMs - since >= state.config.suspectMs;
   // A leaf we never sent to, heard while the hub is cut off from us: the two leaves serve each other.
-  return peer !== state.hub && state.self !== state.hub && silent(state, state.hub, nowMs) && lackAgeMs(state, book, nowMs) >= state.config.answerAfterMs;
+  return peer !== state.hub && state.self !== state.hub && silent(state, state.hub, nowMs);
 }
 
 /** Records that this node got `message` from `peer`, and takes in what the sender knows of who got what. */
@@ -431,8 +432,9 @@ export function probe(state: GsetState, nowMs: number): Outgoing[] {
     if (lackAgeMs(state, book, nowMs) < state.config.suspectMs && turn % 4 !== 0) return false;
     return hubSilent && (silent(state, peer, nowMs) || !deliveredWithin(state, peer, nowMs)) && (hubHeard || turn % 4 === 0);
   });
-  // The hub first, unless it still reaches us: then the other leaf (the way round) first on every other turn.
-  const order = hubHeard && turn % 2 === 0 ? [...due].reverse() : due;
+  // The hub first, except on the other leaf's turns (every other turn while the hub still reaches
+  // us, for the way round; else every fourth, to find a leaf that is cut off from the hub as we are).
+  const order = (hubHeard && turn % 2 === 0) || turn % 4 === 0 ? [...due].reverse() : due;
   const chosen = order[0];
   if (chosen === undefined) return [];
   const message = messageFor(state, chosen[0], chosen[1], cutList(state, nowMs), nowMs, 'data-only');

@@ -40,7 +40,7 @@ describe('g-set node', () => {
 
   it('takes gset messages from peers only; a bad one from a peer is dropped without a reply', async () => {
     const t = await started();
-    const merge = { type: 'gset', from: 'n2:1-a', data: [['n2:1-a', 0, [4, 5]]], know: {}, cut: [] };
+    const merge = { type: 'gset', from: 'n2:1-a', data: [['n2:1-a', 0, [4, 5]]], know: {}, cut: [], at: 1, heard: {} };
     t.deliver({ src: 'c1', dest: 'n1', body: { ...merge, msg_id: 2 } });
     expect((await t.next(10_000)).body).toMatchObject({ type: 'error', code: 12, in_reply_to: 2 });
     t.deliver({ src: 'n2', dest: 'n1', body: { ...merge, data: [['n2:1-a', 0, [1.5]]], msg_id: 3 } });
