@@ -10,9 +10,8 @@ const NUMERIC: readonly NumericFlag<GsetConfig>[] = [
   { row: { name: 'round', value: 'MS', help: `leaves send at multiples of MS on the clock, the hub just after (default ${d.roundMs})` }, integer: true, min: 1, set: (c, v) => void (c.roundMs = v) },
   { row: { name: 'hub-delay', value: 'MS', help: `the hub's round starts MS after the leaves' (default ${d.hubDelayMs})` }, integer: true, min: 0, set: (c, v) => void (c.hubDelayMs = v) },
   { row: { name: 'retry', value: 'MS', help: `resend unacknowledged elements to a peer at most every MS (default ${d.retryMs})` }, integer: true, min: 1, set: (c, v) => void (c.retryMs = v) },
-  { row: { name: 'suspect', value: 'MS', help: `a leaf bypasses the hub once the hub has lacked an element for MS (default ${d.suspectMs})` }, integer: true, min: 1, set: (c, v) => void (c.suspectMs = v) },
-  { row: { name: 'probe', value: 'MS', help: `probe a cut-off peer in slots of MS, the link's ends taking turns (default ${d.probeMs})` }, integer: true, min: 1, set: (c, v) => void (c.probeMs = v) },
-  { row: { name: 'answer-after', value: 'MS', help: `answer at once a peer heard again that lacks data sent MS ago (default ${d.answerAfterMs})` }, integer: true, min: 0, set: (c, v) => void (c.answerAfterMs = v) },
+  { row: { name: 'suspect', value: 'MS', help: `a peer that has got none of our data sent MS ago is cut off (default ${d.suspectMs})` }, integer: true, min: 1, set: (c, v) => void (c.suspectMs = v) },
+  { row: { name: 'probe', value: 'MS', help: `try a cut link every MS: the hub in its rounds, a leaf in between (default ${d.probeMs})` }, integer: true, min: 1, set: (c, v) => void (c.probeMs = v) },
   { row: { name: 'batch', value: 'N', help: `at most N elements in one message (default ${d.maxBatchElements})` }, integer: true, min: 1, set: (c, v) => void (c.maxBatchElements = v) },
   { row: { name: 'max-elements', value: 'N', help: `take at most N elements from clients, then error 11 (default ${d.maxElements})` }, integer: true, min: 1, set: (c, v) => void (c.maxElements = v) },
 ];

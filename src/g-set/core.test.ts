@@ -19,7 +19,7 @@ import {
 } from './core.js';
 
 const nodes = ['n0', 'n1', 'n2'];
-const config: GsetConfig = { ...defaultGsetConfig, roundMs: 1000, hubDelayMs: 100, retryMs: 1500, suspectMs: 1200, probeMs: 500, answerAfterMs: 250, maxBatchElements: 50 };
+const config: GsetConfig = { ...defaultGsetConfig, roundMs: 1000, hubDelayMs: 100, retryMs: 1500, suspectMs: 1200, probeMs: 500, maxBatchElements: 50 };
 
 /** Three cores on a virtual clock: each runs its round at its phase; `cut` drops messages "a>b". */
 function world(startedMs = 1) {
@@ -181,6 +181,29 @@ describe('g-set core under partitions', () => {
     expect(w.sets()).toEqual([[1, 2], [1, 2], [1, 2]]);
   });
 
+  it('a ring of one-way cuts: what each node adds goes round through the third node, and no node sends more than its healthy share and a probe a round', () => {
+    const w = world();
+    w.runUntil(10);
+    // n0 -> n1 -> n2 -> n0 still carry messages; the other way round is cut.
+    for (const link of ['n1>n0', 'n2>n1', 'n0>n2']) w.cut.add(link);
+    w.add('n0', 1);
+    w.add('n1', 2);
+    w.add('n2', 3);
+    w.runUntil(9000);
+    expect(w.sets()).toEqual([[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+    for (const node of nodes) {
+      const sent = w.sent.filter((m) => m.src === node && m.atMs > 1000 && m.atMs <= 9000).length;
+      // Eight rounds of two messages: the hub's round messages to its two leaves (its probes among
+      // them), a leaf's round message and its probe.
+      expect(sent, node).toBeLessThanOrEqual(8 * 2);
+    }
+    w.cut.clear();
+    w.runUntil(12_000);
+    w.add('n1', 4);
+    w.runUntil(13_200); // back on the star: n1 -> hub -> n2 within a round
+    expect(w.sets()).toEqual([[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]]);
+  });
+
   it('memory holds the set and a few numbers per peer: a long partition grows nothing else', () => {
     const w = world();
     w.partition([['n0'], ['n1'], ['n2']]);
@@ -229,6 +252,10 @@ describe('g-set core input checks', () => {
       (m) => (m.know = { n1: { 'n1:1-a': 1 } }),
       (m) => (m.cut = ['n9']),
       (m) => ((m as unknown as { data: unknown }).data = 'x'),
+      (m) => (m.at = -1),
+      (m) => (m.heard = { n9: { n0: 1 } }),
+      (m) => (m.heard = { n1: { n0: 1.5 } }),
+      (m) => ((m as unknown as { heard: unknown }).heard = [1]),
     ];
     for (const spoil of bad) {
       const message = good();

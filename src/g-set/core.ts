@@ -43,8 +43,6 @@ export interface GsetConfig {
   suspectMs: number;
   /** a silent link is tried every probeMs: leaves probe in the odd slots of this length, the hub in its rounds */
   probeMs: number;
-  /** a peer heard again after a silence, lacking data we sent it at least this long ago, is answered at once */
-  answerAfterMs: number;
   /** most elements one message carries */
   maxBatchElements: number;
   /** most elements a node takes from clients (beyond: error 11) */
@@ -62,8 +60,6 @@ export const defaultGsetConfig: GsetConfig = {
   suspectMs: 5000,
   // Half a round: a cut link is tried every 2 s (the hub's round, then the leaf's probe).
   probeMs: 2000,
-  // Messages crossing on the wire are not a lost message (see receive).
-  answerAfterMs: 1000,
   maxBatchElements: 10_000,
   maxElements: 1_000_000,
   maxOrigins: 1000,
