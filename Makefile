@@ -7,7 +7,7 @@ MAELSTROM ?= $(wildcard maelstrom/maelstrom)
 RUNNER := $(if $(MAELSTROM),$(MAELSTROM) test,bin/glomers test)
 SOURCES := $(shell find src examples -name '*.ts' ! -name '*.test.ts') build.mjs package.json
 
-.PHONY: all build test typecheck echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e broadcast-e-partition counter counter-disk counter-kill counter-memory pn-counter pn-counter-memory g-set counters-bench lin-kv lin-kv-stress lin-kv-kill txn-a txn-b txn-c kafka-a kafka-b kafka-c kafka-c-kill sched-poc sched-sparrow sched-kill bench-sched sim-sweep bench-sim compare bench clean
+.PHONY: all build test typecheck echo idgen broadcast-a broadcast-b broadcast-c broadcast-d broadcast-e broadcast-e-partition counter counter-disk counter-kill counter-memory pn-counter pn-counter-memory g-set counters-bench gset-sim-bench lin-kv lin-kv-stress lin-kv-kill txn-a txn-b txn-c kafka-a kafka-b kafka-c kafka-c-kill sched-poc sched-sparrow sched-kill bench-sched sim-sweep bench-sim compare bench clean
 
 all: build
 
@@ -94,6 +94,10 @@ g-set: build
 # Five runs of challenge 4, pn-counter (memory mode) and g-set, two of g-counter under kills, one table.
 counters-bench: build
 	node bench/counters.mjs
+
+# bin/g-set beside a model of Maelstrom's g-set demo on 30 --sim seeds (docs/counters.md §5).
+gset-sim-bench: build
+	node bench/gset-sim.mjs
 
 # Maelstrom's Raft tutorial: its final check, its stress line, and five nodes under kills.
 lin-kv: build
