@@ -9,10 +9,10 @@
 //   and with test/fixtures/workload/gset-full-state.ts (the demo's model, bundled here), then
 //   prints a row per seed and a summary: valid counts, servers msgs-per-op (median, max, seeds over
 //   0.15), stable latency p50 and max (medians over the seeds, and on how many seeds ours is lower).
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { buildFixture } from './build-fixture.mjs';
 import { pool, repoRoot, runGlomers } from './broadcast-runs.mjs';
 import { describeSchedule, readHistory } from './partition-floor.mjs';
 
@@ -33,14 +33,6 @@ if (![seedCount, firstSeed].every((n) => Number.isSafeInteger(n) && n >= 0)) {
 const LINE = ['--sim', '--node-count', '3', '--rate', '10', '--time-limit', '20', '--nemesis', 'partition'];
 const BUDGET = 0.15;
 
-async function buildModel(dir) {
-  const out = path.join(dir, 'gset-full-state');
-  await build({ entryPoints: [path.join(repoRoot, 'test/fixtures/workload/gset-full-state.ts')], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', banner: { js: '#!/usr/bin/env node' }, logLevel: 'warning' });
-  writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
-  chmodSync(out, 0o755);
-  return out;
-}
-
 async function runSeed(bin, args, seed, storeRoot) {
   const storeDir = path.join(storeRoot, `${path.basename(bin)}-${seed}`);
   const result = await runGlomers({ workload: 'g-set', bin, harnessArgs: [...LINE, '--seed', String(seed)], nodeArgs: args, storeDir });
@@ -55,7 +47,7 @@ const median = (values) => {
 
 const storeRoot = mkdtempSync(path.join(os.tmpdir(), 'bench-gset-sim-'));
 try {
-  const model = await buildModel(storeRoot);
+  const model = await buildFixture('gset-full-state', storeRoot);
   const seeds = Array.from({ length: seedCount }, (_, k) => firstSeed + k);
   const tasks = seeds.flatMap((seed) => [() => runSeed('g-set', nodeArgs, seed, storeRoot), () => runSeed(model, [], seed, storeRoot)]);
   const results = await pool(tasks, Math.max(1, os.availableParallelism()));

@@ -17,11 +17,11 @@
 // Needs bin/glomers (node build.mjs). Prints a table of both and the difference of means in
 // standard errors.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { buildFixture } from './build-fixture.mjs';
 import { createRng, shuffled } from '../src/harness/util/rng.ts';
 import { gridTopology } from '../src/lib/topology.ts';
 import { PARTITION_SHAPES, partitionGrudge } from '../src/harness/run/nemesis.ts';
@@ -105,14 +105,6 @@ function partitionedSeconds(ops, endS) {
 // ---------------------------------------------------------------------------------------------
 // Our harness under --sim
 
-async function buildFixture(dir) {
-  const out = path.join(dir, 'broadcast-grid-once');
-  await build({ entryPoints: [path.join(root, 'test/fixtures/workload/broadcast-grid-once.ts')], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', banner: { js: '#!/usr/bin/env node' }, logLevel: 'warning' });
-  writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
-  chmodSync(out, 0o755);
-  return out;
-}
-
 const LINE = ['-w', 'broadcast', '--node-count', '5', '--time-limit', String(LIMIT_S), '--rate', String(RATE), '--nemesis', 'partition'];
 
 /** Per-seed folders of a sweep; seeds that passed keep none, so they are run again one by one. */
@@ -183,7 +175,7 @@ function row(name, model, sim) {
 const modelRuns = Array.from({ length: runs }, (_, k) => modelRun(firstSeed + k));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'glomers-nemesis-stats-'));
 try {
-  const bin = await buildFixture(tmp);
+  const bin = await buildFixture('broadcast-grid-once', tmp);
   const dirs = mode === 'real' ? await realDirs(bin, path.join(tmp, 'store')) : simDirs(bin, path.join(tmp, 'store'));
   const simRuns = dirs.map(simRun);
   console.log(`${runs} runs each (model seeds and ${mode === 'real' ? 'process' : '--sim'} seeds ${firstSeed}..${firstSeed + runs - 1}, shown as sim); mean ±se [p10 p50 p90]`);
