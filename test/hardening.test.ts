@@ -75,12 +75,13 @@ function childrenOf(ppid: number): Array<{ pid: number; command: string }> {
   return children;
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs: number): Promise<T> {
+/** Polls `probe` until it gives a value; `what` names the wait (a function: evaluated at the timeout, for a snapshot of the state). */
+async function waitFor<T>(what: string | (() => string), probe: () => T | undefined | false, timeoutMs: number): Promise<T> {
   const started = Date.now();
   for (;;) {
     const value = probe();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -236,7 +237,9 @@ describe.skipIf(!linux)('the harness itself ends', () => {
     const nodePids = await waitFor(
       `two nodes started (stderr: ${stderr})`,
       () => {
-        const nodes = childrenOf(harnessPid).filter((child) => child.command.includes('fixture-node.js'));
+        // Between fork and exec a child still shows the harness's command line, which names the
+        // fixture too (--bin): such a child (the awk watchdog about to start, say) is not a node.
+        const nodes = childrenOf(harnessPid).filter((child) => child.command.includes('fixture-node.js') && !child.command.includes('src/harness/main.ts'));
         return nodes.length === 2 && nodes.map((child) => child.pid);
       },
       15_000,
@@ -244,7 +247,10 @@ describe.skipIf(!linux)('the harness itself ends', () => {
     seen.push(...nodePids);
     // generous: on a loaded machine starting node processes takes seconds
     await waitFor('load running', () => stderr.includes('results in'), 15_000);
-    if (mode === 'fork') await waitFor('forked children', () => nodePids.every((pgid) => groupMembers(pgid).length >= 2), 15_000);
+    // Each node forks when its init arrives. A timeout says where every node stood (one run waited
+    // 15 s here, likely a process caught before its exec, see above).
+    const groups = (): string => nodePids.map((pgid) => `${pgid} (${running(pgid) ? 'running' : 'gone'}): [${groupMembers(pgid).join(' ')}]`).join('; ');
+    if (mode === 'fork') await waitFor(() => `forked children; groups ${groups()}; harness stderr: ${stderr.slice(-2000)}`, () => nodePids.every((pgid) => groupMembers(pgid).length >= 2), 20_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     harness.kill(signal);
     await exited;
