@@ -230,8 +230,11 @@ describe.skipIf(!linux)('the harness itself ends', () => {
     const harnessPid = harness.pid as number;
     const seen: number[] = [];
     cleanups.push(() => {
+      // Every child of the harness, not only those taken for nodes: a wrong pick must not leave a
+      // node behind (a run that timed out here once did, with the watchdog's group killed instead).
+      const children = childrenOf(harnessPid).map((child) => child.pid);
       harness.kill('SIGKILL');
-      killGroups(seen);
+      killGroups([...seen, ...children]);
     });
     // the nodes are the harness's children other than the watchdog
     const nodePids = await waitFor(
