@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildFixture } from './build-fixture.mjs';
-import { pool, repoRoot, runGlomers } from './broadcast-runs.mjs';
+import { pool, runGlomers } from './broadcast-runs.mjs';
 import { describeSchedule, readHistory } from './partition-floor.mjs';
 
 const argv = process.argv.slice(2);
