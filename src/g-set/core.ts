@@ -324,7 +324,6 @@ export function receive(state: GsetState, peer: string, message: GsetMessage, no
 
 /** Records that this node got `message` from `peer`, and takes in what the sender knows of who got what. */
 function mergeHeard(state: GsetState, peer: string, message: GsetMessage): void {
-  rowOf(state.heard, state.self);
   for (const [receiver, row] of [[state.self, { [peer]: message.at }] as const, ...Object.entries(message.heard)]) {
     const mine = rowOf(state.heard, receiver);
     for (const [sender, at] of Object.entries(row)) raise(mine, sender, at);
@@ -390,7 +389,7 @@ function route(state: GsetState, peer: string, book: PeerBook, nowMs: number): R
   return starRoute(state, peer, book, nowMs);
 }
 
-/** Whether a leaf with a lower id than this one was heard from within suspectMs (it probes the hub for both). */
+/** Whether a leaf with a lower id than this one was heard from lately (heardWithin): it probes the hub for both. */
 function lowerLeafHeard(state: GsetState, nowMs: number): boolean {
   return [...state.peers].some(([peer, book]) => peer !== state.hub && peer < state.self && heardWithin(state, book, nowMs));
 }
