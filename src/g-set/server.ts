@@ -2,7 +2,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, RPCError, type Node } from '../lib/index.js';
-import { addElement, untilNextMultipleMs, createGset, defaultGsetConfig, nextRoundDelayMs, parseMessage, probe, readElements, receive, answerBack, tick, type GsetConfig, type GsetState } from './core.js';
+import { addElement, answerBack, createGset, defaultGsetConfig, nextRoundDelayMs, parseMessage, probe, readElements, receive, tick, untilNextMultipleMs, type GsetConfig, type GsetState } from './core.js';
 
 export interface GsetHandle {
   state(): GsetState | undefined;
@@ -18,7 +18,8 @@ export function installGset(node: Node, config: GsetConfig = defaultGsetConfig):
     node.after(nextRoundDelayMs(state, Date.now()), round);
   };
 
-  // Probe slots follow the wall clock too, so that the two ends of a cut link agree whose turn it is.
+  // A leaf's probe slots follow the wall clock too, half a round after its rounds, between the hub's
+  // (whose round messages are its probes; it has no probe slots).
   const probeSlot = (): void => {
     if (state === undefined) return;
     for (const { dest, body } of probe(state, Date.now())) node.send(dest, { ...body });
@@ -28,7 +29,7 @@ export function installGset(node: Node, config: GsetConfig = defaultGsetConfig):
   node.onInit(() => {
     state = createGset(config, node.id, node.nodeIds, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
     node.after(nextRoundDelayMs(state, Date.now()), round);
-    node.after(untilNextMultipleMs(config.probeMs, Date.now()), probeSlot);
+    if (state.self !== state.hub) node.after(untilNextMultipleMs(config.probeMs, Date.now()), probeSlot);
   });
 
   node.handle('add', { element: 'integer' }, (message) => {
