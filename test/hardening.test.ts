@@ -129,7 +129,7 @@ async function startCluster(count: number, args: string[]): Promise<Cluster> {
     nodes.get(nodeId)?.write({ src: 'c0', dest: nodeId, body: { type: 'init', msg_id: 1, node_id: nodeId, node_ids: ids } });
   }
   cleanups.push(() => Promise.all([...nodes.values()].map((node) => node.stop())));
-  await waitFor('init_ok from every node', () => (received.get('init_ok') ?? 0) >= count, 5_000);
+  await waitFor('init_ok from every node', () => (received.get('init_ok') ?? 0) >= count, 20_000);
   return {
     nodes,
     problems,
@@ -147,7 +147,7 @@ async function startCluster(count: number, args: string[]): Promise<Cluster> {
 describe.skipIf(!linux)('misbehaving nodes against the supervisor', () => {
   it('a node printing a line nested 5000 deep is a bad line naming the node, and the harness carries on', async () => {
     const cluster = await startCluster(1, ['deep-line']);
-    const problem = await waitFor('a bad-line problem', () => cluster.problems[0], 3_000);
+    const problem = await waitFor('a bad-line problem', () => cluster.problems[0], 10_000);
     expect(problem).toMatchObject({ node: 'n0', kind: 'bad-line' });
     expect(problem.detail).toMatch(/nested deeper than 1000 levels/);
     expect(problem.detail.length).toBeLessThan(3_000);
@@ -157,10 +157,10 @@ describe.skipIf(!linux)('misbehaving nodes against the supervisor', () => {
   it('a node printing 100 MB without a newline is flagged as the bytes arrive, within seconds', async () => {
     const started = Date.now();
     const cluster = await startCluster(1, ['huge-line']);
-    const problem = await waitFor('a bad-line problem', () => cluster.problems[0], 8_000);
+    const problem = await waitFor('a bad-line problem', () => cluster.problems[0], 15_000);
     expect(problem).toMatchObject({ node: 'n0', kind: 'bad-line' });
     expect(problem.detail).toMatch(/no newline after 67108864 chars/);
-    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(Date.now() - started).toBeLessThan(15_000);
     await cluster.stop();
   });
 
@@ -185,10 +185,10 @@ describe.skipIf(!linux)('misbehaving nodes against the supervisor', () => {
   it('a node that stops reading its stdin is declared not draining, named, and messages to it are dropped and counted', async () => {
     const rssBefore = process.memoryUsage().rss;
     const cluster = await startCluster(2, ['flood-no-read', '4096']);
-    const notDraining = await waitFor('a not-draining warning', () => cluster.warnings.find((w) => w.kind === 'not-draining'), 6_000);
+    const notDraining = await waitFor('a not-draining warning', () => cluster.warnings.find((w) => w.kind === 'not-draining'), 15_000);
     expect(notDraining.node).toBe('n1');
     expect(notDraining.detail).toMatch(/is not reading its stdin/);
-    await waitFor('drops', () => (cluster.nodes.get('n1')?.dropped.notDraining ?? 0) > 100, 3_000);
+    await waitFor('drops', () => (cluster.nodes.get('n1')?.dropped.notDraining ?? 0) > 100, 10_000);
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(150e6);
     expect(await cluster.stop()).toBeLessThan(3_000);
   });
@@ -201,7 +201,7 @@ describe.skipIf(!linux)('misbehaving nodes against the supervisor', () => {
     }
     const stopMs = await cluster.stop();
     expect(stopMs).toBeLessThan(3_000);
-    await waitFor('empty groups', () => pgids.every((pgid) => !running(pgid) && groupMembers(pgid).length === 0), 2_000);
+    await waitFor('empty groups', () => pgids.every((pgid) => !running(pgid) && groupMembers(pgid).length === 0), 10_000);
   });
 });
 
