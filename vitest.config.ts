@@ -8,5 +8,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // the short list of failures comes last, where a log cut to its tail still shows it
+    reporters: ['default', './test/support/failure-summary.ts'],
   },
 });
