@@ -182,7 +182,7 @@ async function workload(c: Cluster, workers: number, durationMs: number, during?
     record({ process: proc, type: 'invoke', f: 'assign', value: allKeys, 'seek-to-beginning?': true });
     record({ process: proc, type: 'ok', f: 'assign', value: allKeys, 'seek-to-beginning?': true });
     const target = new Map(highest);
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     while (Date.now() < deadline && [...target].some(([k, o]) => (offsets[k] ?? 0) <= o)) {
       await pollOnce(w, proc, node, offsets);
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -217,7 +217,7 @@ async function soloNode(storage: RaftStorage, onFatal?: (error: Error) => void):
     server = installRaft(node, defaultOptions.timings, () => storage, limits, onFatal === undefined ? {} : { onFatal });
   });
   expect((await test.init('n0', ['n0'])).body.type).toBe('init_ok');
-  const end = Date.now() + 2_000;
+  const end = Date.now() + 10_000;
   while (server?.state()?.role !== 'leader' && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 5));
   expect(server?.state()?.role).toBe('leader');
   return { test, server: server as RaftServer };
@@ -274,7 +274,7 @@ describe('raft node at its edges', () => {
     storage.failWrites = true;
     expect(await ask(test, '{"type":"write","key":"k","value":2}')).toMatchObject({ type: 'error', code: 13 });
     storage.failWrites = false;
-    const end = Date.now() + 2_000;
+    const end = Date.now() + 10_000;
     while (server.state()?.role !== 'leader' && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 5));
     expect((await ask(test, '{"type":"read","key":"k"}')).value).toBe(1);
   });
@@ -303,7 +303,7 @@ describe('raft node at its edges', () => {
     const { test, server } = await soloNode(new MemoryStorage(), (error) => fatal.push(error));
     ends.push(test);
     (server.state() as { commitIndex: number }).commitIndex = 1_000;
-    const end = Date.now() + 1_000;
+    const end = Date.now() + 5_000;
     while (fatal.length === 0 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(fatal[0]).toBeInstanceOf(RaftInvariantError);
     expect(server.state()).toBeUndefined();
