@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Json, Op } from '../types.js';
-import { faultSpans, nemesisSummary } from './faults.js';
+import { faultSpans, nemesisSummary, partitionAt, partitionShapesText } from './faults.js';
 
 let index = 0;
 const pair = (f: string, atS: number, plan: Json, outcome: Json): Op[] => [
@@ -41,5 +41,31 @@ describe('the nemesis, node by node', () => {
     expect(summary['down-s']).toEqual({ n1: 2, n2: 2 });
     expect(summary['paused-s']).toEqual({ n2: 1 });
     expect(summary.kills).toBe(1);
+  });
+});
+
+describe('a partition that cuts nothing', () => {
+  // Jepsen's minority-third on 3 nodes splits off ⌊(3−1)/3⌋ = 0 nodes: the grudge drops nothing
+  const three = ['n0', 'n1', 'n2'];
+  const history: Op[] = [
+    ...pair('start-partition', 1, 'minority-third', ['isolated', { n0: [], n1: [], n2: [] }]),
+    ...pair('stop-partition', 4, null, 'network-healed'),
+    ...pair('start-partition', 5, 'one', ['isolated', { n0: ['n1', 'n2'], n1: ['n0'], n2: ['n0'] }]),
+    ...pair('stop-partition', 6, null, 'network-healed'),
+  ];
+
+  it('is kept as a span, marked, and blamed for nothing', () => {
+    const spans = faultSpans(history, 10e9, three.length);
+    expect(spans.map((s) => [s.shape, s.cutsNothing === true])).toEqual([['minority-third', true], ['one', false]]);
+    expect(partitionAt(spans, 2e9)).toBeUndefined();
+    expect(partitionAt(spans, 5.5e9)?.shape).toBe('one');
+  });
+
+  it('is counted apart in the summary and its words', () => {
+    const summary = nemesisSummary(history, { nodes: three });
+    expect(summary['partition-shapes']).toEqual({ 'minority-third': 1, one: 1 });
+    expect(summary['partitions-cutting-nothing']).toBe(1);
+    expect(summary['isolated-s']).toEqual({ n0: 1 });
+    expect(partitionShapesText(summary)).toBe('minority-third ×1, one ×1; 1 cut no link');
   });
 });

@@ -16,6 +16,11 @@ export type FaultSpan = {
   shape?: string;
   /** a partition's grudge: node -> the nodes it cannot hear from */
   grudge?: { [node: string]: string[] };
+  /**
+   * a partition whose grudge drops nothing: Jepsen's shapes can come out empty (minority-third
+   * on 3 or 4 nodes splits off ⌊(n−1)/3⌋ = 0), and such a span is no fault to shade or blame
+   */
+  cutsNothing?: true;
 };
 
 /** results.json glomers.nemesis: counts (kept from before) and durations in seconds. */
@@ -30,6 +35,8 @@ export type NemesisSummary = {
   'partitioned-s': number;
   /** how many partitions of each shape took effect */
   'partition-shapes': { [shape: string]: number };
+  /** how many of those partitions dropped no message at all (an empty grudge) */
+  'partitions-cutting-nothing': number;
   /** per node: seconds cut off from a majority of the cluster */
   'isolated-s': { [node: string]: number };
   /** per node: seconds killed */
@@ -88,6 +95,7 @@ export function faultSpans(history: readonly Op[], endNs: number, clusterSize: n
       if (partition !== undefined) spans.push({ ...partition, toNs: at });
       partition = { kind: 'partition', fromNs: at, toNs: endNs, nodes: isolatedNodes(grudge, clusterSize), grudge };
       if (typeof invoke.value === 'string') partition.shape = invoke.value;
+      if (Object.values(grudge).every((cut) => cut.length === 0)) partition.cutsNothing = true;
     } else if (invoke.f === 'stop-partition' && partition !== undefined) {
       spans.push({ ...partition, toNs: at });
       partition = undefined;
@@ -150,7 +158,15 @@ function addSeconds(into: { [node: string]: number }, node: string, ns: number):
 /** The nemesis section of results.json: what the faults were and how long each node suffered them. */
 export function nemesisSummary(history: readonly Op[], opts: Pick<TestOptions, 'nodes'>): NemesisSummary {
   const endNs = history.reduce((last, op) => Math.max(last, op.time), 0);
-  const summary: NemesisSummary = { ...nemesisCounts(history), 'partitioned-s': 0, 'partition-shapes': {}, 'isolated-s': {}, 'down-s': {}, 'paused-s': {} };
+  const summary: NemesisSummary = {
+    ...nemesisCounts(history),
+    'partitioned-s': 0,
+    'partition-shapes': {},
+    'partitions-cutting-nothing': 0,
+    'isolated-s': {},
+    'down-s': {},
+    'paused-s': {},
+  };
   let partitionedNs = 0;
   for (const span of faultSpans(history, endNs, opts.nodes.length)) {
     const lengthNs = span.toNs - span.fromNs;
@@ -160,14 +176,23 @@ export function nemesisSummary(history: readonly Op[], opts: Pick<TestOptions, '
     partitionedNs += lengthNs;
     const shape = span.shape ?? 'unknown';
     summary['partition-shapes'][shape] = (summary['partition-shapes'][shape] ?? 0) + 1;
+    if (span.cutsNothing === true) summary['partitions-cutting-nothing'] += 1;
   }
   summary['partitioned-s'] = roundS(partitionedNs);
   return summary;
 }
 
-/** The partition holding at timeNs, if any. */
+/** The partition holding at timeNs, if any, and if it cut some link. */
 export function partitionAt(spans: readonly FaultSpan[], timeNs: number): FaultSpan | undefined {
-  return spans.find((span) => span.kind === 'partition' && span.fromNs <= timeNs && timeNs < span.toNs);
+  return spans.find((span) => span.kind === 'partition' && span.cutsNothing !== true && span.fromNs <= timeNs && timeNs < span.toNs);
+}
+
+/** The shapes the partitions took, e.g. `minority-third ×2, one ×1; 2 cut no link`. */
+export function partitionShapesText(summary: NemesisSummary): string {
+  const shapes = Object.entries(summary['partition-shapes']).map(([shape, count]) => `${shape} ×${count}`).join(', ');
+  // results.json files written before this field count as none
+  const none = summary['partitions-cutting-nothing'] ?? 0;
+  return none === 0 || shapes === '' ? shapes : `${shapes}; ${none} cut no link`;
 }
 
 /** A partition in words: its shape and its sides, e.g. `partition "majority" (n0 n1 | n2 n3 n4)`. */

@@ -4,7 +4,7 @@
 
 import type { Explanation, Plot } from '../check/explain.js';
 import type { FailureSummary } from '../check/exceptions.js';
-import type { FaultSpan } from '../check/faults.js';
+import { partitionShapesText, type FaultSpan } from '../check/faults.js';
 import type { Results } from '../check/results-types.js';
 import { failureGroupText, LATENCY_POINTS, msText, type LatencyRow } from './figures.js';
 import { axes, bands, escapeXml, legend, makeFrame, niceStep, plotWidth, px, svgOpen, xPx, yPx, type LegendEntry, type PlotFrame } from './svg.js';
@@ -115,6 +115,7 @@ export function nemesisLanesSvg(spans: readonly FaultSpan[], nodes: readonly str
   const bars: string[] = [];
   const labels = nodes.map((node, k) => `<text x="${frame.leftPx - 6}" y="${px(laneY(k) + 4)}" text-anchor="end" class="tick">${escapeXml(node)}</text>`);
   for (const span of spans) {
+    if (span.cutsNothing === true) continue;
     const x1 = xPx(frame, span.fromNs / 1e9);
     const x2 = xPx(frame, Math.min(durationS, span.toNs / 1e9));
     const title = `${span.kind}${span.shape === undefined ? '' : ` (${span.shape})`} ${(span.fromNs / 1e9).toFixed(2)}–${(span.toNs / 1e9).toFixed(2)} s`;
@@ -141,7 +142,7 @@ export function nemesisLanesSvg(spans: readonly FaultSpan[], nodes: readonly str
 export function nemesisHtml(results: Results, spans: readonly FaultSpan[], nodes: readonly string[], durationS: number): string {
   const n = results.glomers.nemesis;
   if (spans.length === 0 && n.partitions + n.kills + n.pauses === 0) return '';
-  const shapes = Object.entries(n['partition-shapes']).map(([shape, count]) => `${shape} ×${count}`).join(', ');
+  const shapes = partitionShapesText(n);
   const head = nodes.map((node) => `<th>${escapeXml(node)}</th>`).join('');
   const row = (label: string, perNode: { [node: string]: number }): string => `<tr><th>${label}</th>${nodes.map((node) => `<td>${perNode[node] === undefined ? '' : perNode[node].toFixed(1)}</td>`).join('')}</tr>`;
   return [

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Json, Op } from '../types.js';
 import { faultIntervals } from './html.js';
-import { nemesisCounts } from '../check/faults.js';
+import { nemesisLanesSvg } from './explain-html.js';
+import { faultSpans, nemesisCounts } from '../check/faults.js';
 
 let index = 0;
 const nemesisPair = (f: string, atS: number, plan: Json, outcome: Json): Op[] => [
@@ -31,5 +32,20 @@ describe('nemesis in the report', () => {
 
   it('counts only faults that hit a node', () => {
     expect(nemesisCounts(history)).toEqual({ partitions: 1, kills: 2, 'nodes-killed': 2, pauses: 1, 'nodes-paused': 2, restarts: 1 });
+  });
+
+  it('neither shades nor draws a partition that cuts no link', () => {
+    const empty: Op[] = [
+      ...nemesisPair('start-partition', 1, 'minority-third', ['isolated', { n0: [], n1: [], n2: [] }]),
+      ...nemesisPair('stop-partition', 3, null, 'network-healed'),
+    ];
+    expect(faultIntervals(empty, 10, 3)).toEqual([]);
+    expect(nemesisLanesSvg(faultSpans(empty, 10e9, 3), ['n0', 'n1', 'n2'], 10)).not.toContain('<title>n0: partition');
+    const ring: Op[] = [
+      ...nemesisPair('start-partition', 1, 'majorities-ring', ['isolated', { n0: ['n1'], n1: ['n2'], n2: ['n0'] }]),
+      ...nemesisPair('stop-partition', 3, null, 'network-healed'),
+    ];
+    expect(faultIntervals(ring, 10, 3)).toEqual([{ from: 1, to: 3, kind: 'partition' }]);
+    expect(nemesisLanesSvg(faultSpans(ring, 10e9, 3), ['n0', 'n1', 'n2'], 10)).toContain('<title>n0: partition');
   });
 });

@@ -4,6 +4,7 @@
 
 import type { Op } from '../types.js';
 import type { Results } from '../check/results-types.js';
+import { partitionShapesText } from '../check/faults.js';
 import { completedCalls, type Explanation } from '../check/explain.js';
 import type { FailureGroup } from '../check/exceptions.js';
 
@@ -87,9 +88,9 @@ function perNodeText(perNode: { [node: string]: number }): string {
 /** The nemesis in words: counts, time partitioned by shape, and who suffered how long. */
 export function nemesisLines(results: Results): string[] {
   const n = results.glomers.nemesis;
-  const shapes = Object.entries(n['partition-shapes']).map(([shape, count]) => `${shape} ×${count}`);
+  const shapes = partitionShapesText(n);
   const lines = [
-    `${n.partitions} partitions (${n['partitioned-s'].toFixed(1)} s partitioned${shapes.length > 0 ? `; ${shapes.join(', ')}` : ''}), ` +
+    `${n.partitions} partitions (${n['partitioned-s'].toFixed(1)} s partitioned${shapes === '' ? '' : `; ${shapes}`}), ` +
       `${n.kills} kills (${n['nodes-killed']} node processes killed, ${n.restarts} restarted), ${n.pauses} pauses (${n['nodes-paused']} nodes paused)`,
   ];
   if (Object.keys(n['isolated-s']).length > 0) lines.push(`cut off from the majority: ${perNodeText(n['isolated-s'])}`);

@@ -133,7 +133,7 @@ function headline(result: ReturnType<typeof analyseSetFull>['result'], elements:
   const never = elements.filter((r) => r.outcome === 'never-read').length;
   return (
     `All ${attempts - never} values read back are in every later read` +
-    (worst?.stableLatencyMs !== null && worst !== undefined ? `; the slowest to become stable was ${valueText(worst.state.element)} (${String(worst.stableLatencyMs)} ms)` : '') +
+    (worst?.stableLatencyMs !== null && worst !== undefined ? `; the slowest to become stable was value ${valueText(worst.state.element)} (${String(worst.stableLatencyMs)} ms)` : '') +
     (never > 0 ? `; ${never} were never read` : '') +
     '.'
   );
