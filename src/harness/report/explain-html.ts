@@ -145,10 +145,15 @@ export function nemesisHtml(results: Results, spans: readonly FaultSpan[], nodes
   const shapes = partitionShapesText(n);
   const head = nodes.map((node) => `<th>${escapeXml(node)}</th>`).join('');
   const row = (label: string, perNode: { [node: string]: number }): string => `<tr><th>${label}</th>${nodes.map((node) => `<td>${perNode[node] === undefined ? '' : perNode[node].toFixed(1)}</td>`).join('')}</tr>`;
+  // nothing to draw when every fault left every node alone (partitions that cut no link)
+  const perNode = [n['isolated-s'], n['down-s'], n['paused-s']].some((m) => Object.keys(m).length > 0);
+  const drawn = spans.some((span) => span.cutsNothing !== true);
   return [
     `<p>${escapeXml(`${n.partitions} partitions held for ${n['partitioned-s'].toFixed(1)} s${shapes ? ` (${shapes})` : ''}; ${n.kills} kills (${n['nodes-killed']} processes, ${n.restarts} restarted); ${n.pauses} pauses (${n['nodes-paused']} nodes).`)}</p>`,
-    `<div class="scroll"><table class="inner"><tr><th>seconds</th>${head}</tr>${row('cut off from majority', n['isolated-s'])}${row('down', n['down-s'])}${row('paused', n['paused-s'])}</table></div>`,
-    `<div class="scroll">${nemesisLanesSvg(spans, nodes, durationS)}</div>`,
+    perNode
+      ? `<div class="scroll"><table class="inner"><tr><th>seconds</th>${head}</tr>${row('cut off from majority', n['isolated-s'])}${row('down', n['down-s'])}${row('paused', n['paused-s'])}</table></div>`
+      : '<p>No node was cut off from the majority, down or paused.</p>',
+    drawn ? `<div class="scroll">${nemesisLanesSvg(spans, nodes, durationS)}</div>` : '',
   ].join('\n');
 }
 

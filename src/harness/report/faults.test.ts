@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Json, Op } from '../types.js';
 import { faultIntervals } from './html.js';
-import { nemesisLanesSvg } from './explain-html.js';
-import { faultSpans, nemesisCounts } from '../check/faults.js';
+import { nemesisHtml, nemesisLanesSvg } from './explain-html.js';
+import type { Results } from '../check/results-types.js';
+import { faultSpans, nemesisCounts, nemesisSummary } from '../check/faults.js';
 
 let index = 0;
 const nemesisPair = (f: string, atS: number, plan: Json, outcome: Json): Op[] => [
@@ -40,6 +41,11 @@ describe('nemesis in the report', () => {
       ...nemesisPair('stop-partition', 3, null, 'network-healed'),
     ];
     expect(faultIntervals(empty, 10, 3)).toEqual([]);
+    const three = ['n0', 'n1', 'n2'];
+    const section = nemesisHtml({ glomers: { nemesis: nemesisSummary(empty, { nodes: three }) } } as unknown as Results, faultSpans(empty, 10e9, 3), three, 10);
+    expect(section).toContain('(minority-third ×1; 1 cut no link)');
+    expect(section).toContain('No node was cut off from the majority, down or paused.');
+    expect(section).not.toContain('<svg');
     expect(nemesisLanesSvg(faultSpans(empty, 10e9, 3), ['n0', 'n1', 'n2'], 10)).not.toContain('<title>n0: partition');
     const ring: Op[] = [
       ...nemesisPair('start-partition', 1, 'majorities-ring', ['isolated', { n0: ['n1'], n1: ['n2'], n2: ['n0'] }]),
