@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { historyBuilder } from '../../../../test/support/history-builder.js';
-import { checkTimers, faultStartsMs, firesOf, type Fire } from './timers.js';
+import { checkTimers, faultSpansMs, faultStartsMs, firesOf, type Fire } from './timers.js';
 
 const ms = 1e6;
 /** Unix ms of the test's start, as the nodes' clock reads it */
@@ -115,6 +115,19 @@ describe('timers checker', () => {
     expect(workload['fault-lateness-ms']).toEqual({ '0.5': 1400, '0.95': 1400, '0.99': 1400, '1': 1400 });
     expect((workload['lateness-ms'] as Record<string, number>)['1']).toBe(1400);
     expect(extra['lateness-points']).toEqual([[500, 10, 'calm'], [2000, 1400, 'hit'], [7000, 20, 'later']]);
+  });
+
+  it('takes its faults from the nemesis reading every view shares: one per operation, none for a partition that cuts no link', () => {
+    const b = historyBuilder();
+    b.nemesis('start-partition', 'minority-third', 1000 * ms);
+    b.nemesis('start-partition', ['isolated', { n0: [], n1: [], n2: [] }], 1001 * ms);
+    b.nemesis('stop-partition', null, 2000 * ms);
+    b.nemesis('stop-partition', 'network-healed', 2001 * ms);
+    b.nemesis('kill', 'all', 3000 * ms);
+    b.nemesis('kill', { n0: 'killed', n1: 'killed' }, 3001 * ms);
+    b.nemesis('start', 'all', 4000 * ms);
+    b.nemesis('start', { n0: 'started', n1: 'started' }, 4001 * ms);
+    expect(faultSpansMs(b.ops, 9000)).toEqual([{ f: 'kill', fromMs: 3000, toMs: 4000 }]);
   });
 
   it('reads fires from the service log, ignoring other services and types', () => {

@@ -18,6 +18,7 @@
 import type { CheckResult, Json, Op } from '../../types.js';
 import { WEBHOOK_SERVICE_ID } from '../../net/webhook-service.js';
 import { explanation, type Explanation, type Fact } from '../explain.js';
+import { faultSpans, type FaultKind } from '../faults.js';
 import { isClientOp } from './json-values.js';
 import { reportedQuantiles } from './set-full.js';
 
@@ -27,8 +28,6 @@ export const MAX_EXAMPLES = 20;
 export const FAULT_WINDOW_MS = 5_000;
 /** Points of the lateness-over-time plot; timers beyond it are sampled evenly. */
 export const MAX_LATENESS_POINTS = 2_000;
-/** Nemesis operations that begin a fault. */
-export const FAULT_STARTS: ReadonlySet<string> = new Set(['kill', 'pause', 'start-partition']);
 
 export interface TimersCheckOptions {
   /** --exactly-once: duplicated timers make the run invalid */
@@ -182,35 +181,25 @@ function example(timer: TimerRecord): Json {
 
 
 /** The nemesis operation that ends each kind of fault. */
-const FAULT_ENDS: Readonly<Record<string, string>> = { kill: 'start', pause: 'resume', 'start-partition': 'stop-partition' };
+/** The nemesis operation that begins each kind of fault, as the timers view names it. */
+const FAULT_OPS: Readonly<Record<FaultKind, string>> = { kill: 'kill', pause: 'pause', partition: 'start-partition' };
 
 /**
  * Every kill, pause and partition (ms since the test began), from its invocation to the one that
- * ends it (open faults end at endMs). The nemesis runs one operation at a time and records
- * invocations as info too (Maelstrom's way), so its ops alternate invocation, completion.
+ * ends it (open faults end at endMs): check/faults.ts's spans, one per nemesis operation rather
+ * than per node, leaving out partitions that cut no link.
  */
 export function faultSpansMs(history: readonly Op[], endMs = Infinity): Array<{ f: string; fromMs: number; toMs: number }> {
-  const spans: Array<{ f: string; fromMs: number; toMs: number }> = [];
-  const open = new Map<string, { f: string; fromMs: number; toMs: number }>();
-  let invoking = true;
-  for (const op of history) {
-    if (op.process !== 'nemesis') continue;
-    if (invoking) {
-      const atMs = op.time / 1e6;
-      const closing = [...open.values()].find((span) => FAULT_ENDS[span.f] === op.f);
-      if (closing !== undefined) {
-        closing.toMs = atMs;
-        open.delete(closing.f);
-      }
-      if (FAULT_STARTS.has(op.f) && !open.has(op.f)) {
-        const span = { f: op.f, fromMs: atMs, toMs: endMs };
-        open.set(op.f, span);
-        spans.push(span);
-      }
-    }
-    invoking = !invoking;
+  const byOperation = new Map<string, { f: string; fromMs: number; toMs: number }>();
+  for (const span of faultSpans(history, endMs * 1e6, 0)) {
+    if (span.cutsNothing === true) continue;
+    const key = `${span.kind} ${span.fromNs}`;
+    const toMs = span.toNs / 1e6;
+    const known = byOperation.get(key);
+    if (known === undefined) byOperation.set(key, { f: FAULT_OPS[span.kind], fromMs: span.fromNs / 1e6, toMs });
+    else known.toMs = Math.max(known.toMs, toMs);
   }
-  return spans;
+  return [...byOperation.values()];
 }
 
 /** Start times (ms since the test began) of every kill, pause and partition. */
