@@ -142,6 +142,10 @@ describe('glomers analyze', () => {
     for (const section of ['workload', 'stats', 'availability', 'net', 'exceptions', 'valid?']) {
       expect(again[section], section).toEqual(original[section]);
     }
+    // what only the run could measure is kept, not replaced by zeros
+    const lateness = (results: { [key: string]: Json }) => (results.glomers as { [key: string]: Json }).lateness;
+    expect(lateness(again)).toEqual(lateness(original));
+    expect((lateness(again) as { deliveries: number }).deliveries).toBeGreaterThan(0);
   }, 30_000);
 
   it('names what is missing when the folder has no history', async () => {
@@ -175,17 +179,44 @@ async function folderWithHistoryLines(edit: (lines: string[]) => string): Promis
   return dir;
 }
 
-async function analyzeQuietly(dir: string, args: string[]): Promise<{ code: number; stderr: string }> {
+async function analyzeQuietly(dir: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
     const code = await analyzeCommand([dir, ...args], knownWorkloads());
-    return { code, stderr: err.mock.calls.map((c) => String(c[0])).join('') };
+    const text = (spy: typeof out) => spy.mock.calls.map((c) => String(c[0])).join('');
+    return { code, stdout: text(out), stderr: text(err) };
   } finally {
     out.mockRestore();
     err.mockRestore();
   }
 }
+
+describe("glomers analyze keeps what only the run saw", () => {
+  it("a node's crash recorded in results.json keeps the run invalid; its lateness is kept", async () => {
+    const dir = await folderWithHistoryLines((lines) => lines.join('\n') + '\n');
+    const crash = { node: 'n3', kind: 'exit', detail: 'n3 exited with code 1', 'exit-code': 1, signal: null, 'stderr-tail': ['panic: boom'] };
+    const lateness = { deliveries: 812, 'p50-ms': 0.2, 'p99-ms': 1.5, 'max-ms': 4, 'behind?': false, 'harness-busy': 0.02 };
+    writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ 'valid?': false, glomers: { lateness, problems: [crash, { node: 7 }] } }));
+    const { code } = await analyzeQuietly(dir, BROADCAST_FLAGS);
+    const glomers = readResults(dir).glomers as { [key: string]: Json };
+    expect(glomers.problems).toEqual([crash]);
+    expect(glomers.lateness).toEqual(lateness);
+    expect(glomers['valid?']).toBe(false);
+    expect(code).toBe(1);
+  });
+
+  it('says lateness was not measured for a folder no glomers run wrote results into, and again on a second analysis', async () => {
+    const dir = await folderWithHistoryLines((lines) => lines.join('\n') + '\n');
+    for (let round = 0; round < 2; round++) {
+      const { code, stdout, stderr } = await analyzeQuietly(dir, BROADCAST_FLAGS);
+      expect(code).toBe(0);
+      expect((readResults(dir).glomers as { [key: string]: { [key: string]: Json } }).lateness?.['not-measured']).toBe(true);
+      expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('not measured (analysed from a folder no glomers run wrote results into)');
+      expect(stdout + stderr).toContain('Network lateness: not measured');
+    }
+  });
+});
 
 describe('glomers analyze on damaged input', () => {
   it('drops a torn last line of history.jsonl, says so, and judges the rest as a run stopped there', async () => {

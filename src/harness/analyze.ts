@@ -11,6 +11,7 @@ import { parseHistoryEdn } from './report/edn-read.js';
 import { EXIT_USAGE, MAIN_HELP, parseTestArgs, testHelp, UsageError } from './cli/cli.js';
 import { MAX_DAMAGE_LISTED, MAX_HISTORY_FILE_BYTES, MAX_HISTORY_LINE_CHARS, parseHistoryJsonl, type HistoryDamage, type LoadedHistory } from './run/history-file.js';
 import { argsFromRecord, givesWorkload, readRunRecord, RUN_RECORD_FILE } from './run/record.js';
+import { readRunFacts } from './run/run-facts.js';
 import { getWorkload } from './workloads/index.js';
 import type { JournalEvent, NetCounts, ServiceEvent, TestOptions } from './types.js';
 
@@ -136,6 +137,10 @@ export async function analyzeStoredRun(dir: string, opts: TestOptions): Promise<
     say(err.message);
     return EXIT_USAGE;
   }
+  const facts = readRunFacts(dir);
+  const stoppedEarly = [facts.stoppedEarly, stored.torn === undefined ? undefined : `${stored.source} ends in a torn line (line ${stored.torn.line}), dropped`]
+    .filter((reason): reason is string => reason !== undefined)
+    .join('; ');
   const { verdict, timing } = await checkWorkload(workload, stored.ops, opts, { budgetMs: (opts.checkBudgetS ?? 300) * 1000, inWorker: false, serviceEvents });
   const analyzed = {
     opts: { ...opts, storeDir: dir },
@@ -145,12 +150,13 @@ export async function analyzeStoredRun(dir: string, opts: TestOptions): Promise<
     serviceEvents,
     netCounts: net?.counts ?? emptyNetCounts(),
     journalHead: [],
-    lateness: { deliveries: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, behind: false },
-    problems: [],
+    // what only the run could see comes from its own results.json (run/run-facts.ts)
+    lateness: facts.lateness ?? { deliveries: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, behind: false, measured: false },
+    problems: facts.problems,
     verdict,
     timings: [timing],
     ...(note === undefined ? {} : { netNote: note }),
-    ...(stored.torn === undefined ? {} : { stoppedEarly: `${stored.source} ends in a torn line (line ${stored.torn.line}), dropped` }),
+    ...(stoppedEarly === '' ? {} : { stoppedEarly }),
   };
   const { writeResults } = await import('./report/index.js');
   const { exitCode } = await writeResults(analyzed, { writeHistory: false });

@@ -146,6 +146,8 @@ export interface LatenessStats {
   behind: boolean;
   /** share (0..1) of the load phase the harness's event loop was busy; absent in simulated runs */
   harnessBusy?: number;
+  /** false when nobody measured it: analyze of a folder no glomers run wrote results into */
+  measured?: false;
 }
 
 /** Something a node did wrong (crash, garbage on stdout, no init_ok), for the summary. */

@@ -68,6 +68,7 @@ function glomersSection(run: AnalyzedRun): GlomersSection {
       'max-ms': lateness.maxMs,
       'behind?': lateness.behind,
       ...(lateness.harnessBusy === undefined ? {} : { 'harness-busy': Math.round(lateness.harnessBusy * 100) / 100 }),
+      ...(lateness.measured === false ? { 'not-measured': true } : {}),
     },
     problems: run.problems.map(problemAsJson),
     nemesis: nemesisSummary(run.history, run.opts),

@@ -340,7 +340,9 @@ function summaryTable(results: Results, run: RunOutput): string {
   rows.push([
     'network lateness',
     escapeXml(
-      `${lateness.deliveries} deliveries; p50 ${Number(lateness.p50Ms.toFixed(3))} ms, p99 ${Number(lateness.p99Ms.toFixed(3))} ms, max ${Number(lateness.maxMs.toFixed(3))} ms` +
+      lateness.measured === false
+        ? 'not measured (analysed from a folder no glomers run wrote results into)'
+        : `${lateness.deliveries} deliveries; p50 ${Number(lateness.p50Ms.toFixed(3))} ms, p99 ${Number(lateness.p99Ms.toFixed(3))} ms, max ${Number(lateness.maxMs.toFixed(3))} ms` +
         (lateness.behind ? ' — the harness fell behind; latencies are distorted' : ''),
     ),
   ]);

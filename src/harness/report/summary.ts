@@ -106,7 +106,9 @@ export function formatSummary(results: Results, run: RunOutput): string {
   lines.push(
     run.simulated === true
       ? `Simulated on virtual time (seed ${run.opts.seed}): every delivery on its deadline; replay with the same --seed`
-      : `Network lateness: p50 ${lateness.p50Ms} ms, p99 ${lateness.p99Ms} ms, max ${lateness.maxMs} ms over ${lateness.deliveries} deliveries${lateness.harnessBusy === undefined ? '' : `; harness busy ${Math.round(lateness.harnessBusy * 100)} % of the load phase`}`,
+      : lateness.measured === false
+        ? 'Network lateness: not measured (analysed from a folder no glomers run wrote results into)'
+        : `Network lateness: p50 ${lateness.p50Ms} ms, p99 ${lateness.p99Ms} ms, max ${lateness.maxMs} ms over ${lateness.deliveries} deliveries${lateness.harnessBusy === undefined ? '' : `; harness busy ${Math.round(lateness.harnessBusy * 100)} % of the load phase`}`,
   );
   if (lateness.behind) {
     lines.push('  WARNING: the harness fell behind schedule; measured latencies are inflated. Try a lower --rate or fewer nodes.');
