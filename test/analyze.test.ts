@@ -226,6 +226,9 @@ describe('glomers analyze on damaged input', () => {
     expect(stderr).toMatch(/line 409: torn last line, dropped/);
     expect((results.workload as { [key: string]: Json })['valid?']).toBe(true);
     expect((results.glomers as { [key: string]: Json })['stopped-early']).toMatch(/torn line \(line 409\)/);
+    // analysed again: the reason is said once, not twice
+    await analyzeQuietly(dir, BROADCAST_FLAGS);
+    expect((readResults(dir).glomers as { [key: string]: Json })['stopped-early']).toBe('history.jsonl ends in a torn line (line 409), dropped');
     // a run cut off has not shown what it set out to show: unknown, as an interrupted run
     expect(results['valid?']).toBe('unknown');
     expect(code).toBe(2);

@@ -138,9 +138,9 @@ export async function analyzeStoredRun(dir: string, opts: TestOptions): Promise<
     return EXIT_USAGE;
   }
   const facts = readRunFacts(dir);
-  const stoppedEarly = [facts.stoppedEarly, stored.torn === undefined ? undefined : `${stored.source} ends in a torn line (line ${stored.torn.line}), dropped`]
-    .filter((reason): reason is string => reason !== undefined)
-    .join('; ');
+  const torn = stored.torn === undefined ? undefined : `${stored.source} ends in a torn line (line ${stored.torn.line}), dropped`;
+  // a second analysis finds its own earlier reason in results.json: said once
+  const stoppedEarly = [...new Set([facts.stoppedEarly, torn].filter((reason): reason is string => reason !== undefined))].join('; ');
   const { verdict, timing } = await checkWorkload(workload, stored.ops, opts, { budgetMs: (opts.checkBudgetS ?? 300) * 1000, inWorker: false, serviceEvents });
   const analyzed = {
     opts: { ...opts, storeDir: dir },
