@@ -146,6 +146,11 @@ describe('glomers analyze', () => {
     const lateness = (results: { [key: string]: Json }) => (results.glomers as { [key: string]: Json }).lateness;
     expect(lateness(again)).toEqual(lateness(original));
     expect((lateness(again) as { deliveries: number }).deliveries).toBeGreaterThan(0);
+    // and the report draws the run's messages from its journal, as the run's own report did
+    const diagram = (html: string) => html.match(/Message flow \((?:first )?(\d+)/)?.[1];
+    const report = readFileSync(path.join(outcome.storeDir, 'report.html'), 'utf8');
+    expect(diagram(report)).toBeDefined();
+    expect(Number(diagram(report))).toBeGreaterThan(0);
   }, 30_000);
 
   it('names what is missing when the folder has no history', async () => {

@@ -6,7 +6,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { checkWorkload } from './check/check.js';
-import { countEvent, emptyNetCounts } from './net/journal.js';
+import { countEvent, emptyNetCounts, JOURNAL_HEAD_EVENTS } from './net/journal.js';
 import { parseHistoryEdn } from './report/edn-read.js';
 import { EXIT_USAGE, MAIN_HELP, parseTestArgs, testHelp, UsageError } from './cli/cli.js';
 import { MAX_DAMAGE_LISTED, MAX_HISTORY_FILE_BYTES, MAX_HISTORY_LINE_CHARS, parseHistoryJsonl, type HistoryDamage, type LoadedHistory } from './run/history-file.js';
@@ -39,11 +39,19 @@ function isJournalEvent(value: unknown): value is JournalEvent {
   return typeof event === 'object' && event !== null && (event.kind === 'send' || event.kind === 'recv') && typeof event.src === 'string' && typeof event.dest === 'string';
 }
 
+/** Whole enough to draw: the diagrams read its time, id and body too. */
+function isDrawable(event: JournalEvent): boolean {
+  const body = event.body as unknown;
+  return Number.isFinite(event.timeNs) && Number.isFinite(event.id) && typeof body === 'object' && body !== null && !Array.isArray(body);
+}
+
 export interface StoredNetCounts {
   counts: NetCounts;
   /** lines left out of the counts, the first MAX_DAMAGE_LISTED named */
   damaged: HistoryDamage[];
   damagedCount: number;
+  /** the first JOURNAL_HEAD_EVENTS events, for the report's message diagrams, as a run keeps them */
+  head: JournalEvent[];
 }
 
 /**
@@ -58,6 +66,7 @@ export async function readNetCounts(dir: string): Promise<StoredNetCounts | null
   const damaged: HistoryDamage[] = [];
   let damagedCount = 0;
   let lineNumber = 0;
+  const head: JournalEvent[] = [];
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   for await (const line of lines) {
     lineNumber++;
@@ -68,10 +77,12 @@ export async function readNetCounts(dir: string): Promise<StoredNetCounts | null
     } catch {
       event = undefined;
     }
-    if (isJournalEvent(event)) countEvent(counts, event);
-    else if (damagedCount++ < MAX_DAMAGE_LISTED) damaged.push({ line: lineNumber, reason: 'not a journal event' });
+    if (isJournalEvent(event)) {
+      countEvent(counts, event);
+      if (head.length < JOURNAL_HEAD_EVENTS && isDrawable(event)) head.push(event);
+    } else if (damagedCount++ < MAX_DAMAGE_LISTED) damaged.push({ line: lineNumber, reason: 'not a journal event' });
   }
-  return { counts, damaged, damagedCount };
+  return { counts, damaged, damagedCount, head };
 }
 
 function netNote(net: StoredNetCounts | null): string | undefined {
@@ -149,7 +160,7 @@ export async function analyzeStoredRun(dir: string, opts: TestOptions): Promise<
     history: stored.ops,
     serviceEvents,
     netCounts: net?.counts ?? emptyNetCounts(),
-    journalHead: [],
+    journalHead: net?.head ?? [],
     // what only the run could see comes from its own results.json (run/run-facts.ts)
     lateness: facts.lateness ?? { deliveries: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, behind: false, measured: false },
     problems: facts.problems,
