@@ -34,5 +34,6 @@ describe('facts only the run saw, from its results.json', () => {
     });
     expect(readRunFacts(folderWith(JSON.stringify({ glomers: { lateness: { ...lateness, 'not-measured': true } } }))).lateness).toBeUndefined();
     expect(readRunFacts(folderWith(JSON.stringify({ glomers: { lateness: { deliveries: 'many' } } }))).lateness).toBeUndefined();
+    expect(readRunFacts(folderWith(JSON.stringify({ glomers: { lateness: { ...lateness, deliveries: 0 } } }))).lateness).toBeUndefined();
   });
 });

@@ -29,6 +29,8 @@ function latenessOf(value: unknown): LatenessStats | undefined {
   if (!isObject(value) || value['not-measured'] === true) return undefined;
   const { deliveries, 'p50-ms': p50Ms, 'p99-ms': p99Ms, 'max-ms': maxMs, 'behind?': behind, 'harness-busy': busy } = value;
   if (!isNumber(deliveries) || !isNumber(p50Ms) || !isNumber(p99Ms) || !isNumber(maxMs) || typeof behind !== 'boolean') return undefined;
+  // nothing delivered is nothing measured (and what analyze wrote before it kept lateness)
+  if (deliveries === 0) return undefined;
   return { deliveries, p50Ms, p99Ms, maxMs, behind, ...(isNumber(busy) ? { harnessBusy: busy } : {}) };
 }
 
