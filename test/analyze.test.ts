@@ -217,7 +217,11 @@ describe("glomers analyze keeps what only the run saw", () => {
       const { code, stdout, stderr } = await analyzeQuietly(dir, BROADCAST_FLAGS);
       expect(code).toBe(0);
       expect((readResults(dir).glomers as { [key: string]: { [key: string]: Json } }).lateness?.['not-measured']).toBe(true);
-      expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('not measured (analysed from a folder no glomers run wrote results into)');
+      const report = readFileSync(path.join(dir, 'report.html'), 'utf8');
+      expect(report).toContain('not measured (analysed from a folder no glomers run wrote results into)');
+      // no journal: no empty diagrams, and no links to them from the explanation
+      expect(report).toContain('No messages to draw');
+      expect(report).not.toContain('messages around it');
       expect(stdout + stderr).toContain('Network lateness: not measured');
     }
   });

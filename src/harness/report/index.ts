@@ -55,10 +55,12 @@ async function messageWindows(results: Results, run: AnalyzedRun): Promise<Messa
   } catch {
     // an unreadable journal costs the windows, not the report
   }
-  if (read > 0) return fromFile.windows();
+  // a window with no message in it (no journal, or a quiet moment) gets no link and no diagram
+  const drawn = (windows: MessageWindow[]): MessageWindow[] => windows.filter((window) => window.messages.length > 0);
+  if (read > 0) return drawn(fromFile.windows());
   const fromHead = windowCollector(planned);
   for (const event of run.journalHead) fromHead.add(event);
-  return fromHead.windows();
+  return drawn(fromHead.windows());
 }
 
 export async function writeResults(run: AnalyzedRun, options: FinishOptions = {}): Promise<{ valid: Validity; exitCode: number }> {

@@ -204,6 +204,7 @@ function arrow(m: DiagramMessage, colX: (id: string) => number, rowY: (t: number
 
 /** The main diagram: the first messages after setup (init and topology are left out). */
 export function mainDiagramHtml(journalHead: readonly JournalEvent[], totalSends: number): string {
+  if (journalHead.length === 0) return '<p>No messages to draw: none were journaled here (a Maelstrom store folder keeps its journal as fressian, which glomers does not read).</p>';
   const setupSends = journalHead.filter((e) => e.kind === 'send' && isSetupMessage(e)).length;
   const messages = diagramMessages(journalHead, MESSAGE_DIAGRAM_LIMIT, (e) => !isSetupMessage(e));
   const loadSends = totalSends - setupSends;

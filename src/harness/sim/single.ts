@@ -84,7 +84,7 @@ export async function writeResultsFromStream(opts: TestOptions, storeDir: string
     history,
     historyWritten: true,
     netCounts: net?.counts ?? emptyNetCounts(),
-    journalHead: [],
+    journalHead: net?.head ?? [],
     lateness: { deliveries: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, behind: false },
     simulated: true,
     problems: [{ node: opts.nodes.join(', '), kind: 'exit', detail: `the simulation ended every node: ${reason}`, exitCode: null, signal: 'SIGKILL', stderrTail: [] }],
