@@ -54,9 +54,11 @@ describe('a partition that cuts nothing', () => {
     ...pair('stop-partition', 6, null, 'network-healed'),
   ];
 
-  it('is kept as a span, marked, and blamed for nothing', () => {
+  it('is no fault span (so blamed for nothing), and is kept, marked, when asked for', () => {
+    const all = faultSpans(history, 10e9, three.length, { emptyPartitions: true });
+    expect(all.map((s) => [s.shape, s.cutsNothing === true])).toEqual([['minority-third', true], ['one', false]]);
     const spans = faultSpans(history, 10e9, three.length);
-    expect(spans.map((s) => [s.shape, s.cutsNothing === true])).toEqual([['minority-third', true], ['one', false]]);
+    expect(spans.map((s) => s.shape)).toEqual(['one']);
     expect(partitionAt(spans, 2e9)).toBeUndefined();
     expect(partitionAt(spans, 5.5e9)?.shape).toBe('one');
   });

@@ -81,9 +81,10 @@ const CLOSES: Record<string, { kind: FaultKind; hit: string }> = { start: { kind
 /**
  * Every fault span: a partition from its start-partition to the next stop-partition; a kill or
  * pause per node, from the operation that hit it to the one that brought it back. Spans still
- * open at the end close at endNs.
+ * open at the end close at endNs. A partition that cut no link is no fault to shade or blame: it
+ * is left out unless `emptyPartitions` asks for it (the summary counts it).
  */
-export function faultSpans(history: readonly Op[], endNs: number, clusterSize: number): FaultSpan[] {
+export function faultSpans(history: readonly Op[], endNs: number, clusterSize: number, { emptyPartitions = false } = {}): FaultSpan[] {
   const spans: FaultSpan[] = [];
   let partition: FaultSpan | undefined;
   const down = new Map<string, FaultSpan>();
@@ -121,7 +122,8 @@ export function faultSpans(history: readonly Op[], endNs: number, clusterSize: n
   }
   if (partition !== undefined) spans.push(partition);
   spans.push(...down.values());
-  return spans.sort((a, b) => a.fromNs - b.fromNs || a.kind.localeCompare(b.kind));
+  const kept = emptyPartitions ? spans : spans.filter((span) => span.cutsNothing !== true);
+  return kept.sort((a, b) => a.fromNs - b.fromNs || a.kind.localeCompare(b.kind));
 }
 
 /** Counts of nemesis operations that took effect: partitions started, kills and pauses that hit a node. */
@@ -168,7 +170,7 @@ export function nemesisSummary(history: readonly Op[], opts: Pick<TestOptions, '
     'paused-s': {},
   };
   let partitionedNs = 0;
-  for (const span of faultSpans(history, endNs, opts.nodes.length)) {
+  for (const span of faultSpans(history, endNs, opts.nodes.length, { emptyPartitions: true })) {
     const lengthNs = span.toNs - span.fromNs;
     const perNode = span.kind === 'partition' ? summary['isolated-s'] : span.kind === 'kill' ? summary['down-s'] : summary['paused-s'];
     for (const node of span.nodes) addSeconds(perNode, node, lengthNs);
@@ -182,9 +184,9 @@ export function nemesisSummary(history: readonly Op[], opts: Pick<TestOptions, '
   return summary;
 }
 
-/** The partition holding at timeNs, if any, and if it cut some link. */
+/** The partition holding at timeNs, if any. */
 export function partitionAt(spans: readonly FaultSpan[], timeNs: number): FaultSpan | undefined {
-  return spans.find((span) => span.kind === 'partition' && span.cutsNothing !== true && span.fromNs <= timeNs && timeNs < span.toNs);
+  return spans.find((span) => span.kind === 'partition' && span.fromNs <= timeNs && timeNs < span.toNs);
 }
 
 /** The shapes the partitions took, e.g. `minority-third ×2, one ×1; 2 cut no link`. */

@@ -115,7 +115,6 @@ export function nemesisLanesSvg(spans: readonly FaultSpan[], nodes: readonly str
   const bars: string[] = [];
   const labels = nodes.map((node, k) => `<text x="${frame.leftPx - 6}" y="${px(laneY(k) + 4)}" text-anchor="end" class="tick">${escapeXml(node)}</text>`);
   for (const span of spans) {
-    if (span.cutsNothing === true) continue;
     const x1 = xPx(frame, span.fromNs / 1e9);
     const x2 = xPx(frame, Math.min(durationS, span.toNs / 1e9));
     const title = `${span.kind}${span.shape === undefined ? '' : ` (${span.shape})`} ${(span.fromNs / 1e9).toFixed(2)}–${(span.toNs / 1e9).toFixed(2)} s`;
@@ -145,15 +144,14 @@ export function nemesisHtml(results: Results, spans: readonly FaultSpan[], nodes
   const shapes = partitionShapesText(n);
   const head = nodes.map((node) => `<th>${escapeXml(node)}</th>`).join('');
   const row = (label: string, perNode: { [node: string]: number }): string => `<tr><th>${label}</th>${nodes.map((node) => `<td>${perNode[node] === undefined ? '' : perNode[node].toFixed(1)}</td>`).join('')}</tr>`;
-  // nothing to draw when every fault left every node alone (partitions that cut no link)
+  // nothing to tabulate or draw when every fault left every node alone (partitions that cut no link)
   const perNode = [n['isolated-s'], n['down-s'], n['paused-s']].some((m) => Object.keys(m).length > 0);
-  const drawn = spans.some((span) => span.cutsNothing !== true);
   return [
     `<p>${escapeXml(`${n.partitions} partitions held for ${n['partitioned-s'].toFixed(1)} s${shapes ? ` (${shapes})` : ''}; ${n.kills} kills (${n['nodes-killed']} processes, ${n.restarts} restarted); ${n.pauses} pauses (${n['nodes-paused']} nodes).`)}</p>`,
     perNode
       ? `<div class="scroll"><table class="inner"><tr><th>seconds</th>${head}</tr>${row('cut off from majority', n['isolated-s'])}${row('down', n['down-s'])}${row('paused', n['paused-s'])}</table></div>`
       : '<p>No node was cut off from the majority, down or paused.</p>',
-    drawn ? `<div class="scroll">${nemesisLanesSvg(spans, nodes, durationS)}</div>` : '',
+    spans.length > 0 ? `<div class="scroll">${nemesisLanesSvg(spans, nodes, durationS)}</div>` : '',
   ].join('\n');
 }
 

@@ -79,7 +79,7 @@ export function faultIntervals(history: readonly Op[], endS: number, clusterSize
   const merged: FaultInterval[] = [];
   for (const kind of ['partition', 'kill', 'pause'] as const) {
     let open: FaultInterval | undefined;
-    for (const span of spans.filter((s) => s.kind === kind && s.cutsNothing !== true)) {
+    for (const span of spans.filter((s) => s.kind === kind)) {
       const from = span.fromNs / NS_PER_S;
       const to = span.toNs / NS_PER_S;
       if (open !== undefined && from <= open.to) open.to = Math.max(open.to, to);

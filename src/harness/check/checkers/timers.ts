@@ -187,12 +187,11 @@ const FAULT_OPS: Readonly<Record<FaultKind, string>> = { kill: 'kill', pause: 'p
 /**
  * Every kill, pause and partition (ms since the test began), from its invocation to the one that
  * ends it (open faults end at endMs): check/faults.ts's spans, one per nemesis operation rather
- * than per node, leaving out partitions that cut no link.
+ * than per node.
  */
 export function faultSpansMs(history: readonly Op[], endMs = Infinity): Array<{ f: string; fromMs: number; toMs: number }> {
   const byOperation = new Map<string, { f: string; fromMs: number; toMs: number }>();
   for (const span of faultSpans(history, endMs * 1e6, 0)) {
-    if (span.cutsNothing === true) continue;
     const key = `${span.kind} ${span.fromNs}`;
     const toMs = span.toNs / 1e6;
     const known = byOperation.get(key);
