@@ -108,6 +108,9 @@ export function failureGroupText(group: FailureGroup): string {
 /** The explanation's facts shown on the console before "... and N more": fewer when the run is valid. */
 export const CONSOLE_FACTS = { invalid: 8, valid: 3 } as const;
 
+/** Network lateness where nobody measured it (LatenessStats.measured false). */
+export const LATENESS_NOT_MEASURED = 'not measured (analysed from a folder no glomers run wrote results into)';
+
 /** The explanation as console lines: the headline, then the first facts. */
 export function explanationLines(explanation: Explanation, limit: number = CONSOLE_FACTS.invalid): string[] {
   const lines = [explanation.headline];

@@ -8,7 +8,7 @@ import { faultSpans } from '../check/faults.js';
 import { completedCalls } from '../check/explain.js';
 import { workloadViewHtml } from './views/index.js';
 import { explanationHtml, failureBrief, failuresHtml, latencyTableHtml, nemesisHtml } from './explain-html.js';
-import { latencyByF, neverOkHeader, operationsText, quantile, SECTION_NAMES, sortedNumbers } from './figures.js';
+import { LATENESS_NOT_MEASURED, latencyByF, neverOkHeader, operationsText, quantile, SECTION_NAMES, sortedNumbers } from './figures.js';
 import { mainDiagramHtml, windowHtml, type MessageWindow } from './messages.js';
 import {
   axes,
@@ -341,7 +341,7 @@ function summaryTable(results: Results, run: RunOutput): string {
     'network lateness',
     escapeXml(
       lateness.measured === false
-        ? 'not measured (analysed from a folder no glomers run wrote results into)'
+        ? LATENESS_NOT_MEASURED
         : `${lateness.deliveries} deliveries; p50 ${Number(lateness.p50Ms.toFixed(3))} ms, p99 ${Number(lateness.p99Ms.toFixed(3))} ms, max ${Number(lateness.maxMs.toFixed(3))} ms` +
         (lateness.behind ? ' — the harness fell behind; latencies are distorted' : ''),
     ),

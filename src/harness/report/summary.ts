@@ -6,7 +6,7 @@ import { toEdn } from './edn.js';
 import type { Results } from '../check/results-types.js';
 import { challengeSummaryLine } from '../check/challenge.js';
 import { workloadViewSummary } from './views/index.js';
-import { CONSOLE_FACTS, explanationLines, failureGroupText, latencyByF, latencyRowText, nemesisLines, neverOkHeader, operationsText, SECTION_NAMES } from './figures.js';
+import { CONSOLE_FACTS, explanationLines, LATENESS_NOT_MEASURED, failureGroupText, latencyByF, latencyRowText, nemesisLines, neverOkHeader, operationsText, SECTION_NAMES } from './figures.js';
 
 export const VERDICT_VALID = 'Everything looks good! ヽ(‘ー`)ノ';
 export const VERDICT_INVALID = 'Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻';
@@ -107,7 +107,7 @@ export function formatSummary(results: Results, run: RunOutput): string {
     run.simulated === true
       ? `Simulated on virtual time (seed ${run.opts.seed}): every delivery on its deadline; replay with the same --seed`
       : lateness.measured === false
-        ? 'Network lateness: not measured (analysed from a folder no glomers run wrote results into)'
+        ? `Network lateness: ${LATENESS_NOT_MEASURED}`
         : `Network lateness: p50 ${lateness.p50Ms} ms, p99 ${lateness.p99Ms} ms, max ${lateness.maxMs} ms over ${lateness.deliveries} deliveries${lateness.harnessBusy === undefined ? '' : `; harness busy ${Math.round(lateness.harnessBusy * 100)} % of the load phase`}`,
   );
   if (lateness.behind) {
