@@ -18,18 +18,19 @@ export function installGset(node: Node, config: GsetConfig = defaultGsetConfig):
     node.after(nextRoundDelayMs(state, Date.now()), round);
   };
 
-  // A leaf's probe slots follow the wall clock too, half a round after its rounds, between the hub's
-  // (whose round messages are its probes; it has no probe slots).
+  // A leaf's probe slots follow the wall clock too: the odd multiples of probeMs, half a round after
+  // its rounds, between the hub's (whose round messages are its probes; it has no probe slots).
+  const untilProbeSlotMs = (): number => untilNextMultipleMs(2 * config.probeMs, Date.now() - config.probeMs);
   const probeSlot = (): void => {
     if (state === undefined) return;
     for (const { dest, body } of probe(state, Date.now())) node.send(dest, { ...body });
-    node.after(untilNextMultipleMs(config.probeMs, Date.now()), probeSlot);
+    node.after(untilProbeSlotMs(), probeSlot);
   };
 
   node.onInit(() => {
     state = createGset(config, node.id, node.nodeIds, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
     node.after(nextRoundDelayMs(state, Date.now()), round);
-    if (state.self !== state.hub) node.after(untilNextMultipleMs(config.probeMs, Date.now()), probeSlot);
+    if (state.self !== state.hub) node.after(untilProbeSlotMs(), probeSlot);
   });
 
   node.handle('add', { element: 'integer' }, (message) => {
