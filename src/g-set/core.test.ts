@@ -4,6 +4,7 @@ import {
   createGset,
   defaultGsetConfig,
   lackAgeMs,
+  nextProbeDelayMs,
   nextRoundDelayMs,
   parseMessage,
   probe,
@@ -11,7 +12,6 @@ import {
   receive,
   answerBack,
   tick,
-  untilNextMultipleMs,
   type GsetConfig,
   type GsetMessage,
   type GsetState,
@@ -38,9 +38,10 @@ function world(startedMs = 1) {
     for (const answer of answerBack(receiver, src, nowMs)) deliver(out.dest, answer);
   };
   /** each node's next round and next probe slot, as its server schedules them */
-  const timers = new Map(nodes.flatMap((id) => [
+  const timers = new Map(nodes.flatMap((id): Array<[string, number]> => [
     [`${id} round`, nextRoundDelayMs(states.get(id)!, 0)],
-    [`${id} probe`, untilNextMultipleMs(config.probeMs, 0)],
+    // the hub has no probe slots (its round messages are its probes)
+    ...(id === nodes[0] ? [] : [[`${id} probe`, nextProbeDelayMs(states.get(id)!, 0)] as [string, number]]),
   ]));
   /** Advances the clock to `untilMs`, running every node's rounds and probe slots on the way. */
   const runUntil = (untilMs: number) => {
@@ -51,7 +52,7 @@ function world(startedMs = 1) {
       const [id, kind] = key.split(' ') as [string, string];
       const state = states.get(id)!;
       for (const out of kind === 'round' ? tick(state, nowMs) : probe(state, nowMs)) deliver(id, out);
-      timers.set(key, nowMs + (kind === 'round' ? nextRoundDelayMs(state, nowMs) : untilNextMultipleMs(config.probeMs, nowMs)));
+      timers.set(key, nowMs + (kind === 'round' ? nextRoundDelayMs(state, nowMs) : nextProbeDelayMs(state, nowMs)));
     }
     nowMs = untilMs;
   };

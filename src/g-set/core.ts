@@ -356,8 +356,14 @@ export function nextRoundDelayMs(state: GsetState, wallClockMs: number): number 
   return untilNextMultipleMs(roundMs, wallClockMs - (state.self === state.hub ? hubDelayMs : 0));
 }
 
+/** Milliseconds until a leaf's next probe slot: the odd multiples of probeMs on the shared clock (see probe). */
+export function nextProbeDelayMs(state: GsetState, wallClockMs: number): number {
+  const { probeMs } = state.config;
+  return untilNextMultipleMs(2 * probeMs, wallClockMs - probeMs);
+}
+
 /** Milliseconds from `wallClockMs` to the next multiple of `periodMs` (a whole period when on one). */
-export function untilNextMultipleMs(periodMs: number, wallClockMs: number): number {
+function untilNextMultipleMs(periodMs: number, wallClockMs: number): number {
   const delay = (((-wallClockMs) % periodMs) + periodMs) % periodMs;
   return delay === 0 ? periodMs : delay;
 }

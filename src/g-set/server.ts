@@ -2,7 +2,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, RPCError, type Node } from '../lib/index.js';
-import { addElement, answerBack, createGset, defaultGsetConfig, nextRoundDelayMs, parseMessage, probe, readElements, receive, tick, untilNextMultipleMs, type GsetConfig, type GsetState } from './core.js';
+import { addElement, answerBack, createGset, defaultGsetConfig, nextProbeDelayMs, nextRoundDelayMs, parseMessage, probe, readElements, receive, tick, type GsetConfig, type GsetState } from './core.js';
 
 export interface GsetHandle {
   state(): GsetState | undefined;
@@ -20,17 +20,16 @@ export function installGset(node: Node, config: GsetConfig = defaultGsetConfig):
 
   // A leaf's probe slots follow the wall clock too: the odd multiples of probeMs, half a round after
   // its rounds, between the hub's (whose round messages are its probes; it has no probe slots).
-  const untilProbeSlotMs = (): number => untilNextMultipleMs(2 * config.probeMs, Date.now() - config.probeMs);
   const probeSlot = (): void => {
     if (state === undefined) return;
     for (const { dest, body } of probe(state, Date.now())) node.send(dest, { ...body });
-    node.after(untilProbeSlotMs(), probeSlot);
+    node.after(nextProbeDelayMs(state, Date.now()), probeSlot);
   };
 
   node.onInit(() => {
     state = createGset(config, node.id, node.nodeIds, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
     node.after(nextRoundDelayMs(state, Date.now()), round);
-    if (state.self !== state.hub) node.after(untilProbeSlotMs(), probeSlot);
+    if (state.self !== state.hub) node.after(nextProbeDelayMs(state, Date.now()), probeSlot);
   });
 
   node.handle('add', { element: 'integer' }, (message) => {
