@@ -150,14 +150,17 @@ export interface LatenessStats {
   measured?: false;
 }
 
+/**
+ * What can go wrong with a node. restart-failed: a node the kill nemesis restarted did not answer
+ * its new init; flood and not-draining: warnings (a node sent faster than its peer read, or stopped
+ * reading its stdin).
+ */
+export const NODE_PROBLEM_KINDS = ['exit', 'bad-line', 'init-timeout', 'init-error', 'setup-timeout', 'restart-failed', 'flood', 'not-draining'] as const;
+
 /** Something a node did wrong (crash, garbage on stdout, no init_ok), for the summary. */
 export interface NodeProblem {
   node: string;
-  /**
-   * restart-failed: a node the kill nemesis restarted did not answer its new init; flood and
-   * not-draining: warnings (a node sent faster than its peer read, or stopped reading its stdin)
-   */
-  kind: 'exit' | 'bad-line' | 'init-timeout' | 'init-error' | 'setup-timeout' | 'restart-failed' | 'flood' | 'not-draining';
+  kind: (typeof NODE_PROBLEM_KINDS)[number];
   detail: string;
   exitCode?: number | null;
   signal?: string | null;

@@ -5,7 +5,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { LatenessStats, NodeProblem } from '../types.js';
+import { NODE_PROBLEM_KINDS, type LatenessStats, type NodeProblem } from '../types.js';
 
 /** results.json files larger than this are not read for facts (Elle's anomaly lists can be long). */
 export const MAX_RESULTS_BYTES = 256 * 1024 * 1024;
@@ -19,7 +19,7 @@ export interface RunFacts {
   stoppedEarly?: string;
 }
 
-const PROBLEM_KINDS: ReadonlySet<string> = new Set(['exit', 'bad-line', 'init-timeout', 'init-error', 'setup-timeout', 'restart-failed', 'flood', 'not-draining']);
+const PROBLEM_KINDS: ReadonlySet<string> = new Set(NODE_PROBLEM_KINDS);
 
 type JsonObject = { [key: string]: unknown };
 const isObject = (value: unknown): value is JsonObject => value !== null && typeof value === 'object' && !Array.isArray(value);
